@@ -1,0 +1,122 @@
+// The operator's API under /api/1/admin, behind `Authorization: Bearer <ADMIN_TOKEN>` (compared
+// in constant time): channels with paging and filters (from the D1 projection), one channel as
+// its object holds it, and an earnings summary. Chain actions (sync, withdraw, close, settle)
+// are mounted here by the settlement module.
+import { and, asc, eq, gt, type SQL } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { Hono, type MiddlewareHandler } from "hono";
+import { timingSafeEqual } from "hono/utils/buffer";
+import { z } from "zod";
+import { channelId } from "../../protocol/channel-key.js";
+import { parseAddress, parseOpenBlock } from "../../protocol/codec.js";
+import { isProtocolError } from "../../protocol/errors.js";
+import { channelStub } from "../channel/stub.js";
+import { getConfig, type Env } from "../config.js";
+import { channels } from "../db/schema.js";
+import { errorResponse } from "../http/responses.js";
+import { channelJson } from "./management.js";
+
+/** Rejects any request without the admin bearer token (401, JSON body, nothing changed). */
+export function adminAuth(): MiddlewareHandler<{ Bindings: Env }> {
+  return async (c, next) => {
+    const config = getConfig(c.env);
+    const header = c.req.header("authorization") ?? "";
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m || !(await timingSafeEqual(m[1]!, config.adminToken))) {
+      return errorResponse(c, "unauthorized", {
+        message: "This route needs Authorization: Bearer <ADMIN_TOKEN>.",
+        headers: { "WWW-Authenticate": 'Bearer realm="edge402-admin"' },
+      });
+    }
+    await next();
+  };
+}
+
+const listQuery = z.object({
+  state: z.enum(["open", "closing", "settled", "removed"]).optional(),
+  sender: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(60).optional(),
+});
+
+export function adminApi() {
+  const api = new Hono<{ Bindings: Env }>();
+  api.use("*", adminAuth());
+
+  api.get("/channels", async (c) => {
+    const parsed = listQuery.safeParse(c.req.query());
+    if (!parsed.success) return errorResponse(c, "bad_request", { message: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
+    const q = parsed.data;
+    const where: SQL[] = [];
+    if (q.state) where.push(eq(channels.state, q.state));
+    if (q.sender) {
+      try {
+        where.push(eq(channels.sender, parseAddress(q.sender, "sender").toLowerCase()));
+      } catch (err) {
+        if (isProtocolError(err)) return errorResponse(c, "bad_request", { message: err.message });
+        throw err;
+      }
+    }
+    if (q.cursor) where.push(gt(channels.id, q.cursor));
+    const rows = await drizzle(c.env.DB)
+      .select()
+      .from(channels)
+      .where(where.length ? and(...where) : undefined)
+      .orderBy(asc(channels.id))
+      .limit(q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    return c.json({ channels: page, nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null });
+  });
+
+  api.get("/channels/:sender/:openBlock", async (c) => {
+    let sender, openBlock;
+    try {
+      sender = parseAddress(c.req.param("sender"), "sender");
+      openBlock = parseOpenBlock(c.req.param("openBlock"), "openBlock");
+    } catch (err) {
+      if (isProtocolError(err)) return errorResponse(c, "bad_request", { message: err.message });
+      throw err;
+    }
+    const stub = channelStub(c.env, sender, openBlock);
+    const raw = await stub.raw();
+    if (!raw) return errorResponse(c, "not_found", { message: "This paywall has never seen that channel." });
+    const [row] = await drizzle(c.env.DB).select().from(channels).where(eq(channels.id, channelId(sender, openBlock)));
+    const info = await stub.info(sender, openBlock);
+    return c.json({
+      channel: info.channel ? channelJson(info.channel) : null,
+      withdrawable: (raw.withdrawable?.balance ?? raw.withdrawn).toString(),
+      pendingProofs: raw.pending.length,
+      payments: raw.payments,
+      openReservations: Object.keys(raw.reservations).length,
+      projection: row ?? null,
+    });
+  });
+
+  api.get("/earnings", async (c) => {
+    const rows = await drizzle(c.env.DB).select().from(channels);
+    const sum = { deposits: 0n, charged: 0n, withdrawn: 0n, withdrawable: 0n, credit: 0n };
+    const byState: Record<string, number> = {};
+    for (const r of rows) {
+      byState[r.state] = (byState[r.state] ?? 0) + 1;
+      if (r.state === "removed") continue;
+      sum.deposits += BigInt(r.deposit);
+      sum.charged += BigInt(r.charged);
+      sum.withdrawn += BigInt(r.withdrawn);
+      sum.withdrawable += BigInt(r.withdrawable) - BigInt(r.withdrawn);
+      sum.credit += BigInt(r.balance) - BigInt(r.charged);
+    }
+    return c.json({
+      channels: rows.length,
+      byState,
+      deposits: sum.deposits.toString(),
+      earned: sum.charged.toString(),
+      withdrawn: sum.withdrawn.toString(),
+      withdrawableNow: sum.withdrawable.toString(),
+      unwithdrawn: (sum.charged - sum.withdrawn).toString(),
+      outstandingCredit: sum.credit.toString(),
+      note: "Figures come from the D1 projection, which trails the channel objects by about a second.",
+    });
+  });
+
+  return api;
+}

@@ -1,0 +1,172 @@
+// The public management API under /api/1: server stats, the published prices, a channel's
+// state, and the sender's close request (DELETE with a CloseRequest signature), which gets the
+// receiver's ClosingProof at the charged total C and stops the channel serving.
+import { count, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { Hono, type Context } from "hono";
+import { parseAddress, parseOpenBlock, parseSignature, parseUint } from "../../protocol/codec.js";
+import { isProtocolError, type ErrorCode } from "../../protocol/errors.js";
+import { RdnHeaders } from "../../protocol/headers.js";
+import { verifyCloseRequest } from "../../protocol/verify.js";
+import { microTransferChannelsAbi } from "../../protocol/abi.js";
+import { publicClient } from "../chain.js";
+import { channelStub } from "../channel/stub.js";
+import type { ChannelSnapshot } from "../channel/codec.js";
+import { getConfig, type Config, type Env } from "../config.js";
+import { channels, syncState } from "../db/schema.js";
+import { errorResponse } from "../http/responses.js";
+import { pricingMode, type PaywallOptions } from "../paywall.js";
+
+/** A priced route as announced by GET /api/1/pricing. */
+export type PricedRoute = { method: string; path: string; options: PaywallOptions };
+
+export function channelJson(ch: ChannelSnapshot) {
+  return {
+    sender: ch.sender,
+    openBlock: ch.openBlock,
+    state: ch.state === "removed" ? "settled" : ch.state === "open" && ch.closeRequested ? "closing" : ch.state,
+    deposit: ch.deposit.toString(),
+    balance: ch.balance.toString(),
+    charged: ch.charged.toString(),
+    credit: ch.credit.toString(),
+    withdrawn: ch.withdrawn.toString(),
+    closeRequested: ch.closeRequested,
+    ...(ch.settleBlock !== null ? { settleBlock: ch.settleBlock } : {}),
+    ...(ch.closingBalance !== null ? { closingBalance: ch.closingBalance.toString() } : {}),
+  };
+}
+
+let challengePeriodCache: Promise<number> | null = null;
+
+async function challengePeriod(config: Config): Promise<number | null> {
+  if (config.challengePeriod !== undefined) return config.challengePeriod;
+  challengePeriodCache ??= publicClient(config)
+    .readContract({ address: config.contract, abi: microTransferChannelsAbi, functionName: "challengePeriod" })
+    .then(Number);
+  try {
+    return await challengePeriodCache;
+  } catch {
+    challengePeriodCache = null;
+    return null;
+  }
+}
+
+/** Parses the `{sender}/{openBlock}` path parameters, or answers 400. */
+function channelParams(c: Context) {
+  try {
+    return { sender: parseAddress(c.req.param("sender") ?? "", "sender"), openBlock: parseOpenBlock(c.req.param("openBlock") ?? "", "openBlock") };
+  } catch (err) {
+    if (isProtocolError(err)) return errorResponse(c, "bad_request", { message: err.message });
+    throw err;
+  }
+}
+
+function refusal(c: Context, code: ErrorCode, message?: string) {
+  // Channel look-ups answer "unknown channel" as 404 rather than the payment flag.
+  if (code === "nonexisting_channel") return errorResponse(c, "not_found", { message: "No such channel on chain." });
+  return errorResponse(c, code, { message });
+}
+
+export function managementApi(routes: PricedRoute[]) {
+  const api = new Hono<{ Bindings: Env }>();
+
+  api.get("/stats", async (c) => {
+    const config = getConfig(c.env);
+    const db = drizzle(c.env.DB);
+    const [sync] = await db.select().from(syncState).where(eq(syncState.id, "main"));
+    const [open] = await db.select({ n: count() }).from(channels).where(eq(channels.state, "open"));
+    return c.json({
+      receiver: config.receiverAddress,
+      contract: config.contract,
+      token: config.token,
+      chainId: config.chainId,
+      challengePeriod: await challengePeriod(config),
+      minConfirmations: config.minConfirmations,
+      syncedBlock: sync?.blockNumber ?? null,
+      openChannels: open?.n ?? 0,
+      sync: sync
+        ? { headBlock: sync.headBlock, lastRunAt: sync.lastRunAt, reorgs: sync.reorgs, lastError: sync.lastError, lastErrorAt: sync.lastErrorAt }
+        : null,
+      flowControl: { freeCapacity: config.freeCapacity, paidCapacity: config.paidCapacity, bufferSeconds: 6, trialSeconds: config.trialSeconds },
+    });
+  });
+
+  api.get("/pricing", (c) => {
+    const config = getConfig(c.env);
+    return c.json({
+      token: config.token,
+      chainId: config.chainId,
+      allowCredit: config.allowCredit,
+      allowances: {
+        free: { capacity: config.freeCapacity, buffer: config.freeCapacity * 6 },
+        paid: { capacity: config.paidCapacity, buffer: config.paidCapacity * 6 },
+      },
+      trialSeconds: config.trialSeconds,
+      routes: routes.map(({ method, path, options }) => {
+        const mode = pricingMode(options);
+        return {
+          method,
+          path,
+          mode,
+          ...(mode === "fixed" ? { price: String(options.price ?? 0) } : {}),
+          ...(mode === "metered" ? { maxPrice: String(options.metered!.maxPrice), meter: { perMs: options.metered!.perMs ?? 1, perKiB: options.metered!.perKiB ?? 0 } } : {}),
+          costUnits: options.costUnits ?? 1,
+          trial: options.trial ?? false,
+          ...(options.description ? { description: options.description } : {}),
+        };
+      }),
+    });
+  });
+
+  api.get("/channels/:sender/:openBlock", async (c) => {
+    const params = channelParams(c);
+    if (params instanceof Response) return params;
+    const result = await channelStub(c.env, params.sender, params.openBlock).info(params.sender, params.openBlock);
+    if (result.ok || result.channel) return c.json(channelJson(result.channel!));
+    return refusal(c, result.code, result.message);
+  });
+
+  api.delete("/channels/:sender/:openBlock", async (c) => {
+    const config = getConfig(c.env);
+    const params = channelParams(c);
+    if (params instanceof Response) return params;
+    const sigText = c.req.header(RdnHeaders.closeSignature);
+    const deadlineText = c.req.header(RdnHeaders.closeDeadline);
+    if (!sigText || !deadlineText) {
+      return errorResponse(c, "invalid_close_request", {
+        message: `A close request needs ${RdnHeaders.closeSignature} and ${RdnHeaders.closeDeadline}.`,
+      });
+    }
+    let signature, deadline;
+    try {
+      signature = parseSignature(sigText, RdnHeaders.closeSignature);
+      deadline = parseUint(deadlineText, RdnHeaders.closeDeadline, 64);
+    } catch (err) {
+      if (isProtocolError(err)) return errorResponse(c, "invalid_close_request", { message: err.message });
+      throw err;
+    }
+    if (deadline < BigInt(Math.floor(Date.now() / 1000))) {
+      return errorResponse(c, "invalid_close_request", { message: "The close request's deadline has passed." });
+    }
+    let valid = false;
+    try {
+      valid = await verifyCloseRequest({
+        chainId: config.chainId,
+        contract: config.contract,
+        receiver: config.receiverAddress,
+        openBlock: params.openBlock,
+        deadline,
+        signature,
+        sender: params.sender,
+      });
+    } catch (err) {
+      if (!isProtocolError(err)) throw err;
+    }
+    if (!valid) return errorResponse(c, "invalid_close_request", { message: "The close request is not signed by the channel's sender." });
+    const result = await channelStub(c.env, params.sender, params.openBlock).requestClose(params.sender, params.openBlock);
+    if (!result.ok) return refusal(c, result.code, result.message);
+    return c.json({ balance: result.balance.toString(), closingSignature: result.closingSignature, channel: channelJson(result.channel) });
+  });
+
+  return api;
+}

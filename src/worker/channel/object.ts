@@ -1,0 +1,228 @@
+// ChannelObject: one Durable Object per channel, the single writer of that channel's state.
+//
+// It loads the state once, applies the pure rules of state.ts, and writes its own SQLite
+// storage before it answers, so an accepted payment is durable before any byte of the
+// response (the output gate holds the reply until the write lands). It meets the chain only
+// to learn an unknown channel (one getChannelInfo at the confirmed block, single-flight) and
+// to re-read the deposit once when a proof exceeds it; after every await it decides again
+// from the current state, never from a half-made decision. D1 is a projection written
+// behind by an alarm, at most PROJECTION_DELAY_MS (plus retries) after a change.
+import { DurableObject } from "cloudflare:workers";
+import { drizzle } from "drizzle-orm/d1";
+import { sql } from "drizzle-orm";
+import type { Address, Hex } from "viem";
+import type { ErrorCode } from "../../protocol/errors.js";
+import { channelId } from "../../protocol/channel-key.js";
+import { closingProofTypedData } from "../../protocol/eip712.js";
+import { ChainUnavailableError, lookupChannel, type ChannelLookup } from "../chain.js";
+import { getConfig, type Env } from "../config.js";
+import { channels } from "../db/schema.js";
+import { decodeState, encodeState, snapshot, type ChannelSnapshot } from "./codec.js";
+import {
+  acceptProof,
+  chargeCredit,
+  markCloseRequested,
+  newChannelState,
+  settleReservation,
+  withDeposit,
+  type ChannelState,
+  type Decision,
+} from "./state.js";
+
+/** How long after a change the D1 projection is written. */
+export const PROJECTION_DELAY_MS = 1000;
+/** How long a "missing" or "unconfirmed" answer from the chain is reused (no refusal storms). */
+const NEGATIVE_CACHE_MS = 1500;
+
+export type PayResult =
+  | { ok: true; cost: bigint; channel: ChannelSnapshot }
+  | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot };
+
+export type CloseResult =
+  | { ok: true; balance: bigint; closingSignature: Hex; channel: ChannelSnapshot }
+  | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot };
+
+export type ProofRequest = { sender: Address; openBlock: number; balance: bigint; signature: Hex; price: bigint; reserveId?: string };
+export type CreditRequest = { sender: Address; openBlock: number; price: bigint; reserveId?: string };
+
+export class ChannelObject extends DurableObject<Env> {
+  private state: ChannelState | null = null;
+  private lookup: Promise<ChannelLookup> | null = null;
+  private negative: { result: ChannelLookup; at: number } | null = null;
+  private alarmPending = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS channel (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL)");
+      const row = ctx.storage.sql.exec<{ data: string }>("SELECT data FROM channel WHERE id = 1").toArray()[0];
+      this.state = row ? decodeState(row.data) : null;
+    });
+  }
+
+  /** A payment with a fresh balance proof whose signature the Worker already verified. */
+  async pay(req: ProofRequest): Promise<PayResult> {
+    const known = await this.known(req.sender, req.openBlock);
+    if (!known.ok) return known;
+    let decision = this.decideProof(req);
+    if (!decision.ok && decision.code === "insufficient_deposit") {
+      // One re-read of the deposit (a top-up we have not synced yet), then decide again.
+      const reread = await this.refresh(req.sender, req.openBlock);
+      if (!reread.ok) return reread;
+      decision = this.decideProof(req);
+    }
+    return this.commit(decision);
+  }
+
+  /** A session request: spend `price` from credit (or reserve it, for a metered route). */
+  async spend(req: CreditRequest): Promise<PayResult> {
+    const known = await this.known(req.sender, req.openBlock);
+    if (!known.ok) return known;
+    return this.commit(chargeCredit(known.state, req, Date.now()));
+  }
+
+  /** Settles a metered reservation at the measured cost; the rest returns to credit. */
+  async settle(id: string, measured: bigint): Promise<PayResult> {
+    if (!this.state) return { ok: false, code: "nonexisting_channel" };
+    return this.commit(settleReservation(this.state, id, measured, Date.now()));
+  }
+
+  /** The channel as the object knows it, learning it from the chain first if need be. */
+  async info(sender: Address, openBlock: number): Promise<PayResult> {
+    const known = await this.known(sender, openBlock);
+    if (!known.ok) return known;
+    return { ok: true, cost: 0n, channel: snapshot(known.state) };
+  }
+
+  /**
+   * The sender asked to close (its CloseRequest signature was checked by the Worker): sign the
+   * receiver's ClosingProof at C and stop serving. Asking again returns the same answer.
+   */
+  async requestClose(sender: Address, openBlock: number): Promise<CloseResult> {
+    const known = await this.known(sender, openBlock);
+    if (!known.ok) return known;
+    const s = known.state;
+    if (s.status === "removed") return { ok: false, code: "nonexisting_channel", channel: snapshot(s) };
+    if (s.status === "settled") return { ok: false, code: "channel_closing", channel: snapshot(s) };
+    if (Object.keys(s.reservations).length > 0) {
+      return { ok: false, code: "bad_request", message: "A metered request on this channel is still being served; ask again in a moment." };
+    }
+    const config = getConfig(this.env);
+    const closingSignature = await config.receiver.signTypedData(
+      closingProofTypedData({ chainId: config.chainId, contract: config.contract, sender: s.sender, openBlock: s.openBlock, balance: s.charged }),
+    );
+    // Re-read after the await: the charged total cannot have moved, but the state object may.
+    const current = this.state!;
+    if (current.charged !== s.charged) return this.requestClose(sender, openBlock);
+    const next = markCloseRequested(current, Date.now());
+    this.persist(next);
+    return { ok: true, balance: next.charged, closingSignature, channel: snapshot(next) };
+  }
+
+  /** Test and admin view of the raw state. */
+  async raw(): Promise<ChannelState | null> {
+    return this.state;
+  }
+
+  override async alarm(): Promise<void> {
+    this.alarmPending = false;
+    const s = this.state;
+    if (!s) return;
+    const row = {
+      id: channelId(s.sender, s.openBlock),
+      sender: s.sender.toLowerCase(),
+      openBlock: s.openBlock,
+      state: s.status,
+      deposit: s.deposit.toString(),
+      balance: s.balance.toString(),
+      charged: s.charged.toString(),
+      withdrawn: s.withdrawn.toString(),
+      withdrawable: (s.withdrawable?.balance ?? s.withdrawn).toString(),
+      closingBalance: s.closingBalance?.toString() ?? null,
+      settleBlock: s.settleBlock,
+      closeRequested: s.closeRequested,
+      payments: s.payments,
+      version: s.version,
+      createdAt: s.createdAt,
+      updatedAt: s.updatedAt,
+    };
+    const { id: _id, createdAt: _c, ...update } = row;
+    await drizzle(this.env.DB)
+      .insert(channels)
+      .values(row)
+      .onConflictDoUpdate({ target: channels.id, set: update, setWhere: sql`${channels.version} < ${row.version}` });
+  }
+
+  private decideProof(req: ProofRequest): Decision {
+    const config = getConfig(this.env);
+    return acceptProof(this.state!, { ...req, exact: !config.allowCredit }, Date.now());
+  }
+
+  private commit(decision: Decision): PayResult {
+    if (!decision.ok) return { ok: false, code: decision.code, channel: this.state ? snapshot(this.state) : undefined };
+    if (decision.state !== this.state) this.persist(decision.state);
+    return { ok: true, cost: decision.cost, channel: snapshot(decision.state) };
+  }
+
+  /** Writes the state to storage (durable before the reply) and schedules the D1 projection. */
+  private persist(next: ChannelState): void {
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO channel (id, data) VALUES (1, ?)", encodeState(next));
+    this.state = next;
+    if (!this.alarmPending) {
+      this.alarmPending = true;
+      void this.ctx.storage.setAlarm(Date.now() + PROJECTION_DELAY_MS);
+    }
+  }
+
+  /** The channel's state, learned from the chain if this object has never seen it. Whether it
+   *  may serve is for the rules to say (state.ts), not for this look-up. */
+  private async known(
+    sender: Address,
+    openBlock: number,
+  ): Promise<{ ok: true; state: ChannelState } | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot }> {
+    if (!this.state) {
+      const neg = this.negative;
+      const result = neg && Date.now() - neg.at < NEGATIVE_CACHE_MS ? neg.result : await this.lookupOnce(sender, openBlock);
+      if (result instanceof Error) return { ok: false, code: "chain_unavailable", message: result.message };
+      // Another request may have learned the channel while we waited: decide from now.
+      if (!this.state) {
+        if (result.status === "found") {
+          this.persist(newChannelState(sender, openBlock, result.channel, Date.now()));
+        } else {
+          this.negative = { result, at: Date.now() };
+          return { ok: false, code: result.status === "missing" ? "nonexisting_channel" : "insufficient_confirmations" };
+        }
+      }
+    }
+    const s = this.state!;
+    if (s.sender.toLowerCase() !== sender.toLowerCase() || s.openBlock !== openBlock) {
+      return { ok: false, code: "internal_error", message: "channel object addressed with another channel's identity" };
+    }
+    return { ok: true, state: s };
+  }
+
+  /** Re-reads the confirmed deposit once (single-flight) and applies it. */
+  private async refresh(
+    sender: Address,
+    openBlock: number,
+  ): Promise<{ ok: true } | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot }> {
+    const result = await this.lookupOnce(sender, openBlock);
+    if (result instanceof Error) return { ok: false, code: "chain_unavailable", message: result.message };
+    if (result.status === "found" && this.state) {
+      const next = withDeposit(this.state, result.channel.deposit, Date.now());
+      if (next !== this.state) this.persist(next);
+    }
+    return { ok: true };
+  }
+
+  private async lookupOnce(sender: Address, openBlock: number): Promise<ChannelLookup | Error> {
+    this.lookup ??= lookupChannel(getConfig(this.env), sender, openBlock).finally(() => {
+      this.lookup = null;
+    });
+    try {
+      return await this.lookup;
+    } catch (err) {
+      return err instanceof ChainUnavailableError ? err : new ChainUnavailableError(String(err));
+    }
+  }
+}

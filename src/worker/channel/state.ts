@@ -1,0 +1,171 @@
+// The acceptance rules of PROTOCOL.md section 3 as pure functions over one channel's state.
+// No I/O and no clock: the ChannelObject loads the state, calls these, and persists what they
+// return, so every rule can be tested without a runtime. A refusal returns the unchanged
+// state, which is how "no refused request changes any state" is kept by construction.
+import type { Address, Hex } from "viem";
+import type { ErrorCode } from "../../protocol/errors.js";
+
+export type ChannelStatus = "open" | "closing" | "settled" | "removed";
+
+/** A signed cumulative balance the receiver can take on chain. */
+export type Proof = { balance: bigint; signature: Hex };
+
+export type ChannelState = {
+  sender: Address;
+  openBlock: number;
+  status: ChannelStatus;
+  /** D: the confirmed deposit. */
+  deposit: bigint;
+  /** B and its signature: the last accepted balance (0 and null before the first payment). */
+  balance: bigint;
+  balanceSig: Hex | null;
+  /** C: what has been charged, C <= B. Includes open metered reservations at their maximum. */
+  charged: bigint;
+  withdrawn: bigint;
+  /** The newest proof with balance <= C: what a withdraw may take and leave credit refundable. */
+  withdrawable: Proof | null;
+  /** Accepted proofs with balance > C, oldest first, waiting for C to reach them. */
+  pending: Proof[];
+  /** Set once the receiver issued a closing proof (DELETE /channels): the channel stops serving. */
+  closeRequested: boolean;
+  closingBalance: bigint | null;
+  settleBlock: number | null;
+  payments: number;
+  /** Metered reservations not yet settled: id -> reserved maximum. */
+  reservations: Record<string, bigint>;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** How many pending proofs are kept; past that the smallest is dropped (the receiver then
+ *  withdraws a little later, never less safely). Promotion ignores open reservations, so a
+ *  withdrawable proof never exceeds what is charged for good. */
+export const MAX_PENDING_PROOFS = 32;
+
+export type Decision = { ok: true; state: ChannelState; cost: bigint } | { ok: false; code: ErrorCode };
+
+export function newChannelState(
+  sender: Address,
+  openBlock: number,
+  onChain: { deposit: bigint; withdrawn: bigint; settleBlock: number; closingBalance: bigint },
+  now: number,
+): ChannelState {
+  const closing = onChain.settleBlock > 0;
+  return {
+    sender,
+    openBlock,
+    status: closing ? "closing" : "open",
+    deposit: onChain.deposit,
+    balance: onChain.withdrawn,
+    balanceSig: null,
+    charged: onChain.withdrawn,
+    withdrawn: onChain.withdrawn,
+    withdrawable: null,
+    pending: [],
+    closeRequested: false,
+    closingBalance: closing ? onChain.closingBalance : null,
+    settleBlock: closing ? onChain.settleBlock : null,
+    payments: 0,
+    reservations: {},
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+export const credit = (s: ChannelState): bigint => s.balance - s.charged;
+
+/** Why a channel cannot take payments now, or null when it can. */
+export function servingRefusal(s: ChannelState): ErrorCode | null {
+  if (s.status === "removed") return "nonexisting_channel";
+  if (s.status !== "open" || s.closeRequested) return "channel_closing";
+  return null;
+}
+
+/** C without open metered reservations: what is charged for good. */
+export const settledCharge = (s: ChannelState): bigint =>
+  Object.values(s.reservations).reduce((c, r) => c - r, s.charged);
+
+/** Moves proofs that the settled charge has reached into `withdrawable`. Mutates `s` (a copy). */
+function promote(s: ChannelState): void {
+  const charged = settledCharge(s);
+  let i = 0;
+  while (i < s.pending.length && s.pending[i]!.balance <= charged) i++;
+  if (i > 0) {
+    s.withdrawable = s.pending[i - 1]!;
+    s.pending = s.pending.slice(i);
+  }
+}
+
+function touch(s: ChannelState, now: number): ChannelState {
+  return { ...s, pending: [...s.pending], reservations: { ...s.reservations }, version: s.version + 1, updatedAt: now };
+}
+
+/**
+ * A fresh proof for cumulative `balance` paying `price` (or, with `reserveId`, reserving
+ * `price` as a metered maximum). Checks, in the protocol's order after the signature:
+ * closing, deposit, amount. `exact` is the no-credit mode: N - B must equal the price.
+ */
+export function acceptProof(
+  s: ChannelState,
+  p: { balance: bigint; signature: Hex; price: bigint; exact: boolean; reserveId?: string },
+  now: number,
+): Decision {
+  const refusal = servingRefusal(s);
+  if (refusal) return { ok: false, code: refusal };
+  if (p.balance > s.deposit) return { ok: false, code: "insufficient_deposit" };
+  if (p.balance <= s.balance) return { ok: false, code: "invalid_amount" };
+  if (p.balance - s.charged < p.price) return { ok: false, code: "invalid_amount" };
+  if (p.exact && p.balance - s.balance !== p.price) return { ok: false, code: "invalid_amount" };
+  const next = touch(s, now);
+  next.balance = p.balance;
+  next.balanceSig = p.signature;
+  next.charged = s.charged + p.price;
+  next.pending.push({ balance: p.balance, signature: p.signature });
+  if (next.pending.length > MAX_PENDING_PROOFS) next.pending.shift();
+  if (p.reserveId) next.reservations[p.reserveId] = p.price;
+  next.payments = s.payments + 1;
+  promote(next);
+  return { ok: true, state: next, cost: p.price };
+}
+
+/** Spends `price` from credit (a session request), or reserves it for a metered request. */
+export function chargeCredit(s: ChannelState, p: { price: bigint; reserveId?: string }, now: number): Decision {
+  const refusal = servingRefusal(s);
+  if (refusal) return { ok: false, code: refusal };
+  if (credit(s) < p.price) return { ok: false, code: "insufficient_credit" };
+  const next = touch(s, now);
+  next.charged = s.charged + p.price;
+  if (p.reserveId) next.reservations[p.reserveId] = p.price;
+  next.payments = s.payments + 1;
+  promote(next);
+  return { ok: true, state: next, cost: p.price };
+}
+
+/**
+ * Settles a metered reservation at its measured cost (capped at the reserved maximum) and
+ * frees the rest back to credit. Unknown ids change nothing and cost 0.
+ */
+export function settleReservation(s: ChannelState, id: string, measured: bigint, now: number): Decision {
+  const reserved = s.reservations[id];
+  if (reserved === undefined) return { ok: true, state: s, cost: 0n };
+  const cost = measured < 0n ? 0n : measured > reserved ? reserved : measured;
+  const next = touch(s, now);
+  delete next.reservations[id];
+  next.charged = s.charged - (reserved - cost);
+  promote(next);
+  return { ok: true, state: next, cost };
+}
+
+/** A new confirmed deposit read from the chain (it only grows while the channel lives). */
+export function withDeposit(s: ChannelState, deposit: bigint, now: number): ChannelState {
+  if (deposit <= s.deposit) return s;
+  return { ...touch(s, now), deposit };
+}
+
+/** The receiver issues its closing proof at C: from now on the channel does not serve. */
+export function markCloseRequested(s: ChannelState, now: number): ChannelState {
+  if (s.closeRequested) return s;
+  return { ...touch(s, now), closeRequested: true };
+}

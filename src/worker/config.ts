@@ -1,0 +1,165 @@
+// Worker configuration: the wrangler vars and secrets, validated once per isolate into a typed
+// `Config`. A missing or malformed setting fails with one error that names every bad key, so
+// a misconfigured deployment says what to fix instead of failing on the first paid request.
+import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { z } from "zod";
+
+/** The bindings and vars the Worker reads. Only the bindings are required by the type. */
+export interface Env {
+  DB: D1Database;
+  CHANNELS: DurableObjectNamespace<import("./channel/object.js").ChannelObject>;
+  [key: string]: unknown;
+}
+
+const decimal = (name: string) =>
+  z.string().regex(/^(0|[1-9][0-9]*)$/, `${name} must be an unsigned decimal integer`);
+const address = (name: string) =>
+  z.string().refine((v) => isAddress(v, { strict: false }), `${name} must be a 0x-prefixed 20-byte address`);
+const secret = (name: string, min: number) =>
+  z.string().min(min, `${name} must be at least ${min} characters (set it with wrangler secret put ${name})`);
+
+const schema = z.object({
+  CHAIN_ID: decimal("CHAIN_ID"),
+  RPC_URL: z.url("RPC_URL must be an http(s) URL"),
+  CONTRACT_ADDRESS: address("CONTRACT_ADDRESS"),
+  TOKEN_ADDRESS: address("TOKEN_ADDRESS"),
+  RECEIVER_PRIVATE_KEY: z
+    .string()
+    .refine((v) => isHex(v) && v.length === 66, "RECEIVER_PRIVATE_KEY must be 0x + 64 hex digits"),
+  ADMIN_TOKEN: secret("ADMIN_TOKEN", 16),
+  SESSION_SECRET: secret("SESSION_SECRET", 16),
+  MIN_CONFIRMATIONS: decimal("MIN_CONFIRMATIONS").default("1"),
+  SESSION_TTL_SECONDS: decimal("SESSION_TTL_SECONDS").default("3600"),
+  ALLOW_CREDIT: z.enum(["true", "false"], "ALLOW_CREDIT must be true or false").default("true"),
+  ORIGIN_URL: z.url("ORIGIN_URL must be an http(s) URL").optional(),
+  ORIGIN_SECRET: z.string().min(16, "ORIGIN_SECRET must be at least 16 characters").optional(),
+  PROXY_ROUTES: z.string().optional(),
+  DEMO_ROUTES: z.enum(["true", "false"], "DEMO_ROUTES must be true or false").default("false"),
+  DEPLOY_BLOCK: decimal("DEPLOY_BLOCK").default("0"),
+  WITHDRAW_THRESHOLD: decimal("WITHDRAW_THRESHOLD").default("0"),
+  SYNC_CHUNK_BLOCKS: decimal("SYNC_CHUNK_BLOCKS").default("2000"),
+  SYNC_MAX_CHUNKS: decimal("SYNC_MAX_CHUNKS").default("20"),
+  TRIAL_SECONDS: decimal("TRIAL_SECONDS").default("180"),
+  FREE_CAPACITY: decimal("FREE_CAPACITY").default("10"),
+  PAID_CAPACITY: decimal("PAID_CAPACITY").default("100"),
+  CHALLENGE_PERIOD: decimal("CHALLENGE_PERIOD").optional(),
+});
+
+const amount = z.union([z.string().regex(/^(0|[1-9][0-9]*)$/), z.number().int().nonnegative()]).transform(String);
+const proxyRoute = z.object({
+  path: z.string().startsWith("/"),
+  method: z.string().toUpperCase().default("GET"),
+  price: amount.optional(),
+  metered: z.object({ maxPrice: amount, perMs: z.number().nonnegative().optional(), perKiB: z.number().nonnegative().optional() }).optional(),
+  trial: z.boolean().optional(),
+  costUnits: z.number().int().positive().optional(),
+  description: z.string().optional(),
+});
+/** A priced path forwarded to ORIGIN_URL, from the PROXY_ROUTES var (a JSON array). */
+export type ProxyRoute = z.infer<typeof proxyRoute>;
+
+function parseProxyRoutes(text: string | undefined): ProxyRoute[] {
+  if (!text) return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError(["PROXY_ROUTES must be a JSON array of routes"]);
+  }
+  const parsed = z.array(proxyRoute).safeParse(json);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `PROXY_ROUTES[${i.path.join(".")}]: ${i.message}`));
+  return parsed.data;
+}
+
+export interface Config {
+  chainId: number;
+  rpcUrl: string;
+  contract: Address;
+  token: Address;
+  receiver: PrivateKeyAccount;
+  receiverAddress: Address;
+  adminToken: string;
+  sessionSecret: string;
+  minConfirmations: number;
+  sessionTtlSeconds: number;
+  allowCredit: boolean;
+  originUrl?: string;
+  originSecret?: string;
+  proxyRoutes: ProxyRoute[];
+  demoRoutes: boolean;
+  deployBlock: bigint;
+  withdrawThreshold: bigint;
+  syncChunkBlocks: bigint;
+  syncMaxChunks: number;
+  trialSeconds: number;
+  freeCapacity: number;
+  paidCapacity: number;
+  challengePeriod?: number;
+}
+
+/** Thrown when the vars and secrets do not make a valid configuration. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(readonly issues: string[]) {
+    super(`edge402 is misconfigured: ${issues.join("; ")}`);
+  }
+}
+
+/** Validates raw vars (strings) into a Config, or throws ConfigError listing every problem. */
+export function parseConfig(vars: Record<string, unknown>): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const v = vars[key];
+    // wrangler passes empty vars as ""; treat them as unset so defaults apply.
+    if (typeof v === "string" && v.trim() !== "") raw[key] = v.trim();
+    else if (typeof v === "number") raw[key] = String(v);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => (i.message.includes(String(i.path[0])) ? i.message : `${String(i.path[0])}: ${i.message}`)),
+    );
+  }
+  const v = parsed.data;
+  const receiver = privateKeyToAccount(v.RECEIVER_PRIVATE_KEY as Hex);
+  const minConfirmations = Number(v.MIN_CONFIRMATIONS);
+  if (minConfirmations < 1) throw new ConfigError(["MIN_CONFIRMATIONS must be at least 1"]);
+  return {
+    chainId: Number(v.CHAIN_ID),
+    rpcUrl: v.RPC_URL,
+    contract: getAddress(v.CONTRACT_ADDRESS.toLowerCase()),
+    token: getAddress(v.TOKEN_ADDRESS.toLowerCase()),
+    receiver,
+    receiverAddress: receiver.address,
+    adminToken: v.ADMIN_TOKEN,
+    sessionSecret: v.SESSION_SECRET,
+    minConfirmations,
+    sessionTtlSeconds: Number(v.SESSION_TTL_SECONDS),
+    allowCredit: v.ALLOW_CREDIT === "true",
+    originUrl: v.ORIGIN_URL,
+    originSecret: v.ORIGIN_SECRET,
+    proxyRoutes: parseProxyRoutes(v.PROXY_ROUTES),
+    demoRoutes: v.DEMO_ROUTES === "true",
+    deployBlock: BigInt(v.DEPLOY_BLOCK),
+    withdrawThreshold: BigInt(v.WITHDRAW_THRESHOLD),
+    syncChunkBlocks: BigInt(v.SYNC_CHUNK_BLOCKS),
+    syncMaxChunks: Number(v.SYNC_MAX_CHUNKS),
+    trialSeconds: Number(v.TRIAL_SECONDS),
+    freeCapacity: Number(v.FREE_CAPACITY),
+    paidCapacity: Number(v.PAID_CAPACITY),
+    challengePeriod: v.CHALLENGE_PERIOD === undefined ? undefined : Number(v.CHALLENGE_PERIOD),
+  };
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** The Config for this env, parsed once per isolate (env objects are stable per isolate). */
+export function getConfig(env: object): Config {
+  let config = cache.get(env);
+  if (!config) {
+    config = parseConfig(env as Record<string, unknown>);
+    cache.set(env, config);
+  }
+  return config;
+}

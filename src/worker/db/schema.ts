@@ -1,0 +1,85 @@
+// The D1 schema (drizzle): the operator's queryable projection of the paywall.
+//
+// - `channels`: one row per channel, written only by that channel's ChannelObject
+//   (write-behind, see channel-object.ts). `version` is the object's own change counter, so
+//   a late write can never overwrite a newer one. Amounts are decimal strings: uint192 does
+//   not fit SQLite's 64-bit integers.
+// - `sync_state`: the chain-sync cursor (last applied block and its hash) and its health.
+// - `chain_events`: every contract event the sync applied, keyed by block hash and log index,
+//   so a reorg can find and undo what the removed blocks taught us.
+// - `receiver_txs`: transactions the receiver sent (withdraw, dispute, close, settle) and
+//   their fate.
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+export const channels = sqliteTable(
+  "channels",
+  {
+    id: text("id").primaryKey(), // `${sender lowercase}-${openBlock}`
+    sender: text("sender").notNull(),
+    openBlock: integer("open_block").notNull(),
+    state: text("state", { enum: ["open", "closing", "settled", "removed"] }).notNull(),
+    deposit: text("deposit").notNull(),
+    balance: text("balance").notNull(), // B: last accepted cumulative balance
+    charged: text("charged").notNull(), // C: charged total, C <= B
+    withdrawn: text("withdrawn").notNull(),
+    withdrawable: text("withdrawable").notNull(), // balance of the newest proof <= C
+    closingBalance: text("closing_balance"),
+    settleBlock: integer("settle_block"),
+    closeRequested: integer("close_requested", { mode: "boolean" }).notNull().default(false),
+    payments: integer("payments").notNull().default(0),
+    version: integer("version").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("channels_state").on(t.state), index("channels_sender").on(t.sender)],
+);
+
+export const syncState = sqliteTable("sync_state", {
+  id: text("id").primaryKey(), // one row: "main"
+  blockNumber: integer("block_number").notNull(),
+  blockHash: text("block_hash").notNull(),
+  headBlock: integer("head_block"),
+  eventsApplied: integer("events_applied").notNull().default(0),
+  reorgs: integer("reorgs").notNull().default(0),
+  lastRunAt: integer("last_run_at"),
+  lastError: text("last_error"),
+  lastErrorAt: integer("last_error_at"),
+  lockUntil: integer("lock_until"),
+});
+
+export const chainEvents = sqliteTable(
+  "chain_events",
+  {
+    blockNumber: integer("block_number").notNull(),
+    blockHash: text("block_hash").notNull(),
+    logIndex: integer("log_index").notNull(),
+    txHash: text("tx_hash").notNull(),
+    name: text("name").notNull(),
+    sender: text("sender").notNull(),
+    openBlock: integer("open_block").notNull(),
+    args: text("args").notNull(), // JSON, amounts as decimal strings
+  },
+  (t) => [
+    primaryKey({ columns: [t.blockHash, t.logIndex] }),
+    index("chain_events_block").on(t.blockNumber),
+    index("chain_events_channel").on(t.sender, t.openBlock),
+  ],
+);
+
+export const receiverTxs = sqliteTable(
+  "receiver_txs",
+  {
+    hash: text("hash").primaryKey(),
+    kind: text("kind", { enum: ["withdraw", "dispute", "close", "settle"] }).notNull(),
+    sender: text("sender").notNull(),
+    openBlock: integer("open_block").notNull(),
+    amount: text("amount").notNull(),
+    nonce: integer("nonce").notNull(),
+    status: text("status", { enum: ["pending", "confirmed", "failed", "replaced"] }).notNull(),
+    attempts: integer("attempts").notNull().default(1),
+    error: text("error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("receiver_txs_channel").on(t.sender, t.openBlock), index("receiver_txs_status").on(t.status)],
+);

@@ -1,0 +1,66 @@
+// The protocol's response headers and error bodies, in one place: the terms every priced
+// response carries, the channel headers of a paid or refused request, and the JSON error body
+// (`{"error": {"code", "message"}}`, one refusal flag, an HTML paywall for browsers on a 402).
+import type { Context } from "hono";
+import { errorMessages, errorStatus, refusalFlags, type ErrorCode } from "../../protocol/errors.js";
+import { GATEWAY_PATH, RdnHeaders } from "../../protocol/headers.js";
+import type { ChannelSnapshot } from "../channel/codec.js";
+import type { Config } from "../config.js";
+import { paywallPage } from "./paywall-page.js";
+
+/** The terms of a priced route: who to pay, where, and how much this request costs. */
+export function termsHeaders(config: Config, price: bigint): Record<string, string> {
+  return {
+    [RdnHeaders.gatewayPath]: GATEWAY_PATH,
+    [RdnHeaders.receiverAddress]: config.receiverAddress,
+    [RdnHeaders.contractAddress]: config.contract,
+    [RdnHeaders.tokenAddress]: config.token,
+    [RdnHeaders.chainId]: String(config.chainId),
+    [RdnHeaders.price]: price.toString(),
+  };
+}
+
+/** The channel's state, sent on every paid or refused request that named a channel. */
+export function channelHeaders(ch: ChannelSnapshot): Record<string, string> {
+  const h: Record<string, string> = {
+    [RdnHeaders.senderAddress]: ch.sender,
+    [RdnHeaders.openBlock]: String(ch.openBlock),
+    [RdnHeaders.senderBalance]: ch.balance.toString(),
+    [RdnHeaders.deposit]: ch.deposit.toString(),
+    [RdnHeaders.credit]: ch.credit.toString(),
+  };
+  if (ch.balanceSig) h[RdnHeaders.balanceSignature] = ch.balanceSig;
+  return h;
+}
+
+/** True when the client prefers an HTML page to JSON (a browser navigating). */
+export function prefersHtml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const html = accept.indexOf("text/html");
+  if (html < 0) return false;
+  const json = accept.indexOf("application/json");
+  return json < 0 || html < json;
+}
+
+/**
+ * The error response for `code`: the protocol's JSON body (or the HTML paywall for a browser
+ * on a 402), its status, its refusal flag if it has one, and any extra headers.
+ */
+export function errorResponse(
+  c: Context,
+  code: ErrorCode,
+  opts: { message?: string; headers?: Record<string, string>; details?: Record<string, string> } = {},
+): Response {
+  const status = errorStatus[code];
+  const headers = new Headers(opts.headers);
+  const flag = refusalFlags[code];
+  if (flag) headers.set(flag, "1");
+  const message = opts.message ?? errorMessages[code];
+  if (status === 402 && prefersHtml(c.req.header("accept"))) {
+    headers.set("content-type", "text/html; charset=utf-8");
+    return new Response(paywallPage({ code, message, url: c.req.url, terms: opts.headers ?? {} }), { status, headers });
+  }
+  headers.set("content-type", "application/json; charset=utf-8");
+  const body = { error: { code, message, ...(opts.details ? { details: opts.details } : {}) } };
+  return new Response(JSON.stringify(body), { status, headers });
+}

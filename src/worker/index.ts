@@ -1,0 +1,39 @@
+// The Worker entry: the paywall app built from this deployment's configuration (the demo
+// routes when DEMO_ROUTES=true, the PROXY_ROUTES forwarded to ORIGIN_URL), the channel
+// Durable Object class, and the scheduled handler. Library users import from here too.
+import type { Hono } from "hono";
+import { createApp, type AppRoute } from "./app.js";
+import { getConfig, type Env } from "./config.js";
+import { demoRoutes } from "./demo.js";
+import { proxyToOrigin } from "./proxy.js";
+
+export { ChannelObject } from "./channel/object.js";
+export { createApp, type AppRoute } from "./app.js";
+export { paywall, type PaywallOptions } from "./paywall.js";
+export { managementApi } from "./api/management.js";
+export { adminApi } from "./api/admin.js";
+export type { Env } from "./config.js";
+
+const apps = new WeakMap<object, Hono<{ Bindings: Env }>>();
+
+function appFor(env: Env): Hono<{ Bindings: Env }> {
+  let app = apps.get(env);
+  if (!app) {
+    const config = getConfig(env);
+    const proxied: AppRoute[] = config.proxyRoutes.map(({ path, method, ...options }) => ({
+      method,
+      path,
+      options: { ...options, price: options.price === undefined ? undefined : BigInt(options.price) },
+      handler: proxyToOrigin(),
+    }));
+    app = createApp({ routes: [...(config.demoRoutes ? demoRoutes : []), ...proxied] });
+    apps.set(env, app);
+  }
+  return app;
+}
+
+export default {
+  fetch(request, env, ctx) {
+    return appFor(env).fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;
