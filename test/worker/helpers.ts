@@ -2,7 +2,7 @@
 // started, channels opened on it with real transactions, proofs signed with viem accounts
 // (a standard EIP-712 signer), and requests sent to the Worker under test.
 import { env, SELF } from "cloudflare:test";
-import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
+import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { microTransferChannelsAbi, testTokenAbi } from "../../src/protocol/abi.js";
 import { encodeProofHeaders } from "../../src/protocol/codec.js";
@@ -15,16 +15,22 @@ export const chain = testEnv.TEST_CHAIN;
 export const keys = testEnv.TEST_KEYS;
 export const adminToken = testEnv.ADMIN_TOKEN;
 export const receiver = privateKeyToAccount(keys[1]!);
-export const publicClient = createPublicClient({ transport: http(chain.rpcUrl) });
+export const anvil = defineChain({
+  id: chain.chainId,
+  name: "anvil",
+  nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+  rpcUrls: { default: { http: [chain.rpcUrl] } },
+});
+export const publicClient = createPublicClient({ chain: anvil, transport: http(chain.rpcUrl) });
 
 export function wallet(account: PrivateKeyAccount) {
-  return createWalletClient({ account, chain: null, transport: http(chain.rpcUrl) });
+  return createWalletClient({ account, transport: http(chain.rpcUrl) });
 }
 
 /** Opens a channel from `account` to the Worker's receiver with a real deposit. */
 export async function openChannel(account: PrivateKeyAccount, deposit: bigint): Promise<{ sender: Address; openBlock: number }> {
   const w = wallet(account);
-  const tx = { chain: null, account } as const;
+  const tx = { chain: anvil, account } as const;
   await publicClient.waitForTransactionReceipt({
     hash: await w.writeContract({ ...tx, address: chain.token, abi: testTokenAbi, functionName: "mint", args: [account.address, deposit] }),
   });
@@ -46,7 +52,7 @@ export async function openChannel(account: PrivateKeyAccount, deposit: bigint): 
 
 export async function topUp(account: PrivateKeyAccount, openBlock: number, added: bigint): Promise<void> {
   const w = wallet(account);
-  const tx = { chain: null, account } as const;
+  const tx = { chain: anvil, account } as const;
   await publicClient.waitForTransactionReceipt({
     hash: await w.writeContract({ ...tx, address: chain.token, abi: testTokenAbi, functionName: "mint", args: [account.address, added] }),
   });

@@ -2,4 +2,4 @@
 // database (storage is isolated per test file).
 import { applyD1Migrations, env } from "cloudflare:test";
 
-await applyD1Migrations(env.DB, (env as unknown as { TEST_MIGRATIONS: D1Migration[] }).TEST_MIGRATIONS);
+await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
