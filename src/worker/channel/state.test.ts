@@ -1,0 +1,146 @@
+import { describe, expect, it } from "vitest";
+import type { Hex } from "viem";
+import {
+  acceptProof,
+  chargeCredit,
+  credit,
+  markCloseRequested,
+  MAX_PENDING_PROOFS,
+  newChannelState,
+  settledCharge,
+  settleReservation,
+  withDeposit,
+  type ChannelState,
+} from "./state.js";
+
+const sender = "0x00000000000000000000000000000000000000aa" as const;
+const sig = (n: number) => `0x${n.toString(16).padStart(130, "0")}` as Hex;
+
+function open(deposit = 100n, withdrawn = 0n): ChannelState {
+  return newChannelState(sender, 7, { deposit, withdrawn, settleBlock: 0, closingBalance: 0n }, 1);
+}
+
+function accepted(s: ChannelState, balance: bigint, price: bigint, exact = false) {
+  const d = acceptProof(s, { balance, signature: sig(Number(balance)), price, exact }, 2);
+  if (!d.ok) throw new Error(`refused: ${d.code}`);
+  return d.state;
+}
+
+describe("acceptProof", () => {
+  it("accepts an exact payment: B and C move together, the proof is withdrawable", () => {
+    const s = accepted(open(), 5n, 5n);
+    expect([s.balance, s.charged, credit(s)]).toEqual([5n, 5n, 0n]);
+    expect(s.withdrawable?.balance).toBe(5n);
+    expect(s.pending).toEqual([]);
+  });
+
+  it("keeps an overpayment as credit and its proof pending until C reaches it", () => {
+    const s = accepted(open(), 20n, 5n);
+    expect([s.balance, s.charged, credit(s)]).toEqual([20n, 5n, 15n]);
+    expect(s.withdrawable).toBeNull();
+    expect(s.pending.map((p) => p.balance)).toEqual([20n]);
+    let t = s;
+    for (let i = 0; i < 3; i++) {
+      const d = chargeCredit(t, { price: 5n }, 3);
+      if (!d.ok) throw new Error(d.code);
+      t = d.state;
+    }
+    expect(t.charged).toBe(20n);
+    expect(t.withdrawable?.balance).toBe(20n);
+    expect(chargeCredit(t, { price: 1n }, 4)).toEqual({ ok: false, code: "insufficient_credit" });
+  });
+
+  it("refuses in the protocol's order and never changes the state", () => {
+    const s = accepted(open(100n), 10n, 5n);
+    const before = structuredClone(s);
+    const refuse = (balance: bigint, price: bigint, exact = false) =>
+      acceptProof(s, { balance, signature: sig(1), price, exact }, 9);
+    expect(refuse(101n, 5n)).toEqual({ ok: false, code: "insufficient_deposit" });
+    expect(refuse(10n, 5n)).toEqual({ ok: false, code: "invalid_amount" }); // replay
+    expect(refuse(9n, 0n)).toEqual({ ok: false, code: "invalid_amount" }); // older
+    // C = 5, credit 5: a balance of 11 gives N - C = 6 >= 5, accepted; 9 would not be > B.
+    expect(acceptProof(s, { balance: 11n, signature: sig(1), price: 7n, exact: false }, 9)).toEqual({
+      ok: false,
+      code: "invalid_amount",
+    });
+    expect(refuse(12n, 5n, true)).toEqual({ ok: false, code: "invalid_amount" }); // no-credit mode: N - B must be p
+    expect(s).toEqual(before);
+  });
+
+  it("counts credit toward the next proof: N - C >= p", () => {
+    const s = accepted(open(), 20n, 5n); // C=5, B=20
+    const t = accepted(s, 21n, 16n); // N - C = 16
+    expect([t.balance, t.charged]).toEqual([21n, 21n]);
+  });
+
+  it("refuses a closing or close-requested channel first", () => {
+    const closing = newChannelState(sender, 7, { deposit: 100n, withdrawn: 0n, settleBlock: 900, closingBalance: 3n }, 1);
+    expect(acceptProof(closing, { balance: 500n, signature: sig(1), price: 5n, exact: false }, 2)).toEqual({
+      ok: false,
+      code: "channel_closing",
+    });
+    const requested = markCloseRequested(open(), 2);
+    expect(chargeCredit(requested, { price: 0n }, 3)).toEqual({ ok: false, code: "channel_closing" });
+    expect(acceptProof({ ...open(), status: "removed" }, { balance: 5n, signature: sig(1), price: 5n, exact: false }, 2)).toEqual({
+      ok: false,
+      code: "nonexisting_channel",
+    });
+  });
+
+  it("starts from what was already withdrawn on chain", () => {
+    const s = open(100n, 30n);
+    expect([s.balance, s.charged]).toEqual([30n, 30n]);
+    expect(acceptProof(s, { balance: 30n, signature: sig(1), price: 0n, exact: false }, 2)).toEqual({ ok: false, code: "invalid_amount" });
+    expect(accepted(s, 35n, 5n).charged).toBe(35n);
+  });
+
+  it("bounds the pending proofs", () => {
+    let s = open(10_000n);
+    for (let i = 1; i <= MAX_PENDING_PROOFS + 5; i++) s = accepted(s, BigInt(i * 10), 1n);
+    expect(s.pending.length).toBe(MAX_PENDING_PROOFS);
+  });
+});
+
+describe("metered reservations", () => {
+  it("reserves the maximum, charges the measured cost, frees the rest", () => {
+    const s = accepted(open(), 100n, 0n);
+    const r = chargeCredit(s, { price: 40n, reserveId: "r1" }, 2);
+    if (!r.ok) throw new Error(r.code);
+    expect(credit(r.state)).toBe(60n);
+    expect(settledCharge(r.state)).toBe(0n);
+    const done = settleReservation(r.state, "r1", 15n, 3);
+    if (!done.ok) throw new Error(done.code);
+    expect(done.cost).toBe(15n);
+    expect(credit(done.state)).toBe(85n);
+    expect(done.state.reservations).toEqual({});
+  });
+
+  it("never charges above the reserved maximum, and an unknown id changes nothing", () => {
+    const s = accepted(open(), 100n, 0n);
+    const r = chargeCredit(s, { price: 40n, reserveId: "r1" }, 2);
+    if (!r.ok) throw new Error(r.code);
+    const done = settleReservation(r.state, "r1", 1000n, 3);
+    expect(done.ok && done.cost).toBe(40n);
+    const same = settleReservation(r.state, "nope", 5n, 3);
+    expect(same.ok && same.state).toBe(r.state);
+  });
+
+  it("does not make a proof withdrawable on a reservation alone", () => {
+    const s = accepted(open(), 10n, 0n); // B=10, C=0
+    const r = acceptProof(s, { balance: 50n, signature: sig(50), price: 50n, exact: false, reserveId: "m" }, 2);
+    if (!r.ok) throw new Error(r.code);
+    expect(r.state.withdrawable).toBeNull();
+    const done = settleReservation(r.state, "m", 10n, 3);
+    if (!done.ok) throw new Error(done.code);
+    expect(done.state.charged).toBe(10n);
+    expect(done.state.withdrawable?.balance).toBe(10n);
+  });
+});
+
+describe("withDeposit", () => {
+  it("only grows the deposit", () => {
+    const s = open(100n);
+    expect(withDeposit(s, 90n, 2)).toBe(s);
+    expect(withDeposit(s, 150n, 2).deposit).toBe(150n);
+  });
+});
