@@ -241,7 +241,7 @@ describe("uncooperativeClose and settle", () => {
     const settleBlock = receipt.blockNumber + BigInt(CHALLENGE_PERIOD);
     await expectRevert(() => env.wallets[S]!.writeContract(settleCall(openBlock)), "ChallengePeriodActive");
     // Mine until the next transaction lands exactly in settleBlock: still refused.
-    await mine(env.rpcUrl, settleBlock - 1n - (await env.publicClient.getBlockNumber()));
+    await mine(env.rpcUrl, settleBlock - 1n - (await env.publicClient.getBlockNumber({ cacheTime: 0 })));
     const atSettleBlock = env.wallets[S]!.writeContract({ ...settleCall(openBlock), gas: 200_000n });
     const hash = await atSettleBlock;
     const r = await env.publicClient.waitForTransactionReceipt({ hash });
