@@ -2,29 +2,41 @@
 //
 // Per request it prices the route, parses the payment headers (or cookies), verifies a fresh
 // proof's signature statelessly here in the Worker, and only then asks the channel's object to
-// apply it (one RPC: compare, write, answer). A session token spends credit instead. Refusals
-// answer before the handler runs and change nothing; a served request gets the terms, the
-// channel's state, its cost and a fresh session token. A metered route reserves its maximum,
+// apply it (one RPC: flow check, compare, write, answer). A session token spends credit instead.
+// Refusals answer before the handler runs and change nothing; a served request gets the terms,
+// the channel's state, its cost and a fresh session token. A metered route reserves its maximum,
 // serves, then is charged the measured cost and the rest returns to credit.
+//
+// Every route is flow-controlled (src/worker/flow): a free request (price 0), and a trial
+// route's request during the client's trial, take from the client's free bucket in its
+// FlowObject (keyed by IP); a paid request takes from its channel's bucket inside the same
+// ChannelObject call that takes the payment. Over the allowance: 429 with Retry-After.
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { Address, Hex } from "viem";
 import { parsePaymentHeaders } from "../protocol/codec.js";
 import { isProtocolError } from "../protocol/errors.js";
-import { RdnHeaders } from "../protocol/headers.js";
+import { paymentHeaderNames, RdnHeaders } from "../protocol/headers.js";
 import { verifyBalanceProof } from "../protocol/verify.js";
 import { channelStub } from "./channel/stub.js";
+import type { ChannelSnapshot } from "./channel/codec.js";
 import type { PayResult } from "./channel/object.js";
 import { getConfig, type Config, type Env } from "./config.js";
+import type { FlowStatus } from "./flow/bucket.js";
+import { limitedHeaders, policyHeader, rateLimitHeaders, trialHeader } from "./flow/headers.js";
+import { flowStub } from "./flow/stub.js";
 import { channelHeaders, errorResponse, termsHeaders } from "./http/responses.js";
 import { issueSession, verifySession } from "./session.js";
 
 type Amount = bigint | number | string;
 
+/** A metered route's charge: max(serving ms × perMs, response KiB × perKiB), rounded up,
+ *  never above `maxPrice`. Serving time runs from the handler's start until its whole body is
+ *  produced (a metered response is buffered, so its cost is known before its headers go out). */
 export type MeterOptions = {
-  /** Cost units charged per millisecond of serving time (default 1). */
+  /** Token base units charged per millisecond of serving time (default 1). */
   perMs?: number;
-  /** Cost units charged per KiB of response body (default 0). */
+  /** Token base units charged per KiB (1024 bytes) of response body (default 0). */
   perKiB?: number;
 };
 
@@ -76,43 +88,89 @@ function withHeaders(res: Response, headers: Record<string, string>): Response {
   return out;
 }
 
-async function measuredCost(meter: MeterOptions, startedAt: number, res: Response): Promise<{ cost: bigint; res: Response }> {
+/** The measured cost of a served metered request, uncapped (the channel caps it at the
+ *  reservation), with the response rebuilt from its buffered body. */
+export async function measuredCost(meter: MeterOptions, startedAt: number, res: Response): Promise<{ cost: bigint; res: Response }> {
   const perMs = meter.perMs ?? 1;
   const perKiB = meter.perKiB ?? 0;
   let bytes = 0;
-  if (perKiB > 0 && res.body) {
+  if (res.body) {
     const body = await res.arrayBuffer();
     bytes = body.byteLength;
     res = new Response(body, res);
   }
-  const ms = Date.now() - startedAt;
+  const ms = Math.max(0, Date.now() - startedAt);
   const cost = Math.ceil(Math.max(ms * perMs, (bytes / 1024) * perKiB));
   return { cost: BigInt(cost), res };
+}
+
+function nonNegative(v: number | undefined, what: string): void {
+  if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new Error(`edge402: ${what} must be a finite number >= 0, got ${String(v)}`);
+}
+
+/** The paid bucket's headers on a channel's answer: the limit state, plus Retry-After on a 429. */
+function paidFlowHeaders(flow: FlowStatus | undefined, retryAfterMs: number | undefined): Record<string, string> {
+  if (!flow) return {};
+  return retryAfterMs !== undefined ? limitedHeaders("paid", flow, retryAfterMs) : rateLimitHeaders("paid", flow);
 }
 
 export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env }> {
   // Validate a fixed price at start-up rather than on the first request.
   if (typeof opts.price !== "function" && opts.price !== undefined) toAmount(opts.price, "price");
-  if (opts.metered) toAmount(opts.metered.maxPrice, "metered.maxPrice");
+  if (opts.metered) {
+    toAmount(opts.metered.maxPrice, "metered.maxPrice");
+    nonNegative(opts.metered.perMs, "metered.perMs");
+    nonNegative(opts.metered.perKiB, "metered.perKiB");
+  }
+  const costUnits = opts.costUnits ?? 1;
+  if (!(Number.isFinite(costUnits) && costUnits > 0)) throw new Error(`edge402: costUnits must be a positive number, got ${String(opts.costUnits)}`);
 
   return async (c, next) => {
     const config = getConfig(c.env);
     const price = await resolvePrice(opts, c);
     const terms = termsHeaders(config, price);
-    if (price === 0n) {
-      await next();
-      c.res = withHeaders(c.res, terms);
-      return;
+
+    // A free request, or a trial route's: the client's free allowance and trial (FlowObject).
+    const trial = opts.trial === true && price > 0n;
+    let trialHeaders: Record<string, string> = {};
+    if (price === 0n || trial) {
+      if (!config.flowControl && !trial) {
+        await next();
+        c.res = withHeaders(c.res, terms);
+        return;
+      }
+      const answer = await flowStub(c.env, config, c.req.raw).admit({
+        capacity: config.freeCapacity,
+        cost: costUnits,
+        limit: config.flowControl,
+        trialSeconds: trial ? config.trialSeconds : undefined,
+      });
+      if (answer.trialRemainingMs !== undefined) trialHeaders = trialHeader(answer.trialRemainingMs);
+      if (!answer.ok && answer.reason === "rate_limited") {
+        return errorResponse(c, "rate_limited", { headers: { ...terms, ...trialHeaders, ...limitedHeaders("free", answer.status, answer.retryAfterMs) } });
+      }
+      if (answer.ok) {
+        // Free, or inside the trial: served without payment (payment headers are not looked at).
+        await next();
+        c.res = withHeaders(c.res, { ...terms, ...trialHeaders, ...(answer.status ? rateLimitHeaders("free", answer.status) : {}) });
+        return;
+      }
+      // The trial is over: this request is priced like any other.
     }
 
+    const flow = config.flowControl ? { capacity: config.paidCapacity, cost: costUnits } : undefined;
+    const limits = { ...terms, ...trialHeaders, ...(flow ? policyHeader("paid", flow.capacity) : {}) };
     let payment;
     try {
-      payment = parsePaymentHeaders((name) => c.req.header(name) ?? getCookie(c, name));
+      // Headers win over cookies as a whole: a request that carries any payment header is read
+      // from its headers only, so a stale cookie can never mix into a fresh payment.
+      const fromHeaders = paymentHeaderNames.some((name) => c.req.header(name) !== undefined);
+      payment = parsePaymentHeaders(fromHeaders ? (name) => c.req.header(name) : (name) => getCookie(c, name));
     } catch (err) {
       if (!isProtocolError(err)) throw err;
-      return errorResponse(c, err.code, { message: err.message, details: err.details, headers: terms });
+      return errorResponse(c, err.code, { message: err.message, details: err.details, headers: limits });
     }
-    if (!payment) return errorResponse(c, "payment_required", { headers: terms });
+    if (!payment) return errorResponse(c, "payment_required", { headers: limits });
 
     const reserveId = opts.metered ? crypto.randomUUID() : undefined;
     let sender: Address;
@@ -122,7 +180,9 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
       ({ sender, openBlock } = payment);
       const named = { [RdnHeaders.senderAddress]: sender, [RdnHeaders.openBlock]: String(openBlock) };
       if (!(await proofIsValid(config, payment))) {
-        return errorResponse(c, "invalid_balance_proof", { headers: { ...terms, ...named } });
+        // Refused before any state is touched; a read-only look tells the client what we hold.
+        const held = await channelStub(c.env, sender, openBlock).peek();
+        return errorResponse(c, "invalid_balance_proof", { headers: { ...limits, ...(held ? channelHeaders(held) : named) } });
       }
       result = await channelStub(c.env, sender, openBlock).pay({
         sender,
@@ -131,18 +191,20 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
         signature: payment.signature,
         price,
         reserveId,
+        flow,
       });
     } else {
       const claims = await verifySession(config.sessionSecret, payment.token);
-      if (!claims) return errorResponse(c, "invalid_session", { headers: terms });
+      if (!claims) return errorResponse(c, "invalid_session", { headers: limits });
       ({ sender, openBlock } = claims);
-      result = await channelStub(c.env, sender, openBlock).spend({ sender, openBlock, price, reserveId });
+      result = await channelStub(c.env, sender, openBlock).spend({ sender, openBlock, price, reserveId, flow });
     }
     if (!result.ok) {
       const named = result.channel
         ? channelHeaders(result.channel)
         : { [RdnHeaders.senderAddress]: sender, [RdnHeaders.openBlock]: String(openBlock) };
-      return errorResponse(c, result.code, { message: result.message, headers: { ...terms, ...named } });
+      const flowHeaders = paidFlowHeaders(result.flow, result.code === "rate_limited" ? (result.retryAfterMs ?? 1000) : undefined);
+      return errorResponse(c, result.code, { message: result.message, headers: { ...limits, ...named, ...flowHeaders } });
     }
 
     c.set("edge402Payment", { sender, openBlock, cost: result.cost, kind: payment.kind });
@@ -151,20 +213,53 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
     let { cost, channel } = result;
     let res = c.res;
     if (opts.metered && reserveId) {
-      const measured = await measuredCost(opts.metered, startedAt, res);
-      res = measured.res;
-      // A failed serve (5xx) is not charged beyond zero; the reservation returns to credit.
-      const settled = await channelStub(c.env, sender, openBlock).settle(reserveId, res.status >= 500 ? 0n : measured.cost);
-      if (settled.ok) ({ cost, channel } = settled);
+      ({ cost, channel, res } = await settleMetered(c.env, { sender, openBlock }, reserveId, result.cost, opts.metered, startedAt, res));
     }
     const session = await issueSession(config.sessionSecret, { sender, openBlock }, config.sessionTtlSeconds);
     c.res = withHeaders(res, {
-      ...terms,
+      ...limits,
       ...channelHeaders(channel),
+      ...paidFlowHeaders(result.flow, undefined),
       [RdnHeaders.cost]: cost.toString(),
       [RdnHeaders.session]: session,
     });
   };
+}
+
+/**
+ * Charges a served metered request its measured cost (0 for a failed serve, 5xx) and frees the
+ * rest of the reservation. The settle is retried once if the call to the object fails; a
+ * settle that already landed is idempotent (an unknown reservation changes nothing), so the
+ * cost reported is computed here, capped exactly as the object caps it.
+ */
+async function settleMetered(
+  env: Env,
+  ch: { sender: Address; openBlock: number },
+  reserveId: string,
+  reserved: bigint,
+  meter: MeterOptions,
+  startedAt: number,
+  served: Response,
+): Promise<{ cost: bigint; channel: ChannelSnapshot; res: Response }> {
+  const stub = () => channelStub(env, ch.sender, ch.openBlock);
+  let measured: { cost: bigint; res: Response };
+  try {
+    measured = await measuredCost(meter, startedAt, served);
+  } catch (err) {
+    // The body failed while being produced: nothing usable was served, nothing is charged.
+    await stub().settle(reserveId, 0n);
+    throw err;
+  }
+  const charge = measured.res.status >= 500 ? 0n : measured.cost;
+  const capped = charge > reserved ? reserved : charge;
+  let settled: PayResult;
+  try {
+    settled = await stub().settle(reserveId, charge);
+  } catch {
+    settled = await stub().settle(reserveId, charge);
+  }
+  if (!settled.ok || !settled.channel) throw new Error(`edge402: settling a metered request failed (${settled.ok ? "no channel" : settled.code})`);
+  return { cost: capped, channel: settled.channel, res: measured.res };
 }
 
 async function proofIsValid(config: Config, p: { sender: Address; openBlock: number; balance: bigint; signature: Hex }) {

@@ -14,6 +14,7 @@ import { channelStub } from "../channel/stub.js";
 import type { ChannelSnapshot } from "../channel/codec.js";
 import { getConfig, type Config, type Env } from "../config.js";
 import { channels, syncState } from "../db/schema.js";
+import { BUFFER_SECONDS } from "../flow/bucket.js";
 import { errorResponse } from "../http/responses.js";
 import { pricingMode, type PaywallOptions } from "../paywall.js";
 
@@ -61,6 +62,19 @@ function channelParams(c: Context) {
   }
 }
 
+/** The server-wide flow-control figures: the allowances (cost units per second, and the buffer
+ *  of BUFFER_SECONDS of it), the trial, and how free clients are keyed. */
+function flowControlJson(config: Config) {
+  return {
+    enabled: config.flowControl,
+    freeCapacity: config.freeCapacity,
+    paidCapacity: config.paidCapacity,
+    bufferSeconds: BUFFER_SECONDS,
+    trialSeconds: config.trialSeconds,
+    freeClientKey: { ipv4: "address", ipv6PrefixBits: config.flowKeyPrefix },
+  };
+}
+
 function refusal(c: Context, code: ErrorCode, message?: string) {
   // Channel look-ups answer "unknown channel" as 404 rather than the payment flag.
   if (code === "nonexisting_channel") return errorResponse(c, "not_found", { message: "No such channel on chain." });
@@ -87,7 +101,7 @@ export function managementApi(routes: PricedRoute[]) {
       sync: sync
         ? { headBlock: sync.headBlock, lastRunAt: sync.lastRunAt, reorgs: sync.reorgs, lastError: sync.lastError, lastErrorAt: sync.lastErrorAt }
         : null,
-      flowControl: { freeCapacity: config.freeCapacity, paidCapacity: config.paidCapacity, bufferSeconds: 6, trialSeconds: config.trialSeconds },
+      flowControl: flowControlJson(config),
     });
   });
 
@@ -97,9 +111,10 @@ export function managementApi(routes: PricedRoute[]) {
       token: config.token,
       chainId: config.chainId,
       allowCredit: config.allowCredit,
+      flowControl: flowControlJson(config),
       allowances: {
-        free: { capacity: config.freeCapacity, buffer: config.freeCapacity * 6 },
-        paid: { capacity: config.paidCapacity, buffer: config.paidCapacity * 6 },
+        free: { capacity: config.freeCapacity, buffer: config.freeCapacity * BUFFER_SECONDS },
+        paid: { capacity: config.paidCapacity, buffer: config.paidCapacity * BUFFER_SECONDS },
       },
       trialSeconds: config.trialSeconds,
       routes: routes.map(({ method, path, options }) => {

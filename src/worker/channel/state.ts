@@ -2,8 +2,11 @@
 // No I/O and no clock: the ChannelObject loads the state, calls these, and persists what they
 // return, so every rule can be tested without a runtime. A refusal returns the unchanged
 // state, which is how "no refused request changes any state" is kept by construction.
+// A payer's flow-control bucket rides in the same state: the bucket is checked before any
+// payment rule and charged in the same decision, so payment and bucket are one write.
 import type { Address, Hex } from "viem";
 import type { ErrorCode } from "../../protocol/errors.js";
+import { admit, peek, type Bucket, type FlowCharge, type FlowStatus } from "../flow/bucket.js";
 
 export type ChannelStatus = "open" | "closing" | "settled" | "removed";
 
@@ -33,6 +36,8 @@ export type ChannelState = {
   payments: number;
   /** Metered reservations not yet settled: id -> reserved maximum. */
   reservations: Record<string, bigint>;
+  /** The payer's flow-control bucket (absent until its first limited request). */
+  flow?: Bucket;
   version: number;
   createdAt: number;
   updatedAt: number;
@@ -43,7 +48,29 @@ export type ChannelState = {
  *  withdrawable proof never exceeds what is charged for good. */
 export const MAX_PENDING_PROOFS = 32;
 
-export type Decision = { ok: true; state: ChannelState; cost: bigint } | { ok: false; code: ErrorCode };
+/**
+ * A rule's answer. With flow control, `flow` is the payer's allowance after the request; a
+ * `rate_limited` refusal also carries `retryAfterMs` and the bucket with the refusal counted
+ * (the only thing a refused request may change; it holds no payment state).
+ */
+export type Decision =
+  | { ok: true; state: ChannelState; cost: bigint; flow?: FlowStatus }
+  | { ok: false; code: ErrorCode; flow?: FlowStatus; retryAfterMs?: number; bucket?: Bucket };
+
+/** A request's flow-control charge, with the random draw a freeze's jitter needs. */
+export type FlowGate = FlowCharge & { random: number };
+
+/**
+ * Flow control before any payment rule: over the allowance, the request is refused with 429
+ * and changes no payment state. Otherwise the taken bucket goes into the accepted state, so the
+ * payment and the bucket charge are one write; a payment refusal drops it (it costs nothing).
+ */
+function gate(s: ChannelState, flow: FlowGate | undefined, now: number) {
+  if (!flow) return { ok: true as const };
+  const a = admit(s.flow, flow, now, flow.random);
+  if (!a.ok) return { ok: false as const, refusal: { ok: false as const, code: "rate_limited" as const, flow: a.status, retryAfterMs: a.retryAfterMs, bucket: a.bucket } };
+  return { ok: true as const, bucket: a.bucket, status: a.status, before: peek(s.flow, flow.capacity, now) };
+}
 
 export function newChannelState(
   sender: Address,
@@ -109,16 +136,20 @@ function touch(s: ChannelState, now: number): ChannelState {
  */
 export function acceptProof(
   s: ChannelState,
-  p: { balance: bigint; signature: Hex; price: bigint; exact: boolean; reserveId?: string },
+  p: { balance: bigint; signature: Hex; price: bigint; exact: boolean; reserveId?: string; flow?: FlowGate },
   now: number,
 ): Decision {
+  const g = gate(s, p.flow, now);
+  if (!g.ok) return g.refusal;
+  const refuse = (code: ErrorCode): Decision => ({ ok: false, code, flow: g.before });
   const refusal = servingRefusal(s);
-  if (refusal) return { ok: false, code: refusal };
-  if (p.balance > s.deposit) return { ok: false, code: "insufficient_deposit" };
-  if (p.balance <= s.balance) return { ok: false, code: "invalid_amount" };
-  if (p.balance - s.charged < p.price) return { ok: false, code: "invalid_amount" };
-  if (p.exact && p.balance - s.balance !== p.price) return { ok: false, code: "invalid_amount" };
+  if (refusal) return refuse(refusal);
+  if (p.balance > s.deposit) return refuse("insufficient_deposit");
+  if (p.balance <= s.balance) return refuse("invalid_amount");
+  if (p.balance - s.charged < p.price) return refuse("invalid_amount");
+  if (p.exact && p.balance - s.balance !== p.price) return refuse("invalid_amount");
   const next = touch(s, now);
+  if (g.bucket) next.flow = g.bucket;
   next.balance = p.balance;
   next.balanceSig = p.signature;
   next.charged = s.charged + p.price;
@@ -127,20 +158,23 @@ export function acceptProof(
   if (p.reserveId) next.reservations[p.reserveId] = p.price;
   next.payments = s.payments + 1;
   promote(next);
-  return { ok: true, state: next, cost: p.price };
+  return { ok: true, state: next, cost: p.price, flow: g.status };
 }
 
 /** Spends `price` from credit (a session request), or reserves it for a metered request. */
-export function chargeCredit(s: ChannelState, p: { price: bigint; reserveId?: string }, now: number): Decision {
+export function chargeCredit(s: ChannelState, p: { price: bigint; reserveId?: string; flow?: FlowGate }, now: number): Decision {
+  const g = gate(s, p.flow, now);
+  if (!g.ok) return g.refusal;
   const refusal = servingRefusal(s);
-  if (refusal) return { ok: false, code: refusal };
-  if (credit(s) < p.price) return { ok: false, code: "insufficient_credit" };
+  if (refusal) return { ok: false, code: refusal, flow: g.before };
+  if (credit(s) < p.price) return { ok: false, code: "insufficient_credit", flow: g.before };
   const next = touch(s, now);
+  if (g.bucket) next.flow = g.bucket;
   next.charged = s.charged + p.price;
   if (p.reserveId) next.reservations[p.reserveId] = p.price;
   next.payments = s.payments + 1;
   promote(next);
-  return { ok: true, state: next, cost: p.price };
+  return { ok: true, state: next, cost: p.price, flow: g.status };
 }
 
 /**

@@ -1,0 +1,13 @@
+// How the Worker reaches a free client's FlowObject: one Durable Object per client key (the
+// IP, or its IPv6 prefix), named by that key.
+import type { Config, Env } from "../config.js";
+import { clientKey } from "./client-key.js";
+
+export function flowStubForKey(env: Env, key: string) {
+  return env.FLOW.get(env.FLOW.idFromName(key));
+}
+
+/** The FlowObject of the client that sent `request`. */
+export function flowStub(env: Env, config: Config, request: Request) {
+  return flowStubForKey(env, clientKey(request.headers, config.flowKeyPrefix));
+}

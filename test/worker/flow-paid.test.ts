@@ -1,0 +1,124 @@
+// Flow control for payers and metered pricing, in workerd: the paid bucket lives in the
+// channel's object (PAID_CAPACITY is 20 here, a buffer of 120), a 429 on a paid request charges
+// nothing and leaves the proof usable, concurrent requests never overspend the bucket or the
+// credit, and a metered route charges its measured cost within its maximum.
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { channelStub } from "../../src/worker/channel/stub.js";
+import { encodeProofHeaders } from "../../src/protocol/codec.js";
+import { freshAccount, openChannel, pay, request, signProof } from "./helpers.js";
+
+const PAID_BUFFER = 120;
+const PAID_CAPACITY = 20;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const session = (token: string, path = "/echofix/s") => request(path, { headers: { "RDN-Session": token } });
+
+async function channelWithCredit(deposit: bigint, balance: bigint) {
+  const a = await freshAccount();
+  const { openBlock } = await openChannel(a, deposit);
+  const first = await pay(a, openBlock, balance);
+  expect(first.status).toBe(200);
+  return { a, openBlock, token: first.headers.get("RDN-Session")!, first };
+}
+
+describe("the paid allowance", () => {
+  it("a paid response carries the paid RateLimit fields", async () => {
+    const { first } = await channelWithCredit(100n, 5n);
+    expect(first.headers.get("RateLimit-Policy")).toBe(`"paid";q=${PAID_BUFFER};w=6`);
+    expect(first.headers.get("RateLimit")).toBe(`"paid";r=${PAID_BUFFER - 1};t=1`);
+  });
+
+  it("concurrent session requests never overspend the bucket or the credit; a 429 charges nothing", async () => {
+    const { a, openBlock, token } = await channelWithCredit(2000n, 1000n);
+    const before = (await channelStub(env, a.address, openBlock).raw())!;
+    const started = Date.now();
+    const responses = await Promise.all(Array.from({ length: 160 }, () => session(token)));
+    const elapsedMs = Date.now() - started;
+    const served = responses.filter((r) => r.status === 200);
+    const limited = responses.filter((r) => r.status === 429);
+    expect(served.length + limited.length).toBe(160);
+    // The payer gets far more than the free buffer (30), and never more than its own allows.
+    expect(served.length).toBeGreaterThan(30);
+    expect(served.length).toBeLessThanOrEqual(PAID_BUFFER - 1 + Math.ceil((PAID_CAPACITY * elapsedMs) / 1000));
+    expect(limited.length).toBeGreaterThan(0);
+    for (const r of limited) {
+      expect(r.headers.get("Retry-After")).toMatch(/^[1-9][0-9]*$/);
+      expect(r.headers.get("RateLimit-Policy")).toBe(`"paid";q=${PAID_BUFFER};w=6`);
+      expect(r.headers.get("RDN-Sender-Address")!.toLowerCase()).toBe(a.address.toLowerCase());
+      expect(r.headers.get("RDN-Cost")).toBeNull();
+    }
+    // Credit fell by exactly the served requests' price: refusals were not charged.
+    const after = (await channelStub(env, a.address, openBlock).raw())!;
+    expect(after.charged - before.charged).toBe(5n * BigInt(served.length));
+    expect(after.payments - before.payments).toBe(served.length);
+  });
+
+  it("a 429 on a fresh proof changes no payment state, and the same proof is accepted after Retry-After", async () => {
+    const { a, openBlock, token } = await channelWithCredit(5000n, 1000n);
+    const proof = encodeProofHeaders({ sender: a.address, openBlock, balance: 1100n, signature: await signProof(a, openBlock, 1100n) });
+    // Empty the paid bucket: a flood past the buffer, which keeps coming early and is frozen.
+    const rs = await Promise.all(Array.from({ length: PAID_BUFFER + 20 }, () => session(token)));
+    const limited = rs.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    const wait = Math.max(...limited.map((r) => Number(r.headers.get("Retry-After"))));
+    const stub = channelStub(env, a.address, openBlock);
+    const before = (await stub.raw())!;
+    const refused = await request("/echofix/p", { headers: proof });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("RDN-Sender-Balance")).toBe(before.balance.toString());
+    const during = (await stub.raw())!;
+    expect(during.balance).toBe(before.balance);
+    expect(during.charged).toBe(before.charged);
+    expect(during.balanceSig).toBe(before.balanceSig);
+    expect(during.pending).toEqual(before.pending);
+    await sleep(Math.max(wait, Number(refused.headers.get("Retry-After"))) * 1000);
+    const accepted = await request("/echofix/p", { headers: proof });
+    expect(accepted.status).toBe(200);
+    expect(accepted.headers.get("RDN-Sender-Balance")).toBe("1100");
+  });
+});
+
+describe("metered routes", () => {
+  it("charge the measured cost, more for longer work, never above the maximum; credit falls by exactly the cost", async () => {
+    let { token } = await channelWithCredit(1000n, 600n);
+    let credit = 595n;
+    const costs: bigint[] = [];
+    for (const ms of [50, 200, 400]) {
+      const res = await session(token, `/metered/${ms}`);
+      expect(res.status, await res.clone().text()).toBe(200);
+      expect(await res.json()).toEqual({ busyMs: ms });
+      expect(res.headers.get("RDN-Price")).toBe("100");
+      const cost = BigInt(res.headers.get("RDN-Cost")!);
+      // perMs is 0.4: at least 0.4 x ms (the handler slept that long), at most the maximum.
+      expect(cost).toBeGreaterThanOrEqual(BigInt(Math.min(100, Math.ceil(ms * 0.4))));
+      expect(cost).toBeLessThanOrEqual(100n);
+      const after = BigInt(res.headers.get("RDN-Credit")!);
+      expect(credit - after).toBe(cost);
+      credit = after;
+      costs.push(cost);
+      token = res.headers.get("RDN-Session")!;
+    }
+    expect(costs[1]!).toBeGreaterThan(costs[0]!);
+    expect(costs[2]).toBe(100n);
+  });
+
+  it("refuses a metered request without enough credit for the maximum with 402 and RDN-Price as the maximum", async () => {
+    const { token, a, openBlock } = await channelWithCredit(1000n, 60n);
+    const res = await session(token, "/metered/10");
+    expect(res.status).toBe(402);
+    expect(res.headers.get("RDN-Price")).toBe("100");
+    expect(res.headers.get("RDN-Insufficient-Credit")).toBe("1");
+    expect(res.headers.get("RDN-Credit")).toBe("55");
+    const raw = (await channelStub(env, a.address, openBlock).raw())!;
+    expect(raw.reservations).toEqual({});
+  });
+
+  it("charges a refused input (4xx) its serving time only and frees the rest of the reservation", async () => {
+    const { token } = await channelWithCredit(1000n, 200n);
+    const bad = await session(token, "/metered/nope");
+    expect(bad.status).toBe(400);
+    // A 4xx answer is served work: charged by time, near zero here, never the maximum.
+    expect(BigInt(bad.headers.get("RDN-Cost")!)).toBeLessThan(100n);
+    expect(BigInt(bad.headers.get("RDN-Credit")!)).toBe(195n - BigInt(bad.headers.get("RDN-Cost")!));
+  });
+});
