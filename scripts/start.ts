@@ -1,0 +1,132 @@
+// scripts/start.ts owns `npm start`, the local run of PROTOCOL.md section 4: it starts the stack
+// of scripts/stack.ts on fixed ports (anvil on $ANVIL_PORT, default 8545; the Worker on $PORT,
+// default 8787), with ADMIN_TOKEN from the environment or generated, then prints what runs
+// where, the demo routes and their prices, a funded test key (anvil's account 3) and
+// copy-paste commands that make a paid request (the edge402 CLI's, and scripts/pay-once.ts,
+// which needs nothing but this repo). Ctrl-C (or SIGTERM) stops everything and prints "stopped".
+import { encodeFunctionData } from "viem";
+import { testTokenAbi } from "../src/protocol/abi.js";
+import { ANVIL_ADDRESSES, ANVIL_KEYS } from "./anvil.js";
+import { PortInUseError, startStack, type Stack } from "./stack.js";
+
+function portFromEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === "") return fallback;
+  const port = Number(text);
+  if (!/^[0-9]+$/.test(text) || port < 1 || port > 65535) {
+    console.error(`${name} must be a port number from 1 to 65535, got ${JSON.stringify(text)}`);
+    process.exit(1);
+  }
+  return port;
+}
+
+/** TestToken base units the faucet command mints: enough for many demo requests. */
+const FAUCET_AMOUNT = 1_000_000n;
+
+/** A curl line that mints test tokens to `to` through anvil (its default accounts are unlocked). */
+function faucetCommand(stack: Stack, to: string): string {
+  const data = encodeFunctionData({ abi: testTokenAbi, functionName: "mint", args: [to as `0x${string}`, FAUCET_AMOUNT] });
+  const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_sendTransaction", params: [{ from: to, to: stack.token, data }] });
+  return `curl -s -H 'content-type: application/json' -d '${body}' ${stack.rpcUrl}`;
+}
+
+function banner(stack: Stack): string {
+  const userKey = ANVIL_KEYS[3]!;
+  const userAddress = ANVIL_ADDRESSES[3]!;
+  const u = stack.url;
+  const routes: Array<[string, string]> = [
+    [`GET ${u}/echofix/{param}`, "price 5, answers param"],
+    [`GET ${u}/echodyn/{n}`, "price n, answers n"],
+    [`GET ${u}/free/{param}`, "free, answers param"],
+    [`GET ${u}/trial/{param}`, "price 5, free to a new client during its trial"],
+    [`GET ${u}/metered/{ms}`, "metered: busy ms milliseconds, at most 100"],
+    ...stack.proxyRoutes.map(({ method, path, price }): [string, string] => [
+      `${method} ${u}${path}`,
+      `price ${price}, proxied to the demo origin ${stack.origin.url}`,
+    ]),
+  ];
+  const width = Math.max(...routes.map(([r]) => r.length));
+  const lines = [
+    "",
+    "edge402 local run is up",
+    "",
+    `  anvil RPC        ${stack.rpcUrl}   (chain id ${stack.chainId})`,
+    `  token            ${stack.token}   (TestToken, public mint() faucet)`,
+    `  contract         ${stack.contract}   (MicroTransferChannels, challenge period 500)`,
+    `  receiver         ${stack.receiver}   (anvil account 1)`,
+    `  worker           ${u}`,
+    `  demo origin      ${stack.origin.url}`,
+    `  admin token      ${stack.adminToken}`,
+    "",
+    "Routes:",
+    ...routes.map(([r, d]) => `  ${r.padEnd(width)}   ${d}`),
+    `  GET ${u}/api/1/stats, ${u}/api/1/pricing, ${u}/api/1/channels/{sender}/{openBlock}`,
+    `  ${u}/api/1/admin/...   with  Authorization: Bearer ${stack.adminToken}`,
+    "",
+    "A funded test key (anvil account 3; accounts 3 and up are left for users and tests):",
+    `  address      ${userAddress}`,
+    `  private key  ${userKey}`,
+    "",
+    "Try it:",
+    `  curl -i ${u}/free/hello`,
+    `  curl -i ${u}/echofix/hello        # 402 with the payment terms`,
+    "",
+    "Make a paid request (opens a channel, pays 5, prints the answer):",
+    `  EDGE402_PRIVATE_KEY=${userKey} EDGE402_RPC_URL=${stack.rpcUrl} npx tsx scripts/pay-once.ts ${u}/echofix/hello`,
+    `With the edge402 CLI (first mint ${FAUCET_AMOUNT} test tokens to the key's account from the TestToken faucet):`,
+    `  ${faucetCommand(stack, userAddress)}`,
+    `  EDGE402_PRIVATE_KEY=${userKey} EDGE402_RPC_URL=${stack.rpcUrl} npx edge402 fetch ${u}/echofix/hello`,
+    "",
+    "Ctrl-C stops everything.",
+    "",
+  ];
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const anvilPort = portFromEnv("ANVIL_PORT", 8545);
+  const port = portFromEnv("PORT", 8787);
+  console.log(`starting anvil on 127.0.0.1:${anvilPort} and the Worker on 127.0.0.1:${port} ...`);
+  let stack: Stack;
+  try {
+    stack = await startStack({ anvilPort, port, quiet: false, handleSignals: false });
+  } catch (err) {
+    if (err instanceof PortInUseError) {
+      const envVar = err.service === "anvil" ? "ANVIL_PORT" : "PORT";
+      console.error(`${err.message}. Stop what uses it, or choose another port: ${envVar}=<port> npm start`);
+    } else {
+      console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    process.exit(1);
+  }
+  console.log(banner(stack));
+
+  // One Ctrl-C reaches this process more than once (from the terminal and relayed by npm and
+  // tsx), so repeats within a few seconds are ignored; a later one forces the exit, and the
+  // exit hook of scripts/stack.ts then kills whatever is left.
+  let stoppingSince = 0;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stoppingSince) {
+      if (Date.now() - stoppingSince < 3_000) return;
+      console.log("forced exit");
+      process.exit(130);
+    }
+    stoppingSince = Date.now();
+    console.log(`\n${signal}: stopping ...`);
+    stack.stop().then(
+      () => {
+        console.log("stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        console.error(`stop failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+  process.on("SIGHUP", shutdown);
+}
+
+void main();
