@@ -1,0 +1,114 @@
+// The sender's channel book: every channel ledger of one sender in this process, loaded once
+// from the channel store and saved back to it (saves are coalesced: many changes in a burst
+// make one write). It also rebuilds what a lost store forgot: `recover` scans the chain for the
+// sender's `ChannelCreated` events to a receiver and keeps the channels `getChannelInfo` still
+// knows (a settled channel is deleted on chain); the balances come back from the server's
+// returned proof on the next payment (see fetch.ts).
+import type { Address } from "viem";
+import type { ChainAccess } from "./chain.js";
+import { ChannelLedger } from "./ledger.js";
+import type { ChannelStore } from "./store.js";
+
+/** The channels of one receiver on one contract and chain. */
+export type ReceiverRef = { chainId: number; contract: Address; token: Address; receiver: Address };
+
+export function receiverKey(r: Pick<ReceiverRef, "chainId" | "contract" | "receiver">): string {
+  return `${r.chainId}:${r.contract.toLowerCase()}:${r.receiver.toLowerCase()}`;
+}
+
+export class ChannelBook {
+  private readonly ledgers = new Map<string, ChannelLedger>();
+  private loading: Promise<void> | undefined;
+  private readonly scanned = new Map<string, Promise<void>>();
+  private writing: Promise<void> = Promise.resolve();
+  private pending: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: ChannelStore,
+    readonly sender: Address,
+  ) {}
+
+  /** Loads the stored channels once; later calls wait for the same load. */
+  load(): Promise<void> {
+    this.loading ??= this.store.load(this.sender).then(
+      (stored) => {
+        for (const s of stored) {
+          if (s.sender.toLowerCase() !== this.sender.toLowerCase()) continue;
+          const ledger = ChannelLedger.fromStored(s);
+          if (!this.ledgers.has(ledger.key)) this.ledgers.set(ledger.key, ledger);
+        }
+      },
+      (err: unknown) => {
+        this.loading = undefined;
+        throw err;
+      },
+    );
+    return this.loading;
+  }
+
+  all(): ChannelLedger[] {
+    return [...this.ledgers.values()];
+  }
+
+  forReceiver(r: Pick<ReceiverRef, "chainId" | "contract" | "receiver">): ChannelLedger[] {
+    const key = receiverKey(r);
+    return this.all().filter((l) => receiverKey(l) === key);
+  }
+
+  /** Adds a channel (a ledger already known under its key is kept). */
+  add(ledger: ChannelLedger): ChannelLedger {
+    const known = this.ledgers.get(ledger.key);
+    if (known) return known;
+    this.ledgers.set(ledger.key, ledger);
+    return ledger;
+  }
+
+  /** What this process signed away, over all channels. */
+  get spent(): bigint {
+    let total = 0n;
+    for (const l of this.ledgers.values()) total += l.spentHere;
+    return total;
+  }
+
+  /**
+   * Writes the book to the store (after loading it, if that has not happened yet). A save
+   * requested while another is being written waits for it and writes once for every change
+   * made meanwhile.
+   */
+  save(): Promise<void> {
+    if (this.pending) return this.pending;
+    const run = this.writing.then(async () => {
+      // Never write before the stored channels are in: that would erase them.
+      await this.load();
+      this.pending = undefined;
+      await this.store.save(this.sender, this.all().map((l) => l.toStored()));
+    });
+    this.pending = run;
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Finds this sender's channels to `r.receiver` on chain and adds the ones the book lacks and
+   * the chain still holds. Runs once per receiver per process unless `force`.
+   */
+  recover(chain: ChainAccess, r: ReceiverRef, force = false): Promise<void> {
+    const key = receiverKey(r);
+    let scan = force ? undefined : this.scanned.get(key);
+    if (!scan) {
+      scan = (async () => {
+        const created = await chain.createdChannels(r.contract, r.receiver);
+        const known = new Set(this.forReceiver(r).map((l) => l.openBlock));
+        for (const { openBlock } of created) {
+          if (known.has(openBlock)) continue;
+          const info = await chain.channelInfo(r.contract, r.receiver, openBlock);
+          if (!info) continue;
+          this.add(ChannelLedger.recovered({ ...r, sender: this.sender, openBlock }, info));
+        }
+      })();
+      scan.catch(() => this.scanned.delete(key));
+      this.scanned.set(key, scan);
+    }
+    return scan;
+  }
+}

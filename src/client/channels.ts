@@ -1,0 +1,367 @@
+// Channel management outside of paying: list the sender's channels (refreshed from the chain),
+// top one up, close them, and settle them. Closing asks the server first: a `CloseRequest`
+// signature (deadline a few minutes ahead) on `DELETE {gateway}/channels/{sender}/{openBlock}`
+// returns the receiver's closing proof at the charged total; the client checks that proof,
+// signs its own balance proof for that balance and closes cooperatively on chain, getting the
+// unspent deposit back at once. When the server refuses, is gone, or its proof is unusable, it
+// closes uncooperatively at the last balance the server accepted; `settle` finishes such a
+// close once the challenge period is over.
+import type { Address, Hex } from "viem";
+import { parseSignature, parseUint } from "../protocol/codec.js";
+import { protocolErrorFromBody } from "../protocol/errors.js";
+import { RdnHeaders } from "../protocol/headers.js";
+import { signBalanceProof, signCloseRequest } from "../protocol/sign.js";
+import { verifyClosingProof } from "../protocol/verify.js";
+import type { ChannelBook } from "./book.js";
+import type { ChainAccess } from "./chain.js";
+import { ClientErrorCodes, Edge402Error } from "./errors.js";
+import type { Hooks } from "./hooks.js";
+import { ChannelLedger } from "./ledger.js";
+import { chooseTopUp } from "./policy.js";
+import { fetchServerInfo, gatewayOf, type ServerInfo } from "./server-info.js";
+
+/** One channel as `channels` lists it (amounts as decimal strings, like the wire). */
+export type ChannelSummary = {
+  chainId: number;
+  contract: Address;
+  token: Address;
+  sender: Address;
+  receiver: Address;
+  openBlock: number;
+  state: "open" | "closing" | "settled";
+  deposit: string;
+  /** The last balance the server accepted (B). */
+  balance: string;
+  /** The highest balance signed. */
+  signed: string;
+  /** The deposit not yet signed away. */
+  available: string;
+  credit: string;
+  gateways: string[];
+  settleBlock?: number;
+  closingBalance?: string;
+  refund?: string;
+};
+
+export type CloseResult = {
+  openBlock: number;
+  receiver: Address;
+  /** `cooperative`: settled now; `uncooperative`: challenge started; `none`: nothing to do. */
+  mode: "cooperative" | "uncooperative" | "none";
+  state: "closing" | "settled";
+  /** The balance the channel closes at. */
+  balance?: string;
+  /** What came back to the sender (cooperative close). */
+  refund?: string;
+  settleBlock?: number;
+  hash?: Hex;
+  /** Why the close was not cooperative. */
+  reason?: string;
+};
+
+export type SettleResult = {
+  openBlock: number;
+  receiver: Address;
+  state: "closing" | "settled";
+  settleBlock?: number;
+  /** Blocks still to be mined before `settle` can run. */
+  blocksLeft?: number;
+  refund?: string;
+  hash?: Hex;
+  note?: string;
+};
+
+export type TopUpResult = { openBlock: number; receiver: Address; added: string; deposit: string; opened: boolean; hash?: Hex };
+
+export type ManagerOptions = {
+  chain: ChainAccess;
+  book: ChannelBook;
+  hooks: Hooks;
+  fetch: typeof fetch;
+  /** How long a close request stays valid (seconds, default 300). */
+  closeDeadlineSeconds?: number;
+};
+
+export function summarize(l: ChannelLedger): ChannelSummary {
+  return {
+    chainId: l.chainId,
+    contract: l.contract,
+    token: l.token,
+    sender: l.sender,
+    receiver: l.receiver,
+    openBlock: l.openBlock,
+    state: l.state,
+    deposit: l.deposit.toString(),
+    balance: l.accepted.toString(),
+    signed: l.signed.toString(),
+    available: l.available.toString(),
+    credit: l.credit.toString(),
+    gateways: [...l.gateways],
+    ...(l.settleBlock !== undefined ? { settleBlock: l.settleBlock } : {}),
+    ...(l.closingBalance !== undefined ? { closingBalance: l.closingBalance.toString() } : {}),
+    ...(l.refund !== undefined ? { refund: l.refund.toString() } : {}),
+  };
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    throw new Edge402Error(ClientErrorCodes.invalidArgument, `Not a URL: ${url}`);
+  }
+}
+
+export class ChannelManager {
+  constructor(private readonly o: ManagerOptions) {}
+
+  /** The server's identity, or undefined when it does not answer. */
+  private async identify(serverUrl: string): Promise<ServerInfo | undefined> {
+    const origin = originOf(serverUrl);
+    const stored = this.o.book.all().flatMap((l) => [...l.gateways]).find((g) => originOf(g) === origin);
+    const gateway = stored ?? gatewayOf(serverUrl);
+    try {
+      const info = await fetchServerInfo(gateway, this.o.fetch);
+      const chainId = await this.o.chain.chainId();
+      if (info.chainId !== chainId) {
+        throw new Edge402Error(ClientErrorCodes.termsMismatch, `${origin} is on chain ${info.chainId}, the RPC node on chain ${chainId}.`);
+      }
+      return info;
+    } catch (err) {
+      if (err instanceof Edge402Error && err.code === ClientErrorCodes.serverUnreachable) return undefined;
+      throw err;
+    }
+  }
+
+  /** The channels paid through `serverUrl`: its receiver's (recovered from chain if need be), else the stored ones for its origin. */
+  private async channelsOf(serverUrl: string): Promise<{ info: ServerInfo | undefined; ledgers: ChannelLedger[] }> {
+    await this.o.book.load();
+    const info = await this.identify(serverUrl);
+    if (info) {
+      await this.o.book.recover(this.o.chain, info);
+      return { info, ledgers: this.o.book.forReceiver(info) };
+    }
+    const origin = originOf(serverUrl);
+    return { info, ledgers: this.o.book.all().filter((l) => [...l.gateways].some((g) => originOf(g) === origin)) };
+  }
+
+  /** The sender's channels, newest last; `refresh` reads each unsettled one from the chain. */
+  async list(opts: { server?: string; refresh?: boolean; all?: boolean } = {}): Promise<ChannelSummary[]> {
+    await this.o.book.load();
+    let ledgers = opts.server ? (await this.channelsOf(opts.server)).ledgers : this.o.book.all();
+    if (opts.refresh ?? true) {
+      await Promise.all(ledgers.filter((l) => l.state !== "settled").map((l) => this.refresh(l)));
+      await this.o.book.save();
+    }
+    if (!opts.all) ledgers = ledgers.filter((l) => l.state !== "settled");
+    return ledgers.sort((a, b) => a.openBlock - b.openBlock).map(summarize);
+  }
+
+  /** Reads one channel from the chain into its ledger; false when it no longer exists. */
+  private async refresh(l: ChannelLedger): Promise<boolean> {
+    const info = await this.o.chain.channelInfo(l.contract, l.receiver, l.openBlock);
+    if (!info) {
+      l.state = "settled";
+      return false;
+    }
+    if (info.deposit > l.deposit) l.deposit = info.deposit;
+    if (info.settleBlock > 0) {
+      l.state = "closing";
+      l.settleBlock = info.settleBlock;
+      l.closingBalance = info.closingBalance;
+    }
+    // The receiver withdrew with a proof of ours: at least that much was accepted.
+    if (info.withdrawn > l.signed) l.adopt(info.withdrawn, undefined);
+    else if (info.withdrawn > l.accepted) l.recordServerBalance(info.withdrawn, undefined);
+    return true;
+  }
+
+  /** Adds `amount` to the server's channel (`openBlock`, else the open one that covers the most), or opens one. */
+  async topUp(serverUrl: string, amount: bigint, opts: { openBlock?: number } = {}): Promise<TopUpResult> {
+    if (amount <= 0n) throw new Edge402Error(ClientErrorCodes.invalidArgument, "The top-up amount must be positive.");
+    const { info, ledgers } = await this.channelsOf(serverUrl);
+    if (!info) throw new Edge402Error(ClientErrorCodes.serverUnreachable, `${serverUrl} does not answer; cannot tell which channel to fund.`);
+    const open = ledgers.filter((l) => l.state === "open");
+    const target = opts.openBlock !== undefined ? open.find((l) => l.openBlock === opts.openBlock) : chooseTopUp(open);
+    if (opts.openBlock !== undefined && !target) {
+      throw new Edge402Error(ClientErrorCodes.noChannel, `No open channel ${opts.openBlock} to ${info.receiver}.`);
+    }
+    const token = await this.o.chain.contractToken(info.contract);
+    if (token.toLowerCase() !== info.token.toLowerCase()) {
+      throw new Edge402Error(ClientErrorCodes.termsMismatch, `${serverUrl} names token ${info.token}, but its contract holds ${token}.`);
+    }
+    if (target) {
+      const { hash } = await this.o.chain.topUp({ contract: info.contract, token, receiver: info.receiver, openBlock: target.openBlock, added: amount });
+      target.deposit += amount;
+      target.gateways.add(info.gateway);
+      await this.o.book.save();
+      return { openBlock: target.openBlock, receiver: info.receiver, added: amount.toString(), deposit: target.deposit.toString(), opened: false, hash };
+    }
+    const opened = await this.o.chain.openChannel({ contract: info.contract, token, receiver: info.receiver, deposit: amount });
+    const ledger = this.o.book.add(
+      new ChannelLedger({ chainId: info.chainId, contract: info.contract, token, sender: this.o.chain.address, receiver: info.receiver, openBlock: opened.openBlock }, opened.deposit),
+    );
+    ledger.gateways.add(info.gateway);
+    await this.o.book.save();
+    return { openBlock: ledger.openBlock, receiver: info.receiver, added: amount.toString(), deposit: ledger.deposit.toString(), opened: true, hash: opened.hash };
+  }
+
+  /** Closes the sender's channels to a server (cooperatively unless `uncooperative` or it cannot). */
+  async close(serverUrl: string, opts: { uncooperative?: boolean; openBlock?: number } = {}): Promise<CloseResult[]> {
+    const { info, ledgers } = await this.channelsOf(serverUrl);
+    const candidates = ledgers.filter(
+      (l) => l.state !== "settled" && l.settleBlock === undefined && (opts.openBlock === undefined || l.openBlock === opts.openBlock),
+    );
+    if (candidates.length === 0) {
+      throw new Edge402Error(
+        ClientErrorCodes.noChannel,
+        opts.openBlock === undefined ? `No open channel to ${serverUrl}.` : `No open channel ${opts.openBlock} to ${serverUrl}.`,
+      );
+    }
+    const results: CloseResult[] = [];
+    for (const ledger of candidates) {
+      results.push(await this.closeOne(ledger, info, opts.uncooperative ?? false));
+      await this.o.book.save();
+    }
+    return results;
+  }
+
+  private async closeOne(ledger: ChannelLedger, info: ServerInfo | undefined, uncooperative: boolean): Promise<CloseResult> {
+    const base = { openBlock: ledger.openBlock, receiver: ledger.receiver };
+    if (!(await this.refresh(ledger))) return { ...base, mode: "none", state: "settled", reason: "The channel no longer exists on chain." };
+    if (ledger.settleBlock !== undefined) {
+      return { ...base, mode: "none", state: "closing", settleBlock: ledger.settleBlock, reason: "A close was already requested on chain." };
+    }
+    let reason = uncooperative ? "Asked to close uncooperatively." : "The server does not answer.";
+    if (!uncooperative && info) {
+      try {
+        return await this.closeCooperatively(ledger, info.gateway);
+      } catch (err) {
+        reason = err instanceof Error ? err.message : String(err);
+        // The chain may have settled it meanwhile (the closing proof went through after all).
+        if (!(await this.refresh(ledger))) return { ...base, mode: "none", state: "settled", reason };
+      }
+    }
+    this.o.hooks.onProgress?.({ type: "close", openBlock: ledger.openBlock, mode: "uncooperative", reason });
+    const balance = ledger.accepted;
+    const { hash, settleBlock } = await this.o.chain.uncooperativeClose({
+      contract: ledger.contract,
+      receiver: ledger.receiver,
+      openBlock: ledger.openBlock,
+      balance,
+    });
+    ledger.state = "closing";
+    ledger.settleBlock = settleBlock;
+    ledger.closingBalance = balance;
+    return { ...base, mode: "uncooperative", state: "closing", balance: balance.toString(), settleBlock, hash, reason };
+  }
+
+  /** Asks for the receiver's closing proof, checks it, and closes on chain with it. */
+  private async closeCooperatively(ledger: ChannelLedger, gateway: string): Promise<CloseResult> {
+    const { chain } = this.o;
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + (this.o.closeDeadlineSeconds ?? 300));
+    const domain = { chainId: ledger.chainId, contract: ledger.contract };
+    const closeSignature = await signCloseRequest(chain.signer, { ...domain, receiver: ledger.receiver, openBlock: ledger.openBlock, deadline });
+    const url = `${gateway}/channels/${ledger.sender}/${ledger.openBlock}`;
+    let res: Response;
+    try {
+      res = await this.o.fetch(url, {
+        method: "DELETE",
+        headers: { [RdnHeaders.closeSignature]: closeSignature, [RdnHeaders.closeDeadline]: deadline.toString(), accept: "application/json" },
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (err) {
+      throw new Edge402Error(ClientErrorCodes.serverUnreachable, `The server does not answer the close request: ${(err as Error).message}`, { cause: err });
+    }
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      body = undefined;
+    }
+    if (!res.ok) {
+      const refusal = protocolErrorFromBody(body);
+      throw new Edge402Error(refusal?.code ?? ClientErrorCodes.serverUnreachable, `The server refused to close (HTTP ${res.status}): ${refusal?.message ?? "no reason given"}`, {
+        status: res.status,
+      });
+    }
+    const b = (body ?? {}) as { balance?: unknown; closingSignature?: unknown };
+    let balance: bigint;
+    let closingSignature: Hex;
+    try {
+      balance = parseUint(String(b.balance), "balance");
+      closingSignature = parseSignature(String(b.closingSignature), "closingSignature");
+    } catch (err) {
+      throw new Edge402Error(ClientErrorCodes.invalidClosingProof, `The server's closing proof is malformed: ${(err as Error).message}`);
+    }
+    const valid = await verifyClosingProof({
+      ...domain,
+      sender: ledger.sender,
+      openBlock: ledger.openBlock,
+      balance,
+      signature: closingSignature,
+      receiver: ledger.receiver,
+    });
+    if (!valid) throw new Edge402Error(ClientErrorCodes.invalidClosingProof, "The closing proof is not signed by the channel's receiver.");
+    // Never sign a closing balance above what we know we signed: that would pay more than we owe.
+    if (balance > ledger.signed || balance > ledger.deposit) {
+      throw new Edge402Error(
+        ClientErrorCodes.invalidClosingProof,
+        `The server wants to close at ${balance}, above the ${ledger.signed} this client signed.`,
+      );
+    }
+    const balanceSignature = await signBalanceProof(chain.signer, { ...domain, receiver: ledger.receiver, openBlock: ledger.openBlock, balance });
+    this.o.hooks.onProgress?.({ type: "close", openBlock: ledger.openBlock, mode: "cooperative" });
+    const { hash } = await chain.cooperativeClose({
+      contract: ledger.contract,
+      receiver: ledger.receiver,
+      openBlock: ledger.openBlock,
+      balance,
+      balanceSignature,
+      closingSignature,
+    });
+    ledger.state = "settled";
+    ledger.closingBalance = balance;
+    ledger.refund = ledger.deposit - balance;
+    return {
+      openBlock: ledger.openBlock,
+      receiver: ledger.receiver,
+      mode: "cooperative",
+      state: "settled",
+      balance: balance.toString(),
+      refund: ledger.refund.toString(),
+      hash,
+    };
+  }
+
+  /** Settles every closing channel whose challenge period is over (of one server, or all). */
+  async settle(opts: { server?: string } = {}): Promise<SettleResult[]> {
+    await this.o.book.load();
+    const ledgers = opts.server ? (await this.channelsOf(opts.server)).ledgers : this.o.book.all();
+    const closing = ledgers.filter((l) => l.state === "closing");
+    const results: SettleResult[] = [];
+    const head = closing.length > 0 ? await this.o.chain.blockNumber() : 0n;
+    for (const l of closing) {
+      const base = { openBlock: l.openBlock, receiver: l.receiver };
+      if (!(await this.refresh(l))) {
+        results.push({ ...base, state: "settled", note: "Already settled on chain." });
+        continue;
+      }
+      if (l.settleBlock === undefined) {
+        results.push({ ...base, state: "closing", note: "The server stopped serving it, but no close is requested on chain: run close." });
+        continue;
+      }
+      // settle() needs block.number > settleBlock; the next block is head + 1.
+      if (head < BigInt(l.settleBlock)) {
+        results.push({ ...base, state: "closing", settleBlock: l.settleBlock, blocksLeft: Number(BigInt(l.settleBlock) - head) });
+        continue;
+      }
+      const { hash, balance } = await this.o.chain.settle({ contract: l.contract, receiver: l.receiver, openBlock: l.openBlock });
+      l.state = "settled";
+      l.refund = l.deposit - balance;
+      results.push({ ...base, state: "settled", settleBlock: l.settleBlock, refund: l.refund.toString(), hash });
+      await this.o.book.save();
+    }
+    await this.o.book.save();
+    return results;
+  }
+}

@@ -1,0 +1,316 @@
+// The `edge402` command: the SDK from a shell. `fetch <url>` works like curl (-X, -H, -d) and
+// pays 402s through channels, the body to stdout and what was paid to stderr; `channels` lists
+// the sender's channels, `topup` funds one, `close` closes the channels to a server (asking it
+// for a closing proof first, else uncooperatively) and `settle` finishes uncooperative closes
+// after the challenge period. The key comes from EDGE402_PRIVATE_KEY, the chain from
+// EDGE402_RPC_URL (or --rpc-url), the state from EDGE402_HOME (default ~/.edge402). Listings
+// take --json. A refused payment exits 2 and prints its error code; other failures exit 1.
+import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import type { Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { createEdge402Client, type Edge402Client } from "./client.js";
+import type { ChannelSummary, CloseResult, SettleResult, TopUpResult } from "./channels.js";
+import { isEdge402Error } from "./errors.js";
+import { FileChannelStore } from "./file-store.js";
+import type { PaymentReceipt, ProgressEvent } from "./hooks.js";
+
+/** Where the CLI writes; replaced in tests. */
+export type CliIo = {
+  stdout: (chunk: string | Uint8Array) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  stdin?: () => Promise<Buffer>;
+  /** stdout and stderr are the same terminal. */
+  terminal?: boolean;
+};
+
+const EXIT_FAILURE = 1;
+const EXIT_REFUSED = 2;
+
+function parseAmount(value: string): bigint {
+  if (!/^(0|[1-9][0-9]{0,77})$/.test(value)) throw new InvalidArgumentError("expected an amount in token base units (an unsigned decimal integer)");
+  return BigInt(value);
+}
+
+function parsePositiveInt(value: string): number {
+  if (!/^[1-9][0-9]{0,8}$/.test(value)) throw new InvalidArgumentError("expected a positive integer");
+  return Number(value);
+}
+
+function parseOpenBlockArg(value: string): number {
+  if (!/^(0|[1-9][0-9]{0,9})$/.test(value) || Number(value) > 0xffffffff) throw new InvalidArgumentError("expected an open block number");
+  return Number(value);
+}
+
+function parseHeader(value: string, previous: string[] = []): string[] {
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+:/.test(value)) throw new InvalidArgumentError('expected "Name: value"');
+  return [...previous, value];
+}
+
+function short(address: string): string {
+  return `${address.slice(0, 6)}…${address.slice(-4)}`;
+}
+
+function describeProgress(e: ProgressEvent): string {
+  switch (e.type) {
+    case "transaction":
+      return `${e.action}: transaction ${e.hash} sent`;
+    case "confirming":
+      return `${e.action}: waiting for ${e.confirmations} confirmation${e.confirmations === 1 ? "" : "s"}…`;
+    case "confirmed":
+      return `${e.action}: confirmed in block ${e.blockNumber}`;
+    case "scan":
+      return `looking for channels to ${short(e.receiver)} in blocks ${e.fromBlock}-${e.toBlock}`;
+    case "retry":
+      return `server said ${e.code}; retrying in ${e.delayMs} ms (attempt ${e.attempt})`;
+    case "close":
+      return e.mode === "cooperative"
+        ? `channel ${e.openBlock}: closing cooperatively`
+        : `channel ${e.openBlock}: closing uncooperatively (${e.reason ?? "requested"})`;
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
+}
+
+function channelsTable(list: ChannelSummary[]): string {
+  if (list.length === 0) return "no channels\n";
+  return table([
+    ["OPEN BLOCK", "STATE", "RECEIVER", "DEPOSIT", "BALANCE", "AVAILABLE", "CREDIT", "SERVER"],
+    ...list.map((c) => [
+      String(c.openBlock),
+      c.state + (c.settleBlock !== undefined && c.state === "closing" ? ` (settle after ${c.settleBlock})` : ""),
+      c.receiver,
+      c.deposit,
+      c.balance,
+      c.available,
+      c.credit,
+      c.gateways.map((g) => new URL(g).origin).join(",") || "-",
+    ]),
+  ]);
+}
+
+function closeLine(r: CloseResult): string {
+  if (r.mode === "cooperative") return `channel ${r.openBlock}: closed cooperatively at ${r.balance}; refund ${r.refund} (tx ${r.hash})\n`;
+  if (r.mode === "uncooperative") {
+    return `channel ${r.openBlock}: close requested at ${r.balance}; run "edge402 settle" after block ${r.settleBlock} (tx ${r.hash})\n  reason: ${r.reason}\n`;
+  }
+  return `channel ${r.openBlock}: ${r.state}: ${r.reason ?? ""}\n`;
+}
+
+function settleLine(r: SettleResult): string {
+  if (r.hash) return `channel ${r.openBlock}: settled; refund ${r.refund} (tx ${r.hash})\n`;
+  if (r.blocksLeft !== undefined) return `channel ${r.openBlock}: challenge period runs until block ${r.settleBlock} (${r.blocksLeft} more block${r.blocksLeft === 1 ? "" : "s"})\n`;
+  return `channel ${r.openBlock}: ${r.state}${r.note ? `: ${r.note}` : ""}\n`;
+}
+
+function topUpLine(r: TopUpResult): string {
+  return r.opened
+    ? `opened channel ${r.openBlock} to ${r.receiver} with ${r.added} (tx ${r.hash})\n`
+    : `channel ${r.openBlock}: added ${r.added}; deposit ${r.deposit} (tx ${r.hash})\n`;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  const env = io.env;
+  let exitCode = 0;
+  const json = (value: unknown): void => io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+  const say = (text: string): void => io.stderr(`edge402: ${text}\n`);
+
+  const program = new Command("edge402")
+    .description("Pay for HTTP requests through edge402 payment channels.")
+    .version("0.1.0")
+    .addOption(new Option("--rpc-url <url>", "JSON-RPC URL of the chain").env("EDGE402_RPC_URL"))
+    .addOption(new Option("--home <dir>", "state directory").env("EDGE402_HOME"))
+    .addOption(new Option("--confirmations <n>", "confirmations to wait for after a transaction").argParser(parsePositiveInt).default(1))
+    .option("-q, --quiet", "no progress on stderr")
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+
+  type Globals = { rpcUrl?: string; home?: string; confirmations: number; quiet?: boolean };
+  const makeClient = (extra: Parameters<typeof createEdge402Client>[0] = {}): Edge402Client => {
+    const g = program.opts<Globals>();
+    const key = env.EDGE402_PRIVATE_KEY;
+    if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key)) throw new UsageError("set EDGE402_PRIVATE_KEY to the payer's private key (0x + 64 hex digits)");
+    if (!g.rpcUrl) throw new UsageError("set EDGE402_RPC_URL (or --rpc-url) to the chain's JSON-RPC URL");
+    const home = resolve(g.home ?? join(env.HOME ?? homedir(), ".edge402"));
+    return createEdge402Client({
+      account: privateKeyToAccount(key as Hex),
+      rpcUrl: g.rpcUrl,
+      store: new FileChannelStore(home),
+      confirmations: g.confirmations,
+      pollingInterval: 500,
+      onProgress: g.quiet ? undefined : (e) => say(describeProgress(e)),
+      ...extra,
+    });
+  };
+
+  program
+    .command("fetch")
+    .description("make an HTTP request, paying for it if the server asks (body to stdout, payment to stderr)")
+    .argument("<url>", "the URL")
+    .option("-X, --request <method>", "HTTP method")
+    .option("-H, --header <header>", 'request header "Name: value" (repeatable)', parseHeader, [])
+    .option("-d, --data <data>", "request body; @file reads a file, @- reads stdin")
+    .option("--max-spend <amount>", "refuse to pay more than this for the request (base units)", parseAmount)
+    .option("--deposit-multiple <n>", "a new channel's deposit as a multiple of the price", parsePositiveInt)
+    .option("--min-deposit <amount>", "a new channel's smallest deposit (base units)", parseAmount)
+    .option("-i, --include", "print the response status and headers to stderr")
+    .option("--json", "print the payment as JSON to stderr")
+    .action(async (url: string, opts: { request?: string; header: string[]; data?: string; maxSpend?: bigint; depositMultiple?: number; minDeposit?: bigint; include?: boolean; json?: boolean }) => {
+      let target: URL;
+      try {
+        target = new URL(url);
+      } catch {
+        throw new UsageError(`not a URL: ${url}`);
+      }
+      const headers = new Headers();
+      for (const h of opts.header) {
+        const i = h.indexOf(":");
+        headers.append(h.slice(0, i).trim(), h.slice(i + 1).trim());
+      }
+      let body: Uint8Array | string | undefined;
+      if (opts.data !== undefined) {
+        if (opts.data === "@-") body = io.stdin ? await io.stdin() : undefined;
+        else if (opts.data.startsWith("@")) body = await readFile(opts.data.slice(1));
+        else body = opts.data;
+        if (!headers.has("content-type")) headers.set("content-type", "application/x-www-form-urlencoded");
+      }
+      const method = (opts.request ?? (body !== undefined ? "POST" : "GET")).toUpperCase();
+      const receipts: PaymentReceipt[] = [];
+      const client = makeClient({
+        ...(opts.maxSpend !== undefined ? { maxSpend: { perRequest: opts.maxSpend, total: opts.maxSpend } } : {}),
+        deposit: { ...(opts.depositMultiple !== undefined ? { multiple: opts.depositMultiple } : {}), ...(opts.minDeposit !== undefined ? { minimum: opts.minDeposit } : {}) },
+        afterPay: (r) => {
+          receipts.push(r);
+        },
+      });
+      const res = await client.fetch(target, { method, headers, ...(body !== undefined ? { body: body as BodyInit } : {}) });
+      if (opts.include) {
+        io.stderr(`HTTP ${res.status} ${res.statusText}\n`);
+        res.headers.forEach((v, k) => io.stderr(`${k}: ${v}\n`));
+      }
+      const bodyBytes = new Uint8Array(await res.arrayBuffer());
+      io.stdout(bodyBytes);
+      // On a terminal, start the payment line on a line of its own.
+      if (io.terminal && bodyBytes.length > 0 && bodyBytes[bodyBytes.length - 1] !== 0x0a) io.stderr("\n");
+      const paid = receipts.at(-1);
+      if (opts.json) {
+        io.stderr(
+          `${JSON.stringify({
+            status: res.status,
+            paid: paid
+              ? { kind: paid.kind, cost: paid.cost.toString(), channel: paid.channel.openBlock, receiver: paid.channel.receiver, balance: paid.balance.toString(), deposit: paid.deposit.toString(), credit: paid.credit.toString() }
+              : null,
+          })}\n`,
+        );
+      } else if (paid) {
+        say(
+          `paid ${paid.cost} (${paid.kind === "proof" ? "balance proof" : "credit"}) on channel ${paid.channel.openBlock} to ${short(paid.channel.receiver)}; balance ${paid.balance} of deposit ${paid.deposit}, credit ${paid.credit}`,
+        );
+      } else if (!program.opts<Globals>().quiet) {
+        say(`HTTP ${res.status}; nothing paid`);
+      }
+      if (res.status >= 400) exitCode = EXIT_FAILURE;
+    });
+
+  program
+    .command("channels")
+    .description("list the payer's channels (refreshed from the chain)")
+    .argument("[server-url]", "only the channels to this server")
+    .option("--all", "include settled channels")
+    .option("--json", "print JSON")
+    .action(async (server: string | undefined, opts: { all?: boolean; json?: boolean }) => {
+      const list = await makeClient().channels({ ...(server ? { server } : {}), all: opts.all ?? false });
+      if (opts.json) json(list);
+      else io.stdout(channelsTable(list));
+    });
+
+  program
+    .command("topup")
+    .description("add to the deposit of the channel to a server (or open one)")
+    .argument("<server-url>", "the server")
+    .argument("<amount>", "amount in token base units", parseAmount)
+    .option("--channel <openBlock>", "the channel to top up", parseOpenBlockArg)
+    .option("--json", "print JSON")
+    .action(async (server: string, amount: bigint, opts: { channel?: number; json?: boolean }) => {
+      const result = await makeClient().topUp(server, amount, opts.channel !== undefined ? { openBlock: opts.channel } : {});
+      if (opts.json) json(result);
+      else io.stdout(topUpLine(result));
+    });
+
+  program
+    .command("close")
+    .description("close the channels to a server and get the unspent deposit back")
+    .argument("<server-url>", "the server")
+    .option("--channel <openBlock>", "only this channel", parseOpenBlockArg)
+    .option("--uncooperative", "do not ask the server: start the challenge period at the last balance it accepted")
+    .option("--json", "print JSON")
+    .action(async (server: string, opts: { channel?: number; uncooperative?: boolean; json?: boolean }) => {
+      const results = await makeClient().close(server, {
+        ...(opts.channel !== undefined ? { openBlock: opts.channel } : {}),
+        uncooperative: opts.uncooperative ?? false,
+      });
+      if (opts.json) json(results);
+      else for (const r of results) io.stdout(closeLine(r));
+    });
+
+  program
+    .command("settle")
+    .description("settle uncooperatively closed channels whose challenge period is over")
+    .argument("[server-url]", "only the channels to this server")
+    .option("--json", "print JSON")
+    .action(async (server: string | undefined, opts: { json?: boolean }) => {
+      const results = await makeClient().settle(server ? { server } : {});
+      if (opts.json) json(results);
+      else if (results.length === 0) io.stdout("no closing channels\n");
+      else for (const r of results) io.stdout(settleLine(r));
+    });
+
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_FAILURE;
+    if (err instanceof UsageError) {
+      say(err.message);
+      return EXIT_FAILURE;
+    }
+    if (isEdge402Error(err)) {
+      say(`${err.code}: ${err.message}`);
+      return ["chain_error", "server_unreachable", "invalid_argument", "no_channel"].includes(err.code) ? EXIT_FAILURE : EXIT_REFUSED;
+    }
+    const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : "";
+    say(err instanceof Error ? `${err.message}${cause}` : String(err));
+    return EXIT_FAILURE;
+  }
+}
+
+class UsageError extends Error {}
+
+function defaultIo(): CliIo {
+  return {
+    stdout: (chunk) => process.stdout.write(chunk),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    terminal: Boolean(process.stdout.isTTY && process.stderr.isTTY),
+    stdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
+  };
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,258 @@
+// The auto-paying fetch: same signature as `fetch`. A request goes out (paid at once when its
+// price is known from an earlier 402, else unpaid); a 402 with terms is paid through the payer
+// and sent again, with a bounded number of attempts. Each refusal is handled by what it means
+// (policy.ts `refusalAction`): too few confirmations, or a deposit or channel the server has
+// not seen yet, resends the same proof after a backoff (never a storm); `invalid_amount`
+// reconciles with the server's returned balance the way µRaiden did (adopt it when its
+// signature recovers to us, else stop with `balance_mismatch`), and a proof absorbed by a higher
+// one of ours is paid from the credit it became; a closing or vanished channel is dropped; a
+// short credit or bad session falls back to a proof. Anything else stops with the server's code.
+import type { ChannelBook } from "./book.js";
+import type { ChainAccess } from "./chain.js";
+import { Edge402Error } from "./errors.js";
+import type { Hooks } from "./hooks.js";
+import type { ChannelLedger, ChannelReport } from "./ledger.js";
+import type { Payer, Payment, PlanOptions } from "./payer.js";
+import { refusalAction, retryDelay, type BackoffOptions } from "./policy.js";
+import { isOurBalance, reconcileRefusedProof, takeServerBalance } from "./reconcile.js";
+import { PriceBook, RequestTemplate } from "./request.js";
+import { readChannelReport, readRefusal, readTerms, type Refusal, type Terms } from "./response.js";
+
+export type PayingFetchOptions = {
+  payer: Payer;
+  book: ChannelBook;
+  chain: ChainAccess;
+  hooks: Hooks;
+  prices: PriceBook;
+  /** The fetch that sends (default `globalThis.fetch`). */
+  fetch: typeof fetch;
+  /** Requests sent per call at most, the unpaid first one included (default 6). */
+  maxAttempts: number;
+  backoff: BackoffOptions;
+  /** A 429 is retried when its `Retry-After` is at most this (ms); else it is returned. */
+  maxRetryAfterMs: number;
+};
+
+type Decision = { kind: "resend" } | { kind: "plan"; options: PlanOptions } | { kind: "fail" };
+
+function discard(res: Response): void {
+  res.body?.cancel().catch(() => undefined);
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** `Retry-After` in ms (delta seconds or an HTTP date), or undefined. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function reportFor(ledger: ChannelLedger, report: ChannelReport | null): ChannelReport | undefined {
+  if (!report) return undefined;
+  return report.sender.toLowerCase() === ledger.sender.toLowerCase() && report.openBlock === ledger.openBlock ? report : undefined;
+}
+
+export function createPayingFetch(o: PayingFetchOptions): typeof fetch {
+  async function served(payment: Payment, res: Response, req: RequestTemplate): Promise<void> {
+    const ledger = payment.ledger;
+    const ours = reportFor(ledger, readChannelReport(res.headers));
+    const signedBefore = ledger.signed;
+    if (payment.kind === "proof") {
+      const outcome = ours ? (ours.balance >= payment.balance ? "accepted" : "refused") : res.ok ? "refused" : "unknown";
+      o.payer.finish(payment, outcome);
+    } else {
+      o.payer.finish(payment, "accepted");
+    }
+    if (ours) {
+      // A served response's balance that is not ours is not taken (nor is the response lost).
+      if (await isOurBalance(ledger, ours.balance, ours.signature)) takeServerBalance(ledger, ours, signedBefore);
+      ledger.applyReport(ours);
+    }
+    await o.book.save();
+    if (ours?.cost !== undefined) {
+      await o.hooks.afterPay?.({
+        url: req.url,
+        method: req.method,
+        status: res.status,
+        kind: payment.kind,
+        channel: { chainId: ledger.chainId, contract: ledger.contract, receiver: ledger.receiver, openBlock: ledger.openBlock },
+        cost: ours.cost,
+        balance: ours.balance,
+        deposit: ours.deposit ?? ledger.deposit,
+        credit: ours.credit ?? ledger.credit,
+      });
+    }
+  }
+
+  /** Settles the books of a refused payment and says what to do next. */
+  async function onRefusal(payment: Payment | undefined, refusal: Refusal, report: ChannelReport | null): Promise<Decision> {
+    const action = refusalAction(refusal.code);
+    if (!payment) return action === "fail" && refusal.code !== "payment_required" ? { kind: "fail" } : { kind: "plan", options: {} };
+    const ledger = payment.ledger;
+    const ours = reportFor(ledger, report);
+    const finishRefused = (): void => o.payer.finish(payment, "refused");
+
+    switch (action) {
+      case "pay":
+        finishRefused();
+        return { kind: "plan", options: {} };
+
+      case "reconcile": {
+        if (payment.kind === "session" || !ours) {
+          finishRefused();
+          return { kind: "plan", options: { noCredit: payment.kind === "session" } };
+        }
+        const next = await reconcileRefusedProof(ledger, payment, ours);
+        return { kind: "plan", options: next === "credit" ? { entitled: ledger } : {} };
+      }
+
+      case "wait":
+        if (payment.kind === "session") {
+          finishRefused();
+          return { kind: "plan", options: {} };
+        }
+        return { kind: "resend" };
+
+      case "check_deposit":
+      case "check_channel": {
+        if (payment.kind === "session") {
+          finishRefused();
+          return { kind: "plan", options: { noCredit: true } };
+        }
+        const info = await o.chain.channelInfo(ledger.contract, ledger.receiver, ledger.openBlock);
+        if (!info) {
+          finishRefused();
+          ledger.state = "settled";
+          return { kind: "plan", options: {} };
+        }
+        if (info.deposit > ledger.deposit) ledger.deposit = info.deposit;
+        if (info.settleBlock > 0) {
+          finishRefused();
+          ledger.state = "closing";
+          ledger.settleBlock = info.settleBlock;
+          ledger.closingBalance = info.closingBalance;
+          return { kind: "plan", options: {} };
+        }
+        // The chain has it: the server has not caught up yet. Same proof, after a backoff.
+        if (action === "check_channel" || info.deposit >= payment.balance) return { kind: "resend" };
+        finishRefused();
+        ledger.deposit = info.deposit;
+        return { kind: "plan", options: {} };
+      }
+
+      case "switch_channel":
+        finishRefused();
+        if (ledger.state === "open") ledger.state = "closing";
+        return { kind: "plan", options: {} };
+
+      case "drop_session":
+        finishRefused();
+        ledger.credit = ours?.credit ?? 0n;
+        if (refusal.code === "invalid_session") ledger.setSession(undefined);
+        return { kind: "plan", options: { noCredit: true } };
+
+      default:
+        finishRefused();
+        return { kind: "fail" };
+    }
+  }
+
+  return async function edge402Fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const req = await RequestTemplate.from(input, init);
+    if (req.paysItself) return o.fetch(req.build());
+
+    let payment: Payment | undefined;
+    const known = o.prices.get(req.method, req.url);
+    if (known && known.price > 0n) payment = await o.payer.plan(known, req);
+    let waits = 0;
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await o.fetch(req.build(payment));
+      } catch (err) {
+        if (payment) {
+          o.payer.finish(payment, "unknown");
+          await o.book.save();
+        }
+        throw err;
+      }
+
+      if (res.status === 429) {
+        const delay = retryAfterMs(res.headers.get("retry-after"));
+        if (delay !== undefined && delay <= o.maxRetryAfterMs && attempt < o.maxAttempts) {
+          discard(res);
+          o.hooks.onProgress?.({ type: "retry", code: "rate_limited", attempt, delayMs: delay, url: req.url });
+          await sleep(delay, req.signal);
+          continue;
+        }
+      }
+      if (res.status !== 402) {
+        if (payment) await served(payment, res, req);
+        return res;
+      }
+
+      let terms: Terms | null;
+      try {
+        terms = readTerms(res.headers, req.url);
+      } catch (err) {
+        if (payment) o.payer.finish(payment, "refused");
+        discard(res);
+        throw err;
+      }
+      if (!terms) {
+        if (payment) o.payer.finish(payment, "refused");
+        return res;
+      }
+      o.prices.set(req.method, req.url, terms);
+      const refusal = await readRefusal(res);
+      let decision: Decision;
+      try {
+        decision = await onRefusal(payment, refusal, readChannelReport(res.headers));
+      } catch (err) {
+        await o.book.save();
+        discard(res);
+        throw err;
+      }
+      await o.book.save();
+
+      if (decision.kind === "fail" || attempt >= o.maxAttempts) {
+        if (decision.kind === "resend" && payment) o.payer.finish(payment, "refused");
+        await o.book.save();
+        throw new Edge402Error(refusal.code, `${req.method} ${req.url}: ${refusal.message}${decision.kind === "fail" ? "" : ` (gave up after ${attempt} attempts)`}`, {
+          status: 402,
+          response: res,
+        });
+      }
+      discard(res);
+      if (decision.kind === "resend") {
+        const delayMs = retryDelay(waits++, o.backoff);
+        o.hooks.onProgress?.({ type: "retry", code: refusal.code, attempt, delayMs, url: req.url });
+        try {
+          await sleep(delayMs, req.signal);
+        } catch (err) {
+          if (payment) o.payer.finish(payment, "refused");
+          await o.book.save();
+          throw err;
+        }
+      } else {
+        payment = undefined;
+        payment = await o.payer.plan(terms, req, decision.options);
+      }
+    }
+  };
+}

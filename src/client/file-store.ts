@@ -1,0 +1,76 @@
+// The Node file store: one JSON file per sender, `<home>/channels/<sender lowercase>.json`,
+// readable only by its owner (the file holds session tokens). Every save writes a temporary
+// file in the same directory, flushes it, and renames it over the old one, so a crash leaves
+// either the old or the new file, never half of one. Saves of one sender are queued within the
+// process. A file that is not a valid channel file is an error naming its path, never silently
+// replaced. Node modules are imported lazily so that importing the SDK stays runtime-neutral.
+import type { Address } from "viem";
+import { parseStoredChannels, type ChannelStore, type StoredChannel, type StoredChannelsFile } from "./store.js";
+
+export class FileChannelStore implements ChannelStore {
+  /** The directory that holds the channel files. */
+  readonly dir: string;
+  private readonly queues = new Map<string, Promise<void>>();
+
+  /** `home` is the client's state directory (the CLI's `EDGE402_HOME`, default `~/.edge402`). */
+  constructor(readonly home: string) {
+    this.dir = `${home.replace(/[\\/]+$/, "")}/channels`;
+  }
+
+  /** The file of one sender. */
+  pathOf(sender: Address): string {
+    return `${this.dir}/${sender.toLowerCase()}.json`;
+  }
+
+  async load(sender: Address): Promise<StoredChannel[]> {
+    const { readFile } = await import("node:fs/promises");
+    const path = this.pathOf(sender);
+    await this.queues.get(path);
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw err;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new Error(`${path} is not valid JSON; move it away to start over (the chain and the server rebuild it)`);
+    }
+    return parseStoredChannels(json, path);
+  }
+
+  save(sender: Address, channels: StoredChannel[]): Promise<void> {
+    const path = this.pathOf(sender);
+    const text = `${JSON.stringify({ version: 1, channels } satisfies StoredChannelsFile, null, 2)}\n`;
+    const previous = this.queues.get(path) ?? Promise.resolve();
+    const next = previous.then(() => this.writeAtomically(path, text));
+    const tail = next.catch(() => undefined);
+    this.queues.set(path, tail);
+    void tail.then(() => {
+      if (this.queues.get(path) === tail) this.queues.delete(path);
+    });
+    return next;
+  }
+
+  private async writeAtomically(path: string, text: string): Promise<void> {
+    const { mkdir, open, rename, rm } = await import("node:fs/promises");
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    const handle = await open(tmp, "w", 0o600);
+    try {
+      await handle.writeFile(text, "utf8");
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,69 @@
+// Reconciling with the server's word on a channel, the way µRaiden did: every paid or refused
+// response carries the server's B and its signature. `isOurBalance` says whether such a balance
+// may be taken as ours (signed by this process, zero, or its signature recovers to our address
+// for this receiver, contract and chain); `takeServerBalance` folds a trusted B into the ledger
+// (adopting it when it is above anything this process signed: a lost store); and
+// `reconcileRefusedProof` settles a proof refused with `invalid_amount` and says how to pay
+// next: from credit when a higher proof of ours absorbed it, else with a new proof. A balance
+// that is not ours is `balance_mismatch`, and the client stops.
+import type { Hex } from "viem";
+import { verifyBalanceProof } from "../protocol/verify.js";
+import { ClientErrorCodes, Edge402Error } from "./errors.js";
+import type { ChannelLedger, ChannelReport } from "./ledger.js";
+
+/** True when `balance` is ours: zero, signed by this process, or its signature recovers to us. */
+export async function isOurBalance(ledger: ChannelLedger, balance: bigint, signature: Hex | undefined): Promise<boolean> {
+  if (balance === 0n || balance === ledger.accepted || ledger.hasSigned(balance)) return true;
+  if (!signature) return false;
+  return verifyBalanceProof({
+    chainId: ledger.chainId,
+    contract: ledger.contract,
+    receiver: ledger.receiver,
+    openBlock: ledger.openBlock,
+    balance,
+    signature,
+    sender: ledger.sender,
+  });
+}
+
+/**
+ * Folds a trusted server B into the ledger. `signedBefore` is `ledger.signed` before the
+ * request's own proof was settled: a B above it can only come from an earlier process.
+ */
+export function takeServerBalance(ledger: ChannelLedger, report: ChannelReport, signedBefore: bigint): void {
+  if (report.balance > signedBefore) ledger.adopt(report.balance, report.signature);
+  else if (report.balance > ledger.accepted) {
+    ledger.recordServerBalance(report.balance, report.signature, !ledger.hasSigned(report.balance));
+  }
+}
+
+/** How to pay after a reconciliation: `credit` when our proof became credit, else a new proof. */
+export type ReconcileOutcome = "credit" | "proof";
+
+/**
+ * A proof for `balance` (paying `price`) was refused with `invalid_amount` and `report` is the
+ * server's view of the channel. Settles the proof as refused, checks and takes the server's B,
+ * and says how to pay next. Throws `balance_mismatch` when the server's B is not ours.
+ */
+export async function reconcileRefusedProof(
+  ledger: ChannelLedger,
+  proof: { balance: bigint; price: bigint },
+  report: ChannelReport,
+): Promise<ReconcileOutcome> {
+  const signedBefore = ledger.signed;
+  ledger.settleRefused(proof.balance);
+  if (!(await isOurBalance(ledger, report.balance, report.signature))) {
+    throw new Edge402Error(
+      ClientErrorCodes.balanceMismatch,
+      `The server holds balance ${report.balance} on channel ${ledger.openBlock}, but its signature does not recover to ${ledger.sender}; stopping.`,
+      { details: { openBlock: String(ledger.openBlock), serverBalance: report.balance.toString(), ourBalance: ledger.accepted.toString() } },
+    );
+  }
+  // Absorbed: a higher proof of ours reached the server first, so our amount became credit
+  // (and the server says there is enough). A balance from before a lost store is not that.
+  const absorbed = report.balance >= proof.balance && report.balance <= signedBefore && (report.credit ?? 0n) >= proof.price;
+  if (report.balance < ledger.accepted) ledger.adopt(report.balance, report.signature);
+  else takeServerBalance(ledger, report, signedBefore);
+  ledger.applyReport(report);
+  return absorbed ? "credit" : "proof";
+}
