@@ -1,7 +1,9 @@
 // The whole test suite: one vitest run, several projects. `unit` and `contracts` run in Node
 // (contracts against a real anvil started by the test itself), `worker` runs inside workerd
 // through @cloudflare/vitest-pool-workers, `e2e` drives the `npm start` stack over HTTP.
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { ANVIL_KEYS } from "./scripts/anvil.js";
 
 export default defineConfig({
   test: {
@@ -20,6 +22,57 @@ export default defineConfig({
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(async ({ inject }) => {
+            const chain = inject("chain");
+            return {
+              main: "./src/worker/index.ts",
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  CHAIN_ID: String(chain.chainId),
+                  RPC_URL: chain.rpcUrl,
+                  CONTRACT_ADDRESS: chain.contract,
+                  TOKEN_ADDRESS: chain.token,
+                  DEPLOY_BLOCK: String(chain.deployBlock),
+                  RECEIVER_PRIVATE_KEY: ANVIL_KEYS[1]!,
+                  ADMIN_TOKEN: "test-admin-token-0123456789",
+                  SESSION_SECRET: "test-session-secret-0123456789",
+                  MIN_CONFIRMATIONS: "1",
+                  DEMO_ROUTES: "true",
+                  // Small flow-control allowances, so test/worker/flow*.test.ts can exhaust them.
+                  FREE_CAPACITY: "5",
+                  PAID_CAPACITY: "20",
+                  TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+                  TEST_CHAIN: chain,
+                  TEST_REORG_CHAIN: inject("reorgChain"),
+                  TEST_KEYS: [...ANVIL_KEYS],
+                },
+              },
+            };
+          }),
+        ],
+        test: {
+          name: "worker",
+          include: ["test/worker/**/*.test.ts"],
+          globalSetup: ["test/helpers/chain-global-setup.ts"],
+          setupFiles: ["test/worker/setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          // Each file starts its own stack (anvil + wrangler dev); one at a time keeps them light.
+          fileParallelism: false,
         },
       },
     ],

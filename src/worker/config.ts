@@ -9,6 +9,8 @@ import { z } from "zod";
 export interface Env {
   DB: D1Database;
   CHANNELS: DurableObjectNamespace<import("./channel/object.js").ChannelObject>;
+  RECEIVER: DurableObjectNamespace<import("./receiver/object.js").ReceiverObject>;
+  FLOW: DurableObjectNamespace<import("./flow/object.js").FlowObject>;
   [key: string]: unknown;
 }
 
@@ -43,6 +45,8 @@ const schema = z.object({
   TRIAL_SECONDS: decimal("TRIAL_SECONDS").default("180"),
   FREE_CAPACITY: decimal("FREE_CAPACITY").default("10"),
   PAID_CAPACITY: decimal("PAID_CAPACITY").default("100"),
+  FLOW_CONTROL: z.enum(["true", "false"], "FLOW_CONTROL must be true or false").default("true"),
+  FLOW_KEY_PREFIX: decimal("FLOW_KEY_PREFIX").default("64"),
   CHALLENGE_PERIOD: decimal("CHALLENGE_PERIOD").optional(),
 });
 
@@ -95,6 +99,10 @@ export interface Config {
   trialSeconds: number;
   freeCapacity: number;
   paidCapacity: number;
+  /** False turns the token buckets off (trial routes still keep their trial). */
+  flowControl: boolean;
+  /** How many leading bits of an IPv6 address name one free client (1-128). */
+  flowKeyPrefix: number;
   challengePeriod?: number;
 }
 
@@ -125,6 +133,12 @@ export function parseConfig(vars: Record<string, unknown>): Config {
   const receiver = privateKeyToAccount(v.RECEIVER_PRIVATE_KEY as Hex);
   const minConfirmations = Number(v.MIN_CONFIRMATIONS);
   if (minConfirmations < 1) throw new ConfigError(["MIN_CONFIRMATIONS must be at least 1"]);
+  const flowIssues = [
+    ...(Number(v.FREE_CAPACITY) < 1 ? ["FREE_CAPACITY must be at least 1"] : []),
+    ...(Number(v.PAID_CAPACITY) < 1 ? ["PAID_CAPACITY must be at least 1"] : []),
+    ...(Number(v.FLOW_KEY_PREFIX) < 1 || Number(v.FLOW_KEY_PREFIX) > 128 ? ["FLOW_KEY_PREFIX must be from 1 to 128"] : []),
+  ];
+  if (flowIssues.length > 0) throw new ConfigError(flowIssues);
   return {
     chainId: Number(v.CHAIN_ID),
     rpcUrl: v.RPC_URL,
@@ -148,6 +162,8 @@ export function parseConfig(vars: Record<string, unknown>): Config {
     trialSeconds: Number(v.TRIAL_SECONDS),
     freeCapacity: Number(v.FREE_CAPACITY),
     paidCapacity: Number(v.PAID_CAPACITY),
+    flowControl: v.FLOW_CONTROL === "true",
+    flowKeyPrefix: Number(v.FLOW_KEY_PREFIX),
     challengePeriod: v.CHALLENGE_PERIOD === undefined ? undefined : Number(v.CHALLENGE_PERIOD),
   };
 }

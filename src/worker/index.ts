@@ -1,13 +1,20 @@
 // The Worker entry: the paywall app built from this deployment's configuration (the demo
-// routes when DEMO_ROUTES=true, the PROXY_ROUTES forwarded to ORIGIN_URL), the channel
-// Durable Object class, and the scheduled handler. Library users import from here too.
+// routes when DEMO_ROUTES=true, the PROXY_ROUTES forwarded to ORIGIN_URL) with the admin chain
+// actions, the Durable Object classes (channels, the receiver's transaction sender), and the
+// scheduled handler (the chain sync, src/worker/sync/run.ts). Library users import from here too.
 import type { Hono } from "hono";
 import { createApp, type AppRoute } from "./app.js";
 import { getConfig, type Env } from "./config.js";
 import { demoRoutes } from "./demo.js";
 import { proxyToOrigin } from "./proxy.js";
+import { settlementAdmin } from "./settlement/admin.js";
+import { runSync } from "./sync/run.js";
 
 export { ChannelObject } from "./channel/object.js";
+export { ReceiverObject } from "./receiver/object.js";
+export { runSync, type SyncReport, type SyncOptions } from "./sync/run.js";
+export { settlementAdmin } from "./settlement/admin.js";
+export { FlowObject } from "./flow/object.js";
 export { createApp, type AppRoute } from "./app.js";
 export { paywall, type PaywallOptions } from "./paywall.js";
 export { managementApi } from "./api/management.js";
@@ -26,7 +33,7 @@ function appFor(env: Env): Hono<{ Bindings: Env }> {
       options: { ...options, price: options.price === undefined ? undefined : BigInt(options.price) },
       handler: proxyToOrigin(),
     }));
-    app = createApp({ routes: [...(config.demoRoutes ? demoRoutes : []), ...proxied] });
+    app = createApp({ routes: [...(config.demoRoutes ? demoRoutes : []), ...proxied], admin: settlementAdmin });
     apps.set(env, app);
   }
   return app;
@@ -35,5 +42,8 @@ function appFor(env: Env): Hono<{ Bindings: Env }> {
 export default {
   fetch(request, env, ctx) {
     return appFor(env).fetch(request, env, ctx);
+  },
+  scheduled(_controller, env, ctx) {
+    ctx.waitUntil(runSync(env));
   },
 } satisfies ExportedHandler<Env>;

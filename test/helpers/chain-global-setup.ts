@@ -1,6 +1,8 @@
 // Vitest global setup for the worker tests: starts a real anvil on a free port, deploys the
 // token and the channel manager, and hands their addresses to the test project through
-// `provide`, from where the workerd pool turns them into the Worker's bindings.
+// `provide`, from where the workerd pool turns them into the Worker's bindings. A second anvil,
+// `reorgChain`, is private to the tests that rewrite history (evm_snapshot / evm_revert), which
+// would otherwise take blocks away from every other test file sharing the first chain.
 import type { TestProject } from "vitest/node";
 import { deployContracts } from "../../contracts/deploy.js";
 import { ANVIL_KEYS, startAnvil } from "../../scripts/anvil.js";
@@ -8,6 +10,7 @@ import { ANVIL_KEYS, startAnvil } from "../../scripts/anvil.js";
 declare module "vitest" {
   export interface ProvidedContext {
     chain: { rpcUrl: string; chainId: number; contract: string; token: string; deployBlock: number };
+    reorgChain: { rpcUrl: string; chainId: number; contract: string; token: string; deployBlock: number };
   }
 }
 
@@ -21,7 +24,16 @@ export default async function setup(project: TestProject) {
     token: d.token,
     deployBlock: Number(d.deployBlock),
   });
+  const reorgAnvil = await startAnvil();
+  const r = await deployContracts({ rpcUrl: reorgAnvil.rpcUrl, privateKey: ANVIL_KEYS[0]! });
+  project.provide("reorgChain", {
+    rpcUrl: reorgAnvil.rpcUrl,
+    chainId: r.chainId,
+    contract: r.channels,
+    token: r.token,
+    deployBlock: Number(r.deployBlock),
+  });
   return async () => {
-    await anvil.stop();
+    await Promise.all([anvil.stop(), reorgAnvil.stop()]);
   };
 }

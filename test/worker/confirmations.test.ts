@@ -23,7 +23,8 @@ describe("confirmations", () => {
     const request = { sender: a.address, openBlock, balance: 5n, signature, price: 5n };
     // This object judges with MIN_CONFIRMATIONS = 50: a fresh env object gives a fresh config.
     const strict = { ...env, MIN_CONFIRMATIONS: "50" };
-    const refused = await runInDurableObject(stub, async (obj: ChannelObject) => {
+    const refused = await runInDurableObject(stub, async (instance) => {
+      const obj = instance as unknown as ChannelObject;
       (obj as unknown as { env: unknown }).env = strict;
       return obj.pay(request);
     });
@@ -31,7 +32,7 @@ describe("confirmations", () => {
     expect(await stub.raw()).toBeNull();
     await mine(60);
     await new Promise((r) => setTimeout(r, 1600)); // the short negative cache expires
-    const accepted = await runInDurableObject(stub, (obj: ChannelObject) => obj.pay(request));
+    const accepted = await runInDurableObject(stub, (instance) => (instance as unknown as ChannelObject).pay(request));
     expect(accepted).toMatchObject({ ok: true, cost: 5n });
   });
 });

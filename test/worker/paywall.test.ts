@@ -90,7 +90,12 @@ describe("paying", () => {
     const mallory = privateKeyToAccount(keys[9]!);
     const forged = await signProof(mallory, openBlock, 15n);
     const headers = encodeProofHeaders({ sender: alice.address, openBlock, balance: 15n, signature: forged });
-    await expectRefusal(await request("/echofix/x", { headers }), "RDN-Invalid-Balance-Proof", "invalid_balance_proof");
+    const forgedRes = await request("/echofix/x", { headers });
+    // The refusal still tells the client what the server holds for the channel it named.
+    expect(forgedRes.headers.get("RDN-Sender-Balance")).toBe("10");
+    expect(forgedRes.headers.get("RDN-Balance-Signature")).toBe(await signProof(alice, openBlock, 10n));
+    expect(forgedRes.headers.get("RDN-Deposit")).toBe("100");
+    await expectRefusal(forgedRes, "RDN-Invalid-Balance-Proof", "invalid_balance_proof");
     for (const domain of [
       { contract: chain.token },
       { chainId: 1 },

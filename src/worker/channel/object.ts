@@ -17,7 +17,20 @@ import { closingProofTypedData } from "../../protocol/eip712.js";
 import { ChainUnavailableError, lookupChannel, type ChannelLookup } from "../chain.js";
 import { getConfig, type Env } from "../config.js";
 import { channels } from "../db/schema.js";
+import type { FlowCharge, FlowStatus } from "../flow/bucket.js";
 import { decodeState, encodeState, snapshot, type ChannelSnapshot } from "./codec.js";
+import {
+  applyChainEvents,
+  disputePlan,
+  receiverCloseProof,
+  rewindChannel,
+  withdrawProof,
+  type AppliedEvent,
+  type ChainEvent,
+  type ChainEventName,
+  type DisputePlan,
+  type OnChainRecord,
+} from "./events.js";
 import {
   acceptProof,
   chargeCredit,
@@ -34,16 +47,22 @@ export const PROJECTION_DELAY_MS = 1000;
 /** How long a "missing" or "unconfirmed" answer from the chain is reused (no refusal storms). */
 const NEGATIVE_CACHE_MS = 1500;
 
+/** `flow` is the payer's allowance when the request was flow-controlled; a `rate_limited`
+ *  refusal adds `retryAfterMs`. */
 export type PayResult =
-  | { ok: true; cost: bigint; channel: ChannelSnapshot }
-  | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot };
+  | { ok: true; cost: bigint; channel: ChannelSnapshot; flow?: FlowStatus }
+  | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot; flow?: FlowStatus; retryAfterMs?: number };
 
 export type CloseResult =
   | { ok: true; balance: bigint; closingSignature: Hex; channel: ChannelSnapshot }
   | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot };
 
-export type ProofRequest = { sender: Address; openBlock: number; balance: bigint; signature: Hex; price: bigint; reserveId?: string };
-export type CreditRequest = { sender: Address; openBlock: number; price: bigint; reserveId?: string };
+/** What the sync learns back from applying a channel's events (see events.ts). */
+export type ApplyEventsResult = { applied: number; channel: ChannelSnapshot | null; dispute: DisputePlan | null };
+
+/** `flow`: charge the payer's bucket (PAID_CAPACITY) in the same decision and write. */
+export type ProofRequest = { sender: Address; openBlock: number; balance: bigint; signature: Hex; price: bigint; reserveId?: string; flow?: FlowCharge };
+export type CreditRequest = { sender: Address; openBlock: number; price: bigint; reserveId?: string; flow?: FlowCharge };
 
 export class ChannelObject extends DurableObject<Env> {
   private state: ChannelState | null = null;
@@ -78,7 +97,8 @@ export class ChannelObject extends DurableObject<Env> {
   async spend(req: CreditRequest): Promise<PayResult> {
     const known = await this.known(req.sender, req.openBlock);
     if (!known.ok) return known;
-    return this.commit(chargeCredit(known.state, req, Date.now()));
+    const flow = req.flow && { ...req.flow, random: Math.random() };
+    return this.commit(chargeCredit(known.state, { ...req, flow }, Date.now()));
   }
 
   /** Settles a metered reservation at the measured cost; the rest returns to credit. */
@@ -119,9 +139,81 @@ export class ChannelObject extends DurableObject<Env> {
     return { ok: true, balance: next.charged, closingSignature, channel: snapshot(next) };
   }
 
+  /** The channel as this object already knows it, without any chain call (null if never met).
+   *  Used to tell a client whose proof was refused what the server holds, so it can resync. */
+  async peek(): Promise<ChannelSnapshot | null> {
+    return this.state ? snapshot(this.state) : null;
+  }
+
   /** Test and admin view of the raw state. */
   async raw(): Promise<ChannelState | null> {
     return this.state;
+  }
+
+  // --- Chain sync and settlement (src/worker/sync, src/worker/settlement): the rules are in
+  // events.ts; these methods load the applied-event list, apply, and persist with the state.
+
+  /** Applies contract events for this channel in chain order, each once (keyed by its id). */
+  async applyEvents(events: ChainEvent[]): Promise<ApplyEventsResult> {
+    const history = this.chainHistory();
+    const r = applyChainEvents(this.state, history, events, Date.now());
+    if (r.applied > 0) {
+      // No await between the writes: they commit together (write coalescing).
+      this.saveHistory(r.history.slice(history.length), []);
+      if (r.state && r.state !== this.state) this.persist(r.state);
+    }
+    const s = this.state;
+    return { applied: r.applied, channel: s ? snapshot(s) : null, dispute: s ? disputePlan(s) : null };
+  }
+
+  /** A reorg removed `removedIds`: forget them and take `onChain` (read at the common ancestor). */
+  async rewind(removedIds: string[], onChain: OnChainRecord): Promise<ChannelSnapshot | null> {
+    const history = this.chainHistory();
+    const r = rewindChannel(this.state, history, removedIds, onChain, Date.now());
+    this.saveHistory([], removedIds);
+    if (r.state && r.state !== this.state) this.persist(r.state);
+    return this.state ? snapshot(this.state) : null;
+  }
+
+  /** The proof to dispute a cheating close with, or null (events.ts `disputePlan`). */
+  async disputeProof(): Promise<DisputePlan | null> {
+    return this.state ? disputePlan(this.state) : null;
+  }
+
+  /** The newest proof <= C when it pays more than was withdrawn, or null (events.ts). */
+  async withdrawProof(): Promise<{ balance: bigint; signature: Hex } | null> {
+    return this.state ? withdrawProof(this.state) : null;
+  }
+
+  /** The proof for a receiver-side close after the sender asked to close, or null (events.ts). */
+  async closeProof(): Promise<{ balance: bigint; signature: Hex } | null> {
+    return this.state ? receiverCloseProof(this.state) : null;
+  }
+
+  private chainHistory(): AppliedEvent[] {
+    this.ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS chain_events (id TEXT PRIMARY KEY, name TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL, amount TEXT NOT NULL)",
+    );
+    return this.ctx.storage.sql
+      .exec<{ id: string; name: string; block_number: number; log_index: number; amount: string }>(
+        "SELECT id, name, block_number, log_index, amount FROM chain_events ORDER BY block_number, log_index",
+      )
+      .toArray()
+      .map((r) => ({ id: r.id, name: r.name as ChainEventName, blockNumber: r.block_number, logIndex: r.log_index, amount: BigInt(r.amount) }));
+  }
+
+  private saveHistory(added: AppliedEvent[], removedIds: string[]): void {
+    for (const e of added) {
+      this.ctx.storage.sql.exec(
+        "INSERT OR IGNORE INTO chain_events (id, name, block_number, log_index, amount) VALUES (?, ?, ?, ?, ?)",
+        e.id,
+        e.name,
+        e.blockNumber,
+        e.logIndex,
+        e.amount.toString(),
+      );
+    }
+    for (const id of removedIds) this.ctx.storage.sql.exec("DELETE FROM chain_events WHERE id = ?", id);
   }
 
   override async alarm(): Promise<void> {
@@ -155,13 +247,20 @@ export class ChannelObject extends DurableObject<Env> {
 
   private decideProof(req: ProofRequest): Decision {
     const config = getConfig(this.env);
-    return acceptProof(this.state!, { ...req, exact: !config.allowCredit }, Date.now());
+    const flow = req.flow && { ...req.flow, random: Math.random() };
+    return acceptProof(this.state!, { ...req, flow, exact: !config.allowCredit }, Date.now());
   }
 
   private commit(decision: Decision): PayResult {
-    if (!decision.ok) return { ok: false, code: decision.code, channel: this.state ? snapshot(this.state) : undefined };
+    if (!decision.ok) {
+      // A 429 counts the refusal in the bucket, in memory only: it holds no payment state, and
+      // the next accepted payment writes it along.
+      if (decision.bucket && this.state) this.state = { ...this.state, flow: decision.bucket };
+      const { flow, retryAfterMs } = decision;
+      return { ok: false, code: decision.code, channel: this.state ? snapshot(this.state) : undefined, flow, retryAfterMs };
+    }
     if (decision.state !== this.state) this.persist(decision.state);
-    return { ok: true, cost: decision.cost, channel: snapshot(decision.state) };
+    return { ok: true, cost: decision.cost, channel: snapshot(decision.state), flow: decision.flow };
   }
 
   /** Writes the state to storage (durable before the reply) and schedules the D1 projection. */

@@ -5,6 +5,7 @@
 //   a late write can never overwrite a newer one. Amounts are decimal strings: uint192 does
 //   not fit SQLite's 64-bit integers.
 // - `sync_state`: the chain-sync cursor (last applied block and its hash) and its health.
+// - `sync_checkpoints`: recent block hashes the sync passed, for finding a reorg's ancestor.
 // - `chain_events`: every contract event the sync applied, keyed by block hash and log index,
 //   so a reorg can find and undo what the removed blocks taught us.
 // - `receiver_txs`: transactions the receiver sent (withdraw, dispute, close, settle) and
@@ -45,6 +46,13 @@ export const syncState = sqliteTable("sync_state", {
   lastError: text("last_error"),
   lastErrorAt: integer("last_error_at"),
   lockUntil: integer("lock_until"),
+});
+
+/** Block hashes the sync passed (each chunk's last block), newest kept: where a reorg's walk
+ *  back finds the common ancestor without rescanning from the last event. */
+export const syncCheckpoints = sqliteTable("sync_checkpoints", {
+  blockNumber: integer("block_number").primaryKey(),
+  blockHash: text("block_hash").notNull(),
 });
 
 export const chainEvents = sqliteTable(

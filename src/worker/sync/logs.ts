@@ -1,0 +1,112 @@
+// Reads one chunk of the chain for the sync: the contract's five channel events for this
+// receiver (one `eth_getLogs` with the receiver as the indexed topic it is) and the hash of the
+// chunk's last block (the new cursor), both in one batched JSON-RPC request, decoded into the
+// ChainEvents the channel objects apply and the rows D1 `chain_events` keeps.
+import { decodeEventLog, numberToHex, pad, toEventSelector, type Address, type Hex, type PublicClient } from "viem";
+import { microTransferChannelsAbi } from "../../protocol/abi.js";
+import { CHAIN_EVENT_NAMES, eventId, type ChainEvent, type ChainEventName } from "../channel/events.js";
+import type { Config } from "../config.js";
+
+type RpcLog = {
+  address: Address;
+  blockHash: Hex;
+  blockNumber: Hex;
+  logIndex: Hex;
+  transactionHash: Hex;
+  data: Hex;
+  topics: Hex[];
+  removed?: boolean;
+};
+
+/** A row of D1 `chain_events`. */
+export type ChainEventRow = {
+  blockNumber: number;
+  blockHash: string;
+  logIndex: number;
+  txHash: string;
+  name: string;
+  sender: string;
+  openBlock: number;
+  args: string;
+};
+
+export type Chunk = { events: ChainEvent[]; rows: ChainEventRow[]; toHash: Hex };
+
+/** The chain changed under the chunk being read (a reorg in progress): read it again later. */
+export class ChainMovedError extends Error {
+  override name = "ChainMovedError";
+}
+
+const eventAbis = microTransferChannelsAbi.filter(
+  (item) => item.type === "event" && (CHAIN_EVENT_NAMES as readonly string[]).includes(item.name),
+);
+const selectors = eventAbis.map((e) => toEventSelector(e as never));
+
+/** The eth_getLogs filter: this contract, any of the five events, topic 2 = this receiver. */
+export function logFilter(config: Pick<Config, "contract" | "receiverAddress">, from: bigint, to: bigint) {
+  return {
+    address: config.contract,
+    fromBlock: numberToHex(from),
+    toBlock: numberToHex(to),
+    topics: [selectors, null, pad(config.receiverAddress.toLowerCase() as Hex, { size: 32 })],
+  };
+}
+
+export async function fetchChunk(client: PublicClient, config: Pick<Config, "contract" | "receiverAddress">, from: bigint, to: bigint): Promise<Chunk> {
+  const [logs, block] = await Promise.all([
+    client.request({ method: "eth_getLogs", params: [logFilter(config, from, to) as never] }) as Promise<RpcLog[]>,
+    client.getBlock({ blockNumber: to }),
+  ]);
+  const events: ChainEvent[] = [];
+  const rows: ChainEventRow[] = [];
+  for (const log of logs) {
+    if (log.removed) continue;
+    const blockNumber = Number(log.blockNumber);
+    if (blockNumber === Number(to) && log.blockHash.toLowerCase() !== block.hash!.toLowerCase()) {
+      throw new ChainMovedError(`block ${to} changed while it was read`);
+    }
+    const decoded = decodeEventLog({ abi: microTransferChannelsAbi, data: log.data, topics: log.topics as [Hex, ...Hex[]] });
+    const name = decoded.eventName as ChainEventName;
+    if (!(CHAIN_EVENT_NAMES as readonly string[]).includes(name)) continue;
+    const args = decoded.args as Record<string, unknown>;
+    if ((args.receiver as string).toLowerCase() !== config.receiverAddress.toLowerCase()) continue;
+    const logIndex = Number(log.logIndex);
+    const ev: ChainEvent = {
+      id: eventId(log.blockHash, logIndex),
+      name,
+      blockNumber,
+      logIndex,
+      sender: args.sender as Address,
+      openBlock: Number(args.openBlock),
+      amount: eventAmount(name, args),
+      ...(name === "ChannelCloseRequested" ? { settleBlock: Number(args.settleBlock) } : {}),
+      ...(name === "ChannelSettled" ? { receiverTokens: args.receiverTokens as bigint } : {}),
+    };
+    events.push(ev);
+    rows.push({
+      blockNumber,
+      blockHash: log.blockHash.toLowerCase(),
+      logIndex,
+      txHash: log.transactionHash,
+      name,
+      sender: ev.sender.toLowerCase(),
+      openBlock: ev.openBlock,
+      args: JSON.stringify(args, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+    });
+  }
+  return { events, rows, toHash: block.hash! };
+}
+
+function eventAmount(name: ChainEventName, args: Record<string, unknown>): bigint {
+  switch (name) {
+    case "ChannelCreated":
+      return args.deposit as bigint;
+    case "ChannelToppedUp":
+      return args.added as bigint;
+    case "ChannelCloseRequested":
+    case "ChannelSettled":
+      return args.balance as bigint;
+    case "ChannelWithdraw":
+      return args.withdrawn as bigint;
+  }
+}

@@ -1,0 +1,113 @@
+// Reorgs, for the sync: finds the newest block the sync knew whose hash the chain still has (the
+// common ancestor; candidates are the recent checkpoints and the blocks of stored events, newest
+// first), then undoes what the removed blocks taught: every channel with an event there is told
+// which events are gone and what the chain says of it at the ancestor (one getChannelInfo there,
+// read by the sync so the object needs no chain call), the events and checkpoints after the
+// ancestor are deleted, and the cursor moves back to the ancestor. The sync then reads forward
+// again from there. Every step repeats safely if the run dies half-way: the removed rows go last.
+import { BaseError, BlockNotFoundError, ContractFunctionRevertedError, type Address, type Hex, type PublicClient } from "viem";
+import { microTransferChannelsAbi } from "../../protocol/abi.js";
+import type { OnChainRecord } from "../channel/events.js";
+import { channelStub } from "../channel/stub.js";
+import type { Config, Env } from "../config.js";
+import { advanceCursor, type Cursor, type Lease } from "./cursor.js";
+
+/** Candidates compared per batched request while walking back. */
+const WALK_PAGE = 16;
+/** Pages walked before giving up and resyncing from the deploy block. */
+const WALK_MAX_PAGES = 64;
+
+export type RewindReport = { from: Cursor; to: Cursor; removedEvents: number; channels: number };
+
+async function blockHash(client: PublicClient, n: number): Promise<Hex | null> {
+  if (n < 0) return null;
+  try {
+    return (await client.getBlock({ blockNumber: BigInt(n) })).hash;
+  } catch (err) {
+    if (err instanceof BaseError && err.walk((e) => e instanceof BlockNotFoundError)) return null;
+    throw err;
+  }
+}
+
+/** True when the chain still has `cursor`'s block (a cursor without a hash is not checked). */
+export async function cursorOnChain(client: PublicClient, cursor: Cursor): Promise<boolean> {
+  if (!cursor.blockHash) return true;
+  const hash = await blockHash(client, cursor.blockNumber);
+  return hash !== null && hash.toLowerCase() === cursor.blockHash.toLowerCase();
+}
+
+/** The newest known block still on the chain at or below `below`, else `floor`. */
+export async function findAncestor(client: PublicClient, db: D1Database, below: number, floor: Cursor): Promise<Cursor> {
+  for (let page = 0; page < WALK_MAX_PAGES; page++) {
+    const { results } = await db
+      .prepare(
+        `SELECT block_number, block_hash FROM (
+           SELECT block_number, block_hash FROM sync_checkpoints WHERE block_number <= ?1
+           UNION SELECT DISTINCT block_number, block_hash FROM chain_events WHERE block_number <= ?1)
+         ORDER BY block_number DESC LIMIT ?2 OFFSET ?3`,
+      )
+      .bind(below, WALK_PAGE, page * WALK_PAGE)
+      .all<{ block_number: number; block_hash: string }>();
+    const hashes = await Promise.all(results.map((r) => blockHash(client, r.block_number)));
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i]!;
+      if (r.block_number <= floor.blockNumber) return floor;
+      if (hashes[i]?.toLowerCase() === r.block_hash.toLowerCase()) return { blockNumber: r.block_number, blockHash: r.block_hash };
+    }
+    if (results.length < WALK_PAGE) break;
+  }
+  return floor;
+}
+
+/** The channel's on-chain record at `blockNumber`, null when it has none there. */
+export async function channelAt(client: PublicClient, config: Pick<Config, "contract" | "receiverAddress">, sender: Address, openBlock: number, blockNumber: number): Promise<OnChainRecord> {
+  if (blockNumber < openBlock) return null;
+  try {
+    const [, deposit, settleBlock, closingBalance, withdrawn] = await client.readContract({
+      address: config.contract,
+      abi: microTransferChannelsAbi,
+      functionName: "getChannelInfo",
+      args: [sender, config.receiverAddress, openBlock],
+      blockNumber: BigInt(blockNumber),
+    });
+    return { deposit, withdrawn, settleBlock: Number(settleBlock), closingBalance };
+  } catch (err) {
+    if (err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError)) return null;
+    throw err;
+  }
+}
+
+/** Undoes everything after `ancestor` and moves the cursor back to it (see the module comment). */
+export async function rewindTo(
+  env: Env,
+  config: Config,
+  client: PublicClient,
+  lease: Lease,
+  from: Cursor,
+  ancestor: Cursor,
+  p: { headBlock: number; now: number },
+): Promise<RewindReport | null> {
+  const db = env.DB;
+  const { results } = await db
+    .prepare("SELECT block_hash, log_index, sender, open_block FROM chain_events WHERE block_number > ? ORDER BY block_number, log_index")
+    .bind(ancestor.blockNumber)
+    .all<{ block_hash: string; log_index: number; sender: string; open_block: number }>();
+  const byChannel = new Map<string, { sender: Address; openBlock: number; ids: string[] }>();
+  for (const r of results) {
+    const key = `${r.sender}-${r.open_block}`;
+    let entry = byChannel.get(key);
+    if (!entry) byChannel.set(key, (entry = { sender: r.sender as Address, openBlock: r.open_block, ids: [] }));
+    entry.ids.push(`${r.block_hash}:${r.log_index}`);
+  }
+  for (const ch of byChannel.values()) {
+    const onChain = await channelAt(client, config, ch.sender, ch.openBlock, ancestor.blockNumber);
+    await channelStub(env, ch.sender, ch.openBlock).rewind(ch.ids, onChain);
+  }
+  await db.batch([
+    db.prepare("DELETE FROM chain_events WHERE block_number > ?").bind(ancestor.blockNumber),
+    db.prepare("DELETE FROM sync_checkpoints WHERE block_number > ?").bind(ancestor.blockNumber),
+  ]);
+  const moved = await advanceCursor(db, lease, ancestor, { events: 0, headBlock: p.headBlock, now: p.now, reorg: true });
+  if (!moved) return null;
+  return { from, to: ancestor, removedEvents: results.length, channels: byChannel.size };
+}
