@@ -1,0 +1,228 @@
+// The bench's report: from the measured figures it derives the ratios and the targets of
+// issue #7 (each met or missed; reported, never asserted), builds the JSON written to
+// bench/results/latest.json, and renders the Markdown tables printed at the end of a run and
+// committed as bench/RESULTS.md.
+import type { HttpResult, HttpScenario, PeerResult } from "./http.js";
+import type { LoadResult } from "./load.js";
+import { fmt, ratio } from "./stats.js";
+import type { SyncResult } from "./sync.js";
+import type { VerificationResult } from "./verify.js";
+
+export type Machine = {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  os: string;
+  /** The 1-minute load average when the bench started and when it ended (other work skews it). */
+  loadAverage: { start: number; end: number };
+  versions: Record<string, string>;
+};
+
+export type BenchFigures = {
+  machine: Machine;
+  date: string;
+  durationS: number;
+  verification: VerificationResult | { error: string };
+  http: HttpResult | { error: string };
+  peer: PeerResult;
+  sync: SyncResult;
+};
+
+export type Target = { name: string; value: number | null; limit: string; met: boolean | null; detail: string };
+
+export type Ratios = {
+  verifyOverNative: number | null;
+  viemOverOurs: number | null;
+  proofP50OverFreeP50: number | null;
+  sessionP50OverFreeP50: number | null;
+  oursPaidRpsOverX402: number | null;
+  x402P50OverOursProofP50: number | null;
+};
+
+function scenario(http: BenchFigures["http"], kind: HttpScenario["kind"], concurrency: 1 | 32, channels: 0 | 1 | 32): LoadResult | null {
+  if (!("scenarios" in http)) return null;
+  return http.scenarios.find((s) => s.kind === kind && s.concurrency === concurrency && s.channels === channels)?.result ?? null;
+}
+
+/** The interleaved (same background load) concurrency-1 figures of one kind. */
+function interleaved(http: BenchFigures["http"], kind: "free" | "proof" | "session"): LoadResult | null {
+  return "interleaved" in http ? http.interleaved[kind] : null;
+}
+
+export function deriveRatios(f: BenchFigures): Ratios {
+  const v = "oursUs" in f.verification ? f.verification : null;
+  const free1 = interleaved(f.http, "free");
+  const proof1 = interleaved(f.http, "proof");
+  const session1 = interleaved(f.http, "session");
+  const proofBest = scenario(f.http, "proof", 32, 32);
+  const peerBest = f.peer.measured ? Math.max(f.peer.c1.rps, f.peer.c32.rps) : null;
+  return {
+    verifyOverNative: ratio(v?.oursUs, v?.nativeUs),
+    viemOverOurs: ratio(v?.viemUs, v?.oursUs),
+    proofP50OverFreeP50: ratio(proof1?.p50Ms, free1?.p50Ms),
+    sessionP50OverFreeP50: ratio(session1?.p50Ms, free1?.p50Ms),
+    oursPaidRpsOverX402: ratio(proofBest?.rps, peerBest),
+    x402P50OverOursProofP50: ratio(f.peer.measured ? f.peer.c1.p50Ms : null, proof1?.p50Ms),
+  };
+}
+
+export function deriveTargets(f: BenchFigures, r: Ratios): Target[] {
+  const check = (value: number | null, ok: (v: number) => boolean) => (value === null ? null : ok(value));
+  const oneChannel = scenario(f.http, "proof", 32, 1);
+  const v = "oursUs" in f.verification ? f.verification : null;
+  return [
+    {
+      name: "verification ≤ 3× native libsecp256k1",
+      value: r.verifyOverNative,
+      limit: "≤ 3",
+      met: check(r.verifyOverNative, (x) => x <= 3),
+      detail: v ? `${fmt(v.oursUs)} µs vs ${fmt(v.nativeUs)} µs native` : "verification not measured",
+    },
+    {
+      name: "fresh-proof p50 ≤ 1.5× free p50 (concurrency 1)",
+      value: r.proofP50OverFreeP50,
+      limit: "≤ 1.5",
+      met: check(r.proofP50OverFreeP50, (x) => x <= 1.5),
+      detail: `${fmt(interleaved(f.http, "proof")?.p50Ms, 2)} ms vs ${fmt(interleaved(f.http, "free")?.p50Ms, 2)} ms (interleaved)`,
+    },
+    {
+      name: "session p50 ≤ 1.2× free p50 (concurrency 1)",
+      value: r.sessionP50OverFreeP50,
+      limit: "≤ 1.2",
+      met: check(r.sessionP50OverFreeP50, (x) => x <= 1.2),
+      detail: `${fmt(interleaved(f.http, "session")?.p50Ms, 2)} ms vs ${fmt(interleaved(f.http, "free")?.p50Ms, 2)} ms (interleaved)`,
+    },
+    {
+      name: "paid requests/s ≥ 50× the x402 exact scheme",
+      value: r.oursPaidRpsOverX402,
+      limit: "≥ 50",
+      met: check(r.oursPaidRpsOverX402, (x) => x >= 50),
+      detail: f.peer.measured
+        ? `${fmt(scenario(f.http, "proof", 32, 32)?.rps, 0)} vs ${fmt(Math.max(f.peer.c1.rps, f.peer.c32.rps), 1)} req/s`
+        : f.peer.reason,
+    },
+    {
+      name: "one channel accepts ≥ 500 payments/s",
+      value: oneChannel?.rps ?? null,
+      limit: "≥ 500",
+      met: check(oneChannel?.rps ?? null, (x) => x >= 500),
+      detail: oneChannel
+        ? `fresh proofs, 32 in flight on one channel (${refusedText(oneChannel)}); ` +
+          `session requests on one channel: ${fmt(scenario(f.http, "session", 32, 1)?.rps, 0)} req/s`
+        : "not measured",
+    },
+  ];
+}
+
+function refusedText(r: LoadResult): string {
+  const entries = Object.entries(r.refused);
+  if (entries.length === 0) return "none refused";
+  return `refused: ${entries.map(([k, n]) => `${n} × ${k}`).join(", ")}`;
+}
+
+export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): string {
+  const lines: string[] = [];
+  const m = f.machine;
+  lines.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${fmt(m.memoryGiB, 0)} GiB, Node ${m.node}, ${m.os}. Date: ${f.date}. Bench run: ${fmt(f.durationS, 0)} s.`);
+  lines.push(`Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(", ")}.`);
+  lines.push(
+    `Load average (1 min) at start ${fmt(m.loadAverage.start, 2)}, at end ${fmt(m.loadAverage.end, 2)}` +
+      (Math.max(m.loadAverage.start, m.loadAverage.end) > m.cpus / 2 ? ": **other work was running; the figures are pessimistic**." : "."),
+  );
+  lines.push("");
+
+  lines.push("### Verification (one balance proof)");
+  lines.push("");
+  if ("oursUs" in f.verification) {
+    const v = f.verification;
+    lines.push("| path | µs per proof | vs native |");
+    lines.push("|---|---:|---:|");
+    lines.push(`| ours: verifyBalanceProof (libsecp256k1 0.5.0 in WebAssembly, cached domain) | ${fmt(v.oursUs)} | ${fmt(ratio(v.oursUs, v.nativeUs), 2)}× |`);
+    lines.push(`| viem recoverTypedDataAddress | ${fmt(v.viemUs)} | ${fmt(ratio(v.viemUs, v.nativeUs), 1)}× |`);
+    lines.push(`| viem hashTypedData alone | ${fmt(v.viemHashUs)} | |`);
+    lines.push(`| native libsecp256k1 recovery | ${fmt(v.nativeUs)} | 1× |`);
+    lines.push("");
+    lines.push(`Ours is ${fmt(r.viemOverOurs, 1)}× faster than viem. Native figure: ${v.nativeNote}.`);
+    lines.push("");
+    lines.push("| cold, fresh Node process (median of " + v.coldOurs.runs + ") | import (ms) | first verification (ms) | second (µs) |");
+    lines.push("|---|---:|---:|---:|");
+    lines.push(`| ours (reads, compiles and instantiates the module on first use) | ${fmt(v.coldOurs.importMs)} | ${fmt(v.coldOurs.firstMs, 2)} | ${fmt(v.coldOurs.secondUs, 0)} |`);
+    lines.push(`| viem | ${fmt(v.coldViem.importMs)} | ${fmt(v.coldViem.firstMs, 2)} | ${fmt(v.coldViem.secondUs, 0)} |`);
+  } else {
+    lines.push(`not measured: ${f.verification.error}`);
+  }
+  lines.push("");
+
+  lines.push("### HTTP through the local Worker (`npm start`'s stack: wrangler dev, workerd, anvil)");
+  lines.push("");
+  if ("scenarios" in f.http) {
+    const il = f.http.interleaved;
+    lines.push(`Concurrency 1, the three kinds interleaved in ${il.rounds} shuffled rounds (same background load; the p50 ratios come from here):`);
+    lines.push("");
+    lines.push("| request | ok | p50 (ms) | p99 (ms) | p50 / free p50 |");
+    lines.push("|---|---:|---:|---:|---:|");
+    for (const kind of ["free", "proof", "session"] as const) {
+      const x = il[kind];
+      lines.push(`| ${kind} | ${x.ok}/${x.sent} | ${fmt(x.p50Ms, 2)} | ${fmt(x.p99Ms, 2)} | ${fmt(ratio(x.p50Ms, il.free.p50Ms), 2)} |`);
+    }
+    lines.push("");
+    lines.push("Each kind on its own (throughput):");
+    lines.push("");
+    lines.push("| request | concurrency | channels | sent | ok | p50 (ms) | p99 (ms) | ok req/s | refused |");
+    lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    for (const s of f.http.scenarios) {
+      const x = s.result;
+      lines.push(
+        `| ${s.kind} | ${s.concurrency} | ${s.channels || "–"} | ${x.sent} | ${x.ok} | ${fmt(x.p50Ms, 2)} | ${fmt(x.p99Ms, 2)} | ${fmt(x.rps, 0)} | ${Object.keys(x.refused).length ? refusedText(x).replace(/^refused: /, "") : "–"} |`,
+      );
+    }
+  } else {
+    lines.push(`not measured: ${f.http.error}`);
+  }
+  lines.push("");
+
+  lines.push("### The peer: x402 v2 `exact` (EIP-3009), @x402/hono + @x402/fetch + a local facilitator, same anvil");
+  lines.push("");
+  if (f.peer.measured) {
+    const p = f.peer;
+    lines.push("| concurrency | sent | ok | p50 (ms) | p99 (ms) | paid req/s |");
+    lines.push("|---|---:|---:|---:|---:|---:|");
+    for (const x of [p.c1, p.c32]) lines.push(`| ${x.concurrency} | ${x.sent} | ${x.ok} | ${fmt(x.p50Ms, 1)} | ${fmt(x.p99Ms, 1)} | ${fmt(x.rps, 1)} |`);
+    if ("c1" in p.blockTime2s) {
+      for (const x of [p.blockTime2s.c1, p.blockTime2s.c32]) {
+        lines.push(`| ${x.concurrency}, on an anvil mining every 2 s (Base's block time) | ${x.sent} | ${x.ok} | ${fmt(x.p50Ms, 1)} | ${fmt(x.p99Ms, 1)} | ${fmt(x.rps, 1)} |`);
+      }
+    } else {
+      lines.push(`| on an anvil mining every 2 s | not measured: ${p.blockTime2s.error} | | | | |`);
+    }
+    lines.push("");
+    lines.push(`${p.note}. Ours (fresh proof, 32 channels) / x402 paid req/s on the same anvil: ${fmt(r.oursPaidRpsOverX402, 1)}×; x402 p50 / our fresh-proof p50 at concurrency 1: ${fmt(r.x402P50OverOursProofP50, 1)}×.`);
+    if ("c1" in p.blockTime2s) {
+      const best = Math.max(p.blockTime2s.c1.rps, p.blockTime2s.c32.rps);
+      lines.push(`With 2 s blocks: ${fmt(ratio(scenario(f.http, "proof", 32, 32)?.rps, best), 1)}× the paid req/s and ${fmt(ratio(p.blockTime2s.c1.p50Ms, interleaved(f.http, "proof")?.p50Ms), 0)}× the p50.`);
+    }
+  } else {
+    lines.push(`not measured: ${f.peer.reason}`);
+  }
+  lines.push("");
+
+  lines.push("### Chain sync");
+  lines.push("");
+  if (f.sync.measured) {
+    const s = f.sync;
+    lines.push(`${s.events} events applied in ${fmt(s.ms, 0)} ms (${s.runs} run${s.runs === 1 ? "" : "s"}) via ${s.via}: **${fmt(s.eventsPerSecond, 0)} events/s**.`);
+  } else {
+    lines.push(`not measured: ${f.sync.reason}`);
+  }
+  lines.push("");
+
+  lines.push("### Targets (issue #7; reported, not asserted)");
+  lines.push("");
+  lines.push("| target | value | limit | | detail |");
+  lines.push("|---|---:|---:|---|---|");
+  for (const t of targets) {
+    lines.push(`| ${t.name} | ${fmt(t.value, 2)} | ${t.limit} | ${t.met === null ? "not measured" : t.met ? "met" : "**missed**"} | ${t.detail} |`);
+  }
+  return lines.join("\n") + "\n";
+}
