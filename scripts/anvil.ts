@@ -1,5 +1,5 @@
 // scripts/anvil.ts owns running a local anvil chain for the contract tests, `npm start` and the
-// bench. `startAnvil()` spawns the anvil binary shipped in the @foundry-rs/anvil npm package
+// bench. `startAnvil()` spawns the anvil binary from the @foundry-rs/anvil-linux-amd64 npm package
 // (no network, no foundryup) on 127.0.0.1 with chain id 31337 and the default
 // "test ... junk" mnemonic, picks a free port when none is given (retrying if another process
 // grabs it first), waits until `eth_chainId` answers (20 s, with anvil's stderr in the error),
@@ -70,8 +70,7 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const READY_TIMEOUT_MS = 20_000;
 const MAX_PORT_ATTEMPTS = 5;
 
-/** The command that runs anvil: `$ANVIL_BIN`, else the platform binary of @foundry-rs/anvil,
- * else that package's node launcher. */
+/** The command that runs anvil: `$ANVIL_BIN`, else the platform binary of @foundry-rs/anvil. */
 function anvilCommand(): { command: string; prefix: string[]; env: NodeJS.ProcessEnv } {
   const fromEnv = process.env.ANVIL_BIN;
   if (fromEnv) return { command: fromEnv, prefix: [], env: process.env };
@@ -82,14 +81,12 @@ function anvilCommand(): { command: string; prefix: string[]; env: NodeJS.Proces
     const bin = require.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/bin/${exe}`);
     if (existsSync(bin)) return { command: bin, prefix: [], env: process.env };
   } catch {
-    // fall back to the package's launcher below
+    // not installed for this platform: see the error below
   }
-  try {
-    const launcher = require.resolve("@foundry-rs/anvil/bin.mjs");
-    return { command: process.execPath, prefix: [launcher], env: { ...process.env, TARGET_TOOL: "anvil" } };
-  } catch {
-    throw new Error("anvil not found: run npm install (it ships in the @foundry-rs/anvil package)");
-  }
+  throw new Error(
+    `anvil not found for ${process.platform}-${arch}: npm install brings @foundry-rs/anvil-linux-amd64; ` +
+      "on another platform install Foundry's anvil and set ANVIL_BIN to its path",
+  );
 }
 
 /** A port that was free a moment ago on 127.0.0.1 (bind to 0, read, close). */
