@@ -8,13 +8,13 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "hono/utils/buffer";
 import { z } from "zod";
 import { channelId } from "../../protocol/channel-key.js";
-import { parseAddress, parseOpenBlock } from "../../protocol/codec.js";
+import { parseAddress } from "../../protocol/codec.js";
 import { isProtocolError } from "../../protocol/errors.js";
 import { channelStub } from "../channel/stub.js";
 import { getConfig, type Env } from "../config.js";
 import { channels } from "../db/schema.js";
 import { errorResponse } from "../http/responses.js";
-import { channelJson } from "./management.js";
+import { channelJson, channelParams } from "./management.js";
 
 /** Rejects any request without the admin bearer token (401, JSON body, nothing changed). */
 export function adminAuth(): MiddlewareHandler<{ Bindings: Env }> {
@@ -69,14 +69,9 @@ export function adminApi() {
   });
 
   api.get("/channels/:sender/:openBlock", async (c) => {
-    let sender, openBlock;
-    try {
-      sender = parseAddress(c.req.param("sender"), "sender");
-      openBlock = parseOpenBlock(c.req.param("openBlock"), "openBlock");
-    } catch (err) {
-      if (isProtocolError(err)) return errorResponse(c, "bad_request", { message: err.message });
-      throw err;
-    }
+    const params = channelParams(c);
+    if (params instanceof Response) return params;
+    const { sender, openBlock } = params;
     const stub = channelStub(c.env, sender, openBlock);
     const raw = await stub.raw();
     if (!raw) return errorResponse(c, "not_found", { message: "This paywall has never seen that channel." });

@@ -4,6 +4,7 @@
 import { count, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono, type Context } from "hono";
+import type { Address } from "viem";
 import { parseAddress, parseOpenBlock, parseSignature, parseUint } from "../../protocol/codec.js";
 import { isProtocolError, type ErrorCode } from "../../protocol/errors.js";
 import { RdnHeaders } from "../../protocol/headers.js";
@@ -53,7 +54,7 @@ async function challengePeriod(config: Config): Promise<number | null> {
 }
 
 /** Parses the `{sender}/{openBlock}` path parameters, or answers 400. */
-function channelParams(c: Context) {
+export function channelParams(c: Context): { sender: Address; openBlock: number } | Response {
   try {
     return { sender: parseAddress(c.req.param("sender") ?? "", "sender"), openBlock: parseOpenBlock(c.req.param("openBlock") ?? "", "openBlock") };
   } catch (err) {

@@ -6,12 +6,10 @@
 // (`POST /settle`). Every transaction goes through the ReceiverObject; each answer lists what
 // was sent, what an earlier transaction already covers, and what was refused and why.
 import type { Hono } from "hono";
-import type { Address } from "viem";
 import { z } from "zod";
-import { parseAddress, parseOpenBlock } from "../../protocol/codec.js";
-import { isProtocolError } from "../../protocol/errors.js";
 import { publicClient } from "../chain.js";
 import { channelStub } from "../channel/stub.js";
+import { channelParams } from "../api/management.js";
 import { getConfig, type Env } from "../config.js";
 import { errorResponse } from "../http/responses.js";
 import type { IntentOutcome } from "../receiver/object.js";
@@ -100,14 +98,9 @@ export function settlementAdmin(api: Hono<{ Bindings: Env }>): void {
   });
 
   api.post("/channels/:sender/:openBlock/close", async (c) => {
-    let sender: Address, openBlock: number;
-    try {
-      sender = parseAddress(c.req.param("sender"), "sender");
-      openBlock = parseOpenBlock(c.req.param("openBlock"), "openBlock");
-    } catch (err) {
-      if (isProtocolError(err)) return errorResponse(c, "bad_request", { message: err.message });
-      throw err;
-    }
+    const params = channelParams(c);
+    if (params instanceof Response) return params;
+    const { sender, openBlock } = params;
     const stub = channelStub(c.env, sender, openBlock);
     const proof = await stub.closeProof();
     if (!proof) {
