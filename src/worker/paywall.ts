@@ -26,7 +26,7 @@ import type { FlowStatus } from "./flow/bucket.js";
 import { limitedHeaders, policyHeader, rateLimitHeaders, trialHeader } from "./flow/headers.js";
 import { flowStub } from "./flow/stub.js";
 import { channelHeaders, errorResponse, termsHeaders } from "./http/responses.js";
-import { issueSession, verifySession } from "./session.js";
+import { sessionToken, verifySession } from "./session.js";
 
 type Amount = bigint | number | string;
 
@@ -82,10 +82,37 @@ export async function resolvePrice(opts: PaywallOptions, c: Context): Promise<bi
   return toAmount(p, "price");
 }
 
-function withHeaders(res: Response, headers: Record<string, string>): Response {
-  const out = new Response(res.body, res);
-  for (const [k, v] of Object.entries(headers)) out.headers.set(k, v);
-  return out;
+/**
+ * Makes `res` (the handler's answer, or a rebuilt one) the context's response with `headers`
+ * added; a header the response already carries keeps its value, exactly as assigning a rebuilt
+ * response to `c.res` did (Hono copies the previous response's headers over the new one). The
+ * headers are set in place, so the response is not rebuilt when it is already `c.res` and its
+ * headers are mutable; immutable headers (a `fetch` answer) fall back to one rebuild.
+ */
+function setResponse(c: Context, res: Response, ...headers: Array<Record<string, string>>): void {
+  let target = res;
+  try {
+    addHeaders(target.headers, headers);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    target = new Response(res.body, res);
+    addHeaders(target.headers, headers);
+  }
+  if (target !== c.res || !c.finalized) c.res = target;
+}
+
+/** Later records win over earlier ones, and the response's own headers over all of them. */
+function addHeaders(into: Headers, headers: Array<Record<string, string>>): void {
+  for (let i = headers.length - 1; i >= 0; i--) {
+    const h = headers[i]!;
+    for (const k in h) if (!into.has(k)) into.set(k, h[k]!);
+  }
+}
+
+/** The value of each cookie of the request (the Cookie header parsed once). */
+function cookieReader(c: Context): (name: string) => string | undefined {
+  let jar: Record<string, string> | undefined;
+  return (name) => (jar ??= getCookie(c))[name];
 }
 
 /** The measured cost of a served metered request, uncapped (the channel caps it at the
@@ -136,7 +163,7 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
     if (price === 0n || trial) {
       if (!config.flowControl && !trial) {
         await next();
-        c.res = withHeaders(c.res, terms);
+        setResponse(c, c.res, terms);
         return;
       }
       const answer = await flowStub(c.env, config, c.req.raw).admit({
@@ -152,7 +179,7 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
       if (answer.ok) {
         // Free, or inside the trial: served without payment (payment headers are not looked at).
         await next();
-        c.res = withHeaders(c.res, { ...terms, ...trialHeaders, ...(answer.status ? rateLimitHeaders("free", answer.status) : {}) });
+        setResponse(c, c.res, terms, trialHeaders, answer.status ? rateLimitHeaders("free", answer.status) : {});
         return;
       }
       // The trial is over: this request is priced like any other.
@@ -165,7 +192,7 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
       // Headers win over cookies as a whole: a request that carries any payment header is read
       // from its headers only, so a stale cookie can never mix into a fresh payment.
       const fromHeaders = paymentHeaderNames.some((name) => c.req.header(name) !== undefined);
-      payment = parsePaymentHeaders(fromHeaders ? (name) => c.req.header(name) : (name) => getCookie(c, name));
+      payment = parsePaymentHeaders(fromHeaders ? (name) => c.req.header(name) : cookieReader(c));
     } catch (err) {
       if (!isProtocolError(err)) throw err;
       return errorResponse(c, err.code, { message: err.message, details: err.details, headers: limits });
@@ -176,6 +203,7 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
     let sender: Address;
     let openBlock: number;
     let result: PayResult;
+    let presented: { token: string; expiresAt: number } | undefined;
     if (payment.kind === "proof") {
       ({ sender, openBlock } = payment);
       const named = { [RdnHeaders.senderAddress]: sender, [RdnHeaders.openBlock]: String(openBlock) };
@@ -197,6 +225,7 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
       const claims = await verifySession(config.sessionSecret, payment.token);
       if (!claims) return errorResponse(c, "invalid_session", { headers: limits });
       ({ sender, openBlock } = claims);
+      presented = { token: payment.token, expiresAt: claims.expiresAt };
       result = await channelStub(c.env, sender, openBlock).spend({ sender, openBlock, price, reserveId, flow });
     }
     if (!result.ok) {
@@ -215,11 +244,8 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
     if (opts.metered && reserveId) {
       ({ cost, channel, res } = await settleMetered(c.env, { sender, openBlock }, reserveId, result.cost, opts.metered, startedAt, res));
     }
-    const session = await issueSession(config.sessionSecret, { sender, openBlock }, config.sessionTtlSeconds);
-    c.res = withHeaders(res, {
-      ...limits,
-      ...channelHeaders(channel),
-      ...paidFlowHeaders(result.flow, undefined),
+    const session = await sessionToken(config.sessionSecret, { sender, openBlock }, config.sessionTtlSeconds, presented);
+    setResponse(c, res, limits, channelHeaders(channel), paidFlowHeaders(result.flow, undefined), {
       [RdnHeaders.cost]: cost.toString(),
       [RdnHeaders.session]: session,
     });

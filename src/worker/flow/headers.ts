@@ -20,9 +20,19 @@ export const FlowHeaders = {
   trialRemaining: "RDN-Trial-Remaining",
 } as const;
 
-/** `RateLimit-Policy` alone: the allowance, when no bucket was consulted. */
-export function policyHeader(policy: FlowPolicy, capacity: number): Record<string, string> {
-  return { [FlowHeaders.policy]: `"${policy}";q=${capacity * BUFFER_SECONDS};w=${BUFFER_SECONDS}` };
+const policyCache = new Map<string, Readonly<Record<string, string>>>();
+
+/** `RateLimit-Policy` alone: the allowance, when no bucket was consulted. The record is shared
+ *  (cached per policy and capacity, a handful per deployment): callers copy it, never change it. */
+export function policyHeader(policy: FlowPolicy, capacity: number): Readonly<Record<string, string>> {
+  const key = `${policy}:${capacity}`;
+  let h = policyCache.get(key);
+  if (!h) {
+    h = Object.freeze({ [FlowHeaders.policy]: `"${policy}";q=${capacity * BUFFER_SECONDS};w=${BUFFER_SECONDS}` });
+    if (policyCache.size >= 64) policyCache.delete(policyCache.keys().next().value as string);
+    policyCache.set(key, h);
+  }
+  return h;
 }
 
 /** `RateLimit-Policy` and `RateLimit` for a client whose bucket is in `status`. */

@@ -8,16 +8,33 @@ import type { ChannelSnapshot } from "../channel/codec.js";
 import type { Config } from "../config.js";
 import { paywallPage } from "./paywall-page.js";
 
-/** The terms of a priced route: who to pay, where, and how much this request costs. */
-export function termsHeaders(config: Config, price: bigint): Record<string, string> {
-  return {
-    [RdnHeaders.gatewayPath]: GATEWAY_PATH,
-    [RdnHeaders.receiverAddress]: config.receiverAddress,
-    [RdnHeaders.contractAddress]: config.contract,
-    [RdnHeaders.tokenAddress]: config.token,
-    [RdnHeaders.chainId]: String(config.chainId),
-    [RdnHeaders.price]: price.toString(),
-  };
+/** How many prices each config's terms cache holds (a dynamic price can take many values). */
+const TERMS_CACHE_LIMIT = 1024;
+const termsCache = new WeakMap<Config, Map<bigint, Readonly<Record<string, string>>>>();
+
+/** The terms of a priced route: who to pay, where, and how much this request costs. The
+ *  record is shared (cached per config and price, oldest price dropped past the limit):
+ *  callers copy it, never change it. */
+export function termsHeaders(config: Config, price: bigint): Readonly<Record<string, string>> {
+  let byPrice = termsCache.get(config);
+  if (!byPrice) {
+    byPrice = new Map();
+    termsCache.set(config, byPrice);
+  }
+  let terms = byPrice.get(price);
+  if (!terms) {
+    terms = Object.freeze({
+      [RdnHeaders.gatewayPath]: GATEWAY_PATH,
+      [RdnHeaders.receiverAddress]: config.receiverAddress,
+      [RdnHeaders.contractAddress]: config.contract,
+      [RdnHeaders.tokenAddress]: config.token,
+      [RdnHeaders.chainId]: String(config.chainId),
+      [RdnHeaders.price]: price.toString(),
+    });
+    byPrice.set(price, terms);
+    if (byPrice.size > TERMS_CACHE_LIMIT) byPrice.delete(byPrice.keys().next().value as bigint);
+  }
+  return terms;
 }
 
 /** The channel's state, sent on every paid or refused request that named a channel. */
