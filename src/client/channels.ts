@@ -18,16 +18,11 @@ import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { Hooks } from "./hooks.js";
 import { ChannelLedger } from "./ledger.js";
 import { chooseTopUp } from "./policy.js";
+import type { ChannelIdentity } from "./store.js";
 import { fetchServerInfo, gatewayOf, type ServerInfo } from "./server-info.js";
 
 /** One channel as `channels` lists it (amounts as decimal strings, like the wire). */
-export type ChannelSummary = {
-  chainId: number;
-  contract: Address;
-  token: Address;
-  sender: Address;
-  receiver: Address;
-  openBlock: number;
+export type ChannelSummary = ChannelIdentity & {
   state: "open" | "closing" | "settled";
   deposit: string;
   /** The last balance the server accepted (B). */

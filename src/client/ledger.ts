@@ -10,16 +10,9 @@
 // No I/O; the only clock is `updatedAt` and the waits' timeouts.
 import type { Address, Hex } from "viem";
 import { maxBigint } from "../protocol/amount.js";
-import { storedChannelKey, type StoredChannel, type StoredChannelState } from "./store.js";
+import { storedChannelKey, type ChannelIdentity, type StoredChannel, type StoredChannelState } from "./store.js";
 
-export type ChannelIdentity = {
-  chainId: number;
-  contract: Address;
-  token: Address;
-  sender: Address;
-  receiver: Address;
-  openBlock: number;
-};
+export type { ChannelIdentity } from "./store.js";
 
 /** What a server said about a channel on a response (`RDN-*` channel headers). */
 export type ChannelReport = {

@@ -10,14 +10,18 @@ import { z } from "zod";
 
 export type StoredChannelState = "open" | "closing" | "settled";
 
-/** One channel as a store keeps it. */
-export type StoredChannel = {
+/** What names a channel: its chain, contract, token, sender, receiver and open block. */
+export type ChannelIdentity = {
   chainId: number;
   contract: Address;
   token: Address;
   sender: Address;
   receiver: Address;
   openBlock: number;
+};
+
+/** One channel as a store keeps it. */
+export type StoredChannel = ChannelIdentity & {
   state: StoredChannelState;
   /** The deposit as last read from the chain or after our own deposit transactions. */
   deposit: string;
