@@ -61,9 +61,11 @@ export async function lookupChannel(
   }
 }
 
-async function readChannelInfo(
+/** The channel's record from `getChannelInfo` at `blockNumber` (latest when undefined), or null
+ *  when the contract has none there. Anything but a revert is a ChainUnavailableError. */
+export async function readChannelInfo(
   client: PublicClient,
-  config: Config,
+  config: Pick<Config, "contract" | "receiverAddress">,
   sender: Address,
   openBlock: number,
   blockNumber: bigint | undefined,

@@ -5,8 +5,8 @@
 // read by the sync so the object needs no chain call), the events and checkpoints after the
 // ancestor are deleted, and the cursor moves back to the ancestor. The sync then reads forward
 // again from there. Every step repeats safely if the run dies half-way: the removed rows go last.
-import { BaseError, BlockNotFoundError, ContractFunctionRevertedError, type Address, type Hex, type PublicClient } from "viem";
-import { microTransferChannelsAbi } from "../../protocol/abi.js";
+import { BaseError, BlockNotFoundError, type Address, type Hex, type PublicClient } from "viem";
+import { readChannelInfo } from "../chain.js";
 import type { OnChainRecord } from "../channel/events.js";
 import { channelStub } from "../channel/stub.js";
 import type { Config, Env } from "../config.js";
@@ -62,19 +62,7 @@ export async function findAncestor(client: PublicClient, db: D1Database, below: 
 /** The channel's on-chain record at `blockNumber`, null when it has none there. */
 export async function channelAt(client: PublicClient, config: Pick<Config, "contract" | "receiverAddress">, sender: Address, openBlock: number, blockNumber: number): Promise<OnChainRecord> {
   if (blockNumber < openBlock) return null;
-  try {
-    const [, deposit, settleBlock, closingBalance, withdrawn] = await client.readContract({
-      address: config.contract,
-      abi: microTransferChannelsAbi,
-      functionName: "getChannelInfo",
-      args: [sender, config.receiverAddress, openBlock],
-      blockNumber: BigInt(blockNumber),
-    });
-    return { deposit, withdrawn, settleBlock: Number(settleBlock), closingBalance };
-  } catch (err) {
-    if (err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError)) return null;
-    throw err;
-  }
+  return readChannelInfo(client, config, sender, openBlock, BigInt(blockNumber));
 }
 
 /** Undoes everything after `ancestor` and moves the cursor back to it (see the module comment). */
