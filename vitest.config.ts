@@ -1,7 +1,7 @@
 // The whole test suite: one vitest run, several projects. `unit` and `contracts` run in Node
 // (contracts against a real anvil started by the test itself), `worker` runs inside workerd
-// through @cloudflare/vitest-pool-workers, `e2e` drives the `npm start` stack over HTTP.
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+// through @cloudflare/vitest-plugin, `e2e` drives the `npm start` stack over HTTP.
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { ANVIL_KEYS } from "./scripts/anvil.js";
 
@@ -30,8 +30,11 @@ export default defineConfig({
             const chain = inject("chain");
             return {
               main: "./src/worker/index.ts",
-              wrangler: { configPath: "./wrangler.toml" },
+              wrangler: { configPath: "./wrangler.jsonc" },
               miniflare: {
+                // Vitest's runner inside workerd needs Node's built-ins (node:inspector); the Worker
+                // does not, so wrangler.jsonc leaves nodejs_compat off and the e2e tests run it so.
+                compatibilityFlags: ["nodejs_compat"],
                 bindings: {
                   CHAIN_ID: String(chain.chainId),
                   RPC_URL: chain.rpcUrl,

@@ -5,14 +5,8 @@ import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { z } from "zod";
 
-/** The bindings and vars the Worker reads. Only the bindings are required by the type. */
-export interface Env {
-  DB: D1Database;
-  CHANNELS: DurableObjectNamespace<import("./channel/object.js").ChannelObject>;
-  RECEIVER: DurableObjectNamespace<import("./receiver/object.js").ReceiverObject>;
-  FLOW: DurableObjectNamespace<import("./flow/object.js").FlowObject>;
-  [key: string]: unknown;
-}
+// The Worker's env type lives in env.ts (built on wrangler's generated types); re-exported for importers here.
+export type { Env } from "./env.js";
 
 const decimal = (name: string) =>
   z.string().regex(/^(0|[1-9][0-9]*)$/, `${name} must be an unsigned decimal integer`);
@@ -49,6 +43,8 @@ const schema = z.object({
   FLOW_KEY_PREFIX: decimal("FLOW_KEY_PREFIX").default("64"),
   CHALLENGE_PERIOD: decimal("CHALLENGE_PERIOD").optional(),
 });
+/** The name of a var or secret the configuration reads. */
+export type ConfigVar = keyof typeof schema.shape;
 
 const amount = z.union([z.string().regex(/^(0|[1-9][0-9]*)$/), z.number().int().nonnegative()]).transform(String);
 const proxyRoute = z.object({

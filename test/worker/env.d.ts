@@ -1,11 +1,12 @@
-// The bindings the worker tests see through `cloudflare:test`: the Worker's own Env plus the
+// The bindings the worker tests see through `cloudflare:test` / `cloudflare:workers`: the
+// Worker's own (generated from wrangler.jsonc into worker-configuration.d.ts) plus the
 // test-only values the vitest config passes in (chain addresses, keys, migrations).
-import type { Env as WorkerEnv } from "../../src/worker/config.js";
-
 declare global {
   namespace Cloudflare {
-    interface Env extends WorkerEnv {
+    interface Env {
       TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     }
   }
 }
+
+export {};
