@@ -1,5 +1,5 @@
 // scripts/anvil.ts owns running a local anvil chain for the contract tests, `npm start` and the
-// bench. `startAnvil()` spawns the anvil binary from the @foundry-rs/anvil-linux-amd64 npm package
+// bench. `startAnvil()` spawns the anvil binary from the @foundry-rs/anvil npm package
 // (no network, no foundryup) on 127.0.0.1 with chain id 31337 and the default
 // "test ... junk" mnemonic, picks a free port when none is given (retrying if another process
 // grabs it first), waits until `eth_chainId` answers (20 s, with anvil's stderr in the error),
@@ -84,8 +84,8 @@ function anvilCommand(): { command: string; prefix: string[]; env: NodeJS.Proces
     // not installed for this platform: see the error below
   }
   throw new Error(
-    `anvil not found for ${process.platform}-${arch}: npm install brings @foundry-rs/anvil-linux-amd64; ` +
-      "on another platform install Foundry's anvil and set ANVIL_BIN to its path",
+    `anvil not found for ${process.platform}-${arch}: npm install (with dev dependencies) brings @foundry-rs/anvil's binary; ` +
+      "where it has none for this platform, install Foundry's anvil and set ANVIL_BIN to its path",
   );
 }
 
