@@ -33,7 +33,7 @@ export default defineConfig({
               wrangler: { configPath: "./wrangler.jsonc" },
               miniflare: {
                 // Vitest's runner inside workerd needs Node's built-ins (node:inspector); the Worker
-                // does not, so wrangler.jsonc leaves nodejs_compat off and the e2e tests run it so.
+                // does not: wrangler.jsonc leaves nodejs_compat off, as do the e2e runs of wrangler dev.
                 compatibilityFlags: ["nodejs_compat"],
                 bindings: {
                   CHAIN_ID: String(chain.chainId),
