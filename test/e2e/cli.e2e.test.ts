@@ -29,9 +29,14 @@ type Run = { code: number; stdout: string; stderr: string };
 
 /** Runs `edge402 ...args` as a user would, with the given key and state directory. */
 function edge402(key: string, home: string, ...args: string[]): Promise<Run> {
+  return edge402With({}, key, home, ...args);
+}
+
+/** `edge402` with extra environment variables. */
+function edge402With(env: Record<string, string>, key: string, home: string, ...args: string[]): Promise<Run> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, EDGE402_PRIVATE_KEY: key, EDGE402_RPC_URL: stack.rpcUrl, EDGE402_HOME: home, NO_COLOR: "1" },
+      env: { ...process.env, EDGE402_PRIVATE_KEY: key, EDGE402_RPC_URL: stack.rpcUrl, EDGE402_HOME: home, NO_COLOR: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -144,11 +149,13 @@ describe("edge402 CLI against the local stack", () => {
     expect([first.code, first.stdout], first.stderr).toEqual([0, "one"]);
     const second = await edge402(key, home, "fetch", "--max-total", "10", `${stack.url}/echofix/two`);
     expect([second.code, second.stdout], second.stderr).toEqual([0, "two"]);
-    const third = await edge402(key, home, "fetch", "--max-total", "10", `${stack.url}/echofix/three`);
+    const third = await edge402With({ EDGE402_MAX_TOTAL: "10" }, key, home, "fetch", `${stack.url}/echofix/three`);
     expect(third.code).toBe(2);
     expect(third.stderr).toContain("budget_exceeded");
     expect(await listed(key, home)).toEqual([expect.objectContaining({ balance: "10" })]);
     // The deposit budget counts the 500 the first run locked: no top-up past 600.
+    const bad = await edge402With({ EDGE402_TRUSTED_CONTRACTS: `${stack.contract},nope` }, key, home, "channels");
+    expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining("not an address: nope")]);
     const topup = await edge402(key, home, "--max-deposit", "600", "topup", stack.url, "101");
     expect(topup.code).toBe(2);
     expect(topup.stderr).toContain("budget_exceeded");
