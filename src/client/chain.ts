@@ -33,7 +33,7 @@ import type { TypedDataSigner } from "../protocol/sign.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { ChainAction, ProgressEvent } from "./hooks.js";
 import { Mutex } from "./mutex.js";
-import { ContractTrust, type TrustedContract, type TrustOptions } from "./trust.js";
+import { ContractTrust, type TrustOptions } from "./trust.js";
 
 export type ChainOptions = TrustOptions & {
   /** A local account (`privateKeyToAccount`) or any viem account; needs `rpcUrl` or `publicClient`. */
@@ -105,7 +105,6 @@ export class ChainAccess {
   private readonly txLock = new Mutex();
   private readonly permitDomains = new Map<string, Promise<{ name: string; version: string } | null>>();
   private readonly trust: ContractTrust;
-  private readonly tokens = new Map<string, Promise<Address>>();
   readonly confirmations: number;
   private readonly pollingInterval: number;
   private readonly usePermit: boolean;
@@ -193,12 +192,8 @@ export class ChainAccess {
     }
   }
 
-  /** The contract, once trusted (its code, or the allowlist), with its token; else `untrusted_contract`. */
-  trustedContract(contract: Address): Promise<TrustedContract> {
-    return this.trust.check(contract);
-  }
-
-  /** The token a trusted channel manager holds (judged once per contract). */
+  /** The token a trusted channel manager holds (trust judged once per contract: its code, or
+   * the allowlist); else `untrusted_contract`. */
   async contractToken(contract: Address): Promise<Address> {
     return (await this.trust.check(contract)).token;
   }

@@ -8,7 +8,8 @@
 // held per request (`holdCredit`), and the prepaid surplus of proofs still in flight can be
 // held too (`holdPending`) by requests that wait for it (`changed`) instead of signing more.
 // It also keeps the budgets' counters, persisted with the channel: what this store signed on it
-// (`spentHere`) and deposited into it (`funded`). No I/O; the only clock is `updatedAt` and the waits' timeouts.
+// (`spentHere`) and deposited into it (`funded`). No I/O; the only clock is `updatedAt` and the
+// waits' timeouts.
 import type { Address, Hex } from "viem";
 import { maxBigint } from "../protocol/amount.js";
 import { storedChannelKey, type ChannelIdentity, type StoredChannel, type StoredChannelState } from "./store.js";

@@ -2,11 +2,11 @@
 // spending policy. Terms are only taken on the RPC node's chain and for a trusted channel
 // contract holding the named token (trust.ts), before anything is recovered, signed or
 // deposited. Per receiver, one request at a time (a keyed async mutex) checks the budgets
-// (`maxSpend`, and `maxDeposit` for a deposit), asks the `beforePay` hook, takes prepaid credit when a session token covers the price, else
-// picks the smallest open channel that covers the amount (opening one or topping one up on
-// chain first), reserves the next cumulative balance synchronously and signs it. The lock is
-// released before the request is sent, so many requests are in flight while proofs are made
-// strictly one after another. `finish` closes every payment's books with the server's answer.
+// (`maxSpend`, and `maxDeposit` for a deposit), asks the `beforePay` hook, takes prepaid credit
+// when a session token covers the price, else picks the smallest open channel that covers the
+// amount (opening one or topping one up on chain first), reserves the next cumulative balance
+// synchronously and signs it. The lock is released before the request is sent, so many
+// requests are in flight while proofs are made strictly one after another. `finish` closes every payment's books with the server's answer.
 import type { Address, Hex } from "viem";
 import { signBalanceProof } from "../protocol/sign.js";
 import { receiverKey, type ChannelBook } from "./book.js";
