@@ -206,6 +206,28 @@ describe("client SDK against the local stack", () => {
     expect(capped.sdk.spent()).toBe(10n);
   });
 
+  it("counts maxSpend.total and maxDeposit per store: a second client on the same store honours what the first did", async () => {
+    const account = await fundedAccount(c);
+    const home = await mkdtemp(join(tmpdir(), "edge402-budget-"));
+    try {
+      const limits = { maxSpend: { perRequest: 5n, total: 10n } };
+      const first = client(c, account, { store: new FileChannelStore(home), ...limits });
+      await text(await first.sdk.fetch(`${c.stack.url}/echofix/1`));
+      await text(await first.sdk.fetch(`${c.stack.url}/echofix/2`));
+      const second = client(c, account, { store: new FileChannelStore(home), ...limits });
+      expect((await refusal(second.sdk.fetch(`${c.stack.url}/echofix/3`))).code).toBe("budget_exceeded");
+      expect([first.sdk.spent(), first.sdk.deposited()]).toEqual([10n, 500n]);
+      expect([second.sdk.spent(), second.sdk.deposited()]).toEqual([10n, 500n]);
+      expect(second.receipts).toEqual([]);
+      // The deposit budget (here 100 × perRequest = 500) is used up by the first client's channel.
+      expect((await refusal(second.sdk.topUp(c.stack.url, 1n))).code).toBe("budget_exceeded");
+      const [openBlock] = await channelsCreated(c, account.address);
+      expect(await serverChannel(c.stack, account.address, openBlock!)).toMatchObject({ balance: "10", charged: "10" });
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
   it("lets the beforePay hook decline, and tells it about the deposit first", async () => {
     const account = await fundedAccount(c);
     const seen: Array<{ kind: string; funding?: { action: string; amount: bigint } }> = [];
