@@ -84,10 +84,10 @@ export async function resolvePrice(opts: PaywallOptions, c: Context): Promise<bi
 
 /**
  * Makes `res` (the handler's answer, or a rebuilt one) the context's response with `headers`
- * added; a header the response already carries keeps its value, exactly as assigning a rebuilt
- * response to `c.res` did (Hono copies the previous response's headers over the new one). The
- * headers are set in place, so the response is not rebuilt when it is already `c.res` and its
- * headers are mutable; immutable headers (a `fetch` answer) fall back to one rebuild.
+ * set on it: the paywall's headers win over any of the same name the handler (or a proxied
+ * origin) set, so a response can never speak for the paywall. The headers are set in place, so
+ * the response is not rebuilt when it is already `c.res` and its headers are mutable; immutable
+ * headers (a `fetch` answer) fall back to one rebuild.
  */
 function setResponse(c: Context, res: Response, ...headers: Array<Record<string, string>>): void {
   let target = res;
@@ -101,12 +101,9 @@ function setResponse(c: Context, res: Response, ...headers: Array<Record<string,
   if (target !== c.res || !c.finalized) c.res = target;
 }
 
-/** Later records win over earlier ones, and the response's own headers over all of them. */
+/** Later records win over earlier ones, and all of them over the response's own headers. */
 function addHeaders(into: Headers, headers: Array<Record<string, string>>): void {
-  for (let i = headers.length - 1; i >= 0; i--) {
-    const h = headers[i]!;
-    for (const k in h) if (!into.has(k)) into.set(k, h[k]!);
-  }
+  for (const h of headers) for (const k in h) into.set(k, h[k]!);
 }
 
 /** The value of each cookie of the request (the Cookie header parsed once). */
@@ -130,6 +127,9 @@ export async function measuredCost(meter: MeterOptions, startedAt: number, res: 
   const cost = Math.ceil(Math.max(ms * perMs, (bytes / 1024) * perKiB));
   return { cost: BigInt(cost), res };
 }
+
+/** A paid answer carries a session token and is the payer's alone: no shared cache may keep it. */
+const PRIVATE: Readonly<Record<string, string>> = Object.freeze({ "Cache-Control": "private, no-store" });
 
 function nonNegative(v: number | undefined, what: string): void {
   if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new Error(`edge402: ${what} must be a finite number >= 0, got ${String(v)}`);
@@ -245,7 +245,7 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
       ({ cost, channel, res } = await settleMetered(c.env, { sender, openBlock }, reserveId, result.cost, opts.metered, startedAt, res));
     }
     const session = await sessionToken(config.sessionSecret, { sender, openBlock }, config.sessionTtlSeconds, presented);
-    setResponse(c, res, limits, channelHeaders(channel), paidFlowHeaders(result.flow, undefined), {
+    setResponse(c, res, limits, channelHeaders(channel), paidFlowHeaders(result.flow, undefined), PRIVATE, {
       [RdnHeaders.cost]: cost.toString(),
       [RdnHeaders.session]: session,
     });

@@ -71,6 +71,8 @@ describe("paying", () => {
     expect(res.headers.get("RDN-Deposit")).toBe("100");
     expect(res.headers.get("RDN-Balance-Signature")).toBe(await signProof(alice, openBlock, 5n));
     expect(res.headers.get("RDN-Session")).toMatch(/^s1\./);
+    // The answer carries the payer's session: no shared cache may keep or replay it.
+    expect(res.headers.get("Cache-Control")).toBe("private, no-store");
     for (const h of TERMS) expect(res.headers.get(h), h).toBeTruthy();
   });
 
