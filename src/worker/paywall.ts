@@ -5,7 +5,8 @@
 // apply it (one RPC: flow check, compare, write, answer). A session token spends credit instead.
 // Refusals answer before the handler runs and change nothing; a served request gets the terms,
 // the channel's state, its cost and a fresh session token. A metered route reserves its maximum,
-// serves, then is charged the measured cost and the rest returns to credit.
+// serves, then is charged the measured cost and the rest returns to credit; a reservation never
+// settled (the Worker died mid-request) expires after the route's longest serving time.
 //
 // Every route is flow-controlled (src/worker/flow): a free request (price 0), and a trial
 // route's request during the client's trial, take from the client's free bucket in its
@@ -21,6 +22,7 @@ import { verifyBalanceProof } from "../protocol/verify.js";
 import { channelStub } from "./channel/stub.js";
 import type { ChannelSnapshot } from "./channel/codec.js";
 import type { PayResult } from "./channel/object.js";
+import { DEFAULT_MAX_SERVING_MS } from "./channel/state.js";
 import { getConfig, type Config, type Env } from "./config.js";
 import type { FlowStatus } from "./flow/bucket.js";
 import { limitedHeaders, policyHeader, rateLimitHeaders, trialHeader } from "./flow/headers.js";
@@ -38,7 +40,25 @@ export type MeterOptions = {
   perMs?: number;
   /** Token base units charged per KiB (1024 bytes) of response body (default 0). */
   perKiB?: number;
+  /** The longest a request is served, in ms: its reservation of `maxPrice` ends this long (plus
+   *  RESERVATION_MARGIN_MS) after it was taken, charged at `maxPrice`, if no settle came. Default:
+   *  the serving time whose charge reaches `maxPrice` (`maxPrice / perMs`, so expiring costs
+   *  nothing the meter would not have charged), at most MAX_DERIVED_SERVING_MS; with `perMs` 0,
+   *  DEFAULT_MAX_SERVING_MS. */
+  maxServingMs?: number;
 };
+
+/** The cap of a metered route's derived longest serving time (an hour). */
+export const MAX_DERIVED_SERVING_MS = 3_600_000;
+
+/** How long a metered route's request may be served before its reservation expires (see
+ *  MeterOptions.maxServingMs). */
+export function maxServingMs(meter: MeterOptions & { maxPrice: Amount }): number {
+  if (meter.maxServingMs !== undefined) return meter.maxServingMs;
+  const perMs = meter.perMs ?? 1;
+  if (!(perMs > 0)) return DEFAULT_MAX_SERVING_MS;
+  return Math.min(Math.ceil(Number(toAmount(meter.maxPrice, "metered.maxPrice")) / perMs), MAX_DERIVED_SERVING_MS);
+}
 
 export type PaywallOptions = {
   /** A fixed price, or a function of the request (a dynamic price). Ignored when metered. */
@@ -148,7 +168,9 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
     toAmount(opts.metered.maxPrice, "metered.maxPrice");
     nonNegative(opts.metered.perMs, "metered.perMs");
     nonNegative(opts.metered.perKiB, "metered.perKiB");
+    nonNegative(opts.metered.maxServingMs, "metered.maxServingMs");
   }
+  const reserveMs = opts.metered ? maxServingMs(opts.metered) : undefined;
   const costUnits = opts.costUnits ?? 1;
   if (!(Number.isFinite(costUnits) && costUnits > 0)) throw new Error(`edge402: costUnits must be a positive number, got ${String(opts.costUnits)}`);
 
@@ -219,6 +241,7 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
         signature: payment.signature,
         price,
         reserveId,
+        reserveMs,
         flow,
       });
     } else {
@@ -226,7 +249,7 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
       if (!claims) return errorResponse(c, "invalid_session", { headers: limits });
       ({ sender, openBlock } = claims);
       presented = { token: payment.token, expiresAt: claims.expiresAt };
-      result = await channelStub(c.env, sender, openBlock).spend({ sender, openBlock, price, reserveId, flow });
+      result = await channelStub(c.env, sender, openBlock).spend({ sender, openBlock, price, reserveId, reserveMs, flow });
     }
     if (!result.ok) {
       const named = result.channel

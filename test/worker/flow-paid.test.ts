@@ -1,12 +1,14 @@
 // Flow control for payers and metered pricing, in workerd: the paid bucket lives in the
 // channel's object (PAID_CAPACITY is 20 here, a buffer of 120), a 429 on a paid request charges
 // nothing and leaves the proof usable, concurrent requests never overspend the bucket or the
-// credit, and a metered route charges its measured cost within its maximum.
-import { env } from "cloudflare:test";
+// credit, and a metered route charges its measured cost within its maximum; a reservation
+// never settled expires at its maximum.
+import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { channelStub } from "../../src/worker/channel/stub.js";
 import { encodeProofHeaders } from "../../src/protocol/codec.js";
-import { freshAccount, openChannel, pay, request, signProof } from "./helpers.js";
+import { RESERVATION_MARGIN_MS } from "../../src/worker/channel/state.js";
+import { freshAccount, openChannel, pay, request, signCloseRequest, signProof } from "./helpers.js";
 
 const PAID_BUFFER = 120;
 const PAID_CAPACITY = 20;
@@ -111,6 +113,38 @@ describe("metered routes", () => {
     expect(res.headers.get("RDN-Credit")).toBe("55");
     const raw = (await channelStub(env, a.address, openBlock).raw())!;
     expect(raw.reservations).toEqual({});
+  });
+
+  it("expires a reservation never settled (the Worker died mid-request) at its maximum, and then lets the sender close", async () => {
+    const { a, openBlock } = await channelWithCredit(1000n, 200n); // B = 200, C = 5
+    const stub = channelStub(env, a.address, openBlock);
+    // What a Worker that died after reserving leaves behind: a reservation nobody settles.
+    const reserved = await stub.spend({ sender: a.address, openBlock, price: 100n, reserveId: "lost", reserveMs: 250 });
+    expect(reserved.ok).toBe(true);
+    const close = async () => {
+      const deadline = BigInt(Math.floor(Date.now() / 1000) + 300);
+      const headers = { "RDN-Close-Signature": await signCloseRequest(a, openBlock, deadline), "RDN-Close-Deadline": String(deadline) };
+      return request(`/api/1/channels/${a.address}/${openBlock}`, { method: "DELETE", headers });
+    };
+    const blocked = await close();
+    expect(blocked.status).toBe(400);
+    const expiresAt = (await stub.raw())!.reservations.lost!.expiresAt;
+    expect(expiresAt).toBeGreaterThan(Date.now());
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 250 + RESERVATION_MARGIN_MS);
+    // Let its time run out (moved back in storage, then the object restarts from storage).
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE channel SET data = json_set(data, '$.reservations.lost.expiresAt', 1)");
+    });
+    await abortAllDurableObjects();
+    expect(await runDurableObjectAlarm(channelStub(env, a.address, openBlock))).toBe(true);
+    const after = (await channelStub(env, a.address, openBlock).raw())!;
+    expect(after.reservations).toEqual({});
+    expect(after.charged).toBe(105n);
+    // A settle arriving after the expiry changes nothing; the close is now answered at C.
+    await channelStub(env, a.address, openBlock).settle("lost", 3n);
+    const closed = await close();
+    expect(closed.status).toBe(200);
+    expect(((await closed.json()) as { balance: string }).balance).toBe("105");
   });
 
   it("charges a refused input (4xx) its serving time only and frees the rest of the reservation", async () => {

@@ -17,7 +17,7 @@ import { getConfig, type Config, type Env } from "../config.js";
 import { channels, syncState } from "../db/schema.js";
 import { BUFFER_SECONDS } from "../flow/bucket.js";
 import { errorResponse } from "../http/responses.js";
-import { pricingMode, type PaywallOptions } from "../paywall.js";
+import { maxServingMs, pricingMode, type PaywallOptions } from "../paywall.js";
 
 /** A priced route as announced by GET /api/1/pricing. */
 export type PricedRoute = { method: string; path: string; options: PaywallOptions };
@@ -125,7 +125,7 @@ export function managementApi(routes: PricedRoute[]) {
           path,
           mode,
           ...(mode === "fixed" ? { price: String(options.price ?? 0) } : {}),
-          ...(mode === "metered" ? { maxPrice: String(options.metered!.maxPrice), meter: { perMs: options.metered!.perMs ?? 1, perKiB: options.metered!.perKiB ?? 0 } } : {}),
+          ...(mode === "metered" ? { maxPrice: String(options.metered!.maxPrice), meter: { perMs: options.metered!.perMs ?? 1, perKiB: options.metered!.perKiB ?? 0, maxServingMs: maxServingMs(options.metered!) } } : {}),
           costUnits: options.costUnits ?? 1,
           trial: options.trial ?? false,
           ...(options.description ? { description: options.description } : {}),

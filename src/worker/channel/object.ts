@@ -6,7 +6,8 @@
 // to learn an unknown channel (one getChannelInfo at the confirmed block, single-flight) and
 // to re-read the deposit once when a proof exceeds it; after every await it decides again
 // from the current state, never from a half-made decision. D1 is a projection written
-// behind by an alarm, at most PROJECTION_DELAY_MS (plus retries) after a change.
+// behind by an alarm, at most PROJECTION_DELAY_MS (plus retries) after a change; the same alarm
+// ends metered reservations whose time is up (state.ts `expireReservations`).
 import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { sql } from "drizzle-orm";
@@ -34,8 +35,10 @@ import {
 import {
   acceptProof,
   chargeCredit,
+  expireReservations,
   markCloseRequested,
   newChannelState,
+  nextReservationExpiry,
   settleReservation,
   withDeposit,
   type ChannelState,
@@ -61,14 +64,16 @@ export type CloseResult =
 export type ApplyEventsResult = { applied: number; channel: ChannelSnapshot | null; dispute: DisputePlan | null };
 
 /** `flow`: charge the payer's bucket (PAID_CAPACITY) in the same decision and write. */
-export type ProofRequest = { sender: Address; openBlock: number; balance: bigint; signature: Hex; price: bigint; reserveId?: string; flow?: FlowCharge };
-export type CreditRequest = { sender: Address; openBlock: number; price: bigint; reserveId?: string; flow?: FlowCharge };
+/** `reserveId`: a metered request reserving `price`, served for at most `reserveMs`. */
+export type ProofRequest = { sender: Address; openBlock: number; balance: bigint; signature: Hex; price: bigint; reserveId?: string; reserveMs?: number; flow?: FlowCharge };
+export type CreditRequest = { sender: Address; openBlock: number; price: bigint; reserveId?: string; reserveMs?: number; flow?: FlowCharge };
 
 export class ChannelObject extends DurableObject<Env> {
   private state: ChannelState | null = null;
   private lookup: Promise<ChannelLookup> | null = null;
   private negative: { result: ChannelLookup; at: number } | null = null;
-  private alarmPending = false;
+  /** When the scheduled alarm fires (ms), or null when none is scheduled. */
+  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -76,6 +81,9 @@ export class ChannelObject extends DurableObject<Env> {
       ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS channel (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL)");
       const row = ctx.storage.sql.exec<{ data: string }>("SELECT data FROM channel WHERE id = 1").toArray()[0];
       this.state = row ? decodeState(row.data) : null;
+      this.alarmAt = await ctx.storage.getAlarm();
+      const expiry = this.state && nextReservationExpiry(this.state);
+      if (expiry) this.scheduleAlarm(expiry);
     });
   }
 
@@ -124,16 +132,17 @@ export class ChannelObject extends DurableObject<Env> {
     const s = known.state;
     if (s.status === "removed") return { ok: false, code: "nonexisting_channel", channel: snapshot(s) };
     if (s.status === "settled") return { ok: false, code: "channel_closing", channel: snapshot(s) };
-    if (Object.keys(s.reservations).length > 0) {
+    this.expire();
+    if (Object.keys(this.state!.reservations).length > 0) {
       return { ok: false, code: "bad_request", message: "A metered request on this channel is still being served; ask again in a moment." };
     }
     const config = getConfig(this.env);
     const closingSignature = await config.receiver.signTypedData(
       closingProofTypedData({ chainId: config.chainId, contract: config.contract, sender: s.sender, openBlock: s.openBlock, balance: s.charged }),
     );
-    // Re-read after the await: the charged total cannot have moved, but the state object may.
+    // Re-read after the await: the charged total or the reservations may have moved meanwhile.
     const current = this.state!;
-    if (current.charged !== s.charged) return this.requestClose(sender, openBlock);
+    if (current.charged !== s.charged || Object.keys(current.reservations).length > 0) return this.requestClose(sender, openBlock);
     const next = markCloseRequested(current, Date.now());
     this.persist(next);
     return { ok: true, balance: next.charged, closingSignature, channel: snapshot(next) };
@@ -217,9 +226,12 @@ export class ChannelObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    this.alarmPending = false;
+    this.alarmAt = null;
+    this.expire();
     const s = this.state;
     if (!s) return;
+    const expiry = nextReservationExpiry(s);
+    if (expiry) this.scheduleAlarm(expiry);
     const row = {
       id: channelId(s.sender, s.openBlock),
       sender: s.sender.toLowerCase(),
@@ -267,10 +279,21 @@ export class ChannelObject extends DurableObject<Env> {
   private persist(next: ChannelState): void {
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO channel (id, data) VALUES (1, ?)", encodeState(next));
     this.state = next;
-    if (!this.alarmPending) {
-      this.alarmPending = true;
-      void this.ctx.storage.setAlarm(Date.now() + PROJECTION_DELAY_MS);
-    }
+    this.scheduleAlarm(Date.now() + PROJECTION_DELAY_MS);
+  }
+
+  /** Makes the alarm fire no later than `at`. */
+  private scheduleAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
+  /** Ends the reservations whose time is up (charged at their maximum), persisting if any. */
+  private expire(): void {
+    if (!this.state) return;
+    const next = expireReservations(this.state, Date.now());
+    if (next !== this.state) this.persist(next);
   }
 
   /** The channel's state, learned from the chain if this object has never seen it. Whether it
