@@ -13,13 +13,15 @@ import { drizzle } from "drizzle-orm/d1";
 import { sql } from "drizzle-orm";
 import type { Address, Hex } from "viem";
 import type { ErrorCode } from "../../protocol/errors.js";
-import { channelId } from "../../protocol/channel-key.js";
+import { channelId, parseChannelId } from "../../protocol/channel-key.js";
+import { verifyBalanceProof } from "../../protocol/verify.js";
 import { closingProofTypedData } from "../../protocol/eip712.js";
 import { ChainUnavailableError, lookupChannel, type ChannelLookup } from "../chain.js";
 import { getConfig, type Env } from "../config.js";
 import { channels } from "../db/schema.js";
 import type { FlowCharge, FlowStatus } from "../flow/bucket.js";
 import { decodeState, encodeState, snapshot, type ChannelSnapshot } from "./codec.js";
+import { channelObjectName, legacyChannelStub, parseChannelObjectName } from "./stub.js";
 import {
   applyChainEvents,
   disputePlan,
@@ -72,17 +74,22 @@ export class ChannelObject extends DurableObject<Env> {
   private state: ChannelState | null = null;
   private lookup: Promise<ChannelLookup> | null = null;
   private negative: { result: ChannelLookup; at: number } | null = null;
+  /** An object named the pre-1.1 way (`<sender>-<openBlock>`): it serves nothing any more,
+   *  and only hands its state over to its channel's object on this deployment. */
+  private readonly legacy: boolean;
   /** When the scheduled alarm fires (ms), or null when none is scheduled. */
   private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.legacy = ctx.id.name !== undefined && parseChannelId(ctx.id.name) !== null;
     ctx.blockConcurrencyWhile(async () => {
       ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS channel (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL)");
       const row = ctx.storage.sql.exec<{ data: string }>("SELECT data FROM channel WHERE id = 1").toArray()[0];
       this.state = row ? decodeState(row.data) : null;
       this.alarmAt = await ctx.storage.getAlarm();
-      const expiry = this.state && nextReservationExpiry(this.state);
+      if (!this.state) await this.adoptLegacy();
+      const expiry = this.state && !this.legacy && nextReservationExpiry(this.state);
       if (expiry) this.scheduleAlarm(expiry);
     });
   }
@@ -159,6 +166,42 @@ export class ChannelObject extends DurableObject<Env> {
     return this.state;
   }
 
+  /** A pre-1.1 object's state and the chain events it applied, for `adoptLegacy`. */
+  async handOver(): Promise<{ state: ChannelState; history: AppliedEvent[] } | null> {
+    if (!this.legacy || !this.state) return null;
+    return { state: this.state, history: this.chainHistory() };
+  }
+
+  /**
+   * On first start with no state: takes over the channel's pre-1.1 object, when that holds a
+   * state whose last balance proof is signed by the channel's sender for this deployment's
+   * chain, contract and receiver (so it cannot be another deployment's state). A state without
+   * any proof holds nothing the chain does not say, and is left behind.
+   */
+  private async adoptLegacy(): Promise<void> {
+    const name = this.ctx.id.name;
+    const id = name === undefined ? null : parseChannelObjectName(name);
+    if (!id) return;
+    const config = getConfig(this.env);
+    if (channelObjectName(config, id.sender, id.openBlock) !== name) return;
+    const old = await legacyChannelStub(this.env, id.sender, id.openBlock).handOver();
+    const s = old?.state;
+    if (!s?.balanceSig || s.sender.toLowerCase() !== id.sender.toLowerCase() || s.openBlock !== id.openBlock) return;
+    const ours = await verifyBalanceProof({
+      chainId: config.chainId,
+      contract: config.contract,
+      receiver: config.receiverAddress,
+      openBlock: s.openBlock,
+      balance: s.balance,
+      signature: s.balanceSig,
+      sender: s.sender,
+    });
+    if (!ours) return;
+    this.chainHistory();
+    this.saveHistory(old!.history, []);
+    this.persist(s);
+  }
+
   // --- Chain sync and settlement (src/worker/sync, src/worker/settlement): the rules are in
   // events.ts; these methods load the applied-event list, apply, and persist with the state.
 
@@ -227,6 +270,7 @@ export class ChannelObject extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = null;
+    if (this.legacy) return;
     this.expire();
     const s = this.state;
     if (!s) return;
@@ -302,6 +346,7 @@ export class ChannelObject extends DurableObject<Env> {
     sender: Address,
     openBlock: number,
   ): Promise<{ ok: true; state: ChannelState } | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot }> {
+    if (this.legacy) return { ok: false, code: "internal_error", message: "a pre-1.1 channel object serves nothing; its state moved" };
     if (!this.state) {
       const neg = this.negative;
       const result = neg && Date.now() - neg.at < NEGATIVE_CACHE_MS ? neg.result : await this.lookupOnce(sender, openBlock);
