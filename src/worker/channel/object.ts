@@ -36,6 +36,7 @@ import {
 } from "./events.js";
 import {
   acceptProof,
+  chargeCapacity,
   chargeCredit,
   expireReservations,
   markCloseRequested,
@@ -67,7 +68,18 @@ export type ApplyEventsResult = { applied: number; channel: ChannelSnapshot | nu
 
 /** `flow`: charge the payer's bucket (PAID_CAPACITY) in the same decision and write. */
 /** `reserveId`: a metered request reserving `price`, served for at most `reserveMs`. */
-export type ProofRequest = { sender: Address; openBlock: number; balance: bigint; signature: Hex; price: bigint; reserveId?: string; reserveMs?: number; flow?: FlowCharge };
+export type ProofRequest = {
+  sender: Address;
+  openBlock: number;
+  balance: bigint;
+  signature: Hex;
+  price: bigint;
+  reserveId?: string;
+  reserveMs?: number;
+  flow?: FlowCharge;
+  /** Refuse (nonexisting_channel) rather than learn a channel this object never met. */
+  knownOnly?: boolean;
+};
 export type CreditRequest = { sender: Address; openBlock: number; price: bigint; reserveId?: string; reserveMs?: number; flow?: FlowCharge };
 
 export class ChannelObject extends DurableObject<Env> {
@@ -96,6 +108,7 @@ export class ChannelObject extends DurableObject<Env> {
 
   /** A payment with a fresh balance proof whose signature the Worker already verified. */
   async pay(req: ProofRequest): Promise<PayResult> {
+    if (req.knownOnly && !this.state) return { ok: false, code: "nonexisting_channel" };
     const known = await this.known(req.sender, req.openBlock);
     if (!known.ok) return known;
     let decision = this.decideProof(req);
@@ -114,6 +127,22 @@ export class ChannelObject extends DurableObject<Env> {
     if (!known.ok) return known;
     const flow = req.flow && { ...req.flow, random: Math.random() };
     return this.commit(chargeCredit(known.state, { ...req, flow }, Date.now()));
+  }
+
+  /**
+   * A session holder's request on a free route: its channel's bucket pays the capacity, nothing
+   * else changes. The bucket is kept in memory (written with the next payment): it holds no
+   * payment state and is full again seconds after the last request. Answers no chain look-up:
+   * a channel this object never met has no valid session, and such a client is no payer.
+   */
+  async chargeCapacity(req: CreditRequest): Promise<PayResult> {
+    const s = this.state;
+    if (this.legacy || !s) return { ok: false, code: "nonexisting_channel" };
+    if (s.sender.toLowerCase() !== req.sender.toLowerCase() || s.openBlock !== req.openBlock) return { ok: false, code: "internal_error" };
+    const decision = chargeCapacity(s, req.flow && { ...req.flow, random: Math.random() }, Date.now());
+    if (!decision.ok) return this.commit(decision);
+    this.state = decision.state;
+    return { ok: true, cost: 0n, channel: snapshot(decision.state), flow: decision.flow };
   }
 
   /** Settles a metered reservation at the measured cost; the rest returns to credit. */

@@ -194,6 +194,20 @@ export function chargeCredit(s: ChannelState, p: { price: bigint; reserveId?: st
 }
 
 /**
+ * A paying client's request that costs nothing (a free route, a trial route in its trial):
+ * charged to the channel's bucket only, like any request of a priority client. Refused when the
+ * channel does not serve (the client is then no payer) or the bucket is short; otherwise the
+ * state differs from `s` in its bucket alone.
+ */
+export function chargeCapacity(s: ChannelState, flow: FlowGate | undefined, now: number): Decision {
+  const g = gate(s, flow, now);
+  if (!g.ok) return g.refusal;
+  const refusal = servingRefusal(s);
+  if (refusal) return { ok: false, code: refusal, flow: g.before };
+  return { ok: true, state: g.bucket ? { ...s, flow: g.bucket } : s, cost: 0n, flow: g.status };
+}
+
+/**
  * Settles a metered reservation at its measured cost (capped at the reserved maximum) and
  * frees the rest back to credit. Unknown ids (settled, or expired) change nothing and cost 0.
  */
