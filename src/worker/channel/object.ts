@@ -66,8 +66,8 @@ export type CloseResult =
 /** What the sync learns back from applying a channel's events (see events.ts). */
 export type ApplyEventsResult = { applied: number; channel: ChannelSnapshot | null; dispute: DisputePlan | null };
 
-/** `flow`: charge the payer's bucket (PAID_CAPACITY) in the same decision and write. */
-/** `reserveId`: a metered request reserving `price`, served for at most `reserveMs`. */
+/** `flow`: charge the payer's bucket (PAID_CAPACITY) in the same decision and write.
+ *  `reserveId`: a metered request reserving `price`, served for at most `reserveMs`. */
 export type ProofRequest = {
   sender: Address;
   openBlock: number;
