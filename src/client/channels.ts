@@ -21,6 +21,8 @@ import { ChannelLedger } from "./ledger.js";
 import { chooseTopUp, type ResolvedPolicy } from "./policy.js";
 import type { ChannelIdentity } from "./store.js";
 import { fetchServerInfo, gatewayOf, type ServerInfo } from "./server-info.js";
+import { isOurBalance, takeServerBalance } from "./reconcile.js";
+import { readChannelReport } from "./response.js";
 
 /** One channel as `channels` lists it (amounts as decimal strings, like the wire). */
 export type ChannelSummary = ChannelIdentity & {
@@ -310,6 +312,12 @@ export class ChannelManager {
       receiver: ledger.receiver,
     });
     if (!valid) throw new Edge402Error(ClientErrorCodes.invalidClosingProof, "The closing proof is not signed by the channel's receiver.");
+    // A client that lost its state signed more than it knows: the answer's B, when its signature
+    // is ours and B >= C, is owed already, so closing at C pays nothing more.
+    const report = readChannelReport(res.headers);
+    if (balance > ledger.signed && report?.sender.toLowerCase() === ledger.sender.toLowerCase() && report.openBlock === ledger.openBlock) {
+      if (report.balance >= balance && (await isOurBalance(ledger, report.balance, report.signature))) takeServerBalance(ledger, report, ledger.signed);
+    }
     // Never sign a closing balance above what we know we signed: that would pay more than we owe.
     if (balance > ledger.signed || balance > ledger.deposit) {
       throw new Edge402Error(

@@ -277,6 +277,25 @@ describe("client SDK against the local stack", () => {
     expect(await tokenBalance(c, account.address)).toBe(TOKENS - 30n);
   });
 
+  it("after losing its store, closes cooperatively at C: the server's B, signed by this sender, covers it", async () => {
+    const account = await fundedAccount(c);
+    const home = await mkdtemp(join(tmpdir(), "edge402-client-"));
+    try {
+      const first = client(c, account, { store: new FileChannelStore(home), prepay: { multiple: 4 } });
+      for (let i = 0; i < 2; i++) await text(await first.sdk.fetch(`${c.stack.url}/echofix/l${i}`));
+      const [openBlock] = await channelsCreated(c, account.address);
+      expect(await serverChannel(c.stack, account.address, openBlock!)).toMatchObject({ balance: "20", charged: "10" });
+      await rm(home, { recursive: true, force: true });
+
+      const second = client(c, account, { store: new FileChannelStore(home) });
+      const [closed] = await second.sdk.close(c.stack.url);
+      expect(closed).toMatchObject({ openBlock, mode: "cooperative", state: "settled", balance: "10", refund: "490" });
+      expect(await tokenBalance(c, account.address)).toBe(TOKENS - 10n);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
   it("closes uncooperatively at the last accepted balance, and settles after the challenge period", async () => {
     const account = await fundedAccount(c);
     const { sdk } = client(c, account);
