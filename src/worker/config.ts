@@ -11,6 +11,7 @@ export interface Env {
   CHANNELS: DurableObjectNamespace<import("./channel/object.js").ChannelObject>;
   RECEIVER: DurableObjectNamespace<import("./receiver/object.js").ReceiverObject>;
   FLOW: DurableObjectNamespace<import("./flow/object.js").FlowObject>;
+  LOOKUPS: DurableObjectNamespace<import("./lookup/object.js").LookupObject>;
   [key: string]: unknown;
 }
 
@@ -48,6 +49,8 @@ const schema = z.object({
   FLOW_CONTROL: z.enum(["true", "false"], "FLOW_CONTROL must be true or false").default("true"),
   FLOW_KEY_PREFIX: decimal("FLOW_KEY_PREFIX").default("64"),
   CHALLENGE_PERIOD: decimal("CHALLENGE_PERIOD").optional(),
+  LOOKUP_RPC_URL: z.url("LOOKUP_RPC_URL must be an http(s) URL").optional(),
+  LOOKUP_RATE: decimal("LOOKUP_RATE").default("5"),
 });
 
 const amount = z.union([z.string().regex(/^(0|[1-9][0-9]*)$/), z.number().int().nonnegative()]).transform(String);
@@ -104,6 +107,10 @@ export interface Config {
   /** How many leading bits of an IPv6 address name one free client (1-128). */
   flowKeyPrefix: number;
   challengePeriod?: number;
+  /** The node strangers' look-ups use (unknown channels, deposit re-reads); else rpcUrl. */
+  lookupRpcUrl?: string;
+  /** Look-ups per second all strangers together may cause (each about two RPC requests). */
+  lookupRate: number;
 }
 
 /** Thrown when the vars and secrets do not make a valid configuration. */
@@ -137,6 +144,7 @@ export function parseConfig(vars: Record<string, unknown>): Config {
     ...(Number(v.FREE_CAPACITY) < 1 ? ["FREE_CAPACITY must be at least 1"] : []),
     ...(Number(v.PAID_CAPACITY) < 1 ? ["PAID_CAPACITY must be at least 1"] : []),
     ...(Number(v.FLOW_KEY_PREFIX) < 1 || Number(v.FLOW_KEY_PREFIX) > 128 ? ["FLOW_KEY_PREFIX must be from 1 to 128"] : []),
+    ...(Number(v.LOOKUP_RATE) < 1 ? ["LOOKUP_RATE must be at least 1"] : []),
   ];
   if (flowIssues.length > 0) throw new ConfigError(flowIssues);
   return {
@@ -165,6 +173,8 @@ export function parseConfig(vars: Record<string, unknown>): Config {
     flowControl: v.FLOW_CONTROL === "true",
     flowKeyPrefix: Number(v.FLOW_KEY_PREFIX),
     challengePeriod: v.CHALLENGE_PERIOD === undefined ? undefined : Number(v.CHALLENGE_PERIOD),
+    lookupRpcUrl: v.LOOKUP_RPC_URL,
+    lookupRate: Number(v.LOOKUP_RATE),
   };
 }
 
