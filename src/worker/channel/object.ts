@@ -3,8 +3,8 @@
 // It loads the state once, applies the pure rules of state.ts, and writes its own SQLite
 // storage before it answers, so an accepted payment is durable before any byte of the
 // response (the output gate holds the reply until the write lands). It never calls the chain:
-// a channel it does not know, or a proof above the deposit it knows (at most once per
-// REREAD_INTERVAL_MS), is answered with a `lookup` hint, and the Worker reads the chain under
+// a channel it does not know, or a proof above the deposit it knows, is answered with a
+// `lookup` hint, and the Worker reads the chain under
 // the requester's free allowance and the strangers' RPC budget (src/worker/lookup) and calls
 // again with what it `learned`, read at the confirmed block. So a paid request on a known
 // channel is one call with no chain I/O, and a stranger cannot make the object spend RPC.
@@ -48,9 +48,6 @@ import {
 
 /** How long after a change the D1 projection is written. */
 export const PROJECTION_DELAY_MS = 1000;
-/** A proof above the known deposit asks for a chain re-read at most this often per channel. */
-export const REREAD_INTERVAL_MS = 1500;
-
 /** A channel's record as a look-up read it at the confirmed block `confirmedBlock`. */
 export type LearnedChannel = OnChainChannel & { confirmedBlock: number };
 
@@ -87,7 +84,6 @@ export type CreditRequest = { sender: Address; openBlock: number; price: bigint;
 
 export class ChannelObject extends DurableObject<Env> {
   private state: ChannelState | null = null;
-  private rereadAt = 0;
   private alarmPending = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -104,7 +100,7 @@ export class ChannelObject extends DurableObject<Env> {
     const known = this.known(req.sender, req.openBlock, req.learned);
     if (!known.ok) return known;
     const decision = this.decideProof(req);
-    if (!decision.ok && decision.code === "insufficient_deposit" && !req.learned && this.mayReread()) {
+    if (!decision.ok && decision.code === "insufficient_deposit" && !req.learned) {
       // Perhaps a top-up not synced yet: the caller re-reads the deposit and asks again.
       return { ok: false, code: decision.code, channel: snapshot(this.state!), flow: decision.flow, lookup: "deposit" };
     }
@@ -319,13 +315,5 @@ export class ChannelObject extends DurableObject<Env> {
       return { ok: false, code: "internal_error", message: "channel object addressed with another channel's identity" };
     }
     return { ok: true, state: s };
-  }
-
-  /** True at most once per REREAD_INTERVAL_MS: a proof above the deposit may ask for a re-read. */
-  private mayReread(): boolean {
-    const now = Date.now();
-    if (now - this.rereadAt < REREAD_INTERVAL_MS) return false;
-    this.rereadAt = now;
-    return true;
   }
 }

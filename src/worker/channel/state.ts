@@ -196,9 +196,10 @@ export function settleReservation(s: ChannelState, id: string, measured: bigint,
 }
 
 /** The deposit read from the chain at the confirmed block `readBlock`. It only grows while the
- *  channel lives, so a lower one means a reorg took a top-up away: it is taken as it is. */
+ *  channel lives, so a lower one means a reorg took a top-up away: it is taken as it is. A
+ *  changed deposit remembers the read's block until the sync has checked it. */
 export function withDeposit(s: ChannelState, deposit: bigint, now: number, readBlock?: number): ChannelState {
-  if (deposit === s.deposit && readBlock === undefined) return s;
+  if (deposit === s.deposit) return s;
   const next = { ...touch(s, now), deposit };
   if (readBlock !== undefined) next.readBlock = Math.max(readBlock, s.readBlock ?? 0);
   return next;

@@ -1,9 +1,10 @@
 // How the Worker meets a channel its object does not know (or a proof above the deposit the
 // object knows): the object answers with a `lookup` hint instead of calling the chain, and
-// `withLookup` reads the chain and calls the object again with what it learned. A stranger's
-// look-up passes, in order: this isolate's negative cache (an unknown channel asked about
-// again costs nothing), the requester's free flow-control bucket (LOOKUP_COST_UNITS, in its
-// FlowObject, keyed by IP), and the strangers' RPC budget in the LookupObject (object.ts).
+// `withLookup` reads the chain and calls the object again with what it learned. A look-up
+// passes, in order: this isolate's negative cache (an unknown channel asked about again costs
+// nothing) and its look-ups in flight (concurrent requests for one channel share one), the
+// requester's free flow-control bucket (LOOKUP_COST_UNITS, in its FlowObject, keyed by IP),
+// and the strangers' RPC budget in the LookupObject (object.ts).
 // Over an allowance the request gets 429 with Retry-After; a node that does not answer, 503
 // chain_unavailable; either way nothing changed. A known channel never gets here: its paid
 // request stays one object call with no chain I/O.
@@ -22,6 +23,10 @@ export const LOOKUP_COST_UNITS = 2;
 
 /** This isolate's negative cache (bounded), in front of the LookupObject's. */
 const negative = new NegativeCache();
+/** This isolate's look-ups in flight, by channel and hint. */
+const running = new Map<string, Promise<Learned>>();
+
+type Learned = { channel: LearnedChannel } | { refusal: LookupRefusal | null };
 
 /** Why a look-up did not lead to a second call of the object. */
 export type LookupRefusal = { ok: false; code: ErrorCode; message?: string; retryAfterMs?: number; headers?: Record<string, string> };
@@ -47,7 +52,13 @@ export async function withLookup<R extends { ok: boolean; lookup?: LookupHint }>
 ): Promise<R | LookupRefusal> {
   const first = await call();
   if (first.ok || !first.lookup) return first;
-  const learned = await learn(env, config, request, sender, openBlock, first.lookup);
+  const key = `${channelId(sender, openBlock)}:${first.lookup}`;
+  let pending = running.get(key);
+  if (!pending) {
+    pending = learn(env, config, request, sender, openBlock, first.lookup).finally(() => running.delete(key));
+    running.set(key, pending);
+  }
+  const learned = await pending;
   if ("refusal" in learned) return learned.refusal ?? first;
   return call(learned.channel);
 }
@@ -59,24 +70,22 @@ async function learn(
   sender: Address,
   openBlock: number,
   hint: LookupHint,
-): Promise<{ channel: LearnedChannel } | { refusal: LookupRefusal | null }> {
+): Promise<Learned> {
   const key = channelId(sender, openBlock);
-  if (hint === "channel") {
-    const cached = negative.get(key, Date.now());
-    if (cached) return { refusal: { ok: false, code: NEGATIVE_CODES[cached] } };
-    if (config.flowControl) {
-      const answer = await flowStub(env, config, request).admit({ capacity: config.freeCapacity, cost: LOOKUP_COST_UNITS, limit: true });
-      if (!answer.ok && answer.reason === "rate_limited") {
-        return {
-          refusal: {
-            ok: false,
-            code: "rate_limited",
-            message: "Too many look-ups of channels this paywall does not know; retry after the indicated delay.",
-            retryAfterMs: answer.retryAfterMs,
-            headers: limitedHeaders("free", answer.status, answer.retryAfterMs),
-          },
-        };
-      }
+  const cached = hint === "channel" ? negative.get(key, Date.now()) : null;
+  if (cached) return { refusal: { ok: false, code: NEGATIVE_CODES[cached] } };
+  if (config.flowControl) {
+    const answer = await flowStub(env, config, request).admit({ capacity: config.freeCapacity, cost: LOOKUP_COST_UNITS, limit: true });
+    if (!answer.ok && answer.reason === "rate_limited") {
+      return {
+        refusal: {
+          ok: false,
+          code: "rate_limited",
+          message: "Too many chain look-ups (unknown channels, deposit re-reads) from this client; retry after the indicated delay.",
+          retryAfterMs: answer.retryAfterMs,
+          headers: limitedHeaders("free", answer.status, answer.retryAfterMs),
+        },
+      };
     }
   }
   const answer = await lookupStub(env).lookup(sender, openBlock);
