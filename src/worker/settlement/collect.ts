@@ -28,8 +28,9 @@ const disputeIntent = (sender: Address, openBlock: number, plan: DisputePlan): T
 export type QueuedDispute = { intent: TxIntent; rowId: string };
 
 /**
- * Drains the dispute queue once: each due close is read on chain now (one getChannelInfo at
- * the head). Settled: `done`. No longer closing (a reorg took the close): `moot`. Otherwise
+ * Drains the dispute queue once: each due close is read on chain (one getChannelInfo at the
+ * confirmed block `confirmed`, the sync's view; a reorg the sync undoes re-opens the row, see
+ * sync/reorg.ts). Settled: `done`. No longer closing (a reorg took the close): `moot`. Otherwise
  * the channel's object picks the highest proof the contract will take above the claim
  * (events.ts `disputePlan`): a dispute, and the row stays `pending` until the chain shows the
  * channel settled; no such proof: `honest`, settled once its challenge is over (collectSettles).
@@ -39,11 +40,12 @@ export async function collectDisputes(
   config: Pick<Config, "contract" | "receiverAddress">,
   client: PublicClient,
   head: bigint,
+  confirmed: bigint = head,
 ): Promise<QueuedDispute[]> {
   const out: QueuedDispute[] = [];
   for (const row of await dueCloses(env.DB, head)) {
     const now = Date.now();
-    const onChain = await readChannelInfo(client, config, row.sender, row.openBlock, undefined);
+    const onChain = await readChannelInfo(client, config, row.sender, row.openBlock, confirmed);
     if (!onChain) {
       await markClose(env.DB, row.id, { status: "done", now });
       continue;

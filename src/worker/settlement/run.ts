@@ -25,11 +25,13 @@ export type SettlementOptions = {
   config: Pick<Config, "contract" | "receiverAddress">;
   client: PublicClient;
   head: bigint;
+  /** The confirmed block the queued closes are judged at. */
+  confirmed: bigint;
   withdrawMinimum: bigint | null;
 };
 
 export async function runSettlement(env: Env, p: SettlementOptions): Promise<SettlementReport> {
-  const queued = await collectDisputes(env, p.config, p.client, p.head);
+  const queued = await collectDisputes(env, p.config, p.client, p.head, p.confirmed);
   const settles = await collectSettles(env, p.head);
   const withdrawals = p.withdrawMinimum === null ? [] : await collectWithdrawals(env, p.withdrawMinimum);
   const disputes = queued.map((q) => q.intent);

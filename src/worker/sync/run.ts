@@ -238,6 +238,7 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
         config,
         client,
         head,
+        confirmed,
         withdrawMinimum: config.withdrawThreshold > 0n ? config.withdrawThreshold : null,
       });
       alert = report.settlement.alert;
