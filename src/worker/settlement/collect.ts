@@ -42,27 +42,28 @@ export async function collectDisputes(
   head: bigint,
   confirmed: bigint = head,
 ): Promise<QueuedDispute[]> {
+  const rows = await dueCloses(env.DB, head);
+  // One batched JSON-RPC request for every row's channel.
+  const chain = await Promise.all(rows.map((r) => readChannelInfo(client, config, r.sender, r.openBlock, confirmed)));
   const out: QueuedDispute[] = [];
-  for (const row of await dueCloses(env.DB, head)) {
-    const now = Date.now();
-    const onChain = await readChannelInfo(client, config, row.sender, row.openBlock, confirmed);
-    if (!onChain) {
-      await markClose(env.DB, row.id, { status: "done", now });
-      continue;
-    }
-    if (onChain.settleBlock === 0) {
-      await markClose(env.DB, row.id, { status: "moot", now });
+  const marks: D1PreparedStatement[] = [];
+  const now = Date.now();
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const onChain = chain[i]!;
+    if (!onChain || onChain.settleBlock === 0) {
+      marks.push(markClose(env.DB, row.id, { status: onChain ? "moot" : "done", now }));
       continue;
     }
     const plan = await channelStub(env, row.sender, row.openBlock).disputeProof(onChain);
     const facts = { closingBalance: onChain.closingBalance, settleBlock: onChain.settleBlock, now };
-    if (!plan) {
-      await markClose(env.DB, row.id, { status: "honest", ...facts });
-      continue;
+    if (!plan) marks.push(markClose(env.DB, row.id, { status: "honest", ...facts }));
+    else {
+      if (row.closingBalance !== onChain.closingBalance || row.settleBlock !== onChain.settleBlock) marks.push(markClose(env.DB, row.id, { status: "pending", ...facts }));
+      out.push({ intent: disputeIntent(row.sender, row.openBlock, plan), rowId: row.id });
     }
-    if (row.closingBalance !== onChain.closingBalance || row.settleBlock !== onChain.settleBlock) await markClose(env.DB, row.id, { status: "pending", ...facts });
-    out.push({ intent: disputeIntent(row.sender, row.openBlock, plan), rowId: row.id });
   }
+  if (marks.length > 0) await env.DB.batch(marks);
   return out;
 }
 

@@ -71,17 +71,16 @@ export function settleableCloses(db: D1Database, head: bigint, limit = MAX_QUEUE
   return select(db, "status = 'honest' AND settle_block < ?1", head, limit);
 }
 
-/** Records what the settlement step learned of a queued close. */
-export async function markClose(
+/** The statement that records what the settlement step learned of a queued close. */
+export function markClose(
   db: D1Database,
   id: string,
   p: { status: QueueStatus; closingBalance?: bigint; settleBlock?: number; error?: string | null; attempted?: boolean; now: number },
-): Promise<void> {
-  await db
+): D1PreparedStatement {
+  return db
     .prepare(
       `UPDATE dispute_queue SET status = ?, closing_balance = COALESCE(?, closing_balance), settle_block = COALESCE(?, settle_block),
          last_error = ?, attempts = attempts + ?, updated_at = ? WHERE id = ?`,
     )
-    .bind(p.status, p.closingBalance?.toString() ?? null, p.settleBlock ?? null, p.error ?? null, p.attempted ? 1 : 0, p.now, id)
-    .run();
+    .bind(p.status, p.closingBalance?.toString() ?? null, p.settleBlock ?? null, p.error ?? null, p.attempted ? 1 : 0, p.now, id);
 }

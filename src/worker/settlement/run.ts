@@ -38,9 +38,15 @@ export async function runSettlement(env: Env, p: SettlementOptions): Promise<Set
   const receiver = receiverStub(env);
   const all = [...disputes, ...settles, ...withdrawals];
   const submitted = all.length > 0 ? await receiver.submit(all) : { outcomes: [], alert: null };
-  for (let i = 0; i < queued.length; i++) {
-    const o = submitted.outcomes[i]!;
-    await markClose(env.DB, queued[i]!.rowId, { status: "pending", error: o.result === "refused" ? o.reason : null, attempted: true, now: Date.now() });
+  if (queued.length > 0) {
+    // Each queued close keeps its dispute's fate: the next run tries again until the chain shows it settled.
+    const now = Date.now();
+    await env.DB.batch(
+      queued.map((q, i) => {
+        const o = submitted.outcomes[i]!;
+        return markClose(env.DB, q.rowId, { status: "pending", error: o.result === "refused" ? o.reason : null, attempted: true, now });
+      }),
+    );
   }
   const tick = await receiver.tick();
   submitted.outcomes = withLatest(submitted.outcomes, tick);

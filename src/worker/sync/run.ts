@@ -19,7 +19,7 @@
 // 6. record the run (error or alert, head) and release the lease.
 //
 // It never throws: a node error, a timeout or a reorg mid-run is recorded in sync_state and the
-// next run resumes from the cursor. Running twice, or concurrently, changes nothing the second
+// next run resumes from the cursor; the settlement step still runs after a failed chunk. Running twice, or concurrently, changes nothing the second
 // time. The report counts the run's JSON-RPC HTTP requests (the Workers subrequests it spends).
 import { BaseError, createPublicClient, http, type Hex, type PublicClient } from "viem";
 import type { ChainEvent } from "../channel/events.js";
@@ -154,83 +154,90 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
     report.headBlock = Number(head);
     report.confirmedBlock = Number(confirmed);
 
-    if (!cursorKept) {
-      const floor = { blockNumber: Number(config.deployBlock) - 1, blockHash: "" };
-      const ancestor = await findAncestor(client, db, cursor.blockNumber - 1, floor);
-      const rewound = await rewindTo(env, config, client, lease, cursor, ancestor, { headBlock: Number(head), now: Date.now() });
-      if (!rewound) throw new Error("lost the sync lease while undoing a reorg");
-      report.reorg = rewound;
-      console.warn(`edge402 sync: reorg, rewound from block ${cursor.blockNumber} to ${ancestor.blockNumber} (${rewound.removedEvents} events undone)`);
-      cursor = ancestor;
-    }
+    // A chunk that fails (a node error, a reorg under it) does not keep the settlement from
+    // running: the dispute queue does not depend on the cursor.
+    let syncError: unknown = null;
+    try {
+      if (!cursorKept) {
+        const floor = { blockNumber: Number(config.deployBlock) - 1, blockHash: "" };
+        const ancestor = await findAncestor(client, db, cursor.blockNumber - 1, floor);
+        const rewound = await rewindTo(env, config, client, lease, cursor, ancestor, { headBlock: Number(head), now: Date.now() });
+        if (!rewound) throw new Error("lost the sync lease while undoing a reorg");
+        report.reorg = rewound;
+        console.warn(`edge402 sync: reorg, rewound from block ${cursor.blockNumber} to ${ancestor.blockNumber} (${rewound.removedEvents} events undone)`);
+        cursor = ancestor;
+      }
 
-    const touched = new Set<string>();
-    const checked = new Set<string>();
-    const budget = opts.maxObjectCalls ?? MAX_OBJECT_CALLS_PER_RUN;
-    let size = config.syncChunkBlocks > 0n ? config.syncChunkBlocks : 1n;
-    let objectCalls = 0;
-    let ahead: { blockNumber: bigint; hash: Hex } | null = null;
-    while (report.chunks < config.syncMaxChunks && objectCalls < budget) {
-      const partial = cursor.logIndex !== null && cursor.logIndex !== undefined;
-      const from = BigInt(partial ? cursor.blockNumber : cursor.blockNumber + 1);
-      if (from > confirmed) break;
-      const to = from + size - 1n < confirmed ? from + size - 1n : confirmed;
-      const nextTo = to < confirmed ? (to + size < confirmed ? to + size : confirmed) : undefined;
-      let chunk;
-      try {
-        chunk = await fetchChunk(client, config, from, to, { toHash: ahead?.blockNumber === to ? ahead.hash : undefined, nextTo });
-      } catch (err) {
-        // A node that limits the range or the result size: halve the chunk and try again.
-        if (size > 1n && /range|too many|limit|exceed|more than|too large|response size/i.test(message(err))) {
-          size = size / 2n;
-          ahead = null;
-          continue;
+      const touched = new Set<string>();
+      const checked = new Set<string>();
+      const budget = opts.maxObjectCalls ?? MAX_OBJECT_CALLS_PER_RUN;
+      let size = config.syncChunkBlocks > 0n ? config.syncChunkBlocks : 1n;
+      let objectCalls = 0;
+      let ahead: { blockNumber: bigint; hash: Hex } | null = null;
+      while (report.chunks < config.syncMaxChunks && objectCalls < budget) {
+        const partial = cursor.logIndex !== null && cursor.logIndex !== undefined;
+        const from = BigInt(partial ? cursor.blockNumber : cursor.blockNumber + 1);
+        if (from > confirmed) break;
+        const to = from + size - 1n < confirmed ? from + size - 1n : confirmed;
+        const nextTo = to < confirmed ? (to + size < confirmed ? to + size : confirmed) : undefined;
+        let chunk;
+        try {
+          chunk = await fetchChunk(client, config, from, to, { toHash: ahead?.blockNumber === to ? ahead.hash : undefined, nextTo });
+        } catch (err) {
+          // A node that limits the range or the result size: halve the chunk and try again.
+          if (size > 1n && /range|too many|limit|exceed|more than|too large|response size/i.test(message(err))) {
+            size = size / 2n;
+            ahead = null;
+            continue;
+          }
+          throw err;
         }
-        throw err;
-      }
-      ahead = nextTo !== undefined && chunk.nextHash ? { blockNumber: nextTo, hash: chunk.nextHash } : null;
-      report.fromBlock ??= Number(from);
-      let { events, rows } = chunk;
-      if (partial) {
-        // Resuming inside block `from`: its events up to the cursor's log index are applied.
-        // They must be the same block's, else the chain moved and the next run walks back.
-        const done = events.filter((e) => e.blockNumber === cursor.blockNumber && e.logIndex <= cursor.logIndex!);
-        if (events.some((e) => e.blockNumber === cursor.blockNumber && !e.id.startsWith(`${cursor.blockHash.toLowerCase()}:`))) {
-          throw new ChainMovedError(`block ${cursor.blockNumber} changed since the last run stopped inside it`);
+        ahead = nextTo !== undefined && chunk.nextHash ? { blockNumber: nextTo, hash: chunk.nextHash } : null;
+        report.fromBlock ??= Number(from);
+        let { events, rows } = chunk;
+        if (partial) {
+          // Resuming inside block `from`: its events up to the cursor's log index are applied.
+          // They must be the same block's, else the chain moved and the next run walks back.
+          const done = events.filter((e) => e.blockNumber === cursor.blockNumber && e.logIndex <= cursor.logIndex!);
+          if (events.some((e) => e.blockNumber === cursor.blockNumber && !e.id.startsWith(`${cursor.blockHash.toLowerCase()}:`))) {
+            throw new ChainMovedError(`block ${cursor.blockNumber} changed since the last run stopped inside it`);
+          }
+          events = events.slice(done.length);
+          rows = rows.slice(done.length);
         }
-        events = events.slice(done.length);
-        rows = rows.slice(done.length);
+        const plan = planForward(events, budget - objectCalls);
+        const taken = events.slice(0, plan.taken);
+        await storeEvents(db, rows.slice(0, plan.taken), queueCloses(db, taken, Date.now()));
+        objectCalls += await forward(env, plan.calls);
+        for (const e of taken) touched.add(`${e.sender.toLowerCase()}-${e.openBlock}`);
+        const complete = plan.taken === events.length;
+        let next: Cursor;
+        if (complete) {
+          const orphans = await settleOrphans(env, config, client, Number(from), Number(to), checked);
+          report.orphans += orphans;
+          objectCalls += orphans;
+          next = { blockNumber: Number(to), blockHash: chunk.toHash, logIndex: null };
+        } else {
+          const last = plan.taken - 1;
+          next = { blockNumber: taken[last]!.blockNumber, blockHash: rows[last]!.blockHash, logIndex: taken[last]!.logIndex };
+        }
+        if (!(await advanceCursor(db, lease, next, { events: taken.length, headBlock: Number(head), now: Date.now() }))) {
+          throw new Error("lost the sync lease (a run took longer than the lease); the next run resumes from the cursor");
+        }
+        cursor = next;
+        report.chunks++;
+        report.events += taken.length;
+        report.toBlock = next.blockNumber;
+        if (!complete) {
+          report.partial = true;
+          break;
+        }
+        report.blocks += Number(to - from + 1n);
       }
-      const plan = planForward(events, budget - objectCalls);
-      const taken = events.slice(0, plan.taken);
-      await storeEvents(db, rows.slice(0, plan.taken), queueCloses(db, taken, Date.now()));
-      objectCalls += await forward(env, plan.calls);
-      for (const e of taken) touched.add(`${e.sender.toLowerCase()}-${e.openBlock}`);
-      const complete = plan.taken === events.length;
-      let next: Cursor;
-      if (complete) {
-        const orphans = await settleOrphans(env, config, client, Number(from), Number(to), checked);
-        report.orphans += orphans;
-        objectCalls += orphans;
-        next = { blockNumber: Number(to), blockHash: chunk.toHash, logIndex: null };
-      } else {
-        const last = plan.taken - 1;
-        next = { blockNumber: taken[last]!.blockNumber, blockHash: rows[last]!.blockHash, logIndex: taken[last]!.logIndex };
-      }
-      if (!(await advanceCursor(db, lease, next, { events: taken.length, headBlock: Number(head), now: Date.now() }))) {
-        throw new Error("lost the sync lease (a run took longer than the lease); the next run resumes from the cursor");
-      }
-      cursor = next;
-      report.chunks++;
-      report.events += taken.length;
-      report.toBlock = next.blockNumber;
-      if (!complete) {
-        report.partial = true;
-        break;
-      }
-      report.blocks += Number(to - from + 1n);
+      report.channels = touched.size;
+    } catch (err) {
+      syncError = err;
     }
-    report.channels = touched.size;
 
     let alert: string | null = null;
     if (opts.settle !== false) {
@@ -243,6 +250,7 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
       });
       alert = report.settlement.alert;
     }
+    if (syncError) throw syncError;
     await recordRun(db, { now: Date.now(), headBlock: Number(head), error: alert });
   } catch (err) {
     report.error = message(err);
