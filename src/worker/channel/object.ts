@@ -4,12 +4,11 @@
 // storage before it answers, so an accepted payment is durable before any byte of the
 // response (the output gate holds the reply until the write lands). It never calls the chain:
 // a channel it does not know, or a proof above the deposit it knows, is answered with a
-// `lookup` hint, and the Worker reads the chain under
-// the requester's free allowance and the strangers' RPC budget (src/worker/lookup) and calls
-// again with what it `learned`, read at the confirmed block. So a paid request on a known
-// channel is one call with no chain I/O, and a stranger cannot make the object spend RPC.
-// D1 is a projection written behind by an alarm, at most PROJECTION_DELAY_MS (plus retries)
-// after a change.
+// `lookup` hint, and the Worker reads the chain under the requester's free allowance and the
+// strangers' RPC budget (src/worker/lookup) and calls again with what it `learned`, read at
+// the confirmed block. So a paid request on a known channel is one call with no chain I/O,
+// and a stranger cannot make the object spend RPC. D1 is a projection written behind by an
+// alarm, at most PROJECTION_DELAY_MS (plus retries) after a change.
 import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { sql } from "drizzle-orm";

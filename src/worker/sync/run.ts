@@ -19,8 +19,9 @@
 // 6. record the run (error or alert, head) and release the lease.
 //
 // It never throws: a node error, a timeout or a reorg mid-run is recorded in sync_state and the
-// next run resumes from the cursor; the settlement step still runs after a failed chunk. Running twice, or concurrently, changes nothing the second
-// time. The report counts the run's JSON-RPC HTTP requests (the Workers subrequests it spends).
+// next run resumes from the cursor; the settlement step still runs after a failed chunk.
+// Running twice, or concurrently, changes nothing the second time. The report counts the run's
+// JSON-RPC HTTP requests (the Workers subrequests it spends).
 import { BaseError, createPublicClient, http, type Hex, type PublicClient } from "viem";
 import type { ChainEvent } from "../channel/events.js";
 import { channelStub } from "../channel/stub.js";
