@@ -49,6 +49,9 @@ export default defineConfig({
                   // Small flow-control allowances, so test/worker/flow*.test.ts can exhaust them.
                   FREE_CAPACITY: "5",
                   PAID_CAPACITY: "20",
+                  // The strangers' look-up budget, wide enough for every file's first payments;
+                  // test/worker/lookups.test.ts narrows it on an object of its own.
+                  LOOKUP_RATE: "50",
                   TEST_MIGRATIONS: await readD1Migrations("./migrations"),
                   TEST_CHAIN: chain,
                   TEST_REORG_CHAIN: inject("reorgChain"),

@@ -58,7 +58,7 @@ async function main(): Promise<number> {
   let stack: Stack;
   try {
     stack = await startStack({
-      env: { FREE_CAPACITY: "1000000", PAID_CAPACITY: "1000000" },
+      env: { FREE_CAPACITY: "1000000", PAID_CAPACITY: "1000000", LOOKUP_RATE: "1000000" },
       scheduledEveryMs: 0,
       quiet: true,
     });

@@ -77,7 +77,7 @@ export class PortInUseError extends Error {
 export const DEMO_PROXY_ROUTES: ProxyRouteSpec[] = [{ path: "/origin/*", method: "GET", price: "3" }];
 
 /** Vars read from the environment when set (PROTOCOL.md section 4's overrides). */
-const PASS_THROUGH = ["TRIAL_SECONDS", "FREE_CAPACITY", "PAID_CAPACITY", "WITHDRAW_THRESHOLD", "MIN_CONFIRMATIONS"];
+const PASS_THROUGH = ["TRIAL_SECONDS", "FREE_CAPACITY", "PAID_CAPACITY", "WITHDRAW_THRESHOLD", "MIN_CONFIRMATIONS", "LOOKUP_RATE"];
 /** Vars that are secrets: written to the env file, never put on a command line. */
 const SECRETS = new Set(["RECEIVER_PRIVATE_KEY", "ADMIN_TOKEN", "SESSION_SECRET", "ORIGIN_SECRET"]);
 /** Characters a secret may hold so that dotenv reads it back unchanged (no quotes, `$`, `#`, `\`). */

@@ -1,7 +1,8 @@
 // Chain reads for the Worker: one viem public client per configuration, the confirmed head,
-// and the channel look-up (`getChannelInfo` at the confirmed block) that a ChannelObject does
-// the first time it meets a channel and when a proof exceeds the deposit it knows. Nothing
-// else on the paid path talks to the chain.
+// and the channel look-up (`getChannelInfo` at the confirmed block) made the first time a
+// channel's object meets its channel and when a proof exceeds the deposit it knows (through
+// the LookupObject's own client and budget, src/worker/lookup). Nothing else on the paid path
+// talks to the chain.
 import { BaseError, ContractFunctionRevertedError, createPublicClient, http, type Address, type PublicClient } from "viem";
 import { microTransferChannelsAbi } from "../protocol/abi.js";
 import type { Config } from "./config.js";
@@ -45,8 +46,8 @@ export async function lookupChannel(
   config: Config,
   sender: Address,
   openBlock: number,
+  client: PublicClient = publicClient(config),
 ): Promise<ChannelLookup> {
-  const client = publicClient(config);
   try {
     const head = await client.getBlockNumber({ cacheTime: 0 });
     const confirmedBlock = head - BigInt(config.minConfirmations - 1);

@@ -42,6 +42,8 @@ const schema = z.object({
   FLOW_CONTROL: z.enum(["true", "false"], "FLOW_CONTROL must be true or false").default("true"),
   FLOW_KEY_PREFIX: decimal("FLOW_KEY_PREFIX").default("64"),
   CHALLENGE_PERIOD: decimal("CHALLENGE_PERIOD").optional(),
+  LOOKUP_RPC_URL: z.url("LOOKUP_RPC_URL must be an http(s) URL").optional(),
+  LOOKUP_RATE: decimal("LOOKUP_RATE").default("5"),
 });
 /** The name of a var or secret the configuration reads. */
 export type ConfigVar = keyof typeof schema.shape;
@@ -102,6 +104,10 @@ export interface Config {
   /** How many leading bits of an IPv6 address name one free client (1-128). */
   flowKeyPrefix: number;
   challengePeriod?: number;
+  /** The node strangers' look-ups use (unknown channels, deposit re-reads); else rpcUrl. */
+  lookupRpcUrl?: string;
+  /** Look-ups per second all strangers together may cause (each about two RPC requests). */
+  lookupRate: number;
 }
 
 /** Thrown when the vars and secrets do not make a valid configuration. */
@@ -135,6 +141,7 @@ export function parseConfig(vars: Record<string, unknown>): Config {
     ...(Number(v.FREE_CAPACITY) < 1 ? ["FREE_CAPACITY must be at least 1"] : []),
     ...(Number(v.PAID_CAPACITY) < 1 ? ["PAID_CAPACITY must be at least 1"] : []),
     ...(Number(v.FLOW_KEY_PREFIX) < 1 || Number(v.FLOW_KEY_PREFIX) > 128 ? ["FLOW_KEY_PREFIX must be from 1 to 128"] : []),
+    ...(Number(v.LOOKUP_RATE) < 1 ? ["LOOKUP_RATE must be at least 1"] : []),
   ];
   if (flowIssues.length > 0) throw new ConfigError(flowIssues);
   return {
@@ -163,6 +170,8 @@ export function parseConfig(vars: Record<string, unknown>): Config {
     flowControl: v.FLOW_CONTROL === "true",
     flowKeyPrefix: Number(v.FLOW_KEY_PREFIX),
     challengePeriod: v.CHALLENGE_PERIOD === undefined ? undefined : Number(v.CHALLENGE_PERIOD),
+    lookupRpcUrl: v.LOOKUP_RPC_URL,
+    lookupRate: Number(v.LOOKUP_RATE),
   };
 }
 

@@ -15,6 +15,7 @@ export { ReceiverObject } from "./receiver/object.js";
 export { runSync, type SyncReport, type SyncOptions } from "./sync/run.js";
 export { settlementAdmin } from "./settlement/admin.js";
 export { FlowObject } from "./flow/object.js";
+export { LookupObject } from "./lookup/object.js";
 export { createApp, type AppRoute } from "./app.js";
 export { paywall, type PaywallOptions } from "./paywall.js";
 export { managementApi } from "./api/management.js";

@@ -30,6 +30,7 @@ import type { FlowCharge, FlowStatus } from "./flow/bucket.js";
 import { limitedHeaders, policyHeader, rateLimitHeaders, trialHeader } from "./flow/headers.js";
 import { flowStub } from "./flow/stub.js";
 import { channelHeaders, errorResponse, termsHeaders } from "./http/responses.js";
+import { withLookup } from "./lookup/learn.js";
 import { sessionToken, verifySession } from "./session.js";
 
 type Amount = bigint | number | string;
@@ -252,22 +253,15 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
         const held = await channelStub(c.env, sender, openBlock).peek();
         return errorResponse(c, "invalid_balance_proof", { headers: { ...limits, ...(held ? channelHeaders(held) : named) } });
       }
-      result = await channelStub(c.env, sender, openBlock).pay({
-        sender,
-        openBlock,
-        balance: payment.balance,
-        signature: payment.signature,
-        price,
-        reserveId,
-        reserveMs,
-        flow,
-      });
+      const proof = { sender, openBlock, balance: payment.balance, signature: payment.signature, price, reserveId, reserveMs, flow };
+      result = await withLookup(c.env, config, c.req.raw, sender, openBlock, (learned) => channelStub(c.env, sender, openBlock).pay({ ...proof, learned }) as Promise<PayResult>);
     } else {
       const claims = await verifySession(config.sessionSecret, payment.token);
       if (!claims) return errorResponse(c, "invalid_session", { headers: limits });
       ({ sender, openBlock } = claims);
       presented = { token: payment.token, expiresAt: claims.expiresAt };
-      result = await channelStub(c.env, sender, openBlock).spend({ sender, openBlock, price, reserveId, reserveMs, flow });
+      const spend = { sender, openBlock, price, reserveId, reserveMs, flow };
+      result = await withLookup(c.env, config, c.req.raw, sender, openBlock, (learned) => channelStub(c.env, sender, openBlock).spend({ ...spend, learned }) as Promise<PayResult>);
     }
     if (!result.ok) return refusal(c, result, { sender, openBlock }, limits);
 
@@ -337,7 +331,7 @@ function refusal(c: Context, result: PayResult & { ok: false }, who: { sender: A
     ? channelHeaders(result.channel)
     : { [RdnHeaders.senderAddress]: who.sender, [RdnHeaders.openBlock]: String(who.openBlock) };
   const flowHeaders = paidFlowHeaders(result.flow, result.code === "rate_limited" ? (result.retryAfterMs ?? 1000) : undefined);
-  return errorResponse(c, result.code, { message: result.message, headers: { ...limits, ...named, ...flowHeaders } });
+  return errorResponse(c, result.code, { message: result.message, headers: { ...limits, ...named, ...flowHeaders, ...result.headers } });
 }
 
 /** A served paid request's headers: the terms, the channel, the paid bucket, its cost and a

@@ -218,7 +218,9 @@ describe("edge402 CLI against the local stack", () => {
     await mine(stack.rpcUrl, 501);
     const settle = await edge402(key, home, "settle", "--json");
     expect(settle.code, settle.stderr).toBe(0);
-    expect(JSON.parse(settle.stdout)).toEqual([expect.objectContaining({ openBlock, state: "settled", refund: "891" })]);
+    // The paywall's cron settles an honest close by itself once the challenge is over, so the
+    // CLI either settles it (refund 891) or finds it settled; the sender gets 891 back either way.
+    expect(JSON.parse(settle.stdout)).toEqual([expect.objectContaining({ openBlock, state: "settled" })]);
     expect(await onChain(account.address, openBlock!)).toBeNull();
     expect(await tokenBalance(account.address)).toBe(TOKENS - 9n);
   });

@@ -89,6 +89,26 @@ describe("disputes", () => {
   });
 });
 
+describe("honest closes", () => {
+  it("settles an honest close by itself once the challenge is over, with no action from anyone", async () => {
+    const a = await freshAccount();
+    const { openBlock } = await openChannel(a, 100n);
+    expect((await pay(a, openBlock, 30n)).status).toBe(200); // B 30, C 5
+    const { settleBlock } = await mainChain.uncooperativeClose(a, openBlock, 5n);
+    const during = await runSync(env);
+    expect(during.error).toBeNull();
+    expect(during.settlement!.disputes.filter(isMine(a.address))).toEqual([]);
+    expect(during.settlement!.settles.filter(isMine(a.address))).toEqual([]);
+
+    await mainChain.mine(settleBlock - (await mainChain.head()) + 1);
+    const after = await runSync(env);
+    expect(after.settlement!.settles.find(isMine(a.address))).toMatchObject({ result: "sent", tx: { kind: "settle", status: "confirmed" } });
+    expect((await settledEvent(a.address, openBlock))!.args).toMatchObject({ balance: 5n, receiverTokens: 5n });
+    const next = await runSync(env);
+    expect(next.settlement!.settles.filter(isMine(a.address))).toEqual([]);
+  });
+});
+
 describe("withdrawals", () => {
   it("POST /admin/withdraw needs the token and a good body, then withdraws only what was charged; the channel keeps serving", async () => {
     const a = await freshAccount();

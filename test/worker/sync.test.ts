@@ -152,10 +152,15 @@ describe("chain sync", () => {
     const run = (await (await adminRequest("/sync", { method: "POST" })).json()) as { ran: boolean; error: string | null; rpcRequests: number };
     expect(run).toMatchObject({ ran: true, error: null });
     expect(run.rpcRequests).toBeGreaterThan(0);
-    const view = (await (await adminRequest("/sync")).json()) as { sync: { syncedBlock: number; reorgs: number; running: boolean }; settings: { minConfirmations: number }; receiver: { address: string } };
+    const view = (await (await adminRequest("/sync")).json()) as {
+      sync: { syncedBlock: number; reorgs: number; running: boolean };
+      settings: { minConfirmations: number };
+      receiver: { address: string };
+    };
     expect(view.sync).toMatchObject({ running: false });
     expect(view.sync.syncedBlock).toBeGreaterThan(0);
     expect(view.settings.minConfirmations).toBe(1);
     expect(view.receiver.address).toMatch(/^0x/);
+    expect(view).toMatchObject({ disputeQueue: expect.any(Object), lookups: { lookups: expect.any(Number), rpcRequests: expect.any(Number) } });
   });
 });

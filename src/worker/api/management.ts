@@ -14,10 +14,12 @@ import { microTransferChannelsAbi } from "../../protocol/abi.js";
 import { publicClient } from "../chain.js";
 import { channelStub } from "../channel/stub.js";
 import type { ChannelSnapshot } from "../channel/codec.js";
+import type { CloseResult, PayResult } from "../channel/object.js";
 import { getConfig, type Config, type Env } from "../config.js";
 import { channels, syncState } from "../db/schema.js";
 import { BUFFER_SECONDS } from "../flow/bucket.js";
 import { channelHeaders, errorResponse } from "../http/responses.js";
+import { withLookup } from "../lookup/learn.js";
 import { maxServingMs, pricingMode, type PaywallOptions } from "../paywall.js";
 
 /** A priced route as announced by GET /api/1/pricing. */
@@ -77,10 +79,10 @@ function flowControlJson(config: Config) {
   };
 }
 
-function refusal(c: Context, code: ErrorCode, message?: string) {
+function refusal(c: Context, code: ErrorCode, message?: string, headers?: Record<string, string>) {
   // Channel look-ups answer "unknown channel" as 404 rather than the payment flag.
   if (code === "nonexisting_channel") return errorResponse(c, "not_found", { message: "No such channel on chain." });
-  return errorResponse(c, code, { message });
+  return errorResponse(c, code, { message, headers });
 }
 
 export function managementApi(routes: PricedRoute[]) {
@@ -138,9 +140,11 @@ export function managementApi(routes: PricedRoute[]) {
   api.get("/channels/:sender/:openBlock", async (c) => {
     const params = channelParams(c);
     if (params instanceof Response) return params;
-    const result = await channelStub(c.env, params.sender, params.openBlock).info(params.sender, params.openBlock);
+    const { sender, openBlock } = params;
+    const stub = channelStub(c.env, sender, openBlock);
+    const result: PayResult = await withLookup(c.env, getConfig(c.env), c.req.raw, sender, openBlock, (learned) => stub.info(sender, openBlock, learned) as Promise<PayResult>);
     if (result.ok || result.channel) return c.json(channelJson(result.channel!));
-    return refusal(c, result.code, result.message);
+    return refusal(c, result.code, result.message, result.headers);
   });
 
   api.delete("/channels/:sender/:openBlock", async (c) => {
@@ -180,8 +184,10 @@ export function managementApi(routes: PricedRoute[]) {
       if (!isProtocolError(err)) throw err;
     }
     if (!valid) return errorResponse(c, "invalid_close_request", { message: "The close request is not signed by the channel's sender." });
-    const result = await channelStub(c.env, params.sender, params.openBlock).requestClose(params.sender, params.openBlock);
-    if (!result.ok) return refusal(c, result.code, result.message);
+    const { sender, openBlock } = params;
+    const stub = channelStub(c.env, sender, openBlock);
+    const result: CloseResult = await withLookup(c.env, config, c.req.raw, sender, openBlock, (learned) => stub.requestClose(sender, openBlock, learned) as Promise<CloseResult>);
+    if (!result.ok) return refusal(c, result.code, result.message, result.headers);
     // B and its signature ride along, so a client that lost its state can check B >= C and
     // that B is its own before it signs C.
     return c.json({ balance: result.balance.toString(), closingSignature: result.closingSignature, channel: channelJson(result.channel) }, 200, {

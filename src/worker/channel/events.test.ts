@@ -173,6 +173,21 @@ describe("settlement proofs", () => {
     expect(disputePlan(s)).toBeNull(); // not closing
   });
 
+  it("disputes with the highest held proof the on-chain deposit covers when a reorg took a top-up", () => {
+    let s = { ...created(500n).state, deposit: 1000n }; // a top-up learned from a chain read
+    s = paid(s, 400n, 10n); // B 400, C 10
+    s = paid(s, 950n, 10n); // B 950, C 20: pending 400 and 950
+    const onChain = { deposit: 500n, withdrawn: 0n, closingBalance: 0n, settleBlock: 520 };
+    expect(disputePlan(s, onChain)).toEqual({ proof: { balance: 400n, signature: sig(400) }, closingBalance: 0n, settleBlock: 520 });
+    // Not below what was withdrawn, and nothing when no held proof beats the claim.
+    expect(disputePlan(s, { ...onChain, withdrawn: 401n })).toBeNull();
+    expect(disputePlan(s, { ...onChain, deposit: 300n })).toBeNull();
+    expect(disputePlan(s, { ...onChain, deposit: 2000n })?.proof.balance).toBe(950n);
+    // A claim of C or more is honest, whatever the chain holds.
+    expect(disputePlan(s, { ...onChain, closingBalance: 20n })).toBeNull();
+    expect(disputePlan({ ...s, status: "settled" }, onChain)).toBeNull();
+  });
+
   it("closes for the receiver at the newest proof <= C, only once the sender asked", () => {
     let s = created(100n).state;
     s = paid(s, 10n, 10n);

@@ -182,19 +182,36 @@ export function withdrawProof(s: ChannelState): Proof | null {
 
 export type DisputePlan = { proof: Proof; closingBalance: bigint; settleBlock: number | null };
 
+/** What the chain says of a closing channel now (getChannelInfo), for judging a dispute. */
+export type ClosingOnChain = { deposit: bigint; withdrawn: bigint; closingBalance: bigint; settleBlock: number };
+
 /**
  * Whether a requested close cheats the receiver, and with which proof to dispute it.
  *
  * A sender's uncooperative close claiming less than the charged total C takes what it spent:
- * the receiver answers with `cooperativeClose` at B, the last balance the sender signed (the
- * only proof that covers all of C). A claim of C or more is honest (the sender reclaims its
- * unspent credit B - C, as the protocol's close request promises) and is not disputed. A dispute
- * is only possible while the channel is closing and before its settle block.
+ * the receiver answers with `cooperativeClose` at the highest balance the sender signed that
+ * the contract will take: at most the deposit on chain and at least what was withdrawn (B
+ * first; a pending or the withdrawable proof when a reorg took part of the deposit away, so
+ * the dispute does not revert `InvalidBalance`). A claim of C or more is honest (the sender
+ * reclaims its unspent credit B - C, as the protocol's close request promises) and is not
+ * disputed. `onChain` is the chain's word now (the settlement step reads it); without it the
+ * object judges from what it was told.
  */
-export function disputePlan(s: ChannelState): DisputePlan | null {
-  if (s.status !== "closing" || s.closingBalance === null) return null;
-  if (!s.balanceSig || s.closingBalance >= s.charged || s.balance <= s.closingBalance) return null;
-  return { proof: { balance: s.balance, signature: s.balanceSig }, closingBalance: s.closingBalance, settleBlock: s.settleBlock };
+export function disputePlan(s: ChannelState, onChain?: ClosingOnChain): DisputePlan | null {
+  if (s.status === "settled" || s.status === "removed") return null;
+  if (!onChain && s.status !== "closing") return null;
+  const claim = onChain ? onChain.closingBalance : s.closingBalance;
+  if (claim === null || claim >= s.charged) return null;
+  const deposit = onChain ? onChain.deposit : s.deposit;
+  const withdrawn = onChain ? onChain.withdrawn : s.withdrawn;
+  const held: Proof[] = [...s.pending, ...(s.withdrawable ? [s.withdrawable] : [])];
+  if (s.balanceSig) held.push({ balance: s.balance, signature: s.balanceSig });
+  let best: Proof | null = null;
+  for (const p of held) {
+    if (p.balance > claim && p.balance <= deposit && p.balance >= withdrawn && (!best || p.balance > best.balance)) best = p;
+  }
+  if (!best) return null;
+  return { proof: best, closingBalance: claim, settleBlock: onChain ? onChain.settleBlock : s.settleBlock };
 }
 
 /**

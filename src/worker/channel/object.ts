@@ -2,12 +2,14 @@
 //
 // It loads the state once, applies the pure rules of state.ts, and writes its own SQLite
 // storage before it answers, so an accepted payment is durable before any byte of the
-// response (the output gate holds the reply until the write lands). It meets the chain only
-// to learn an unknown channel (one getChannelInfo at the confirmed block, single-flight) and
-// to re-read the deposit once when a proof exceeds it; after every await it decides again
-// from the current state, never from a half-made decision. D1 is a projection written
-// behind by an alarm, at most PROJECTION_DELAY_MS (plus retries) after a change; the same alarm
-// ends metered reservations whose time is up (state.ts `expireReservations`).
+// response (the output gate holds the reply until the write lands). It never calls the chain:
+// a channel it does not know, or a proof above the deposit it knows, is answered with a
+// `lookup` hint, and the Worker reads the chain under the requester's free allowance and the
+// strangers' RPC budget (src/worker/lookup) and calls again with what it `learned`, read at
+// the confirmed block. So a paid request on a known channel is one call with no chain I/O,
+// and a stranger cannot make the object spend RPC. D1 is a projection written behind by an
+// alarm, at most PROJECTION_DELAY_MS (plus retries) after a change; the same alarm ends metered
+// reservations whose time is up (state.ts `expireReservations`).
 import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { sql } from "drizzle-orm";
@@ -16,7 +18,7 @@ import type { ErrorCode } from "../../protocol/errors.js";
 import { channelId, parseChannelId } from "../../protocol/channel-key.js";
 import { verifyBalanceProof } from "../../protocol/verify.js";
 import { closingProofTypedData } from "../../protocol/eip712.js";
-import { ChainUnavailableError, lookupChannel, type ChannelLookup } from "../chain.js";
+import type { OnChainChannel } from "../chain.js";
 import { getConfig, type Env } from "../config.js";
 import { channels } from "../db/schema.js";
 import type { FlowCharge, FlowStatus } from "../flow/bucket.js";
@@ -31,6 +33,7 @@ import {
   type AppliedEvent,
   type ChainEvent,
   type ChainEventName,
+  type ClosingOnChain,
   type DisputePlan,
   type OnChainRecord,
 } from "./events.js";
@@ -50,24 +53,38 @@ import {
 
 /** How long after a change the D1 projection is written. */
 export const PROJECTION_DELAY_MS = 1000;
-/** How long a "missing" or "unconfirmed" answer from the chain is reused (no refusal storms). */
-const NEGATIVE_CACHE_MS = 1500;
+/** A channel's record as a look-up read it at the confirmed block `confirmedBlock`. */
+export type LearnedChannel = OnChainChannel & { confirmedBlock: number };
+
+/** Why a refusal asks the caller to read the chain and call again with what it learned: the
+ *  object does not know the channel, or the proof exceeds the deposit it knows. */
+export type LookupHint = "channel" | "deposit";
 
 /** `flow` is the payer's allowance when the request was flow-controlled; a `rate_limited`
- *  refusal adds `retryAfterMs`. */
+ *  refusal adds `retryAfterMs`; `headers` are extra response headers (a look-up's limits). */
 export type PayResult =
   | { ok: true; cost: bigint; channel: ChannelSnapshot; flow?: FlowStatus }
-  | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot; flow?: FlowStatus; retryAfterMs?: number };
+  | {
+      ok: false;
+      code: ErrorCode;
+      message?: string;
+      channel?: ChannelSnapshot;
+      flow?: FlowStatus;
+      retryAfterMs?: number;
+      lookup?: LookupHint;
+      headers?: Record<string, string>;
+    };
 
 export type CloseResult =
   | { ok: true; balance: bigint; closingSignature: Hex; channel: ChannelSnapshot }
-  | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot };
+  | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot; lookup?: LookupHint; retryAfterMs?: number; headers?: Record<string, string> };
 
 /** What the sync learns back from applying a channel's events (see events.ts). */
 export type ApplyEventsResult = { applied: number; channel: ChannelSnapshot | null; dispute: DisputePlan | null };
 
 /** `flow`: charge the payer's bucket (PAID_CAPACITY) in the same decision and write.
- *  `reserveId`: a metered request reserving `price`, served for at most `reserveMs`. */
+ *  `reserveId`: a metered request reserving `price`, served for at most `reserveMs`.
+ *  `learned`: the chain's record, when a `lookup` hint sent the caller to read it. */
 export type ProofRequest = {
   sender: Address;
   openBlock: number;
@@ -77,15 +94,22 @@ export type ProofRequest = {
   reserveId?: string;
   reserveMs?: number;
   flow?: FlowCharge;
-  /** Refuse (nonexisting_channel) rather than learn a channel this object never met. */
+  learned?: LearnedChannel;
+  /** Refuse (nonexisting_channel, no lookup hint) rather than learn a channel this object never met. */
   knownOnly?: boolean;
 };
-export type CreditRequest = { sender: Address; openBlock: number; price: bigint; reserveId?: string; reserveMs?: number; flow?: FlowCharge };
+export type CreditRequest = {
+  sender: Address;
+  openBlock: number;
+  price: bigint;
+  reserveId?: string;
+  reserveMs?: number;
+  flow?: FlowCharge;
+  learned?: LearnedChannel;
+};
 
 export class ChannelObject extends DurableObject<Env> {
   private state: ChannelState | null = null;
-  private lookup: Promise<ChannelLookup> | null = null;
-  private negative: { result: ChannelLookup; at: number } | null = null;
   /** An object named the pre-1.1 way (`<sender>-<openBlock>`): it serves nothing any more,
    *  and only hands its state over to its channel's object on this deployment. */
   private readonly legacy: boolean;
@@ -109,21 +133,19 @@ export class ChannelObject extends DurableObject<Env> {
   /** A payment with a fresh balance proof whose signature the Worker already verified. */
   async pay(req: ProofRequest): Promise<PayResult> {
     if (req.knownOnly && !this.state) return { ok: false, code: "nonexisting_channel" };
-    const known = await this.known(req.sender, req.openBlock);
+    const known = this.known(req.sender, req.openBlock, req.learned);
     if (!known.ok) return known;
-    let decision = this.decideProof(req);
-    if (!decision.ok && decision.code === "insufficient_deposit") {
-      // One re-read of the deposit (a top-up we have not synced yet), then decide again.
-      const reread = await this.refresh(req.sender, req.openBlock);
-      if (!reread.ok) return reread;
-      decision = this.decideProof(req);
+    const decision = this.decideProof(req);
+    if (!decision.ok && decision.code === "insufficient_deposit" && !req.learned) {
+      // Perhaps a top-up not synced yet: the caller re-reads the deposit and asks again.
+      return { ok: false, code: decision.code, channel: snapshot(this.state!), flow: decision.flow, lookup: "deposit" };
     }
     return this.commit(decision);
   }
 
   /** A session request: spend `price` from credit (or reserve it, for a metered route). */
   async spend(req: CreditRequest): Promise<PayResult> {
-    const known = await this.known(req.sender, req.openBlock);
+    const known = this.known(req.sender, req.openBlock, req.learned);
     if (!known.ok) return known;
     const flow = req.flow && { ...req.flow, random: Math.random() };
     return this.commit(chargeCredit(known.state, { ...req, flow }, Date.now()));
@@ -151,9 +173,9 @@ export class ChannelObject extends DurableObject<Env> {
     return this.commit(settleReservation(this.state, id, measured, Date.now()));
   }
 
-  /** The channel as the object knows it, learning it from the chain first if need be. */
-  async info(sender: Address, openBlock: number): Promise<PayResult> {
-    const known = await this.known(sender, openBlock);
+  /** The channel as the object knows it (a `lookup` hint when it does not know it). */
+  async info(sender: Address, openBlock: number, learned?: LearnedChannel): Promise<PayResult> {
+    const known = this.known(sender, openBlock, learned);
     if (!known.ok) return known;
     return { ok: true, cost: 0n, channel: snapshot(known.state) };
   }
@@ -162,8 +184,8 @@ export class ChannelObject extends DurableObject<Env> {
    * The sender asked to close (its CloseRequest signature was checked by the Worker): sign the
    * receiver's ClosingProof at C and stop serving. Asking again returns the same answer.
    */
-  async requestClose(sender: Address, openBlock: number): Promise<CloseResult> {
-    const known = await this.known(sender, openBlock);
+  async requestClose(sender: Address, openBlock: number, learned?: LearnedChannel): Promise<CloseResult> {
+    const known = this.known(sender, openBlock, learned);
     if (!known.ok) return known;
     const s = known.state;
     if (s.status === "removed") return { ok: false, code: "nonexisting_channel", channel: snapshot(s) };
@@ -247,18 +269,25 @@ export class ChannelObject extends DurableObject<Env> {
     return { applied: r.applied, channel: s ? snapshot(s) : null, dispute: s ? disputePlan(s) : null };
   }
 
-  /** A reorg removed `removedIds`: forget them and take `onChain` (read at the common ancestor). */
-  async rewind(removedIds: string[], onChain: OnChainRecord): Promise<ChannelSnapshot | null> {
+  /**
+   * A reorg removed `removedIds`: forget them and take `onChain` (read at the common ancestor).
+   * With `checkedAt`, the sync read `onChain` at that synced block to check what this object
+   * learned from its own chain reads: a read at a later block waits for a later check.
+   */
+  async rewind(removedIds: string[], onChain: OnChainRecord, checkedAt?: number): Promise<ChannelSnapshot | null> {
+    if (checkedAt !== undefined && (this.state?.readBlock ?? -1) > checkedAt) return snapshot(this.state!);
     const history = this.chainHistory();
     const r = rewindChannel(this.state, history, removedIds, onChain, Date.now());
     this.saveHistory([], removedIds);
+    if (r.state && checkedAt !== undefined) delete r.state.readBlock;
     if (r.state && r.state !== this.state) this.persist(r.state);
     return this.state ? snapshot(this.state) : null;
   }
 
-  /** The proof to dispute a cheating close with, or null (events.ts `disputePlan`). */
-  async disputeProof(): Promise<DisputePlan | null> {
-    return this.state ? disputePlan(this.state) : null;
+  /** The proof to dispute a cheating close with, judged against the chain's word `onChain`
+   *  when given, or null (events.ts `disputePlan`). */
+  async disputeProof(onChain?: ClosingOnChain): Promise<DisputePlan | null> {
+    return this.state ? disputePlan(this.state, onChain) : null;
   }
 
   /** The newest proof <= C when it pays more than was withdrawn, or null (events.ts). */
@@ -319,6 +348,7 @@ export class ChannelObject extends DurableObject<Env> {
       settleBlock: s.settleBlock,
       closeRequested: s.closeRequested,
       payments: s.payments,
+      chainReadBlock: s.readBlock ?? null,
       version: s.version,
       createdAt: s.createdAt,
       updatedAt: s.updatedAt,
@@ -369,56 +399,26 @@ export class ChannelObject extends DurableObject<Env> {
     if (next !== this.state) this.persist(next);
   }
 
-  /** The channel's state, learned from the chain if this object has never seen it. Whether it
-   *  may serve is for the rules to say (state.ts), not for this look-up. */
-  private async known(
+  /** The channel's state, from `learned` (a chain read the caller made after a `lookup` hint)
+   *  if this object has never seen it; with a state already, `learned` is a deposit re-read.
+   *  Whether it may serve is for the rules to say (state.ts), not for this look-up. */
+  private known(
     sender: Address,
     openBlock: number,
-  ): Promise<{ ok: true; state: ChannelState } | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot }> {
+    learned?: LearnedChannel,
+  ): { ok: true; state: ChannelState } | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot; lookup?: LookupHint } {
     if (this.legacy) return { ok: false, code: "internal_error", message: "a pre-1.1 channel object serves nothing; its state moved" };
     if (!this.state) {
-      const neg = this.negative;
-      const result = neg && Date.now() - neg.at < NEGATIVE_CACHE_MS ? neg.result : await this.lookupOnce(sender, openBlock);
-      if (result instanceof Error) return { ok: false, code: "chain_unavailable", message: result.message };
-      // Another request may have learned the channel while we waited: decide from now.
-      if (!this.state) {
-        if (result.status === "found") {
-          this.persist(newChannelState(sender, openBlock, result.channel, Date.now()));
-        } else {
-          this.negative = { result, at: Date.now() };
-          return { ok: false, code: result.status === "missing" ? "nonexisting_channel" : "insufficient_confirmations" };
-        }
-      }
+      if (!learned) return { ok: false, code: "nonexisting_channel", lookup: "channel" };
+      this.persist({ ...newChannelState(sender, openBlock, learned, Date.now()), readBlock: learned.confirmedBlock });
+    } else if (learned && learned.confirmedBlock >= (this.state.readBlock ?? 0)) {
+      const next = withDeposit(this.state, learned.deposit, Date.now(), learned.confirmedBlock);
+      if (next !== this.state) this.persist(next);
     }
     const s = this.state!;
     if (s.sender.toLowerCase() !== sender.toLowerCase() || s.openBlock !== openBlock) {
       return { ok: false, code: "internal_error", message: "channel object addressed with another channel's identity" };
     }
     return { ok: true, state: s };
-  }
-
-  /** Re-reads the confirmed deposit once (single-flight) and applies it. */
-  private async refresh(
-    sender: Address,
-    openBlock: number,
-  ): Promise<{ ok: true } | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot }> {
-    const result = await this.lookupOnce(sender, openBlock);
-    if (result instanceof Error) return { ok: false, code: "chain_unavailable", message: result.message };
-    if (result.status === "found" && this.state) {
-      const next = withDeposit(this.state, result.channel.deposit, Date.now());
-      if (next !== this.state) this.persist(next);
-    }
-    return { ok: true };
-  }
-
-  private async lookupOnce(sender: Address, openBlock: number): Promise<ChannelLookup | Error> {
-    this.lookup ??= lookupChannel(getConfig(this.env), sender, openBlock).finally(() => {
-      this.lookup = null;
-    });
-    try {
-      return await this.lookup;
-    } catch (err) {
-      return err instanceof ChainUnavailableError ? err : new ChainUnavailableError(String(err));
-    }
   }
 }

@@ -164,9 +164,10 @@ describe("metered reservations", () => {
 });
 
 describe("withDeposit", () => {
-  it("only grows the deposit", () => {
+  it("takes the deposit read from the chain, lower too (a reorg took a top-up), and remembers the read's block", () => {
     const s = open(100n);
-    expect(withDeposit(s, 90n, 2)).toBe(s);
+    expect(withDeposit(s, 100n, 2, 40)).toBe(s);
     expect(withDeposit(s, 150n, 2).deposit).toBe(150n);
+    expect(withDeposit(s, 90n, 2, 40)).toMatchObject({ deposit: 90n, readBlock: 40 });
   });
 });

@@ -42,6 +42,9 @@ export type ChannelState = {
   reservations: Record<string, Reservation>;
   /** The payer's flow-control bucket (absent until its first limited request). */
   flow?: Bucket;
+  /** The confirmed block of the last chain read this state took its deposit from, until the
+   *  sync has checked that block against the chain it synced (absent once checked). */
+  readBlock?: number;
   version: number;
   createdAt: number;
   updatedAt: number;
@@ -242,10 +245,14 @@ export function nextReservationExpiry(s: ChannelState): number | null {
   return at;
 }
 
-/** A new confirmed deposit read from the chain (it only grows while the channel lives). */
-export function withDeposit(s: ChannelState, deposit: bigint, now: number): ChannelState {
-  if (deposit <= s.deposit) return s;
-  return { ...touch(s, now), deposit };
+/** The deposit read from the chain at the confirmed block `readBlock`. It only grows while the
+ *  channel lives, so a lower one means a reorg took a top-up away: it is taken as it is. A
+ *  changed deposit remembers the read's block until the sync has checked it. */
+export function withDeposit(s: ChannelState, deposit: bigint, now: number, readBlock?: number): ChannelState {
+  if (deposit === s.deposit) return s;
+  const next = { ...touch(s, now), deposit };
+  if (readBlock !== undefined) next.readBlock = Math.max(readBlock, s.readBlock ?? 0);
+  return next;
 }
 
 /** The receiver issues its closing proof at C: from now on the channel does not serve. */

@@ -10,6 +10,9 @@
 //   so a reorg can find and undo what the removed blocks taught us.
 // - `receiver_txs`: transactions the receiver sent (withdraw, dispute, close, settle) and
 //   their fate.
+// - `dispute_queue`: every close request the sync saw, written in the same batch as its event,
+//   which the settlement step drains (dispute, then settle) until the channel is settled on
+//   chain or the close is gone: disputes never depend on the `channels` projection.
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const channels = sqliteTable(
@@ -28,6 +31,9 @@ export const channels = sqliteTable(
     settleBlock: integer("settle_block"),
     closeRequested: integer("close_requested", { mode: "boolean" }).notNull().default(false),
     payments: integer("payments").notNull().default(0),
+    // The block of the object's last chain read (look-up, deposit re-read) that the sync has not
+    // yet checked against the chain it synced; null once checked (see sync/orphans.ts).
+    chainReadBlock: integer("chain_read_block"),
     version: integer("version").notNull(),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -39,6 +45,9 @@ export const syncState = sqliteTable("sync_state", {
   id: text("id").primaryKey(), // one row: "main"
   blockNumber: integer("block_number").notNull(),
   blockHash: text("block_hash").notNull(),
+  // Set when a run stopped inside block `block_number`: its events up to this log index are
+  // applied, the rest of the block is not (null: the whole block is done).
+  logIndex: integer("log_index"),
   headBlock: integer("head_block"),
   eventsApplied: integer("events_applied").notNull().default(0),
   reorgs: integer("reorgs").notNull().default(0),
@@ -90,4 +99,26 @@ export const receiverTxs = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [index("receiver_txs_channel").on(t.sender, t.openBlock), index("receiver_txs_status").on(t.status)],
+);
+
+/** Close requests to watch until settled (see the module comment). `status`: `pending` (the
+ *  challenge runs: look again each run, dispute if a held proof beats the claim), `honest` (no
+ *  proof beats it: wait for the settle block, then settle), `done` (the channel is settled on
+ *  chain), `moot` (the close is no longer on chain, e.g. a reorg took it). */
+export const disputeQueue = sqliteTable(
+  "dispute_queue",
+  {
+    id: text("id").primaryKey(), // `${sender lowercase}-${openBlock}`
+    sender: text("sender").notNull(),
+    openBlock: integer("open_block").notNull(),
+    closingBalance: text("closing_balance").notNull(),
+    settleBlock: integer("settle_block").notNull(),
+    closeBlock: integer("close_block").notNull(),
+    status: text("status", { enum: ["pending", "honest", "done", "moot"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("dispute_queue_status").on(t.status, t.settleBlock)],
 );

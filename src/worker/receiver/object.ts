@@ -6,7 +6,8 @@
 // EIP-1559, checks the receiver can pay for the gas (else an alert), takes the next nonce,
 // signs with RECEIVER_PRIVATE_KEY and broadcasts. `tick()` follows every pending transaction to
 // its receipt, marks it confirmed or failed, and replaces a stuck one with higher fees at the
-// same nonce. The object keeps each logical transaction (one nonce, all its hashes) in its own
+// same nonce; it also reads again the receipts of transactions mined less than FINALITY_DEPTH
+// blocks ago, and puts one whose block a reorg took back to pending, to be sent again. The object keeps each logical transaction (one nonce, all its hashes) in its own
 // storage and writes one row per broadcast hash to D1 `receiver_txs` for the admin views.
 import { DurableObject } from "cloudflare:workers";
 import { BaseError, decodeErrorResult, keccak256, type Address, type Hex } from "viem";
@@ -22,6 +23,10 @@ import { bumpFees, coveredBy, gasWithMargin, intentCalldata, isNonceError, type 
 export const STUCK_AFTER_MS = 120_000;
 /** Broadcasts per nonce (the first and its replacements) before an alert asks for a human. */
 export const MAX_ATTEMPTS = 6;
+/** A mined transaction's receipt is read again each tick until its block is this deep. */
+export const FINALITY_DEPTH = 64;
+/** Recent mined transactions looked at per tick for that. */
+const RECHECK_LIMIT = 100;
 
 /** A transaction as the admin API and the sync report it. */
 export type TxView = {
@@ -43,7 +48,8 @@ export type IntentOutcome =
   | { intent: TxIntent; result: "refused"; reason: string; alert?: boolean };
 
 export type SubmitResult = { outcomes: IntentOutcome[]; alert: string | null };
-export type TickResult = { pending: number; confirmed: TxView[]; failed: TxView[]; replaced: TxView[]; alert: string | null };
+/** `reorged`: mined transactions whose block a reorg took; they are pending again. */
+export type TickResult = { pending: number; confirmed: TxView[]; failed: TxView[]; replaced: TxView[]; reorged: TxView[]; alert: string | null };
 export type SubmitOptions = { fees?: Fees };
 export type TickOptions = { stuckAfterMs?: number };
 
@@ -242,7 +248,8 @@ export class ReceiverObject extends DurableObject<Env> {
   private async follow(stuckAfterMs: number): Promise<TickResult> {
     const config = getConfig(this.env);
     const client = publicClient(config);
-    const result: TickResult = { pending: 0, confirmed: [], failed: [], replaced: [], alert: null };
+    const result: TickResult = { pending: 0, confirmed: [], failed: [], replaced: [], reorged: [], alert: null };
+    await this.recheckMined(client, result);
     const pending = this.ctx.storage.sql.exec<{ data: string }>("SELECT data FROM txs WHERE status = 'pending' ORDER BY nonce").toArray().map((r) => decode(r.data));
     if (pending.length === 0) return result;
     // The mined nonce first: a nonce used up without a receipt for any of our hashes (read after)
@@ -258,6 +265,8 @@ export class ReceiverObject extends DurableObject<Env> {
         const previous = r.hashes.filter((h) => h !== receipt.transactionHash);
         r.status = receipt.status === "success" ? "confirmed" : "failed";
         r.minedHash = receipt.transactionHash;
+        r.minedBlock = Number(receipt.blockNumber);
+        r.minedBlockHash = receipt.blockHash;
         r.error = receipt.status === "success" ? null : "reverted on chain";
         r.updatedAt = now;
         this.save(r);
@@ -312,6 +321,46 @@ export class ReceiverObject extends DurableObject<Env> {
       result.pending++;
     }
     return result;
+  }
+
+  /**
+   * Reads again the receipt of each transaction mined less than FINALITY_DEPTH blocks ago. One
+   * whose receipt is gone (a reorg took its block) is pending again with its send time cleared,
+   * so the pending pass below sends it again at once (same nonce, higher fees); one mined again
+   * in another block takes that block and the receipt's outcome.
+   */
+  private async recheckMined(client: ReturnType<typeof publicClient>, result: TickResult): Promise<void> {
+    const mined = this.ctx.storage.sql
+      .exec<{ data: string }>("SELECT data FROM txs WHERE status != 'pending' ORDER BY id DESC LIMIT ?", RECHECK_LIMIT)
+      .toArray()
+      .map((r) => decode(r.data))
+      .filter((r) => r.minedHash && r.minedBlock != null);
+    if (mined.length === 0) return;
+    const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
+    for (const r of mined) {
+      if (r.minedBlock! + FINALITY_DEPTH <= head) continue;
+      const receipt = await client
+        .getTransactionReceipt({ hash: r.minedHash! })
+        .catch((err: unknown) => (err instanceof BaseError && err.name === "TransactionReceiptNotFoundError" ? null : Promise.reject(err)));
+      if (receipt && receipt.blockHash.toLowerCase() === r.minedBlockHash?.toLowerCase()) continue;
+      const now = Date.now();
+      if (receipt) {
+        r.minedBlock = Number(receipt.blockNumber);
+        r.minedBlockHash = receipt.blockHash;
+        r.status = receipt.status === "success" ? "confirmed" : "failed";
+      } else {
+        r.status = "pending";
+        r.minedHash = null;
+        r.minedBlock = null;
+        r.minedBlockHash = null;
+        r.sentAt = 0;
+        r.error = "a reorg took the block it was mined in; sending it again";
+        result.reorged.push(viewOf(r));
+      }
+      r.updatedAt = now;
+      this.save(r);
+      await this.project(r, []);
+    }
   }
 
   private save(r: TxRecord): void {

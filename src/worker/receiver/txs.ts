@@ -28,6 +28,9 @@ export type TxRecord = {
   hashes: Hex[];
   /** The hash that was mined, once confirmed or failed on chain. */
   minedHash: Hex | null;
+  /** The block it was mined in (number and hash), re-checked until FINALITY_DEPTH blocks deep. */
+  minedBlock?: number | null;
+  minedBlockHash?: Hex | null;
   attempts: number;
   gas: bigint;
   maxFeePerGas: bigint;

@@ -1,6 +1,6 @@
 // The operator's chain actions under /api/1/admin (mounted by index.ts through
-// `createApp({ admin })`, behind the admin token): the sync's health and one sync run now
-// (`GET|POST /sync`), withdrawing earnings (`POST /withdraw {"minimum": "<amount>"}`), the
+// `createApp({ admin })`, behind the admin token): the sync's health, its dispute queue and the
+// strangers' look-up budget, and one sync run now (`GET|POST /sync`), withdrawing earnings (`POST /withdraw {"minimum": "<amount>"}`), the
 // receiver-side cooperative close of a channel whose sender asked to close
 // (`POST /channels/{sender}/{openBlock}/close`) and settling channels whose challenge has ended
 // (`POST /settle`). Every transaction goes through the ReceiverObject; each answer lists what
@@ -13,6 +13,7 @@ import { channelParams } from "../api/management.js";
 import { getConfig, type Env } from "../config.js";
 import { errorResponse } from "../http/responses.js";
 import type { IntentOutcome } from "../receiver/object.js";
+import { lookupStub } from "../lookup/learn.js";
 import { receiverStub } from "../receiver/stub.js";
 import { readSyncRow, recordAlert } from "../sync/cursor.js";
 import { runSync, type SyncReport } from "../sync/run.js";
@@ -49,11 +50,14 @@ export function settlementAdmin(api: Hono<{ Bindings: Env }>): void {
     const row = await readSyncRow(c.env.DB);
     const now = Date.now();
     const { results: txs } = await c.env.DB.prepare("SELECT * FROM receiver_txs ORDER BY updated_at DESC LIMIT 20").all();
+    const { results: queue } = await c.env.DB.prepare("SELECT status, COUNT(*) AS n FROM dispute_queue GROUP BY status").all<{ status: string; n: number }>();
     return c.json({
       sync: row
         ? {
             syncedBlock: row.blockNumber,
             syncedBlockHash: row.blockHash || null,
+            // Set when the last run stopped inside that block, after this log index.
+            syncedLogIndex: row.logIndex ?? null,
             headBlock: row.headBlock,
             behind: row.headBlock === null ? null : Math.max(0, row.headBlock - config.minConfirmations + 1 - row.blockNumber),
             eventsApplied: row.eventsApplied,
@@ -72,6 +76,10 @@ export function settlementAdmin(api: Hono<{ Bindings: Env }>): void {
         withdrawThreshold: config.withdrawThreshold.toString(),
       },
       receiver: await receiverStub(c.env).status(20),
+      // Queued close requests by status (pending, honest, done, moot).
+      disputeQueue: Object.fromEntries(queue.map((r) => [r.status, r.n])),
+      // What strangers' look-ups spent of their own RPC budget (this instance's counts).
+      lookups: await lookupStub(c.env).stats(),
       receiverTxs: txs,
     });
   });

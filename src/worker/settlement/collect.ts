@@ -1,20 +1,20 @@
 // Which receiver transactions the paywall owes itself now, as intents for the ReceiverObject:
-// disputes of cheating closes (the channels the D1 projection shows closing, plus those the
-// sync just saw close), withdrawals of every channel whose withdrawable-but-not-withdrawn
-// amount reaches a minimum, and settles of channels whose challenge has ended. The D1
-// projection only picks the candidates; each channel's object has the final word and the proof.
-import type { Address } from "viem";
+// disputes of cheating closes and settles of honest ones whose challenge has ended (both from
+// the dispute queue the sync writes, see queue.ts, judged against the chain as it is now), and
+// withdrawals of every channel whose withdrawable-but-not-withdrawn amount reaches a minimum
+// (candidates from the D1 projection). Each channel's object has the final word and the proof.
+import type { Address, PublicClient } from "viem";
+import { readChannelInfo } from "../chain.js";
 import type { DisputePlan } from "../channel/events.js";
 import { channelStub } from "../channel/stub.js";
-import type { Env } from "../config.js";
+import type { Config, Env } from "../config.js";
 import type { TxIntent } from "../receiver/txs.js";
+import { dueCloses, markClose, settleableCloses } from "./queue.js";
 
 /** Candidates read per pass; the rest wait for the next run. */
 export const MAX_CANDIDATES = 200;
 
 type Row = { sender: string; open_block: number };
-
-export type KnownDispute = { sender: Address; openBlock: number; plan: DisputePlan };
 
 const disputeIntent = (sender: Address, openBlock: number, plan: DisputePlan): TxIntent => ({
   kind: "dispute",
@@ -24,20 +24,47 @@ const disputeIntent = (sender: Address, openBlock: number, plan: DisputePlan): T
   balanceSig: plan.proof.signature,
 });
 
-/** Disputes for every closing channel whose object holds a proof above the claimed balance. */
-export async function collectDisputes(env: Env, known: readonly KnownDispute[] = []): Promise<TxIntent[]> {
-  const intents = new Map<string, TxIntent>();
-  for (const k of known) intents.set(`${k.sender.toLowerCase()}-${k.openBlock}`, disputeIntent(k.sender, k.openBlock, k.plan));
-  const { results } = await env.DB.prepare("SELECT sender, open_block FROM channels WHERE state = 'closing' ORDER BY updated_at LIMIT ?")
-    .bind(MAX_CANDIDATES)
-    .all<Row>();
-  for (const r of results) {
-    const key = `${r.sender}-${r.open_block}`;
-    if (intents.has(key)) continue;
-    const plan = await channelStub(env, r.sender as Address, r.open_block).disputeProof();
-    if (plan) intents.set(key, disputeIntent(r.sender as Address, r.open_block, plan));
+/** A dispute intent and the queue row it answers. */
+export type QueuedDispute = { intent: TxIntent; rowId: string };
+
+/**
+ * Drains the dispute queue once: each due close is read on chain (one getChannelInfo at the
+ * confirmed block `confirmed`, the sync's view; a reorg the sync undoes re-opens the row, see
+ * sync/reorg.ts). Settled: `done`. No longer closing (a reorg took the close): `moot`. Otherwise
+ * the channel's object picks the highest proof the contract will take above the claim
+ * (events.ts `disputePlan`): a dispute, and the row stays `pending` until the chain shows the
+ * channel settled; no such proof: `honest`, settled once its challenge is over (collectSettles).
+ */
+export async function collectDisputes(
+  env: Env,
+  config: Pick<Config, "contract" | "receiverAddress">,
+  client: PublicClient,
+  head: bigint,
+  confirmed: bigint = head,
+): Promise<QueuedDispute[]> {
+  const rows = await dueCloses(env.DB, head);
+  // One batched JSON-RPC request for every row's channel.
+  const chain = await Promise.all(rows.map((r) => readChannelInfo(client, config, r.sender, r.openBlock, confirmed)));
+  const out: QueuedDispute[] = [];
+  const marks: D1PreparedStatement[] = [];
+  const now = Date.now();
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const onChain = chain[i]!;
+    if (!onChain || onChain.settleBlock === 0) {
+      marks.push(markClose(env.DB, row.id, { status: onChain ? "moot" : "done", now }));
+      continue;
+    }
+    const plan = await channelStub(env, row.sender, row.openBlock).disputeProof(onChain);
+    const facts = { closingBalance: onChain.closingBalance, settleBlock: onChain.settleBlock, now };
+    if (!plan) marks.push(markClose(env.DB, row.id, { status: "honest", ...facts }));
+    else {
+      if (row.closingBalance !== onChain.closingBalance || row.settleBlock !== onChain.settleBlock) marks.push(markClose(env.DB, row.id, { status: "pending", ...facts }));
+      out.push({ intent: disputeIntent(row.sender, row.openBlock, plan), rowId: row.id });
+    }
   }
-  return [...intents.values()];
+  if (marks.length > 0) await env.DB.batch(marks);
+  return out;
 }
 
 /**
@@ -62,12 +89,8 @@ export async function collectWithdrawals(env: Env, minimum: bigint): Promise<TxI
   return intents;
 }
 
-/** Settles for closing channels whose settle block is behind `head` (the challenge is over). */
+/** Settles for honest closes in the dispute queue whose settle block is behind `head`. */
 export async function collectSettles(env: Env, head: bigint): Promise<TxIntent[]> {
-  const { results } = await env.DB.prepare(
-    "SELECT sender, open_block, closing_balance FROM channels WHERE state = 'closing' AND settle_block IS NOT NULL AND settle_block < ? ORDER BY settle_block LIMIT ?",
-  )
-    .bind(Number(head), MAX_CANDIDATES)
-    .all<Row & { closing_balance: string | null }>();
-  return results.map((r) => ({ kind: "settle", sender: r.sender as Address, openBlock: r.open_block, balance: BigInt(r.closing_balance ?? "0") }));
+  const rows = await settleableCloses(env.DB, head);
+  return rows.map((r) => ({ kind: "settle", sender: r.sender, openBlock: r.openBlock, balance: r.closingBalance }));
 }

@@ -1,31 +1,59 @@
 // The settlement step of a sync run, and the admin actions' shared path: collect the intents
-// (collect.ts), hand them to the one ReceiverObject in one call (it skips what is already in
-// flight or done, and serialises nonces), then let it follow its pending transactions. Returns
-// what was sent and any alert (the receiver lacks gas, a transaction stays stuck).
-import type { Env } from "../config.js";
+// (collect.ts: disputes and settles from the dispute queue, withdrawals), hand them to the one
+// ReceiverObject in one call (it skips what is already in flight or done, and serialises
+// nonces), record on each queued close what became of its dispute, then let the object follow
+// its pending transactions. Returns what was sent and any alert (the receiver lacks gas, a
+// transaction stays stuck).
+import type { PublicClient } from "viem";
+import type { Config, Env } from "../config.js";
 import type { IntentOutcome, TickResult, TxView } from "../receiver/object.js";
 import { receiverStub } from "../receiver/stub.js";
 import type { TxIntent } from "../receiver/txs.js";
-import { collectDisputes, collectWithdrawals, type KnownDispute } from "./collect.js";
+import { collectDisputes, collectSettles, collectWithdrawals } from "./collect.js";
+import { markClose } from "./queue.js";
 
 export type SettlementReport = {
   disputes: IntentOutcome[];
+  settles: IntentOutcome[];
   withdrawals: IntentOutcome[];
   tick: TickResult;
   alert: string | null;
 };
 
-export async function runSettlement(env: Env, p: { disputes: KnownDispute[]; withdrawMinimum: bigint | null }): Promise<SettlementReport> {
-  const disputes = await collectDisputes(env, p.disputes);
+export type SettlementOptions = {
+  /** The sync's config and client (its own RPC budget, never the strangers' look-ups). */
+  config: Pick<Config, "contract" | "receiverAddress">;
+  client: PublicClient;
+  head: bigint;
+  /** The confirmed block the queued closes are judged at. */
+  confirmed: bigint;
+  withdrawMinimum: bigint | null;
+};
+
+export async function runSettlement(env: Env, p: SettlementOptions): Promise<SettlementReport> {
+  const queued = await collectDisputes(env, p.config, p.client, p.head, p.confirmed);
+  const settles = await collectSettles(env, p.head);
   const withdrawals = p.withdrawMinimum === null ? [] : await collectWithdrawals(env, p.withdrawMinimum);
+  const disputes = queued.map((q) => q.intent);
   const receiver = receiverStub(env);
-  const submitted = disputes.length + withdrawals.length > 0 ? await receiver.submit([...disputes, ...withdrawals]) : { outcomes: [], alert: null };
+  const all = [...disputes, ...settles, ...withdrawals];
+  const submitted = all.length > 0 ? await receiver.submit(all) : { outcomes: [], alert: null };
+  if (queued.length > 0) {
+    // Each queued close keeps its dispute's fate: the next run tries again until the chain shows it settled.
+    const now = Date.now();
+    await env.DB.batch(
+      queued.map((q, i) => {
+        const o = submitted.outcomes[i]!;
+        return markClose(env.DB, q.rowId, { status: "pending", error: o.result === "refused" ? o.reason : null, attempted: true, now });
+      }),
+    );
+  }
   const tick = await receiver.tick();
   submitted.outcomes = withLatest(submitted.outcomes, tick);
-  const isDispute = (o: IntentOutcome) => o.intent.kind === "dispute";
   return {
-    disputes: submitted.outcomes.filter(isDispute),
-    withdrawals: submitted.outcomes.filter((o) => !isDispute(o)),
+    disputes: submitted.outcomes.slice(0, disputes.length),
+    settles: submitted.outcomes.slice(disputes.length, disputes.length + settles.length),
+    withdrawals: submitted.outcomes.slice(disputes.length + settles.length),
     tick,
     alert: submitted.alert ?? tick.alert,
   };

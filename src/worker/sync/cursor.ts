@@ -1,4 +1,5 @@
-// The sync's row in D1 `sync_state`: the cursor (last synced block and its hash), the lease that
+// The sync's row in D1 `sync_state`: the cursor (last synced block and its hash, and the log
+// index inside that block when a run stopped in the middle of it), the lease that
 // lets only one sync run at a time (a conditional UPDATE of `lock_until`; every later write of
 // the run is conditional on still holding it), the run's health (last error, reorgs, head), and
 // the recent checkpoints (block hashes) a reorg walk compares with the chain.
@@ -8,7 +9,9 @@ export const LEASE_MS = 120_000;
 /** Checkpoints kept: with a chunk per cron run at worst, hours of history to find an ancestor in. */
 export const CHECKPOINTS_KEPT = 512;
 
-export type Cursor = { blockNumber: number; blockHash: string };
+/** Every event up to block `blockNumber` (hash `blockHash`) is applied; with `logIndex`, only
+ *  those of that block up to this log index, and the rest of the block is still to do. */
+export type Cursor = { blockNumber: number; blockHash: string; logIndex?: number | null };
 
 export type SyncRow = Cursor & {
   headBlock: number | null;
@@ -37,6 +40,7 @@ export async function readSyncRow(db: D1Database): Promise<SyncRow | null> {
   return {
     blockNumber: r.block_number as number,
     blockHash: r.block_hash as string,
+    logIndex: (r.log_index as number | null) ?? null,
     headBlock: (r.head_block as number | null) ?? null,
     eventsApplied: r.events_applied as number,
     reorgs: r.reorgs as number,
@@ -76,10 +80,10 @@ export async function advanceCursor(
   const [update] = await db.batch([
     db
       .prepare(
-        `UPDATE sync_state SET block_number = ?, block_hash = ?, events_applied = events_applied + ?, head_block = ?,
+        `UPDATE sync_state SET block_number = ?, block_hash = ?, log_index = ?, events_applied = events_applied + ?, head_block = ?,
            reorgs = reorgs + ?, lock_until = ? WHERE id = ? AND lock_until = ?`,
       )
-      .bind(to.blockNumber, to.blockHash, p.events, p.headBlock, p.reorg ? 1 : 0, until, SYNC_ID, lease.until),
+      .bind(to.blockNumber, to.blockHash, to.logIndex ?? null, p.events, p.headBlock, p.reorg ? 1 : 0, until, SYNC_ID, lease.until),
     db
       .prepare("INSERT OR REPLACE INTO sync_checkpoints (block_number, block_hash) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM sync_state WHERE id = ? AND lock_until = ?)")
       .bind(to.blockNumber, to.blockHash, SYNC_ID, until),

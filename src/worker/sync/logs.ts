@@ -1,7 +1,14 @@
 // Reads one chunk of the chain for the sync: the contract's five channel events for this
 // receiver (one `eth_getLogs` with the receiver as the indexed topic it is) and the hash of the
 // chunk's last block (the new cursor), both in one batched JSON-RPC request, decoded into the
-// ChainEvents the channel objects apply and the rows D1 `chain_events` keeps.
+// ChainEvents the channel objects apply and the rows D1 `chain_events` keeps, in chain order.
+//
+// The logs must come from the chain whose block `to` has the hash the cursor will keep, or a
+// reorg between the two reads would leave another fork's events applied under a cursor that
+// looks fine. So the hash of `to` is also read in an earlier request (the previous chunk's
+// batch reads the next chunk's end ahead; the first chunk of a run pays one request more), and
+// the chunk is refused (ChainMovedError) unless both reads agree: the logs were then read
+// while `to`, and so every block below it, stayed on the chain.
 import { decodeEventLog, numberToHex, pad, toEventSelector, type Address, type Hex, type PublicClient } from "viem";
 import { microTransferChannelsAbi } from "../../protocol/abi.js";
 import { CHAIN_EVENT_NAMES, eventId, type ChainEvent, type ChainEventName } from "../channel/events.js";
@@ -30,7 +37,8 @@ export type ChainEventRow = {
   args: string;
 };
 
-export type Chunk = { events: ChainEvent[]; rows: ChainEventRow[]; toHash: Hex };
+/** `nextHash`: the hash of the block `nextTo` asked for, read after this chunk's logs. */
+export type Chunk = { events: ChainEvent[]; rows: ChainEventRow[]; toHash: Hex; nextHash?: Hex };
 
 /** The chain changed under the chunk being read (a reorg in progress): read it again later. */
 export class ChainMovedError extends Error {
@@ -52,16 +60,29 @@ export function logFilter(config: Pick<Config, "contract" | "receiverAddress">, 
   };
 }
 
-export async function fetchChunk(client: PublicClient, config: Pick<Config, "contract" | "receiverAddress">, from: bigint, to: bigint): Promise<Chunk> {
-  const [logs, block] = await Promise.all([
+/**
+ * Reads blocks [from, to]. `toHash`: the hash of `to` as an earlier request read it (read here
+ * first when not given); `nextTo`: the next chunk's end, whose hash the same batch reads ahead.
+ */
+export async function fetchChunk(
+  client: PublicClient,
+  config: Pick<Config, "contract" | "receiverAddress">,
+  from: bigint,
+  to: bigint,
+  ahead: { toHash?: Hex; nextTo?: bigint } = {},
+): Promise<Chunk> {
+  const before = ahead.toHash ?? (await client.getBlock({ blockNumber: to })).hash!;
+  const [logs, block, next] = await Promise.all([
     client.request({ method: "eth_getLogs", params: [logFilter(config, from, to) as never] }) as Promise<RpcLog[]>,
     client.getBlock({ blockNumber: to }),
+    ahead.nextTo === undefined ? null : client.getBlock({ blockNumber: ahead.nextTo }).catch(() => null),
   ]);
-  const events: ChainEvent[] = [];
-  const rows: ChainEventRow[] = [];
+  if (block.hash!.toLowerCase() !== before.toLowerCase()) throw new ChainMovedError(`block ${to} changed while the chunk was read`);
+  const items: { event: ChainEvent; row: ChainEventRow }[] = [];
   for (const log of logs) {
-    if (log.removed) continue;
+    if (log.removed || log.address.toLowerCase() !== config.contract.toLowerCase()) continue;
     const blockNumber = Number(log.blockNumber);
+    if (blockNumber < Number(from) || blockNumber > Number(to)) throw new ChainMovedError(`the node answered a log of block ${blockNumber} for blocks ${from}-${to}`);
     if (blockNumber === Number(to) && log.blockHash.toLowerCase() !== block.hash!.toLowerCase()) {
       throw new ChainMovedError(`block ${to} changed while it was read`);
     }
@@ -82,19 +103,22 @@ export async function fetchChunk(client: PublicClient, config: Pick<Config, "con
       ...(name === "ChannelCloseRequested" ? { settleBlock: Number(args.settleBlock) } : {}),
       ...(name === "ChannelSettled" ? { receiverTokens: args.receiverTokens as bigint } : {}),
     };
-    events.push(ev);
-    rows.push({
-      blockNumber,
-      blockHash: log.blockHash.toLowerCase(),
-      logIndex,
-      txHash: log.transactionHash,
-      name,
-      sender: ev.sender.toLowerCase(),
-      openBlock: ev.openBlock,
-      args: JSON.stringify(args, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+    items.push({
+      event: ev,
+      row: {
+        blockNumber,
+        blockHash: log.blockHash.toLowerCase(),
+        logIndex,
+        txHash: log.transactionHash,
+        name,
+        sender: ev.sender.toLowerCase(),
+        openBlock: ev.openBlock,
+        args: JSON.stringify(args, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+      },
     });
   }
-  return { events, rows, toHash: block.hash! };
+  items.sort((a, b) => a.event.blockNumber - b.event.blockNumber || a.event.logIndex - b.event.logIndex);
+  return { events: items.map((i) => i.event), rows: items.map((i) => i.row), toHash: block.hash!, nextHash: next?.hash ?? undefined };
 }
 
 function eventAmount(name: ChainEventName, args: Record<string, unknown>): bigint {

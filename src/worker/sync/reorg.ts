@@ -2,8 +2,9 @@
 // common ancestor; candidates are the recent checkpoints and the blocks of stored events, newest
 // first), then undoes what the removed blocks taught: every channel with an event there is told
 // which events are gone and what the chain says of it at the ancestor (one getChannelInfo there,
-// read by the sync so the object needs no chain call), the events and checkpoints after the
-// ancestor are deleted, and the cursor moves back to the ancestor. The sync then reads forward
+// read by the sync so the object needs no chain call), its queued close (if any) is looked at
+// again, the events and checkpoints after the ancestor are deleted, and the cursor moves back
+// to the ancestor. The sync then reads forward
 // again from there. Every step repeats safely if the run dies half-way: the removed rows go last.
 import { BaseError, BlockNotFoundError, type Address, type Hex, type PublicClient } from "viem";
 import { readChannelInfo } from "../chain.js";
@@ -91,7 +92,12 @@ export async function rewindTo(
     const onChain = await channelAt(client, config, ch.sender, ch.openBlock, ancestor.blockNumber);
     await channelStub(env, ch.sender, ch.openBlock).rewind(ch.ids, onChain);
   }
+  // A queued close of a channel the reorg touched is looked at again (its settlement may be gone).
+  const reopen = [...byChannel.keys()].map((key) =>
+    db.prepare("UPDATE dispute_queue SET status = 'pending', updated_at = ? WHERE id = ? AND status != 'pending'").bind(p.now, key),
+  );
   await db.batch([
+    ...reopen,
     db.prepare("DELETE FROM chain_events WHERE block_number > ?").bind(ancestor.blockNumber),
     db.prepare("DELETE FROM sync_checkpoints WHERE block_number > ?").bind(ancestor.blockNumber),
   ]);

@@ -5,34 +5,41 @@
 // 3. if the cursor's block hash is no longer on the chain, walk back to the common ancestor and
 //    undo what the removed blocks taught (reorg.ts);
 // 4. read forward from the cursor to the confirmed head in chunks of SYNC_CHUNK_BLOCKS, at most
-//    SYNC_MAX_CHUNKS (and about MAX_OBJECT_CALLS_PER_RUN channel-object calls) per run (each chunk: one batched request for the logs and the last block's
-//    hash), store each event in `chain_events` (INSERT OR IGNORE on (block_hash, log_index)),
-//    hand each channel's events to its object (which applies each once, by id), rewind any
-//    channel the paywall learned in that range that the chain never created (orphans.ts), then
-//    move the cursor, conditional on still holding the lease;
-// 5. settle: dispute cheating closes, withdraw earnings over WITHDRAW_THRESHOLD, follow the
-//    receiver's pending transactions (settlement/run.ts);
+//    SYNC_MAX_CHUNKS and MAX_OBJECT_CALLS_PER_RUN channel-object calls per run (each chunk: one
+//    batched request for the logs, the last block's hash and the next chunk's, see logs.ts),
+//    store each event in `chain_events` (INSERT OR IGNORE on (block_hash, log_index)) and each
+//    close request in the dispute queue (one batch), hand each channel's events to its object
+//    (which applies each once, by id), check what the objects learned from their own chain
+//    reads up to there (orphans.ts), then move the cursor, conditional on still holding the
+//    lease. When the calls run out inside a chunk, the cursor stops after the last event
+//    handed over (its block and log index) and the next run resumes there;
+// 5. settle: dispute cheating closes and settle honest ones after their challenge (from the
+//    dispute queue), withdraw earnings over WITHDRAW_THRESHOLD, follow the receiver's pending
+//    transactions (settlement/run.ts);
 // 6. record the run (error or alert, head) and release the lease.
 //
 // It never throws: a node error, a timeout or a reorg mid-run is recorded in sync_state and the
-// next run resumes from the cursor. Running twice, or concurrently, changes nothing the second
-// time. The report counts the run's JSON-RPC HTTP requests (the Workers subrequests it spends).
-import { BaseError, createPublicClient, http, type PublicClient } from "viem";
+// next run resumes from the cursor; the settlement step still runs after a failed chunk.
+// Running twice, or concurrently, changes nothing the second time. The report counts the run's
+// JSON-RPC HTTP requests (the Workers subrequests it spends).
+import { BaseError, createPublicClient, http, type Hex, type PublicClient } from "viem";
 import type { ChainEvent } from "../channel/events.js";
 import { channelStub } from "../channel/stub.js";
 import { getConfig, type Config, type Env } from "../config.js";
+import { queueCloses } from "../settlement/queue.js";
 import { runSettlement, type SettlementReport } from "../settlement/run.js";
-import type { KnownDispute } from "../settlement/collect.js";
 import { acquireLease, advanceCursor, ensureSyncRow, readSyncRow, recordRun, releaseLease, type Cursor } from "./cursor.js";
-import { fetchChunk, type ChainEventRow } from "./logs.js";
+import { ChainMovedError, fetchChunk, type ChainEventRow } from "./logs.js";
 import { settleOrphans } from "./orphans.js";
 import { cursorOnChain, findAncestor, rewindTo, type RewindReport } from "./reorg.js";
 
 /** Channel objects called at once while forwarding a chunk's events. */
 const FORWARD_CONCURRENCY = 8;
-/** Channel-object calls after which a run stops at the end of its chunk (each is a subrequest;
- *  the next run goes on from the cursor). */
+/** Channel-object calls after which a run stops, inside a chunk if need be (each is a
+ *  subrequest; the next run goes on from the cursor). */
 export const MAX_OBJECT_CALLS_PER_RUN = 400;
+/** Events handed to an object in one call at most (a busy channel takes several calls). */
+export const MAX_EVENTS_PER_CALL = 64;
 /** chain_events rows per INSERT (8 columns, under D1's 100 bound parameters). */
 const ROWS_PER_INSERT = 12;
 /** Timeout of one JSON-RPC request of the sync. */
@@ -43,6 +50,10 @@ export type SyncOptions = {
   config?: Partial<Config>;
   /** Run the settlement step after the sync (default true). */
   settle?: boolean;
+  /** Channel-object calls the run may make (default MAX_OBJECT_CALLS_PER_RUN). */
+  maxObjectCalls?: number;
+  /** The fetch under the sync's JSON-RPC transport (tests: a reorg between two answers). */
+  fetch?: typeof fetch;
 };
 
 export type SyncReport = {
@@ -56,8 +67,10 @@ export type SyncReport = {
   chunks: number;
   events: number;
   channels: number;
-  /** Channels known to the paywall but never created on the synced chain (rewound, see orphans.ts). */
+  /** Channels whose objects' own chain reads were checked against the synced chain (orphans.ts). */
   orphans: number;
+  /** True when the run stopped inside a chunk (its object calls ran out); the next resumes there. */
+  partial: boolean;
   reorg: RewindReport | null;
   settlement: SettlementReport | null;
   rpcRequests: number;
@@ -65,7 +78,7 @@ export type SyncReport = {
   error: string | null;
 };
 
-function syncClient(config: Config, onRequest: () => void): PublicClient {
+function syncClient(config: Config, onRequest: () => void, fetchFn: typeof fetch = fetch): PublicClient {
   return createPublicClient({
     transport: http(config.rpcUrl, {
       timeout: RPC_TIMEOUT_MS,
@@ -73,7 +86,7 @@ function syncClient(config: Config, onRequest: () => void): PublicClient {
       batch: { wait: 0 },
       fetchFn: (input, init) => {
         onRequest();
-        return fetch(input, init);
+        return fetchFn(input, init);
       },
     }),
   }) as PublicClient;
@@ -100,6 +113,7 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
     events: 0,
     channels: 0,
     orphans: 0,
+    partial: false,
     reorg: null,
     settlement: null,
     rpcRequests: 0,
@@ -115,9 +129,13 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
     return { ...finish(), error: message(err) };
   }
   const db = env.DB;
-  const client = syncClient(config, () => {
-    report.rpcRequests++;
-  });
+  const client = syncClient(
+    config,
+    () => {
+      report.rpcRequests++;
+    },
+    opts.fetch,
+  );
   let lease;
   try {
     await ensureSyncRow(db, config.deployBlock);
@@ -130,67 +148,110 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
   report.ran = true;
   try {
     const row = (await readSyncRow(db))!;
-    let cursor: Cursor = { blockNumber: row.blockNumber, blockHash: row.blockHash };
+    let cursor: Cursor = { blockNumber: row.blockNumber, blockHash: row.blockHash, logIndex: row.logIndex };
     // One batched request: the head, and whether the cursor's block is still on the chain.
     const [head, cursorKept] = await Promise.all([client.getBlockNumber({ cacheTime: 0 }), cursorOnChain(client, cursor)]);
     const confirmed = head - BigInt(config.minConfirmations - 1);
     report.headBlock = Number(head);
     report.confirmedBlock = Number(confirmed);
 
-    if (!cursorKept) {
-      const floor = { blockNumber: Number(config.deployBlock) - 1, blockHash: "" };
-      const ancestor = await findAncestor(client, db, cursor.blockNumber - 1, floor);
-      const rewound = await rewindTo(env, config, client, lease, cursor, ancestor, { headBlock: Number(head), now: Date.now() });
-      if (!rewound) throw new Error("lost the sync lease while undoing a reorg");
-      report.reorg = rewound;
-      console.warn(`edge402 sync: reorg, rewound from block ${cursor.blockNumber} to ${ancestor.blockNumber} (${rewound.removedEvents} events undone)`);
-      cursor = ancestor;
-    }
+    // A chunk that fails (a node error, a reorg under it) does not keep the settlement from
+    // running: the dispute queue does not depend on the cursor.
+    let syncError: unknown = null;
+    try {
+      if (!cursorKept) {
+        const floor = { blockNumber: Number(config.deployBlock) - 1, blockHash: "" };
+        const ancestor = await findAncestor(client, db, cursor.blockNumber - 1, floor);
+        const rewound = await rewindTo(env, config, client, lease, cursor, ancestor, { headBlock: Number(head), now: Date.now() });
+        if (!rewound) throw new Error("lost the sync lease while undoing a reorg");
+        report.reorg = rewound;
+        console.warn(`edge402 sync: reorg, rewound from block ${cursor.blockNumber} to ${ancestor.blockNumber} (${rewound.removedEvents} events undone)`);
+        cursor = ancestor;
+      }
 
-    const disputes: KnownDispute[] = [];
-    const touched = new Set<string>();
-    let size = config.syncChunkBlocks > 0n ? config.syncChunkBlocks : 1n;
-    let objectCalls = 0;
-    while (report.chunks < config.syncMaxChunks && objectCalls < MAX_OBJECT_CALLS_PER_RUN && BigInt(cursor.blockNumber) < confirmed) {
-      const from = BigInt(cursor.blockNumber + 1);
-      const to = from + size - 1n < confirmed ? from + size - 1n : confirmed;
-      let chunk;
-      try {
-        chunk = await fetchChunk(client, config, from, to);
-      } catch (err) {
-        // A node that limits the range or the result size: halve the chunk and try again.
-        if (size > 1n && /range|too many|limit|exceed|more than|too large|response size/i.test(message(err))) {
-          size = size / 2n;
-          continue;
+      const touched = new Set<string>();
+      const checked = new Set<string>();
+      const budget = opts.maxObjectCalls ?? MAX_OBJECT_CALLS_PER_RUN;
+      let size = config.syncChunkBlocks > 0n ? config.syncChunkBlocks : 1n;
+      let objectCalls = 0;
+      let ahead: { blockNumber: bigint; hash: Hex } | null = null;
+      while (report.chunks < config.syncMaxChunks && objectCalls < budget) {
+        const partial = cursor.logIndex !== null && cursor.logIndex !== undefined;
+        const from = BigInt(partial ? cursor.blockNumber : cursor.blockNumber + 1);
+        if (from > confirmed) break;
+        const to = from + size - 1n < confirmed ? from + size - 1n : confirmed;
+        const nextTo = to < confirmed ? (to + size < confirmed ? to + size : confirmed) : undefined;
+        let chunk;
+        try {
+          chunk = await fetchChunk(client, config, from, to, { toHash: ahead?.blockNumber === to ? ahead.hash : undefined, nextTo });
+        } catch (err) {
+          // A node that limits the range or the result size: halve the chunk and try again.
+          if (size > 1n && /range|too many|limit|exceed|more than|too large|response size/i.test(message(err))) {
+            size = size / 2n;
+            ahead = null;
+            continue;
+          }
+          throw err;
         }
-        throw err;
+        ahead = nextTo !== undefined && chunk.nextHash ? { blockNumber: nextTo, hash: chunk.nextHash } : null;
+        report.fromBlock ??= Number(from);
+        let { events, rows } = chunk;
+        if (partial) {
+          // Resuming inside block `from`: its events up to the cursor's log index are applied.
+          // They must be the same block's, else the chain moved and the next run walks back.
+          const done = events.filter((e) => e.blockNumber === cursor.blockNumber && e.logIndex <= cursor.logIndex!);
+          if (events.some((e) => e.blockNumber === cursor.blockNumber && !e.id.startsWith(`${cursor.blockHash.toLowerCase()}:`))) {
+            throw new ChainMovedError(`block ${cursor.blockNumber} changed since the last run stopped inside it`);
+          }
+          events = events.slice(done.length);
+          rows = rows.slice(done.length);
+        }
+        const plan = planForward(events, budget - objectCalls);
+        const taken = events.slice(0, plan.taken);
+        await storeEvents(db, rows.slice(0, plan.taken), queueCloses(db, taken, Date.now()));
+        objectCalls += await forward(env, plan.calls);
+        for (const e of taken) touched.add(`${e.sender.toLowerCase()}-${e.openBlock}`);
+        const complete = plan.taken === events.length;
+        let next: Cursor;
+        if (complete) {
+          const orphans = await settleOrphans(env, config, client, Number(from), Number(to), checked);
+          report.orphans += orphans;
+          objectCalls += orphans;
+          next = { blockNumber: Number(to), blockHash: chunk.toHash, logIndex: null };
+        } else {
+          const last = plan.taken - 1;
+          next = { blockNumber: taken[last]!.blockNumber, blockHash: rows[last]!.blockHash, logIndex: taken[last]!.logIndex };
+        }
+        if (!(await advanceCursor(db, lease, next, { events: taken.length, headBlock: Number(head), now: Date.now() }))) {
+          throw new Error("lost the sync lease (a run took longer than the lease); the next run resumes from the cursor");
+        }
+        cursor = next;
+        report.chunks++;
+        report.events += taken.length;
+        report.toBlock = next.blockNumber;
+        if (!complete) {
+          report.partial = true;
+          break;
+        }
+        report.blocks += Number(to - from + 1n);
       }
-      report.fromBlock ??= Number(from);
-      await storeEvents(db, chunk.rows);
-      const forwarded = await forward(env, chunk.events);
-      disputes.push(...forwarded.disputes);
-      objectCalls += forwarded.calls;
-      for (const e of chunk.events) touched.add(`${e.sender.toLowerCase()}-${e.openBlock}`);
-      const orphans = await settleOrphans(env, config, client, Number(from), Number(to));
-      report.orphans += orphans;
-      objectCalls += orphans;
-      const next = { blockNumber: Number(to), blockHash: chunk.toHash };
-      if (!(await advanceCursor(db, lease, next, { events: chunk.events.length, headBlock: Number(head), now: Date.now() }))) {
-        throw new Error("lost the sync lease (a run took longer than the lease); the next run resumes from the cursor");
-      }
-      cursor = next;
-      report.chunks++;
-      report.events += chunk.events.length;
-      report.blocks += Number(to - from + 1n);
-      report.toBlock = Number(to);
+      report.channels = touched.size;
+    } catch (err) {
+      syncError = err;
     }
-    report.channels = touched.size;
 
     let alert: string | null = null;
     if (opts.settle !== false) {
-      report.settlement = await runSettlement(env, { disputes, withdrawMinimum: config.withdrawThreshold > 0n ? config.withdrawThreshold : null });
+      report.settlement = await runSettlement(env, {
+        config,
+        client,
+        head,
+        confirmed,
+        withdrawMinimum: config.withdrawThreshold > 0n ? config.withdrawThreshold : null,
+      });
       alert = report.settlement.alert;
     }
+    if (syncError) throw syncError;
     await recordRun(db, { now: Date.now(), headBlock: Number(head), error: alert });
   } catch (err) {
     report.error = message(err);
@@ -202,7 +263,7 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
   return finish();
 }
 
-async function storeEvents(db: D1Database, rows: ChainEventRow[]): Promise<void> {
+async function storeEvents(db: D1Database, rows: ChainEventRow[], queued: D1PreparedStatement[]): Promise<void> {
   if (rows.length === 0) return;
   const statements: D1PreparedStatement[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
@@ -215,30 +276,53 @@ async function storeEvents(db: D1Database, rows: ChainEventRow[]): Promise<void>
         .bind(...part.flatMap((r) => [r.blockNumber, r.blockHash, r.logIndex, r.txHash, r.name, r.sender, r.openBlock, r.args])),
     );
   }
-  await db.batch(statements);
+  // The close requests go into the dispute queue in the same batch as their events.
+  await db.batch([...statements, ...queued]);
 }
 
-/** Hands each channel its events (in chain order), a few channels at a time; returns the
- *  disputes the objects found (a close claiming less than was charged). */
-async function forward(env: Env, events: ChainEvent[]): Promise<{ disputes: KnownDispute[]; calls: number }> {
-  const byChannel = new Map<string, ChainEvent[]>();
+const channelKey = (e: ChainEvent) => `${e.sender.toLowerCase()}-${e.openBlock}`;
+
+/**
+ * The longest prefix of `events` (in chain order) that `budget` object calls can carry: each
+ * call takes one channel's next events, at most MAX_EVENTS_PER_CALL. `taken` is its length.
+ */
+export function planForward(events: readonly ChainEvent[], budget: number): { calls: ChainEvent[][]; taken: number } {
+  const calls: ChainEvent[][] = [];
+  const open = new Map<string, ChainEvent[]>();
+  let taken = 0;
   for (const e of events) {
-    const key = `${e.sender.toLowerCase()}-${e.openBlock}`;
-    const list = byChannel.get(key);
-    if (list) list.push(e);
-    else byChannel.set(key, [e]);
+    let call = open.get(channelKey(e));
+    if (!call || call.length >= MAX_EVENTS_PER_CALL) {
+      if (calls.length >= budget) break;
+      call = [];
+      calls.push(call);
+      open.set(channelKey(e), call);
+    }
+    call.push(e);
+    taken++;
   }
-  const groups = [...byChannel.values()];
-  const disputes: KnownDispute[] = [];
-  for (let i = 0; i < groups.length; i += FORWARD_CONCURRENCY) {
-    const results = await Promise.all(
-      groups.slice(i, i + FORWARD_CONCURRENCY).map(async (evs) => {
-        const first = evs[0]!;
-        const r = await channelStub(env, first.sender, first.openBlock).applyEvents(evs);
-        return r.dispute ? { sender: first.sender, openBlock: first.openBlock, plan: r.dispute } : null;
+  return { calls, taken };
+}
+
+/** Makes the planned calls: a few channels at a time, each channel's calls in order. Returns
+ *  how many calls were made. */
+async function forward(env: Env, calls: ChainEvent[][]): Promise<number> {
+  const byChannel = new Map<string, ChainEvent[][]>();
+  for (const call of calls) {
+    const key = channelKey(call[0]!);
+    const list = byChannel.get(key);
+    if (list) list.push(call);
+    else byChannel.set(key, [call]);
+  }
+  const channels = [...byChannel.values()];
+  for (let i = 0; i < channels.length; i += FORWARD_CONCURRENCY) {
+    await Promise.all(
+      channels.slice(i, i + FORWARD_CONCURRENCY).map(async (list) => {
+        const first = list[0]![0]!;
+        const stub = channelStub(env, first.sender, first.openBlock);
+        for (const call of list) await stub.applyEvents(call);
       }),
     );
-    for (const d of results) if (d) disputes.push(d);
   }
-  return { disputes, calls: groups.length };
+  return calls.length;
 }
