@@ -43,12 +43,33 @@ export async function openChannels(s: StackChain, count: number, deposit: bigint
     return receipt;
   };
   const total = deposit * BigInt(count);
-  await confirm(await wallet.writeContract({ address: s.token, abi: testTokenAbi, functionName: "mint", args: [account.address, total] }), "mint");
-  await confirm(await wallet.writeContract({ address: s.token, abi: testTokenAbi, functionName: "approve", args: [s.contract, total] }), "approve");
+  await confirm(
+    await wallet.writeContract({
+      address: s.token,
+      abi: testTokenAbi,
+      functionName: "mint",
+      args: [account.address, total],
+    }),
+    "mint",
+  );
+  await confirm(
+    await wallet.writeContract({
+      address: s.token,
+      abi: testTokenAbi,
+      functionName: "approve",
+      args: [s.contract, total],
+    }),
+    "approve",
+  );
   const out: BenchChannel[] = [];
   for (let i = 0; i < count; i++) {
     const receipt = await confirm(
-      await wallet.writeContract({ address: s.contract, abi: microTransferChannelsAbi, functionName: "createChannel", args: [s.receiver, deposit] }),
+      await wallet.writeContract({
+        address: s.contract,
+        abi: microTransferChannelsAbi,
+        functionName: "createChannel",
+        args: [s.receiver, deposit],
+      }),
       "createChannel",
     );
     out.push({ account, sender: account.address, openBlock: Number(receipt.blockNumber), deposit });
@@ -60,7 +81,13 @@ export async function openChannels(s: StackChain, count: number, deposit: bigint
 /** The sender's signature of a BalanceProof for cumulative `balance` on `ch`. */
 export function signProof(s: StackChain, ch: BenchChannel, balance: bigint): Promise<Hex> {
   return ch.account.signTypedData(
-    balanceProofTypedData({ chainId: s.chainId, contract: s.contract, receiver: s.receiver, openBlock: ch.openBlock, balance }),
+    balanceProofTypedData({
+      chainId: s.chainId,
+      contract: s.contract,
+      receiver: s.receiver,
+      openBlock: ch.openBlock,
+      balance,
+    }),
   );
 }
 

@@ -26,7 +26,8 @@ if (mode === "fast") {
   const { recoverTypedDataAddress } = await import("viem");
   const { balanceProofTypedData } = await import("../src/protocol/eip712.js");
   verify = async () =>
-    (await recoverTypedDataAddress({ ...balanceProofTypedData(proof), signature: proof.signature })).toLowerCase() === proof.sender.toLowerCase();
+    (await recoverTypedDataAddress({ ...balanceProofTypedData(proof), signature: proof.signature })).toLowerCase() ===
+    proof.sender.toLowerCase();
 }
 const importMs = performance.now() - t;
 t = performance.now();

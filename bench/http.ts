@@ -75,7 +75,9 @@ class ProofQueue {
 
 async function sessionFor(stack: Stack, ch: BenchChannel, requests: number): Promise<string> {
   const balance = PRICE * BigInt(requests + 1);
-  const res = await benchFetch(`${stack.url}/echofix/prepay`, { headers: proofHeaders(ch, balance, await signProof(stack, ch, balance)) });
+  const res = await benchFetch(`${stack.url}/echofix/prepay`, {
+    headers: proofHeaders(ch, balance, await signProof(stack, ch, balance)),
+  });
   await res.arrayBuffer();
   const token = res.headers.get("RDN-Session");
   if (res.status !== 200 || !token) throw new Error(`prepaying a session failed: HTTP ${res.status}`);
@@ -100,11 +102,23 @@ export async function benchHttp(stack: Stack, progress: Progress): Promise<HttpR
   for (const q of manyQueues) await q.sign(perChannel);
 
   progress("http: prepaying session credit");
-  const sessionOneToken = await sessionFor(stack, sessionOne!, PLAN.session[1].total + PLAN.session[32].total + PLAN.interleavedRounds + 3 * warm);
+  const sessionOneToken = await sessionFor(
+    stack,
+    sessionOne!,
+    PLAN.session[1].total + PLAN.session[32].total + PLAN.interleavedRounds + 3 * warm,
+  );
   const sessionManyTokens: string[] = [];
-  for (const ch of sessionMany) sessionManyTokens.push(await sessionFor(stack, ch, 2 * Math.ceil(PLAN.session[32].total / 32) + PLAN.session[1].total));
+  for (const ch of sessionMany)
+    sessionManyTokens.push(
+      await sessionFor(stack, ch, 2 * Math.ceil(PLAN.session[32].total / 32) + PLAN.session[1].total),
+    );
 
-  const run = async (kind: HttpScenario["kind"], concurrency: 1 | 32, channels: 1 | 32 | 0, send: (i: number, slot: number) => Promise<string | null>) => {
+  const run = async (
+    kind: HttpScenario["kind"],
+    concurrency: 1 | 32,
+    channels: 1 | 32 | 0,
+    send: (i: number, slot: number) => Promise<string | null>,
+  ) => {
     const label = `${kind}, concurrency ${concurrency}${channels ? `, ${channels} channel${channels > 1 ? "s" : ""}` : ""}`;
     progress(`http: ${label} (warm-up)`);
     await runLoad({ concurrency: Math.min(concurrency, 8), total: warm, maxMs: 10_000, send });
@@ -116,9 +130,12 @@ export async function benchHttp(stack: Stack, progress: Progress): Promise<HttpR
 
   const free = async (i: number) => expectStatus(await benchFetch(url("free", i)));
   const proof = async (i: number) => expectStatus(await benchFetch(url("echofix", i), { headers: oneQueue.take() }));
-  const session = async (i: number) => expectStatus(await benchFetch(url("echofix", i), { headers: { "RDN-Session": sessionOneToken } }));
+  const session = async (i: number) =>
+    expectStatus(await benchFetch(url("echofix", i), { headers: { "RDN-Session": sessionOneToken } }));
 
-  progress(`http: free, fresh-proof and session requests interleaved, concurrency 1 (${PLAN.interleavedRounds} rounds)`);
+  progress(
+    `http: free, fresh-proof and session requests interleaved, concurrency 1 (${PLAN.interleavedRounds} rounds)`,
+  );
   await runLoad({ concurrency: 1, total: warm, maxMs: 10_000, send: (i) => [free, proof, session][i % 3]!(i) });
   const interleaved = await interleave(PLAN.interleavedRounds, 45_000, { free, proof, session });
 
@@ -126,14 +143,18 @@ export async function benchHttp(stack: Stack, progress: Progress): Promise<HttpR
     await run("free", c, 0, async (i) => expectStatus(await benchFetch(url("free", i))));
   }
   for (const c of [1, 32] as const) {
-    await run("proof", c, 1, async (i) => expectStatus(await benchFetch(url("echofix", i), { headers: oneQueue.take() })));
+    await run("proof", c, 1, async (i) =>
+      expectStatus(await benchFetch(url("echofix", i), { headers: oneQueue.take() })),
+    );
     await run("proof", c, 32, async (i, slot) => {
       const q = c === 32 ? manyQueues[slot]! : manyQueues[i % 32]!;
       return expectStatus(await benchFetch(url("echofix", i), { headers: q.take() }));
     });
   }
   for (const c of [1, 32] as const) {
-    await run("session", c, 1, async (i) => expectStatus(await benchFetch(url("echofix", i), { headers: { "RDN-Session": sessionOneToken } })));
+    await run("session", c, 1, async (i) =>
+      expectStatus(await benchFetch(url("echofix", i), { headers: { "RDN-Session": sessionOneToken } })),
+    );
     await run("session", c, 32, async (i, slot) => {
       const token = c === 32 ? sessionManyTokens[slot]! : sessionManyTokens[i % 32]!;
       return expectStatus(await benchFetch(url("echofix", i), { headers: { "RDN-Session": token } }));
@@ -150,7 +171,11 @@ async function interleave(
 ): Promise<Interleaved> {
   const kinds = ["free", "proof", "session"] as const;
   const samples = { free: [] as number[], proof: [] as number[], session: [] as number[] };
-  const refused = { free: {} as Record<string, number>, proof: {} as Record<string, number>, session: {} as Record<string, number> };
+  const refused = {
+    free: {} as Record<string, number>,
+    proof: {} as Record<string, number>,
+    session: {} as Record<string, number>,
+  };
   const busy = { free: 0, proof: 0, session: 0 };
   const start = performance.now();
   let done = 0;
@@ -189,7 +214,14 @@ async function interleave(
 type PeerPlan = { c1: { total: number; maxMs: number }; c32: { total: number; maxMs: number } };
 
 /** Starts the peer on `rpcUrl`, runs concurrency 1 then 32, stops it. */
-async function runPeer(rpcUrl: string, chainId: number, payTo: `0x${string}`, plan: PeerPlan, label: string, progress: Progress) {
+async function runPeer(
+  rpcUrl: string,
+  chainId: number,
+  payTo: `0x${string}`,
+  plan: PeerPlan,
+  label: string,
+  progress: Progress,
+) {
   // Fresh accounts whose keys we hold, with ether for gas (the facilitator pays it).
   const facilitatorKey = generatePrivateKey();
   const payerKey = generatePrivateKey();
@@ -216,7 +248,7 @@ async function runPeer(rpcUrl: string, chainId: number, payTo: `0x${string}`, pl
 
 /** The x402 `exact` peer on the stack's anvil (concurrency 1, then 32), then on a 2 s-block anvil. */
 export async function benchPeer(stack: Stack, progress: Progress): Promise<PeerResult> {
-  let main;
+  let main: Awaited<ReturnType<typeof runPeer>>;
   try {
     main = await runPeer(
       stack.rpcUrl,

@@ -40,9 +40,17 @@ export type Ratios = {
   x402P50OverOursProofP50: number | null;
 };
 
-function scenario(http: BenchFigures["http"], kind: HttpScenario["kind"], concurrency: 1 | 32, channels: 0 | 1 | 32): LoadResult | null {
+function scenario(
+  http: BenchFigures["http"],
+  kind: HttpScenario["kind"],
+  concurrency: 1 | 32,
+  channels: 0 | 1 | 32,
+): LoadResult | null {
   if (!("scenarios" in http)) return null;
-  return http.scenarios.find((s) => s.kind === kind && s.concurrency === concurrency && s.channels === channels)?.result ?? null;
+  return (
+    http.scenarios.find((s) => s.kind === kind && s.concurrency === concurrency && s.channels === channels)?.result ??
+    null
+  );
 }
 
 /** The interleaved (same background load) concurrency-1 figures of one kind. */
@@ -124,11 +132,19 @@ function refusedText(r: LoadResult): string {
 export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): string {
   const lines: string[] = [];
   const m = f.machine;
-  lines.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${fmt(m.memoryGiB, 0)} GiB, Node ${m.node}, ${m.os}. Date: ${f.date}. Bench run: ${fmt(f.durationS, 0)} s.`);
-  lines.push(`Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(", ")}.`);
+  lines.push(
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${fmt(m.memoryGiB, 0)} GiB, Node ${m.node}, ${m.os}. Date: ${f.date}. Bench run: ${fmt(f.durationS, 0)} s.`,
+  );
+  lines.push(
+    `Versions: ${Object.entries(m.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}.`,
+  );
   lines.push(
     `Load average (1 min) at start ${fmt(m.loadAverage.start, 2)}, at end ${fmt(m.loadAverage.end, 2)}` +
-      (Math.max(m.loadAverage.start, m.loadAverage.end) > m.cpus / 2 ? ": **other work was running; the figures are pessimistic**." : "."),
+      (Math.max(m.loadAverage.start, m.loadAverage.end) > m.cpus / 2
+        ? ": **other work was running; the figures are pessimistic**."
+        : "."),
   );
   lines.push("");
 
@@ -138,17 +154,27 @@ export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): s
     const v = f.verification;
     lines.push("| path | µs per proof | vs native |");
     lines.push("|---|---:|---:|");
-    lines.push(`| ours: verifyBalanceProof (libsecp256k1 0.5.0 in WebAssembly, cached domain) | ${fmt(v.oursUs)} | ${fmt(ratio(v.oursUs, v.nativeUs), 2)}× |`);
+    lines.push(
+      `| ours: verifyBalanceProof (libsecp256k1 0.5.0 in WebAssembly, cached domain) | ${fmt(v.oursUs)} | ${fmt(ratio(v.oursUs, v.nativeUs), 2)}× |`,
+    );
     lines.push(`| viem recoverTypedDataAddress | ${fmt(v.viemUs)} | ${fmt(ratio(v.viemUs, v.nativeUs), 1)}× |`);
     lines.push(`| viem hashTypedData alone | ${fmt(v.viemHashUs)} | |`);
     lines.push(`| native libsecp256k1 recovery | ${fmt(v.nativeUs)} | 1× |`);
     lines.push("");
     lines.push(`Ours is ${fmt(r.viemOverOurs, 1)}× faster than viem. Native figure: ${v.nativeNote}.`);
     lines.push("");
-    lines.push("| cold, fresh Node process (median of " + v.coldOurs.runs + ") | import (ms) | first verification (ms) | second (µs) |");
+    lines.push(
+      "| cold, fresh Node process (median of " +
+        v.coldOurs.runs +
+        ") | import (ms) | first verification (ms) | second (µs) |",
+    );
     lines.push("|---|---:|---:|---:|");
-    lines.push(`| ours (reads, compiles and instantiates the module on first use) | ${fmt(v.coldOurs.importMs)} | ${fmt(v.coldOurs.firstMs, 2)} | ${fmt(v.coldOurs.secondUs, 0)} |`);
-    lines.push(`| viem | ${fmt(v.coldViem.importMs)} | ${fmt(v.coldViem.firstMs, 2)} | ${fmt(v.coldViem.secondUs, 0)} |`);
+    lines.push(
+      `| ours (reads, compiles and instantiates the module on first use) | ${fmt(v.coldOurs.importMs)} | ${fmt(v.coldOurs.firstMs, 2)} | ${fmt(v.coldOurs.secondUs, 0)} |`,
+    );
+    lines.push(
+      `| viem | ${fmt(v.coldViem.importMs)} | ${fmt(v.coldViem.firstMs, 2)} | ${fmt(v.coldViem.secondUs, 0)} |`,
+    );
   } else {
     lines.push(`not measured: ${f.verification.error}`);
   }
@@ -158,13 +184,17 @@ export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): s
   lines.push("");
   if ("scenarios" in f.http) {
     const il = f.http.interleaved;
-    lines.push(`Concurrency 1, the three kinds interleaved in ${il.rounds} shuffled rounds (same background load; the p50 ratios come from here):`);
+    lines.push(
+      `Concurrency 1, the three kinds interleaved in ${il.rounds} shuffled rounds (same background load; the p50 ratios come from here):`,
+    );
     lines.push("");
     lines.push("| request | ok | p50 (ms) | p99 (ms) | p50 / free p50 |");
     lines.push("|---|---:|---:|---:|---:|");
     for (const kind of ["free", "proof", "session"] as const) {
       const x = il[kind];
-      lines.push(`| ${kind} | ${x.ok}/${x.sent} | ${fmt(x.p50Ms, 2)} | ${fmt(x.p99Ms, 2)} | ${fmt(ratio(x.p50Ms, il.free.p50Ms), 2)} |`);
+      lines.push(
+        `| ${kind} | ${x.ok}/${x.sent} | ${fmt(x.p50Ms, 2)} | ${fmt(x.p99Ms, 2)} | ${fmt(ratio(x.p50Ms, il.free.p50Ms), 2)} |`,
+      );
     }
     lines.push("");
     lines.push("Each kind on its own (throughput):");
@@ -188,19 +218,28 @@ export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): s
     const p = f.peer;
     lines.push("| concurrency | sent | ok | p50 (ms) | p99 (ms) | paid req/s |");
     lines.push("|---|---:|---:|---:|---:|---:|");
-    for (const x of [p.c1, p.c32]) lines.push(`| ${x.concurrency} | ${x.sent} | ${x.ok} | ${fmt(x.p50Ms, 1)} | ${fmt(x.p99Ms, 1)} | ${fmt(x.rps, 1)} |`);
+    for (const x of [p.c1, p.c32])
+      lines.push(
+        `| ${x.concurrency} | ${x.sent} | ${x.ok} | ${fmt(x.p50Ms, 1)} | ${fmt(x.p99Ms, 1)} | ${fmt(x.rps, 1)} |`,
+      );
     if ("c1" in p.blockTime2s) {
       for (const x of [p.blockTime2s.c1, p.blockTime2s.c32]) {
-        lines.push(`| ${x.concurrency}, on an anvil mining every 2 s (Base's block time) | ${x.sent} | ${x.ok} | ${fmt(x.p50Ms, 1)} | ${fmt(x.p99Ms, 1)} | ${fmt(x.rps, 1)} |`);
+        lines.push(
+          `| ${x.concurrency}, on an anvil mining every 2 s (Base's block time) | ${x.sent} | ${x.ok} | ${fmt(x.p50Ms, 1)} | ${fmt(x.p99Ms, 1)} | ${fmt(x.rps, 1)} |`,
+        );
       }
     } else {
       lines.push(`| on an anvil mining every 2 s | not measured: ${p.blockTime2s.error} | | | | |`);
     }
     lines.push("");
-    lines.push(`${p.note}. Ours (fresh proof, 32 channels) / x402 paid req/s on the same anvil: ${fmt(r.oursPaidRpsOverX402, 1)}×; x402 p50 / our fresh-proof p50 at concurrency 1: ${fmt(r.x402P50OverOursProofP50, 1)}×.`);
+    lines.push(
+      `${p.note}. Ours (fresh proof, 32 channels) / x402 paid req/s on the same anvil: ${fmt(r.oursPaidRpsOverX402, 1)}×; x402 p50 / our fresh-proof p50 at concurrency 1: ${fmt(r.x402P50OverOursProofP50, 1)}×.`,
+    );
     if ("c1" in p.blockTime2s) {
       const best = Math.max(p.blockTime2s.c1.rps, p.blockTime2s.c32.rps);
-      lines.push(`With 2 s blocks: ${fmt(ratio(scenario(f.http, "proof", 32, 32)?.rps, best), 1)}× the paid req/s and ${fmt(ratio(p.blockTime2s.c1.p50Ms, interleaved(f.http, "proof")?.p50Ms), 0)}× the p50.`);
+      lines.push(
+        `With 2 s blocks: ${fmt(ratio(scenario(f.http, "proof", 32, 32)?.rps, best), 1)}× the paid req/s and ${fmt(ratio(p.blockTime2s.c1.p50Ms, interleaved(f.http, "proof")?.p50Ms), 0)}× the p50.`,
+      );
     }
   } else {
     lines.push(`not measured: ${f.peer.reason}`);
@@ -211,7 +250,9 @@ export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): s
   lines.push("");
   if (f.sync.measured) {
     const s = f.sync;
-    lines.push(`${s.events} events applied in ${fmt(s.ms, 0)} ms (${s.runs} run${s.runs === 1 ? "" : "s"}) via ${s.via}: **${fmt(s.eventsPerSecond, 0)} events/s**.`);
+    lines.push(
+      `${s.events} events applied in ${fmt(s.ms, 0)} ms (${s.runs} run${s.runs === 1 ? "" : "s"}) via ${s.via}: **${fmt(s.eventsPerSecond, 0)} events/s**.`,
+    );
   } else {
     lines.push(`not measured: ${f.sync.reason}`);
   }
@@ -222,7 +263,9 @@ export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): s
   lines.push("| target | value | limit | | detail |");
   lines.push("|---|---:|---:|---|---|");
   for (const t of targets) {
-    lines.push(`| ${t.name} | ${fmt(t.value, 2)} | ${t.limit} | ${t.met === null ? "not measured" : t.met ? "met" : "**missed**"} | ${t.detail} |`);
+    lines.push(
+      `| ${t.name} | ${fmt(t.value, 2)} | ${t.limit} | ${t.met === null ? "not measured" : t.met ? "met" : "**missed**"} | ${t.detail} |`,
+    );
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }

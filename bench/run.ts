@@ -23,7 +23,9 @@ const started = performance.now();
 
 function progress(message: string): void {
   const s = Math.round((performance.now() - started) / 1000);
-  process.stderr.write(`[bench ${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}] ${message}\n`);
+  process.stderr.write(
+    `[bench ${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}] ${message}\n`,
+  );
 }
 
 const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split("\n")[0]!;
@@ -98,7 +100,9 @@ function versions(names: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of names) {
     try {
-      const pkg = JSON.parse(readFileSync(join(BENCH_DIR, "..", "node_modules", name, "package.json"), "utf8")) as { version: string };
+      const pkg = JSON.parse(readFileSync(join(BENCH_DIR, "..", "node_modules", name, "package.json"), "utf8")) as {
+        version: string;
+      };
       out[name] = pkg.version;
     } catch {
       out[name] = "missing";
@@ -114,7 +118,7 @@ function finish(figures: BenchFigures, code: number): number {
   const targets = deriveTargets(figures, ratios);
   const markdown = renderMarkdown(figures, ratios, targets);
   mkdirSync(join(BENCH_DIR, "results"), { recursive: true });
-  const json = JSON.stringify({ ...figures, ratios, targets }, null, 2) + "\n";
+  const json = `${JSON.stringify({ ...figures, ratios, targets }, null, 2)}\n`;
   writeFileSync(join(BENCH_DIR, "results", "latest.json"), json);
   writeFileSync(
     join(BENCH_DIR, "RESULTS.md"),
@@ -122,7 +126,7 @@ function finish(figures: BenchFigures, code: number): number {
       "Written by `npm run bench` (bench/run.ts); every figure is also in bench/results/latest.json.\n\n" +
       markdown,
   );
-  process.stdout.write("\n" + markdown);
+  process.stdout.write(`\n${markdown}`);
   progress(`wrote ${resolve(BENCH_DIR, "results", "latest.json")} and ${resolve(BENCH_DIR, "RESULTS.md")}`);
   return code;
 }

@@ -21,6 +21,15 @@ export function fmt(v: number | null | undefined, digits = 1): string {
 
 /** A ratio a / b, or null when either is missing or b is zero. */
 export function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
-  if (a === null || a === undefined || b === null || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return null;
+  if (
+    a === null ||
+    a === undefined ||
+    b === null ||
+    b === undefined ||
+    !Number.isFinite(a) ||
+    !Number.isFinite(b) ||
+    b === 0
+  )
+    return null;
   return a / b;
 }

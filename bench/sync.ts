@@ -51,14 +51,18 @@ async function syncUntil(stack: Stack, target: number, trigger: Trigger, retrigg
     }
     const synced = await syncedBlock(stack);
     if (synced !== null && synced >= target) break;
-    if (performance.now() - started > boundMs) throw new Error(`the sync did not reach block ${target} within ${boundMs / 1000} s (at ${synced})`);
+    if (performance.now() - started > boundMs)
+      throw new Error(`the sync did not reach block ${target} within ${boundMs / 1000} s (at ${synced})`);
   }
   return { ms: performance.now() - started, runs, events: reported ? events : null };
 }
 
 export async function benchSync(stack: Stack, progress: Progress, channels = 200): Promise<SyncResult> {
   const admin: Trigger = async () => {
-    const res = await benchFetch(`${stack.url}/api/1/admin/sync`, { method: "POST", headers: { Authorization: `Bearer ${stack.adminToken}` } });
+    const res = await benchFetch(`${stack.url}/api/1/admin/sync`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${stack.adminToken}` },
+    });
     const body = (await res.json().catch(() => ({}))) as { events?: number; report?: { events?: number } };
     if (res.status !== 200) throw new Error(`POST /api/1/admin/sync: HTTP ${res.status}`);
     const n = body.events ?? body.report?.events;
@@ -71,7 +75,10 @@ export async function benchSync(stack: Stack, progress: Progress, channels = 200
     return null;
   };
 
-  const probe = await benchFetch(`${stack.url}/api/1/admin/sync`, { method: "POST", headers: { Authorization: `Bearer ${stack.adminToken}` } });
+  const probe = await benchFetch(`${stack.url}/api/1/admin/sync`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${stack.adminToken}` },
+  });
   await probe.arrayBuffer();
   const hasAdmin = probe.status !== 404 && probe.status !== 405;
   const trigger = hasAdmin ? admin : scheduled;

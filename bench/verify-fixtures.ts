@@ -18,7 +18,12 @@ const KEYS: Hex[] = [
   "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
 ];
 
-export type FixtureProof = typeof FIXTURE_DOMAIN & { sender: Address; openBlock: number; balance: bigint; signature: Hex };
+export type FixtureProof = typeof FIXTURE_DOMAIN & {
+  sender: Address;
+  openBlock: number;
+  balance: bigint;
+  signature: Hex;
+};
 
 export async function fixtureProofs(count: number): Promise<FixtureProof[]> {
   const accounts = KEYS.map((k) => privateKeyToAccount(k));

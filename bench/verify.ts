@@ -96,7 +96,8 @@ export async function benchVerification(progress: Progress): Promise<Verificatio
 
   progress("verification: viem recoverTypedDataAddress (300 proofs)");
   const viemVerify = async (p: (typeof proofs)[number]) =>
-    (await recoverTypedDataAddress({ ...balanceProofTypedData(p), signature: p.signature })).toLowerCase() === p.sender.toLowerCase();
+    (await recoverTypedDataAddress({ ...balanceProofTypedData(p), signature: p.signature })).toLowerCase() ===
+    p.sender.toLowerCase();
   for (let i = 0; i < 50; i++) await viemVerify(viemProofs[i]!);
   const viemUs = await timePerOp(viemProofs.length, async (i) => {
     if (!(await viemVerify(viemProofs[i]!))) throw new Error("a fixture proof did not verify with viem");

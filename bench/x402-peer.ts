@@ -75,7 +75,8 @@ function listen(fetchHandler: (req: Request) => Response | Promise<Response>, po
 
 function close(server: ServerType): Promise<void> {
   return new Promise((resolveClose) => {
-    if ("closeAllConnections" in server && typeof server.closeAllConnections === "function") server.closeAllConnections();
+    if ("closeAllConnections" in server && typeof server.closeAllConnections === "function")
+      server.closeAllConnections();
     server.close(() => resolveClose());
   });
 }
@@ -92,20 +93,36 @@ export async function startX402Peer(opts: X402PeerOptions): Promise<X402Peer> {
   const transport = http(opts.rpcUrl);
   const publicClient = createPublicClient({ chain, transport, pollingInterval: 20 });
   const facilitatorAccount = privateKeyToAccount(opts.facilitatorKey, { nonceManager });
-  const facilitatorWallet = createWalletClient({ account: facilitatorAccount, chain, transport, pollingInterval: 20 }).extend(publicActions);
+  const facilitatorWallet = createWalletClient({
+    account: facilitatorAccount,
+    chain,
+    transport,
+    pollingInterval: 20,
+  }).extend(publicActions);
   const payer = privateKeyToAccount(opts.payerKey);
 
   // The token, and the payer's funds.
-  const artifact = JSON.parse(readFileSync(join(import.meta.dirname, "..", "contracts", "out", "TestToken3009.json"), "utf8")) as {
+  const artifact = JSON.parse(
+    readFileSync(join(import.meta.dirname, "..", "contracts", "out", "TestToken3009.json"), "utf8"),
+  ) as {
     abi: Abi;
     bytecode: Hex;
   };
-  const deployHash = await facilitatorWallet.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args: [] });
+  const deployHash = await facilitatorWallet.deployContract({
+    abi: artifact.abi,
+    bytecode: artifact.bytecode,
+    args: [],
+  });
   const deployed = await publicClient.waitForTransactionReceipt({ hash: deployHash });
   if (deployed.status !== "success" || !deployed.contractAddress) throw new Error("deploying TestToken3009 failed");
   const token = getAddress(deployed.contractAddress);
   const minted = await publicClient.waitForTransactionReceipt({
-    hash: await facilitatorWallet.writeContract({ address: token, abi: testToken3009Abi, functionName: "mint", args: [payer.address, opts.fund] }),
+    hash: await facilitatorWallet.writeContract({
+      address: token,
+      abi: testToken3009Abi,
+      functionName: "mint",
+      args: [payer.address, opts.fund],
+    }),
   });
   if (minted.status !== "success") throw new Error("minting TestToken3009 failed");
 
@@ -117,7 +134,9 @@ export async function startX402Peer(opts: X402PeerOptions): Promise<X402Peer> {
       network,
       // (viem's verifyTypedData overloads are wider than the signer type spells them: cast.)
       new ExactEvmFacilitatorScheme(
-        toFacilitatorEvmSigner({ ...facilitatorWallet, address: facilitatorAccount.address } as unknown as Parameters<typeof toFacilitatorEvmSigner>[0]),
+        toFacilitatorEvmSigner({ ...facilitatorWallet, address: facilitatorAccount.address } as unknown as Parameters<
+          typeof toFacilitatorEvmSigner
+        >[0]),
       ),
     );
     const facilitatorApp = new Hono();
@@ -172,7 +191,13 @@ export async function startX402Peer(opts: X402PeerOptions): Promise<X402Peer> {
       token,
       network,
       fetchWithPayment,
-      payerBalance: () => publicClient.readContract({ address: token, abi: testToken3009Abi, functionName: "balanceOf", args: [payer.address] }),
+      payerBalance: () =>
+        publicClient.readContract({
+          address: token,
+          abi: testToken3009Abi,
+          functionName: "balanceOf",
+          args: [payer.address],
+        }),
       stop: async () => {
         await Promise.all(servers.map(close));
       },

@@ -75,7 +75,10 @@ interface SolcContract {
   abi: unknown[];
   evm: {
     bytecode: { object: string };
-    deployedBytecode?: { object: string; immutableReferences?: Record<string, Array<{ start: number; length: number }>> };
+    deployedBytecode?: {
+      object: string;
+      immutableReferences?: Record<string, Array<{ start: number; length: number }>>;
+    };
   };
 }
 
@@ -112,7 +115,17 @@ function solcCompile(units: string[], runtime: boolean): SolcOutput {
   const sources: Record<string, { content: string }> = {};
   for (const unit of units) sources[unit] = { content: readFileSync(join(REPO_ROOT, unit), "utf8") };
   const selection = runtime
-    ? { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"], "": ["ast"] } }
+    ? {
+        "*": {
+          "*": [
+            "abi",
+            "evm.bytecode.object",
+            "evm.deployedBytecode.object",
+            "evm.deployedBytecode.immutableReferences",
+          ],
+          "": ["ast"],
+        },
+      }
     : { "*": { "*": ["abi", "evm.bytecode.object"] } };
   const input = {
     language: "Solidity",
@@ -139,7 +152,7 @@ function solcCompile(units: string[], runtime: boolean): SolcOutput {
 
 function contractOf(output: SolcOutput, unit: string, name: string): SolcContract {
   const compiled = output.contracts?.[unit]?.[name];
-  if (!compiled || !compiled.evm.bytecode.object) throw new Error(`Solidity compilation produced no bytecode for ${name}`);
+  if (!compiled?.evm.bytecode.object) throw new Error(`Solidity compilation produced no bytecode for ${name}`);
   return compiled;
 }
 
@@ -150,11 +163,15 @@ function channelRuntime(output: SolcOutput, compiled: SolcContract): ChannelRunt
   const refs = deployed.immutableReferences ?? {};
   const names = new Map<number, string>();
   const visit = (node: unknown, contract: string | undefined): void => {
-    if (Array.isArray(node)) return node.forEach((n) => visit(n, contract));
+    if (Array.isArray(node)) {
+      for (const n of node) visit(n, contract);
+      return;
+    }
     if (!node || typeof node !== "object") return;
     const n = node as { nodeType?: string; id?: number; name?: string };
     const inside = n.nodeType === "ContractDefinition" ? n.name : contract;
-    if (n.nodeType === "VariableDeclaration" && n.id !== undefined && String(n.id) in refs) names.set(n.id, `${contract}.${n.name}`);
+    if (n.nodeType === "VariableDeclaration" && n.id !== undefined && String(n.id) in refs)
+      names.set(n.id, `${contract}.${n.name}`);
     for (const value of Object.values(node)) visit(value, inside);
   };
   for (const source of Object.values(output.sources ?? {})) visit(source.ast, undefined);
@@ -171,14 +188,23 @@ function channelRuntime(output: SolcOutput, compiled: SolcContract): ChannelRunt
 /** Compiles every contract in memory (the test-only ones in a run of their own). Throws an
  * Error carrying every compiler error message. */
 export function compileContracts(): CompiledContracts {
-  const output = solcCompile(CONTRACT_NAMES.map((name) => `contracts/${name}.sol`), true);
-  const tests = solcCompile(TEST_CONTRACT_NAMES.map((name) => `contracts/test/${name}.sol`), false);
+  const output = solcCompile(
+    CONTRACT_NAMES.map((name) => `contracts/${name}.sol`),
+    true,
+  );
+  const tests = solcCompile(
+    TEST_CONTRACT_NAMES.map((name) => `contracts/test/${name}.sol`),
+    false,
+  );
   const result = { tests: {} } as CompiledContracts;
   for (const name of CONTRACT_NAMES) {
     const compiled = contractOf(output, `contracts/${name}.sol`, name);
     result[name] = { abi: compiled.abi, bytecode: `0x${compiled.evm.bytecode.object}` };
   }
-  result.channelRuntime = channelRuntime(output, contractOf(output, "contracts/MicroTransferChannels.sol", "MicroTransferChannels"));
+  result.channelRuntime = channelRuntime(
+    output,
+    contractOf(output, "contracts/MicroTransferChannels.sol", "MicroTransferChannels"),
+  );
   for (const name of TEST_CONTRACT_NAMES) {
     const compiled = contractOf(tests, `contracts/test/${name}.sol`, name);
     result.tests[name] = { abi: compiled.abi, bytecode: `0x${compiled.evm.bytecode.object}` };
@@ -243,8 +269,7 @@ export function buildContracts(): string[] {
   return Object.keys(files);
 }
 
-const invokedDirectly =
-  process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+const invokedDirectly = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
   try {
     for (const path of buildContracts()) console.log(`wrote ${path}`);

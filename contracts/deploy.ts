@@ -56,7 +56,12 @@ export function readArtifact(name: "MicroTransferChannels" | "TestToken"): { abi
   } catch (err) {
     throw new Error(`cannot read ${path} (${(err as Error).message}); run npm run build:contracts`);
   }
-  if (!Array.isArray(parsed.abi) || typeof parsed.bytecode !== "string" || !isHex(parsed.bytecode) || parsed.bytecode.length <= 2) {
+  if (
+    !Array.isArray(parsed.abi) ||
+    typeof parsed.bytecode !== "string" ||
+    !isHex(parsed.bytecode) ||
+    parsed.bytecode.length <= 2
+  ) {
     throw new Error(`${path} is not a valid artifact; run npm run build:contracts`);
   }
   return { abi: parsed.abi, bytecode: parsed.bytecode };
@@ -129,7 +134,8 @@ async function main(): Promise<void> {
     if (!/^\d+$/.test(values["challenge-period"])) throw new Error("--challenge-period must be a decimal integer");
     challengePeriod = Number(values["challenge-period"]);
   }
-  if (values.token !== undefined && !isAddress(values.token)) throw new Error(`--token is not an address: ${values.token}`);
+  if (values.token !== undefined && !isAddress(values.token))
+    throw new Error(`--token is not an address: ${values.token}`);
   const result = await deployContracts({
     rpcUrl,
     privateKey: privateKey as Hex,

@@ -171,17 +171,21 @@ async function launch(port: number, opts: AnvilOptions): Promise<AnvilHandle> {
   const { command, prefix, env } = anvilCommand();
   const args = [
     ...prefix,
-    "--host", "127.0.0.1",
-    "--port", String(port),
-    "--chain-id", String(ANVIL_CHAIN_ID),
-    "--mnemonic", ANVIL_MNEMONIC,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--chain-id",
+    String(ANVIL_CHAIN_ID),
+    "--mnemonic",
+    ANVIL_MNEMONIC,
   ];
   if (opts.quiet ?? true) args.push("--silent");
   if (opts.blockTime !== undefined) args.push("--block-time", String(opts.blockTime));
 
   const child: ChildProcess = spawn(command, args, {
     env,
-    stdio: ["ignore", opts.quiet ?? true ? "ignore" : "inherit", "pipe"],
+    stdio: ["ignore", (opts.quiet ?? true) ? "ignore" : "inherit", "pipe"],
   });
   let stderr = "";
   child.stderr?.setEncoding("utf8");

@@ -8,7 +8,9 @@ const want = /^>=\s*(\d+)\.(\d+)/.exec(engines.node);
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (want && (major < Number(want[1]) || (major === Number(want[1]) && minor < Number(want[2])))) {
   if (!process.argv.includes("--quiet")) {
-    console.error(`edge402 needs Node ${engines.node} (this is ${process.version}): run \`. scripts/use-node.sh\` (installs Node 22 under .tools/, first on PATH for this shell), then retry`);
+    console.error(
+      `edge402 needs Node ${engines.node} (this is ${process.version}): run \`. scripts/use-node.sh\` (installs Node 22 under .tools/, first on PATH for this shell), then retry`,
+    );
   }
   process.exit(1);
 }

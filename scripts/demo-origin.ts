@@ -59,7 +59,15 @@ function echo(req: IncomingMessage, body: string): OriginEcho {
     headers[name] = text;
     if (name.startsWith("x-edge402-")) edge402[name] = text;
   }
-  return { origin: "edge402-demo-origin", method: req.method ?? "GET", path: url.pathname, query, edge402, headers, body };
+  return {
+    origin: "edge402-demo-origin",
+    method: req.method ?? "GET",
+    path: url.pathname,
+    query,
+    edge402,
+    headers,
+    body,
+  };
 }
 
 /** Starts the echo origin on 127.0.0.1 and resolves once it listens. */
@@ -68,11 +76,16 @@ export async function startDemoOrigin(opts: { port?: number } = {}): Promise<Dem
     readBody(req).then(
       (body) => {
         const json = JSON.stringify(echo(req, body));
-        res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(json) });
+        res.writeHead(200, {
+          "content-type": "application/json; charset=utf-8",
+          "content-length": Buffer.byteLength(json),
+        });
         res.end(json);
       },
       (err: unknown) => {
-        const json = JSON.stringify({ error: { code: "bad_request", message: err instanceof Error ? err.message : String(err) } });
+        const json = JSON.stringify({
+          error: { code: "bad_request", message: err instanceof Error ? err.message : String(err) },
+        });
         res.writeHead(400, { "content-type": "application/json; charset=utf-8" });
         res.end(json);
       },

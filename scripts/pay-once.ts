@@ -26,7 +26,14 @@ const DEFAULT_KEY: Hex = "0x7c852118294e51e653712a81e05800f419141751be58f605c371
 const DEPOSIT_MULTIPLE = 100n;
 const CONFIRMATION_WAIT_MS = 60_000;
 
-type Terms = { gatewayPath: string; receiver: Address; contract: Address; token: Address; chainId: number; price: bigint };
+type Terms = {
+  gatewayPath: string;
+  receiver: Address;
+  contract: Address;
+  token: Address;
+  chainId: number;
+  price: bigint;
+};
 
 function readTerms(res: Response): Terms {
   const need = (name: string): string => {
@@ -68,7 +75,8 @@ export async function payOnce(url: string, privateKey: Hex, rpcUrl: string): Pro
   });
   const pub = createPublicClient({ chain, transport: http(rpcUrl) });
   const rpcChain = await pub.getChainId();
-  if (rpcChain !== terms.chainId) throw new Error(`${rpcUrl} is chain ${rpcChain}, the paywall wants chain ${terms.chainId}`);
+  if (rpcChain !== terms.chainId)
+    throw new Error(`${rpcUrl} is chain ${rpcChain}, the paywall wants chain ${terms.chainId}`);
   const wallet = createWalletClient({ account, chain, transport: http(rpcUrl) });
   const send = async (hash: Hex, what: string) => {
     const receipt = await pub.waitForTransactionReceipt({ hash });
@@ -77,13 +85,25 @@ export async function payOnce(url: string, privateKey: Hex, rpcUrl: string): Pro
   };
 
   const deposit = terms.price * DEPOSIT_MULTIPLE;
-  console.log(`price ${terms.price}; payer ${account.address}; opening a channel to ${terms.receiver} with deposit ${deposit}`);
+  console.log(
+    `price ${terms.price}; payer ${account.address}; opening a channel to ${terms.receiver} with deposit ${deposit}`,
+  );
   await send(
-    await wallet.writeContract({ address: terms.token, abi: testTokenAbi, functionName: "mint", args: [account.address, deposit] }),
+    await wallet.writeContract({
+      address: terms.token,
+      abi: testTokenAbi,
+      functionName: "mint",
+      args: [account.address, deposit],
+    }),
     "mint",
   );
   await send(
-    await wallet.writeContract({ address: terms.token, abi: testTokenAbi, functionName: "approve", args: [terms.contract, deposit] }),
+    await wallet.writeContract({
+      address: terms.token,
+      abi: testTokenAbi,
+      functionName: "approve",
+      args: [terms.contract, deposit],
+    }),
     "approve",
   );
   const opened = await send(
@@ -101,14 +121,17 @@ export async function payOnce(url: string, privateKey: Hex, rpcUrl: string): Pro
   // Wait for the paywall's confirmations (GET <gateway>/stats tells how many it wants).
   let minConfirmations = 1;
   try {
-    const stats = (await (await fetch(new URL(`${terms.gatewayPath}/stats`, url))).json()) as { minConfirmations?: number };
+    const stats = (await (await fetch(new URL(`${terms.gatewayPath}/stats`, url))).json()) as {
+      minConfirmations?: number;
+    };
     if (typeof stats.minConfirmations === "number") minConfirmations = stats.minConfirmations;
   } catch {
     // assume 1
   }
   const deadline = Date.now() + CONFIRMATION_WAIT_MS;
   while ((await pub.getBlockNumber({ cacheTime: 0 })) < BigInt(openBlock + minConfirmations - 1)) {
-    if (Date.now() > deadline) throw new Error(`the channel did not reach ${minConfirmations} confirmations within a minute`);
+    if (Date.now() > deadline)
+      throw new Error(`the channel did not reach ${minConfirmations} confirmations within a minute`);
     await new Promise((r) => setTimeout(r, 1_000));
   }
 
@@ -120,7 +143,9 @@ export async function payOnce(url: string, privateKey: Hex, rpcUrl: string): Pro
     openBlock,
     balance,
   });
-  const paid = await fetch(url, { headers: encodeProofHeaders({ sender: account.address, openBlock, balance, signature }) });
+  const paid = await fetch(url, {
+    headers: encodeProofHeaders({ sender: account.address, openBlock, balance, signature }),
+  });
   printResponse(paid, await paid.text());
   return paid;
 }
@@ -128,7 +153,9 @@ export async function payOnce(url: string, privateKey: Hex, rpcUrl: string): Pro
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const url = process.argv[2];
   if (!url || !/^https?:\/\//.test(url)) {
-    console.error("usage: [EDGE402_PRIVATE_KEY=0x...] [EDGE402_RPC_URL=http://127.0.0.1:8545] tsx scripts/pay-once.ts <url>");
+    console.error(
+      "usage: [EDGE402_PRIVATE_KEY=0x...] [EDGE402_RPC_URL=http://127.0.0.1:8545] tsx scripts/pay-once.ts <url>",
+    );
     process.exit(2);
   }
   const key = (process.env.EDGE402_PRIVATE_KEY || DEFAULT_KEY) as Hex;

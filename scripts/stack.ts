@@ -77,7 +77,14 @@ export class PortInUseError extends Error {
 export const DEMO_PROXY_ROUTES: ProxyRouteSpec[] = [{ path: "/origin/*", method: "GET", price: "3" }];
 
 /** Vars read from the environment when set (PROTOCOL.md section 4's overrides). */
-const PASS_THROUGH = ["TRIAL_SECONDS", "FREE_CAPACITY", "PAID_CAPACITY", "WITHDRAW_THRESHOLD", "MIN_CONFIRMATIONS", "LOOKUP_RATE"];
+const PASS_THROUGH = [
+  "TRIAL_SECONDS",
+  "FREE_CAPACITY",
+  "PAID_CAPACITY",
+  "WITHDRAW_THRESHOLD",
+  "MIN_CONFIRMATIONS",
+  "LOOKUP_RATE",
+];
 /** Vars that are secrets: written to the env file, never put on a command line. */
 const SECRETS = new Set(["RECEIVER_PRIVATE_KEY", "ADMIN_TOKEN", "SESSION_SECRET", "ORIGIN_SECRET"]);
 /** Characters a secret may hold so that dotenv reads it back unchanged (no quotes, `$`, `#`, `\`). */
@@ -87,11 +94,17 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const WRANGLER = join(REPO_ROOT, "node_modules", ".bin", "wrangler");
 const READY_TIMEOUT_MS = 60_000;
 const LOG_LIMIT = 64 * 1024;
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI colour codes it strips
 const ANSI = /\x1b\[[0-9;]*m/g;
 /** wrangler lines not worth copying to the console: the scheduled loop's own noise while the
  * Worker has no scheduled() handler, and wrangler's offline `Request.cf` fallback. */
-const QUIET_LINES = [/does not export a scheduled\(\) function/, /cdn-cgi\/handler\/scheduled/, /Request\.cf/, /workers\.cloudflare\.com/, /GetAddrInfoReqWrap/];
+const QUIET_LINES = [
+  /does not export a scheduled\(\) function/,
+  /cdn-cgi\/handler\/scheduled/,
+  /Request\.cf/,
+  /workers\.cloudflare\.com/,
+  /GetAddrInfoReqWrap/,
+];
 
 function childEnv(): NodeJS.ProcessEnv {
   return {
@@ -146,7 +159,11 @@ function installHooks(handleSignals: boolean): void {
   }
   if (handleSignals && !signalsInstalled) {
     signalsInstalled = true;
-    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    for (const [signal, code] of [
+      ["SIGINT", 130],
+      ["SIGTERM", 143],
+      ["SIGHUP", 129],
+    ] as const) {
       process.once(signal, () => {
         void Promise.allSettled([...live].map((s) => s.stop())).finally(() => process.exit(code));
       });
@@ -245,7 +262,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
   try {
     const anvil: AnvilHandle = await startAnvil({ port: opts.anvilPort, quiet: true }).catch((err: Error) => {
-      if (opts.anvilPort && /already in use|EADDRINUSE|os error 98/i.test(err.message)) throw new PortInUseError("anvil", opts.anvilPort);
+      if (opts.anvilPort && /already in use|EADDRINUSE|os error 98/i.test(err.message))
+        throw new PortInUseError("anvil", opts.anvilPort);
       throw err;
     });
     cleanups.push(() => anvil.stop());
@@ -291,7 +309,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         varArgs.push("--var", `${key}:${value}`);
       }
     }
-    writeFileSync(envFile, secretLines.join("\n") + "\n", { mode: 0o600 });
+    writeFileSync(envFile, `${secretLines.join("\n")}\n`, { mode: 0o600 });
     chmodSync(envFile, 0o600);
 
     await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], REPO_ROOT);
@@ -301,17 +319,28 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const args = [
       "dev",
       "--local",
-      "--ip", "127.0.0.1",
-      "--port", String(port),
-      "--inspector-port", String(inspectorPort),
-      "--persist-to", persistDir,
-      "--env-file", envFile,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      persistDir,
+      "--env-file",
+      envFile,
       "--show-interactive-dev-session=false",
-      "--log-level", "info",
+      "--log-level",
+      "info",
       ...varArgs,
     ];
     let ready = false;
-    const child = spawn(WRANGLER, args, { cwd: REPO_ROOT, env: childEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(WRANGLER, args, {
+      cwd: REPO_ROOT,
+      env: childEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     wranglerChild = child;
     wranglerExited = new Promise<void>((resolveExit) => {
       if (child.exitCode !== null || child.signalCode !== null) resolveExit();
@@ -337,7 +366,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     for (;;) {
       if (spawnError) throw new Error(`wrangler could not be started (${WRANGLER}): ${spawnError.message}`);
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}) before the Worker answered:\n${log.trim()}`);
+        throw new Error(
+          `wrangler dev exited (${child.exitCode ?? child.signalCode}) before the Worker answered:\n${log.trim()}`,
+        );
       }
       try {
         const res = await fetch(`${url}/api/1/stats`, { signal: AbortSignal.timeout(5_000) });

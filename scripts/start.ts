@@ -25,8 +25,17 @@ const FAUCET_AMOUNT = 1_000_000n;
 
 /** A curl line that mints test tokens to `to` through anvil (its default accounts are unlocked). */
 function faucetCommand(stack: Stack, to: string): string {
-  const data = encodeFunctionData({ abi: testTokenAbi, functionName: "mint", args: [to as `0x${string}`, FAUCET_AMOUNT] });
-  const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_sendTransaction", params: [{ from: to, to: stack.token, data }] });
+  const data = encodeFunctionData({
+    abi: testTokenAbi,
+    functionName: "mint",
+    args: [to as `0x${string}`, FAUCET_AMOUNT],
+  });
+  const body = JSON.stringify({
+    jsonrpc: "2.0",
+    id: 1,
+    method: "eth_sendTransaction",
+    params: [{ from: to, to: stack.token, data }],
+  });
   return `curl -s -H 'content-type: application/json' -d '${body}' ${stack.rpcUrl}`;
 }
 

@@ -108,7 +108,10 @@ export class ChannelBook {
       // Never write before the stored channels are in: that would erase them.
       await this.load();
       this.pending = undefined;
-      await this.store.save(this.sender, this.all().map((l) => l.toStored()));
+      await this.store.save(
+        this.sender,
+        this.all().map((l) => l.toStored()),
+      );
     });
     this.pending = run;
     this.writing = run.catch(() => undefined);

@@ -86,7 +86,12 @@ function channelEvents<E extends ChannelEventName>(
   eventName: E,
   ch: { contract: Address; sender: Address; receiver: Address; openBlock?: number },
 ) {
-  return parseEventLogs({ abi: microTransferChannelsAbi, logs: emittedBy(receipt.logs, ch.contract), eventName, strict: true }).filter(
+  return parseEventLogs({
+    abi: microTransferChannelsAbi,
+    logs: emittedBy(receipt.logs, ch.contract),
+    eventName,
+    strict: true,
+  }).filter(
     (l) =>
       l.args.sender.toLowerCase() === ch.sender.toLowerCase() &&
       l.args.receiver.toLowerCase() === ch.receiver.toLowerCase() &&
@@ -115,13 +120,19 @@ export class ChainAccess {
   constructor(opts: ChainOptions) {
     const account = opts.walletClient?.account ?? opts.account;
     if (!account) {
-      throw new Edge402Error(ClientErrorCodes.invalidArgument, "A signer is required: pass `account`, or a `walletClient` with an account.");
+      throw new Edge402Error(
+        ClientErrorCodes.invalidArgument,
+        "A signer is required: pass `account`, or a `walletClient` with an account.",
+      );
     }
     if (!opts.publicClient && !opts.rpcUrl) {
       throw new Edge402Error(ClientErrorCodes.invalidArgument, "A chain is required: pass `rpcUrl` or `publicClient`.");
     }
     if (!opts.walletClient && !opts.rpcUrl) {
-      throw new Edge402Error(ClientErrorCodes.invalidArgument, "With an `account`, `rpcUrl` is required to send transactions.");
+      throw new Edge402Error(
+        ClientErrorCodes.invalidArgument,
+        "With an `account`, `rpcUrl` is required to send transactions.",
+      );
     }
     this.account = account;
     this.address = getAddress(account.address);
@@ -130,7 +141,10 @@ export class ChainAccess {
     this.pollingInterval = opts.pollingInterval ?? 1000;
     this.publicClient =
       opts.publicClient ??
-      (createPublicClient({ transport: http(opts.rpcUrl, { retryCount: 2 }), pollingInterval: this.pollingInterval }) as PublicClient);
+      (createPublicClient({
+        transport: http(opts.rpcUrl, { retryCount: 2 }),
+        pollingInterval: this.pollingInterval,
+      }) as PublicClient);
     const confirmations = opts.confirmations ?? 1;
     if (!Number.isInteger(confirmations) || confirmations < 1) {
       throw new Edge402Error(ClientErrorCodes.invalidArgument, "confirmations must be an integer of at least 1");
@@ -142,7 +156,10 @@ export class ChainAccess {
     this.onProgress = opts.onProgress;
     this.trust = new ContractTrust(opts, {
       chainId: () => this.chainId(),
-      code: (contract) => this.publicClient.getCode({ address: contract }).catch((err: unknown) => Promise.reject(chainError(`Cannot read the code of ${contract}`, err))),
+      code: (contract) =>
+        this.publicClient
+          .getCode({ address: contract })
+          .catch((err: unknown) => Promise.reject(chainError(`Cannot read the code of ${contract}`, err))),
       token: (contract) =>
         this.publicClient
           .readContract({ address: contract, abi: microTransferChannelsAbi, functionName: "token" })
@@ -164,7 +181,9 @@ export class ChainAccess {
   get signer(): TypedDataSigner {
     const sign = async (typedData: object): Promise<Hex> => {
       const wallet = await this.walletClient();
-      return wallet.signTypedData({ ...typedData, account: this.account } as Parameters<WalletClient["signTypedData"]>[0]);
+      return wallet.signTypedData({ ...typedData, account: this.account } as Parameters<
+        WalletClient["signTypedData"]
+      >[0]);
     };
     return { signTypedData: sign as unknown as TypedDataSigner["signTypedData"] };
   }
@@ -202,12 +221,20 @@ export class ChainAccess {
   private async assertDepositTarget(contract: Address, token: Address): Promise<void> {
     const trusted = await this.trust.check(contract);
     if (trusted.token.toLowerCase() !== token.toLowerCase()) {
-      throw new Edge402Error(ClientErrorCodes.termsMismatch, `The contract ${contract} holds token ${trusted.token}, not ${token}.`);
+      throw new Edge402Error(
+        ClientErrorCodes.termsMismatch,
+        `The contract ${contract} holds token ${trusted.token}, not ${token}.`,
+      );
     }
   }
 
   /** A channel's state on chain, or null when it does not exist (never opened, or settled). */
-  async channelInfo(contract: Address, receiver: Address, openBlock: number, sender: Address = this.address): Promise<OnChainChannel | null> {
+  async channelInfo(
+    contract: Address,
+    receiver: Address,
+    openBlock: number,
+    sender: Address = this.address,
+  ): Promise<OnChainChannel | null> {
     try {
       const [, deposit, settleBlock, closingBalance, withdrawn] = await this.publicClient.readContract({
         address: contract,
@@ -239,7 +266,8 @@ export class ChainAccess {
           toBlock: to,
           strict: true,
         });
-        for (const log of emittedBy(logs, contract)) found.push({ openBlock: Number(log.args.openBlock), deposit: log.args.deposit });
+        for (const log of emittedBy(logs, contract))
+          found.push({ openBlock: Number(log.args.openBlock), deposit: log.args.deposit });
       }
       return found;
     } catch (err) {
@@ -249,7 +277,12 @@ export class ChainAccess {
 
   async tokenBalance(token: Address): Promise<bigint> {
     try {
-      return await this.publicClient.readContract({ address: token, abi: testTokenAbi, functionName: "balanceOf", args: [this.address] });
+      return await this.publicClient.readContract({
+        address: token,
+        abi: testTokenAbi,
+        functionName: "balanceOf",
+        args: [this.address],
+      });
     } catch (err) {
       throw chainError("Cannot read the token balance", err);
     }
@@ -276,14 +309,27 @@ export class ChainAccess {
         try {
           const [separator] = await Promise.all([
             this.publicClient.readContract({ address: token, abi: testTokenAbi, functionName: "DOMAIN_SEPARATOR" }),
-            this.publicClient.readContract({ address: token, abi: testTokenAbi, functionName: "nonces", args: [this.address] }),
+            this.publicClient.readContract({
+              address: token,
+              abi: testTokenAbi,
+              functionName: "nonces",
+              args: [this.address],
+            }),
           ]);
           let candidate: { name: string; version: string };
           try {
-            const [, name, version] = await this.publicClient.readContract({ address: token, abi: testTokenAbi, functionName: "eip712Domain" });
+            const [, name, version] = await this.publicClient.readContract({
+              address: token,
+              abi: testTokenAbi,
+              functionName: "eip712Domain",
+            });
             candidate = { name, version };
           } catch {
-            const name = await this.publicClient.readContract({ address: token, abi: testTokenAbi, functionName: "name" });
+            const name = await this.publicClient.readContract({
+              address: token,
+              abi: testTokenAbi,
+              functionName: "name",
+            });
             candidate = { name, version: "1" };
           }
           // Only a domain that reproduces the token's own separator is trusted.
@@ -299,12 +345,17 @@ export class ChainAccess {
   }
 
   /** Sends one contract call (one at a time per client), waits for it, and checks its status. */
-  private async send(action: ChainAction, request: { address: Address; abi: unknown; functionName: string; args: readonly unknown[] }): Promise<TransactionReceipt> {
+  private async send(
+    action: ChainAction,
+    request: { address: Address; abi: unknown; functionName: string; args: readonly unknown[] },
+  ): Promise<TransactionReceipt> {
     const wallet = await this.walletClient();
     let hash: Hex;
     try {
       hash = await this.txLock.run(() =>
-        wallet.writeContract({ ...request, account: this.account, chain: wallet.chain ?? null } as Parameters<WalletClient["writeContract"]>[0]),
+        wallet.writeContract({ ...request, account: this.account, chain: wallet.chain ?? null } as Parameters<
+          WalletClient["writeContract"]
+        >[0]),
       );
     } catch (err) {
       throw chainError(`${action} failed`, err);
@@ -332,7 +383,12 @@ export class ChainAccess {
   private async ensureAllowance(token: Address, spender: Address, amount: bigint): Promise<void> {
     let allowance: bigint;
     try {
-      allowance = await this.publicClient.readContract({ address: token, abi: testTokenAbi, functionName: "allowance", args: [this.address, spender] });
+      allowance = await this.publicClient.readContract({
+        address: token,
+        abi: testTokenAbi,
+        functionName: "allowance",
+        args: [this.address, spender],
+      });
     } catch (err) {
       throw chainError("Cannot read the allowance", err);
     }
@@ -341,14 +397,24 @@ export class ChainAccess {
   }
 
   /** Opens a channel to `receiver` with `deposit`; returns its open block. */
-  async openChannel(p: { contract: Address; token: Address; receiver: Address; deposit: bigint }): Promise<{ openBlock: number; deposit: bigint; hash: Hex; permit: boolean }> {
+  async openChannel(p: {
+    contract: Address;
+    token: Address;
+    receiver: Address;
+    deposit: bigint;
+  }): Promise<{ openBlock: number; deposit: bigint; hash: Hex; permit: boolean }> {
     await this.assertDepositTarget(p.contract, p.token);
     await this.assertFunds(p.token, p.deposit);
     const domain = this.usePermit ? await this.permitDomain(p.token) : null;
     let receipt: TransactionReceipt;
     if (domain) {
       const chainId = await this.chainId();
-      const nonce = await this.publicClient.readContract({ address: p.token, abi: testTokenAbi, functionName: "nonces", args: [this.address] });
+      const nonce = await this.publicClient.readContract({
+        address: p.token,
+        abi: testTokenAbi,
+        functionName: "nonces",
+        args: [this.address],
+      });
       const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600);
       const wallet = await this.walletClient();
       const signature = await wallet.signTypedData({
@@ -376,17 +442,39 @@ export class ChainAccess {
       });
     } else {
       await this.ensureAllowance(p.token, p.contract, p.deposit);
-      receipt = await this.send("open", { address: p.contract, abi: microTransferChannelsAbi, functionName: "createChannel", args: [p.receiver, p.deposit] });
+      receipt = await this.send("open", {
+        address: p.contract,
+        abi: microTransferChannelsAbi,
+        functionName: "createChannel",
+        args: [p.receiver, p.deposit],
+      });
     }
-    const created = channelEvents(receipt, "ChannelCreated", { contract: p.contract, sender: this.address, receiver: p.receiver }).find(
-      (l) => Number(l.args.openBlock) === Number(receipt.blockNumber),
-    );
-    if (!created) throw new Edge402Error(ClientErrorCodes.chainError, `The channel transaction ${receipt.transactionHash} created no channel.`);
-    return { openBlock: Number(created.args.openBlock), deposit: created.args.deposit, hash: receipt.transactionHash, permit: domain !== null };
+    const created = channelEvents(receipt, "ChannelCreated", {
+      contract: p.contract,
+      sender: this.address,
+      receiver: p.receiver,
+    }).find((l) => Number(l.args.openBlock) === Number(receipt.blockNumber));
+    if (!created)
+      throw new Edge402Error(
+        ClientErrorCodes.chainError,
+        `The channel transaction ${receipt.transactionHash} created no channel.`,
+      );
+    return {
+      openBlock: Number(created.args.openBlock),
+      deposit: created.args.deposit,
+      hash: receipt.transactionHash,
+      permit: domain !== null,
+    };
   }
 
   /** Adds `added` to an open channel's deposit (approving it first when needed). */
-  async topUp(p: { contract: Address; token: Address; receiver: Address; openBlock: number; added: bigint }): Promise<{ hash: Hex }> {
+  async topUp(p: {
+    contract: Address;
+    token: Address;
+    receiver: Address;
+    openBlock: number;
+    added: bigint;
+  }): Promise<{ hash: Hex }> {
     await this.assertDepositTarget(p.contract, p.token);
     await this.assertFunds(p.token, p.added);
     await this.ensureAllowance(p.token, p.contract, p.added);
@@ -398,13 +486,23 @@ export class ChainAccess {
     });
     const ch = { contract: p.contract, sender: this.address, receiver: p.receiver, openBlock: p.openBlock };
     if (!channelEvents(receipt, "ChannelToppedUp", ch).some((l) => l.args.added === p.added)) {
-      throw new Edge402Error(ClientErrorCodes.chainError, `The top-up transaction ${receipt.transactionHash} added nothing to channel ${p.openBlock}.`);
+      throw new Edge402Error(
+        ClientErrorCodes.chainError,
+        `The top-up transaction ${receipt.transactionHash} added nothing to channel ${p.openBlock}.`,
+      );
     }
     return { hash: receipt.transactionHash };
   }
 
   /** Settles at once with our balance proof and the receiver's closing proof. */
-  async cooperativeClose(p: { contract: Address; receiver: Address; openBlock: number; balance: bigint; balanceSignature: Hex; closingSignature: Hex }): Promise<{ hash: Hex; receiverTokens: bigint }> {
+  async cooperativeClose(p: {
+    contract: Address;
+    receiver: Address;
+    openBlock: number;
+    balance: bigint;
+    balanceSignature: Hex;
+    closingSignature: Hex;
+  }): Promise<{ hash: Hex; receiverTokens: bigint }> {
     const receipt = await this.send("cooperativeClose", {
       address: p.contract,
       abi: microTransferChannelsAbi,
@@ -416,7 +514,12 @@ export class ChainAccess {
   }
 
   /** Starts the challenge at `balance`; returns the block after which `settle` may run. */
-  async uncooperativeClose(p: { contract: Address; receiver: Address; openBlock: number; balance: bigint }): Promise<{ hash: Hex; settleBlock: number }> {
+  async uncooperativeClose(p: {
+    contract: Address;
+    receiver: Address;
+    openBlock: number;
+    balance: bigint;
+  }): Promise<{ hash: Hex; settleBlock: number }> {
     const receipt = await this.send("uncooperativeClose", {
       address: p.contract,
       abi: microTransferChannelsAbi,
@@ -424,12 +527,20 @@ export class ChainAccess {
       args: [p.receiver, p.openBlock, p.balance],
     });
     const [requested] = channelEvents(receipt, "ChannelCloseRequested", { ...p, sender: this.address });
-    if (!requested) throw new Edge402Error(ClientErrorCodes.chainError, `The close transaction ${receipt.transactionHash} requested no close.`);
+    if (!requested)
+      throw new Edge402Error(
+        ClientErrorCodes.chainError,
+        `The close transaction ${receipt.transactionHash} requested no close.`,
+      );
     return { hash: receipt.transactionHash, settleBlock: Number(requested.args.settleBlock) };
   }
 
   /** Settles a closing channel once its challenge period is over. */
-  async settle(p: { contract: Address; receiver: Address; openBlock: number }): Promise<{ hash: Hex; balance: bigint }> {
+  async settle(p: {
+    contract: Address;
+    receiver: Address;
+    openBlock: number;
+  }): Promise<{ hash: Hex; balance: bigint }> {
     const receipt = await this.send("settle", {
       address: p.contract,
       abi: microTransferChannelsAbi,

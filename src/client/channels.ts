@@ -69,7 +69,14 @@ export type SettleResult = {
   note?: string;
 };
 
-export type TopUpResult = { openBlock: number; receiver: Address; added: string; deposit: string; opened: boolean; hash?: Hex };
+export type TopUpResult = {
+  openBlock: number;
+  receiver: Address;
+  added: string;
+  deposit: string;
+  opened: boolean;
+  hash?: Hex;
+};
 
 export type ManagerOptions = {
   chain: ChainAccess;
@@ -117,17 +124,26 @@ export class ChannelManager {
   /** The server's identity (its contract trusted), or undefined when it does not answer. */
   private async identify(serverUrl: string): Promise<ServerInfo | undefined> {
     const origin = originOf(serverUrl);
-    const stored = this.o.book.all().flatMap((l) => [...l.gateways]).find((g) => originOf(g) === origin);
+    const stored = this.o.book
+      .all()
+      .flatMap((l) => [...l.gateways])
+      .find((g) => originOf(g) === origin);
     const gateway = stored ?? gatewayOf(serverUrl);
     try {
       const info = await fetchServerInfo(gateway, this.o.fetch);
       const chainId = await this.o.chain.chainId();
       if (info.chainId !== chainId) {
-        throw new Edge402Error(ClientErrorCodes.termsMismatch, `${origin} is on chain ${info.chainId}, the RPC node on chain ${chainId}.`);
+        throw new Edge402Error(
+          ClientErrorCodes.termsMismatch,
+          `${origin} is on chain ${info.chainId}, the RPC node on chain ${chainId}.`,
+        );
       }
       const token = await this.o.chain.contractToken(info.contract);
       if (token.toLowerCase() !== info.token.toLowerCase()) {
-        throw new Edge402Error(ClientErrorCodes.termsMismatch, `${origin} names token ${info.token}, but its contract holds ${token}.`);
+        throw new Edge402Error(
+          ClientErrorCodes.termsMismatch,
+          `${origin} names token ${info.token}, but its contract holds ${token}.`,
+        );
       }
       return info;
     } catch (err) {
@@ -183,7 +199,11 @@ export class ChannelManager {
   async topUp(serverUrl: string, amount: bigint, opts: { openBlock?: number } = {}): Promise<TopUpResult> {
     if (amount <= 0n) throw new Edge402Error(ClientErrorCodes.invalidArgument, "The top-up amount must be positive.");
     const { info, ledgers } = await this.channelsOf(serverUrl);
-    if (!info) throw new Edge402Error(ClientErrorCodes.serverUnreachable, `${serverUrl} does not answer; cannot tell which channel to fund.`);
+    if (!info)
+      throw new Edge402Error(
+        ClientErrorCodes.serverUnreachable,
+        `${serverUrl} does not answer; cannot tell which channel to fund.`,
+      );
     const open = ledgers.filter((l) => l.state === "open");
     const target = opts.openBlock !== undefined ? open.find((l) => l.openBlock === opts.openBlock) : chooseTopUp(open);
     if (opts.openBlock !== undefined && !target) {
@@ -193,38 +213,78 @@ export class ChannelManager {
     const { book, chain } = this.o;
     if (target) {
       const { hash } = await book.fund(amount, this.o.policy, async () => {
-        const sent = await chain.topUp({ contract: info.contract, token, receiver: info.receiver, openBlock: target.openBlock, added: amount });
+        const sent = await chain.topUp({
+          contract: info.contract,
+          token,
+          receiver: info.receiver,
+          openBlock: target.openBlock,
+          added: amount,
+        });
         target.deposit += amount;
         target.funded += amount;
         return sent;
       });
       target.gateways.add(info.gateway);
       await book.save();
-      return { openBlock: target.openBlock, receiver: info.receiver, added: amount.toString(), deposit: target.deposit.toString(), opened: false, hash };
+      return {
+        openBlock: target.openBlock,
+        receiver: info.receiver,
+        added: amount.toString(),
+        deposit: target.deposit.toString(),
+        opened: false,
+        hash,
+      };
     }
     const { ledger, hash } = await book.fund(amount, this.o.policy, async () => {
-      const opened = await chain.openChannel({ contract: info.contract, token, receiver: info.receiver, deposit: amount });
+      const opened = await chain.openChannel({
+        contract: info.contract,
+        token,
+        receiver: info.receiver,
+        deposit: amount,
+      });
       const added = book.add(
-        new ChannelLedger({ chainId: info.chainId, contract: info.contract, token, sender: chain.address, receiver: info.receiver, openBlock: opened.openBlock }, opened.deposit),
+        new ChannelLedger(
+          {
+            chainId: info.chainId,
+            contract: info.contract,
+            token,
+            sender: chain.address,
+            receiver: info.receiver,
+            openBlock: opened.openBlock,
+          },
+          opened.deposit,
+        ),
       );
       added.funded += amount;
       return { ledger: added, hash: opened.hash };
     });
     ledger.gateways.add(info.gateway);
     await book.save();
-    return { openBlock: ledger.openBlock, receiver: info.receiver, added: amount.toString(), deposit: ledger.deposit.toString(), opened: true, hash };
+    return {
+      openBlock: ledger.openBlock,
+      receiver: info.receiver,
+      added: amount.toString(),
+      deposit: ledger.deposit.toString(),
+      opened: true,
+      hash,
+    };
   }
 
   /** Closes the sender's channels to a server (cooperatively unless `uncooperative` or it cannot). */
   async close(serverUrl: string, opts: { uncooperative?: boolean; openBlock?: number } = {}): Promise<CloseResult[]> {
     const { info, ledgers } = await this.channelsOf(serverUrl);
     const candidates = ledgers.filter(
-      (l) => l.state !== "settled" && l.settleBlock === undefined && (opts.openBlock === undefined || l.openBlock === opts.openBlock),
+      (l) =>
+        l.state !== "settled" &&
+        l.settleBlock === undefined &&
+        (opts.openBlock === undefined || l.openBlock === opts.openBlock),
     );
     if (candidates.length === 0) {
       throw new Edge402Error(
         ClientErrorCodes.noChannel,
-        opts.openBlock === undefined ? `No open channel to ${serverUrl}.` : `No open channel ${opts.openBlock} to ${serverUrl}.`,
+        opts.openBlock === undefined
+          ? `No open channel to ${serverUrl}.`
+          : `No open channel ${opts.openBlock} to ${serverUrl}.`,
       );
     }
     const results: CloseResult[] = [];
@@ -235,11 +295,22 @@ export class ChannelManager {
     return results;
   }
 
-  private async closeOne(ledger: ChannelLedger, info: ServerInfo | undefined, uncooperative: boolean): Promise<CloseResult> {
+  private async closeOne(
+    ledger: ChannelLedger,
+    info: ServerInfo | undefined,
+    uncooperative: boolean,
+  ): Promise<CloseResult> {
     const base = { openBlock: ledger.openBlock, receiver: ledger.receiver };
-    if (!(await this.refresh(ledger))) return { ...base, mode: "none", state: "settled", reason: "The channel no longer exists on chain." };
+    if (!(await this.refresh(ledger)))
+      return { ...base, mode: "none", state: "settled", reason: "The channel no longer exists on chain." };
     if (ledger.settleBlock !== undefined) {
-      return { ...base, mode: "none", state: "closing", settleBlock: ledger.settleBlock, reason: "A close was already requested on chain." };
+      return {
+        ...base,
+        mode: "none",
+        state: "closing",
+        settleBlock: ledger.settleBlock,
+        reason: "A close was already requested on chain.",
+      };
     }
     let reason = uncooperative ? "Asked to close uncooperatively." : "The server does not answer.";
     if (!uncooperative && info) {
@@ -270,17 +341,30 @@ export class ChannelManager {
     const { chain } = this.o;
     const deadline = BigInt(Math.floor(Date.now() / 1000) + (this.o.closeDeadlineSeconds ?? 300));
     const domain = { chainId: ledger.chainId, contract: ledger.contract };
-    const closeSignature = await signCloseRequest(chain.signer, { ...domain, receiver: ledger.receiver, openBlock: ledger.openBlock, deadline });
+    const closeSignature = await signCloseRequest(chain.signer, {
+      ...domain,
+      receiver: ledger.receiver,
+      openBlock: ledger.openBlock,
+      deadline,
+    });
     const url = `${gateway}/channels/${ledger.sender}/${ledger.openBlock}`;
     let res: Response;
     try {
       res = await this.o.fetch(url, {
         method: "DELETE",
-        headers: { [RdnHeaders.closeSignature]: closeSignature, [RdnHeaders.closeDeadline]: deadline.toString(), accept: "application/json" },
+        headers: {
+          [RdnHeaders.closeSignature]: closeSignature,
+          [RdnHeaders.closeDeadline]: deadline.toString(),
+          accept: "application/json",
+        },
         signal: AbortSignal.timeout(30_000),
       });
     } catch (err) {
-      throw new Edge402Error(ClientErrorCodes.serverUnreachable, `The server does not answer the close request: ${(err as Error).message}`, { cause: err });
+      throw new Edge402Error(
+        ClientErrorCodes.serverUnreachable,
+        `The server does not answer the close request: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     let body: unknown;
     try {
@@ -290,9 +374,13 @@ export class ChannelManager {
     }
     if (!res.ok) {
       const refusal = protocolErrorFromBody(body);
-      throw new Edge402Error(refusal?.code ?? ClientErrorCodes.serverUnreachable, `The server refused to close (HTTP ${res.status}): ${refusal?.message ?? "no reason given"}`, {
-        status: res.status,
-      });
+      throw new Edge402Error(
+        refusal?.code ?? ClientErrorCodes.serverUnreachable,
+        `The server refused to close (HTTP ${res.status}): ${refusal?.message ?? "no reason given"}`,
+        {
+          status: res.status,
+        },
+      );
     }
     const b = (body ?? {}) as { balance?: unknown; closingSignature?: unknown };
     let balance: bigint;
@@ -301,7 +389,10 @@ export class ChannelManager {
       balance = parseUint(String(b.balance), "balance");
       closingSignature = parseSignature(String(b.closingSignature), "closingSignature");
     } catch (err) {
-      throw new Edge402Error(ClientErrorCodes.invalidClosingProof, `The server's closing proof is malformed: ${(err as Error).message}`);
+      throw new Edge402Error(
+        ClientErrorCodes.invalidClosingProof,
+        `The server's closing proof is malformed: ${(err as Error).message}`,
+      );
     }
     const valid = await verifyClosingProof({
       ...domain,
@@ -311,12 +402,21 @@ export class ChannelManager {
       signature: closingSignature,
       receiver: ledger.receiver,
     });
-    if (!valid) throw new Edge402Error(ClientErrorCodes.invalidClosingProof, "The closing proof is not signed by the channel's receiver.");
+    if (!valid)
+      throw new Edge402Error(
+        ClientErrorCodes.invalidClosingProof,
+        "The closing proof is not signed by the channel's receiver.",
+      );
     // A client that lost its state signed more than it knows: the answer's B, when its signature
     // is ours and B >= C, is owed already, so closing at C pays nothing more.
     const report = readChannelReport(res.headers);
-    if (balance > ledger.signed && report?.sender.toLowerCase() === ledger.sender.toLowerCase() && report.openBlock === ledger.openBlock) {
-      if (report.balance >= balance && (await isOurBalance(ledger, report.balance, report.signature))) takeServerBalance(ledger, report, ledger.signed);
+    if (
+      balance > ledger.signed &&
+      report?.sender.toLowerCase() === ledger.sender.toLowerCase() &&
+      report.openBlock === ledger.openBlock
+    ) {
+      if (report.balance >= balance && (await isOurBalance(ledger, report.balance, report.signature)))
+        takeServerBalance(ledger, report, ledger.signed);
     }
     // Never sign a closing balance above what we know we signed: that would pay more than we owe.
     if (balance > ledger.signed || balance > ledger.deposit) {
@@ -325,7 +425,12 @@ export class ChannelManager {
         `The server wants to close at ${balance}, above the ${ledger.signed} this client signed.`,
       );
     }
-    const balanceSignature = await signBalanceProof(chain.signer, { ...domain, receiver: ledger.receiver, openBlock: ledger.openBlock, balance });
+    const balanceSignature = await signBalanceProof(chain.signer, {
+      ...domain,
+      receiver: ledger.receiver,
+      openBlock: ledger.openBlock,
+      balance,
+    });
     this.o.hooks.onProgress?.({ type: "close", openBlock: ledger.openBlock, mode: "cooperative" });
     const { hash } = await chain.cooperativeClose({
       contract: ledger.contract,
@@ -363,15 +468,28 @@ export class ChannelManager {
         continue;
       }
       if (l.settleBlock === undefined) {
-        results.push({ ...base, state: "closing", note: "The server stopped serving it, but no close is requested on chain: run close." });
+        results.push({
+          ...base,
+          state: "closing",
+          note: "The server stopped serving it, but no close is requested on chain: run close.",
+        });
         continue;
       }
       // settle() needs block.number > settleBlock; the next block is head + 1.
       if (head < BigInt(l.settleBlock)) {
-        results.push({ ...base, state: "closing", settleBlock: l.settleBlock, blocksLeft: Number(BigInt(l.settleBlock) - head) });
+        results.push({
+          ...base,
+          state: "closing",
+          settleBlock: l.settleBlock,
+          blocksLeft: Number(BigInt(l.settleBlock) - head),
+        });
         continue;
       }
-      const { hash, balance } = await this.o.chain.settle({ contract: l.contract, receiver: l.receiver, openBlock: l.openBlock });
+      const { hash, balance } = await this.o.chain.settle({
+        contract: l.contract,
+        receiver: l.receiver,
+        openBlock: l.openBlock,
+      });
       l.state = "settled";
       l.refund = l.deposit - balance;
       results.push({ ...base, state: "settled", settleBlock: l.settleBlock, refund: l.refund.toString(), hash });

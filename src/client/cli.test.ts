@@ -20,7 +20,14 @@ describe("edge402 CLI arguments", () => {
     const t = io();
     expect(await main(argv("--help"), t.io)).toBe(0);
     for (const cmd of ["fetch", "channels", "topup", "close", "settle"]) expect(t.out()).toContain(cmd);
-    for (const flag of ["--trust-contract", "--max-deposit", "--max-total", "EDGE402_TRUSTED_CONTRACTS", "EDGE402_MAX_DEPOSIT"]) expect(t.out()).toContain(flag);
+    for (const flag of [
+      "--trust-contract",
+      "--max-deposit",
+      "--max-total",
+      "EDGE402_TRUSTED_CONTRACTS",
+      "EDGE402_MAX_DEPOSIT",
+    ])
+      expect(t.out()).toContain(flag);
   });
 
   it("needs the key and the RPC URL, and says which variable to set", async () => {

@@ -36,12 +36,16 @@ const EXIT_FAILURE = 1;
 const EXIT_REFUSED = 2;
 
 function parseAmount(value: string): bigint {
-  if (!/^(0|[1-9][0-9]{0,77})$/.test(value)) throw new InvalidArgumentError("expected an amount in token base units (an unsigned decimal integer)");
+  if (!/^(0|[1-9][0-9]{0,77})$/.test(value))
+    throw new InvalidArgumentError("expected an amount in token base units (an unsigned decimal integer)");
   return BigInt(value);
 }
 
 function parseAddresses(value: string, previous: string[] = []): string[] {
-  const list = value.split(",").map((a) => a.trim()).filter((a) => a !== "");
+  const list = value
+    .split(",")
+    .map((a) => a.trim())
+    .filter((a) => a !== "");
   for (const a of list) if (!/^0x[0-9a-fA-F]{40}$/.test(a)) throw new InvalidArgumentError(`not an address: ${a}`);
   return [...previous, ...list];
 }
@@ -52,7 +56,8 @@ function parsePositiveInt(value: string): number {
 }
 
 function parseOpenBlockArg(value: string): number {
-  if (!/^(0|[1-9][0-9]{0,9})$/.test(value) || Number(value) > 0xffffffff) throw new InvalidArgumentError("expected an open block number");
+  if (!/^(0|[1-9][0-9]{0,9})$/.test(value) || Number(value) > 0xffffffff)
+    throw new InvalidArgumentError("expected an open block number");
   return Number(value);
 }
 
@@ -86,7 +91,14 @@ function describeProgress(e: ProgressEvent): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
+  return `${rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n")}\n`;
 }
 
 function channelsTable(list: ChannelSummary[]): string {
@@ -107,7 +119,8 @@ function channelsTable(list: ChannelSummary[]): string {
 }
 
 function closeLine(r: CloseResult): string {
-  if (r.mode === "cooperative") return `channel ${r.openBlock}: closed cooperatively at ${r.balance}; refund ${r.refund} (tx ${r.hash})\n`;
+  if (r.mode === "cooperative")
+    return `channel ${r.openBlock}: closed cooperatively at ${r.balance}; refund ${r.refund} (tx ${r.hash})\n`;
   if (r.mode === "uncooperative") {
     return `channel ${r.openBlock}: close requested at ${r.balance}; run "edge402 settle" after block ${r.settleBlock} (tx ${r.hash})\n  reason: ${r.reason}\n`;
   }
@@ -116,7 +129,8 @@ function closeLine(r: CloseResult): string {
 
 function settleLine(r: SettleResult): string {
   if (r.hash) return `channel ${r.openBlock}: settled; refund ${r.refund} (tx ${r.hash})\n`;
-  if (r.blocksLeft !== undefined) return `channel ${r.openBlock}: challenge period runs until block ${r.settleBlock} (${r.blocksLeft} more block${r.blocksLeft === 1 ? "" : "s"})\n`;
+  if (r.blocksLeft !== undefined)
+    return `channel ${r.openBlock}: challenge period runs until block ${r.settleBlock} (${r.blocksLeft} more block${r.blocksLeft === 1 ? "" : "s"})\n`;
   return `channel ${r.openBlock}: ${r.state}${r.note ? `: ${r.note}` : ""}\n`;
 }
 
@@ -138,11 +152,29 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .version("0.1.0")
     .addOption(new Option("--rpc-url <url>", "JSON-RPC URL of the chain").env("EDGE402_RPC_URL"))
     .addOption(new Option("--home <dir>", "state directory").env("EDGE402_HOME"))
-    .addOption(new Option("--confirmations <n>", "confirmations to wait for after a transaction").argParser(parsePositiveInt).default(1))
-    .addOption(new Option("--max-total <amount>", "the most this state directory signs away in total (base units)").env("EDGE402_MAX_TOTAL").argParser(parseAmount))
-    .addOption(new Option("--max-deposit <amount>", "the most this state directory deposits in total, opens and top-ups (base units)").env("EDGE402_MAX_DEPOSIT").argParser(parseAmount))
     .addOption(
-      new Option("--trust-contract <address>", "use this channel contract whatever its code (repeatable; env: comma-separated)")
+      new Option("--confirmations <n>", "confirmations to wait for after a transaction")
+        .argParser(parsePositiveInt)
+        .default(1),
+    )
+    .addOption(
+      new Option("--max-total <amount>", "the most this state directory signs away in total (base units)")
+        .env("EDGE402_MAX_TOTAL")
+        .argParser(parseAmount),
+    )
+    .addOption(
+      new Option(
+        "--max-deposit <amount>",
+        "the most this state directory deposits in total, opens and top-ups (base units)",
+      )
+        .env("EDGE402_MAX_DEPOSIT")
+        .argParser(parseAmount),
+    )
+    .addOption(
+      new Option(
+        "--trust-contract <address>",
+        "use this channel contract whatever its code (repeatable; env: comma-separated)",
+      )
         .env("EDGE402_TRUSTED_CONTRACTS")
         .argParser(parseAddresses),
     )
@@ -151,11 +183,20 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
 
-  type Globals = { rpcUrl?: string; home?: string; confirmations: number; quiet?: boolean; maxTotal?: bigint; maxDeposit?: bigint; trustContract?: string[] };
+  type Globals = {
+    rpcUrl?: string;
+    home?: string;
+    confirmations: number;
+    quiet?: boolean;
+    maxTotal?: bigint;
+    maxDeposit?: bigint;
+    trustContract?: string[];
+  };
   const makeClient = (extra: Parameters<typeof createEdge402Client>[0] = {}): Edge402Client => {
     const g = program.opts<Globals>();
     const key = env.EDGE402_PRIVATE_KEY;
-    if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key)) throw new UsageError("set EDGE402_PRIVATE_KEY to the payer's private key (0x + 64 hex digits)");
+    if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key))
+      throw new UsageError("set EDGE402_PRIVATE_KEY to the payer's private key (0x + 64 hex digits)");
     if (!g.rpcUrl) throw new UsageError("set EDGE402_RPC_URL (or --rpc-url) to the chain's JSON-RPC URL");
     const home = resolve(g.home ?? join(env.HOME ?? homedir(), ".edge402"));
     return createEdge402Client({
@@ -179,78 +220,116 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option("-X, --request <method>", "HTTP method")
     .option("-H, --header <header>", 'request header "Name: value" (repeatable)', parseHeader, [])
     .option("-d, --data <data>", "request body; @file reads a file, @- reads stdin")
-    .option("--max-spend <amount>", "refuse to pay more than this for the request, redirects included (base units)", parseAmount)
+    .option(
+      "--max-spend <amount>",
+      "refuse to pay more than this for the request, redirects included (base units)",
+      parseAmount,
+    )
     .option("--deposit-multiple <n>", "a new channel's deposit as a multiple of the price", parsePositiveInt)
     .option("--min-deposit <amount>", "a new channel's smallest deposit (base units)", parseAmount)
     .option("-i, --include", "print the response status and headers to stderr")
     .option("--json", "print the payment as JSON to stderr")
-    .action(async (url: string, opts: { request?: string; header: string[]; data?: string; maxSpend?: bigint; depositMultiple?: number; minDeposit?: bigint; include?: boolean; json?: boolean }) => {
-      let target: URL;
-      try {
-        target = new URL(url);
-      } catch {
-        throw new UsageError(`not a URL: ${url}`);
-      }
-      const headers = new Headers();
-      for (const h of opts.header) {
-        const i = h.indexOf(":");
-        headers.append(h.slice(0, i).trim(), h.slice(i + 1).trim());
-      }
-      let body: Uint8Array | string | undefined;
-      if (opts.data !== undefined) {
-        if (opts.data === "@-") body = io.stdin ? await io.stdin() : undefined;
-        else if (opts.data.startsWith("@")) body = await readFile(opts.data.slice(1));
-        else body = opts.data;
-        if (!headers.has("content-type")) headers.set("content-type", "application/x-www-form-urlencoded");
-      }
-      const method = (opts.request ?? (body !== undefined ? "POST" : "GET")).toUpperCase();
-      const receipts: PaymentReceipt[] = [];
-      // --max-spend caps this command: each price, and what it signs in all (a redirect to
-      // another priced route pays again). The store's own total is --max-total.
-      let signedHere = 0n;
-      const cap = opts.maxSpend;
-      const client = makeClient({
-        ...(cap !== undefined ? { maxSpend: { perRequest: cap } } : {}),
-        beforePay: (ctx) => {
-          const amount = ctx.kind === "proof" ? ctx.amount : ctx.price;
-          if (cap !== undefined && signedHere + amount > cap) {
-            throw new Edge402Error(ClientErrorCodes.budgetExceeded, `Paying ${amount} more would bring this command to ${signedHere + amount}, over --max-spend ${cap}; nothing was paid.`);
-          }
-          signedHere += amount;
+    .action(
+      async (
+        url: string,
+        opts: {
+          request?: string;
+          header: string[];
+          data?: string;
+          maxSpend?: bigint;
+          depositMultiple?: number;
+          minDeposit?: bigint;
+          include?: boolean;
+          json?: boolean;
         },
-        deposit: { ...(opts.depositMultiple !== undefined ? { multiple: opts.depositMultiple } : {}), ...(opts.minDeposit !== undefined ? { minimum: opts.minDeposit } : {}) },
-        afterPay: (r) => {
-          receipts.push(r);
-        },
-      });
-      const res = await client.fetch(target, { method, headers, ...(body !== undefined ? { body: body as BodyInit } : {}) });
-      if (opts.include) {
-        io.stderr(`HTTP ${res.status} ${res.statusText}\n`);
-        res.headers.forEach((v, k) => io.stderr(`${k}: ${v}\n`));
-      }
-      const bodyBytes = new Uint8Array(await res.arrayBuffer());
-      io.stdout(bodyBytes);
-      // On a terminal, start the payment line on a line of its own.
-      if (io.terminal && bodyBytes.length > 0 && bodyBytes[bodyBytes.length - 1] !== 0x0a) io.stderr("\n");
-      const paid = receipts.at(-1);
-      if (opts.json) {
-        io.stderr(
-          `${JSON.stringify({
-            status: res.status,
-            paid: paid
-              ? { kind: paid.kind, cost: paid.cost.toString(), channel: paid.channel.openBlock, receiver: paid.channel.receiver, balance: paid.balance.toString(), deposit: paid.deposit.toString(), credit: paid.credit.toString() }
-              : null,
-          })}\n`,
-        );
-      } else if (paid) {
-        say(
-          `paid ${paid.cost} (${paid.kind === "proof" ? "balance proof" : "credit"}) on channel ${paid.channel.openBlock} to ${short(paid.channel.receiver)}; balance ${paid.balance} of deposit ${paid.deposit}, credit ${paid.credit}`,
-        );
-      } else if (!program.opts<Globals>().quiet) {
-        say(`HTTP ${res.status}; nothing paid`);
-      }
-      if (res.status >= 400) exitCode = EXIT_FAILURE;
-    });
+      ) => {
+        let target: URL;
+        try {
+          target = new URL(url);
+        } catch {
+          throw new UsageError(`not a URL: ${url}`);
+        }
+        const headers = new Headers();
+        for (const h of opts.header) {
+          const i = h.indexOf(":");
+          headers.append(h.slice(0, i).trim(), h.slice(i + 1).trim());
+        }
+        let body: Uint8Array | string | undefined;
+        if (opts.data !== undefined) {
+          if (opts.data === "@-") body = io.stdin ? await io.stdin() : undefined;
+          else if (opts.data.startsWith("@")) body = await readFile(opts.data.slice(1));
+          else body = opts.data;
+          if (!headers.has("content-type")) headers.set("content-type", "application/x-www-form-urlencoded");
+        }
+        const method = (opts.request ?? (body !== undefined ? "POST" : "GET")).toUpperCase();
+        const receipts: PaymentReceipt[] = [];
+        // --max-spend caps this command: each price, and what it signs in all (a redirect to
+        // another priced route pays again). The store's own total is --max-total.
+        let signedHere = 0n;
+        const cap = opts.maxSpend;
+        const client = makeClient({
+          ...(cap !== undefined ? { maxSpend: { perRequest: cap } } : {}),
+          beforePay: (ctx) => {
+            const amount = ctx.kind === "proof" ? ctx.amount : ctx.price;
+            if (cap !== undefined && signedHere + amount > cap) {
+              throw new Edge402Error(
+                ClientErrorCodes.budgetExceeded,
+                `Paying ${amount} more would bring this command to ${signedHere + amount}, over --max-spend ${cap}; nothing was paid.`,
+              );
+            }
+            signedHere += amount;
+          },
+          deposit: {
+            ...(opts.depositMultiple !== undefined ? { multiple: opts.depositMultiple } : {}),
+            ...(opts.minDeposit !== undefined ? { minimum: opts.minDeposit } : {}),
+          },
+          afterPay: (r) => {
+            receipts.push(r);
+          },
+        });
+        const res = await client.fetch(target, {
+          method,
+          headers,
+          ...(body !== undefined ? { body: body as BodyInit } : {}),
+        });
+        if (opts.include) {
+          io.stderr(`HTTP ${res.status} ${res.statusText}\n`);
+          res.headers.forEach((v, k) => {
+            io.stderr(`${k}: ${v}\n`);
+          });
+        }
+        const bodyBytes = new Uint8Array(await res.arrayBuffer());
+        io.stdout(bodyBytes);
+        // On a terminal, start the payment line on a line of its own.
+        if (io.terminal && bodyBytes.length > 0 && bodyBytes[bodyBytes.length - 1] !== 0x0a) io.stderr("\n");
+        const paid = receipts.at(-1);
+        if (opts.json) {
+          io.stderr(
+            `${JSON.stringify({
+              status: res.status,
+              paid: paid
+                ? {
+                    kind: paid.kind,
+                    cost: paid.cost.toString(),
+                    channel: paid.channel.openBlock,
+                    receiver: paid.channel.receiver,
+                    balance: paid.balance.toString(),
+                    deposit: paid.deposit.toString(),
+                    credit: paid.credit.toString(),
+                  }
+                : null,
+            })}\n`,
+          );
+        } else if (paid) {
+          say(
+            `paid ${paid.cost} (${paid.kind === "proof" ? "balance proof" : "credit"}) on channel ${paid.channel.openBlock} to ${short(paid.channel.receiver)}; balance ${paid.balance} of deposit ${paid.deposit}, credit ${paid.credit}`,
+          );
+        } else if (!program.opts<Globals>().quiet) {
+          say(`HTTP ${res.status}; nothing paid`);
+        }
+        if (res.status >= 400) exitCode = EXIT_FAILURE;
+      },
+    );
 
   program
     .command("channels")
@@ -272,7 +351,11 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option("--channel <openBlock>", "the channel to top up", parseOpenBlockArg)
     .option("--json", "print JSON")
     .action(async (server: string, amount: bigint, opts: { channel?: number; json?: boolean }) => {
-      const result = await makeClient().topUp(server, amount, opts.channel !== undefined ? { openBlock: opts.channel } : {});
+      const result = await makeClient().topUp(
+        server,
+        amount,
+        opts.channel !== undefined ? { openBlock: opts.channel } : {},
+      );
       if (opts.json) json(result);
       else io.stdout(topUpLine(result));
     });
@@ -316,7 +399,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     }
     if (isEdge402Error(err)) {
       say(`${err.code}: ${err.message}`);
-      return ["chain_error", "server_unreachable", "invalid_argument", "no_channel"].includes(err.code) ? EXIT_FAILURE : EXIT_REFUSED;
+      return ["chain_error", "server_unreachable", "invalid_argument", "no_channel"].includes(err.code)
+        ? EXIT_FAILURE
+        : EXIT_REFUSED;
     }
     const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : "";
     say(err instanceof Error ? `${err.message}${cause}` : String(err));

@@ -6,12 +6,25 @@
 import type { Account, Address, PublicClient, WalletClient } from "viem";
 import { ChannelBook } from "./book.js";
 import { ChainAccess } from "./chain.js";
-import { ChannelManager, type ChannelSummary, type CloseResult, type SettleResult, type TopUpResult } from "./channels.js";
+import {
+  ChannelManager,
+  type ChannelSummary,
+  type CloseResult,
+  type SettleResult,
+  type TopUpResult,
+} from "./channels.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import { createPayingFetch } from "./fetch.js";
 import type { Hooks } from "./hooks.js";
 import { Payer } from "./payer.js";
-import { DEFAULT_BACKOFF, resolvePolicy, type BackoffOptions, type DepositPolicy, type PrepayPolicy, type SpendLimits } from "./policy.js";
+import {
+  DEFAULT_BACKOFF,
+  resolvePolicy,
+  type BackoffOptions,
+  type DepositPolicy,
+  type PrepayPolicy,
+  type SpendLimits,
+} from "./policy.js";
 import { PriceBook } from "./request.js";
 import { MemoryChannelStore, type ChannelStore } from "./store.js";
 

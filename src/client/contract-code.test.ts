@@ -11,7 +11,8 @@ const token: Address = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 function deployed(at: Address = address, period = 500): Uint8Array {
   const code = hexToBytes(microTransferChannelsRuntime);
   const values = immutableValues({ chainId, address: at, token, challengePeriod: period });
-  for (const { name, offsets } of microTransferChannelsImmutables) for (const o of offsets) code.set(values.get(name)!, o);
+  for (const { name, offsets } of microTransferChannelsImmutables)
+    for (const o of offsets) code.set(values.get(name)!, o);
   return code;
 }
 
@@ -20,8 +21,15 @@ const metadataStart = (code: Uint8Array) => code.length - 2 - ((code[code.length
 
 describe("checkChannelCode", () => {
   it("accepts the build as deployed here, whatever token and challenge period it holds", () => {
-    expect(checkChannelCode(bytesToHex(deployed()), { chainId, address })).toEqual({ ok: true, token, challengePeriod: 500 });
-    expect(checkChannelCode(bytesToHex(deployed(address, 7200)), { chainId, address })).toMatchObject({ ok: true, challengePeriod: 7200 });
+    expect(checkChannelCode(bytesToHex(deployed()), { chainId, address })).toEqual({
+      ok: true,
+      token,
+      challengePeriod: 500,
+    });
+    expect(checkChannelCode(bytesToHex(deployed(address, 7200)), { chainId, address })).toMatchObject({
+      ok: true,
+      challengePeriod: 7200,
+    });
   });
 
   it("knows every immutable of the build (a new one would fail closed)", () => {
@@ -48,10 +56,16 @@ describe("checkChannelCode", () => {
     const other = hexToBytes(`0x${"00".repeat(12)}${"ab".repeat(20)}`);
     const split = code.slice();
     split.set(other, offsets("MicroTransferChannels.token").at(-1)!);
-    expect(checkChannelCode(bytesToHex(split), { chainId, address })).toMatchObject({ ok: false, reason: expect.stringContaining("MicroTransferChannels.token") });
+    expect(checkChannelCode(bytesToHex(split), { chainId, address })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("MicroTransferChannels.token"),
+    });
     // The genuine code of another deployment, copied to this address: its domain is not ours.
     const copied = deployed("0x0000000000000000000000000000000000000b0b");
-    expect(checkChannelCode(bytesToHex(copied), { chainId, address })).toMatchObject({ ok: false, reason: expect.stringContaining("EIP712") });
+    expect(checkChannelCode(bytesToHex(copied), { chainId, address })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("EIP712"),
+    });
     expect(checkChannelCode(bytesToHex(deployed()), { chainId: 1, address }).ok).toBe(false);
     const wide = code.slice();
     for (const o of offsets("MicroTransferChannels.challengePeriod")) wide[o] = 1;

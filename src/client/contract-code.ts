@@ -9,16 +9,23 @@
 // logic, not the metadata, and not the immutables either (an immutable read in seven places
 // must hold one value in all seven, and the EIP-712 cache must be this contract's domain).
 // Pure: the chain read is the caller's (chain.ts).
-import { bytesToHex, domainSeparator, getAddress, hexToBytes, keccak256, stringToBytes, type Address, type Hex } from "viem";
+import {
+  bytesToHex,
+  domainSeparator,
+  getAddress,
+  hexToBytes,
+  keccak256,
+  stringToBytes,
+  type Address,
+  type Hex,
+} from "viem";
 import { microTransferChannelsImmutables, microTransferChannelsRuntime } from "../protocol/channel-code.js";
 import { EIP712_NAME, EIP712_VERSION } from "../protocol/eip712.js";
 
 /** The smallest challenge period the contract's constructor accepts (PROTOCOL.md section 1). */
 export const MIN_CHALLENGE_PERIOD = 500;
 
-export type ChannelCodeCheck =
-  | { ok: true; token: Address; challengePeriod: number }
-  | { ok: false; reason: string };
+export type ChannelCodeCheck = { ok: true; token: Address; challengePeriod: number } | { ok: false; reason: string };
 
 const template = hexToBytes(microTransferChannelsRuntime);
 const WORD = 32;
@@ -53,7 +60,12 @@ function offsetsOf(name: string): readonly number[] {
  * The 32 bytes the constructor writes into each immutable, by name. Throws for a name it does
  * not know (a contract change added one): the check then fails closed until this is taught it.
  */
-export function immutableValues(p: { chainId: number; address: Address; token: Address; challengePeriod: number }): Map<string, Uint8Array> {
+export function immutableValues(p: {
+  chainId: number;
+  address: Address;
+  token: Address;
+  challengePeriod: number;
+}): Map<string, Uint8Array> {
   const domain = { name: EIP712_NAME, version: EIP712_VERSION, chainId: p.chainId, verifyingContract: p.address };
   const values = new Map<string, Uint8Array>([
     ["MicroTransferChannels.token", word(BigInt(p.token))],
@@ -85,7 +97,8 @@ export function checkChannelCode(code: Hex | undefined, p: { chainId: number; ad
   }
   const tokenWord = readWord(actual, offsetsOf("MicroTransferChannels.token")[0]!);
   const periodWord = readWord(actual, offsetsOf("MicroTransferChannels.challengePeriod")[0]!);
-  if (tokenWord >> 160n !== 0n || periodWord >> 32n !== 0n) return { ok: false, reason: "its immutables are not an address and a uint32" };
+  if (tokenWord >> 160n !== 0n || periodWord >> 32n !== 0n)
+    return { ok: false, reason: "its immutables are not an address and a uint32" };
   const token = getAddress(`0x${tokenWord.toString(16).padStart(40, "0")}`);
   const challengePeriod = Number(periodWord);
   const expected = template.slice();
@@ -98,7 +111,9 @@ export function checkChannelCode(code: Hex | undefined, p: { chainId: number; ad
       const slot = microTransferChannelsImmutables.find((im) => im.offsets.some((o) => i >= o && i < o + WORD));
       return {
         ok: false,
-        reason: slot ? `its ${slot.name} at byte ${i} is not what a deployment at this address writes` : `its code differs from the channel manager's at byte ${i}`,
+        reason: slot
+          ? `its ${slot.name} at byte ${i} is not what a deployment at this address writes`
+          : `its code differs from the channel manager's at byte ${i}`,
       };
     }
   }

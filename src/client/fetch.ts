@@ -20,7 +20,7 @@ import type { Payer, Payment, PlanOptions } from "./payer.js";
 import { refusalAction, retryDelay, type BackoffOptions } from "./policy.js";
 import { isOurBalance, reconcileRefusedProof, takeServerBalance } from "./reconcile.js";
 import { isRedirect, MAX_REDIRECTS, nextHop } from "./redirect.js";
-import { PriceBook, RequestTemplate } from "./request.js";
+import { type PriceBook, RequestTemplate } from "./request.js";
 import { readChannelReport, readRefusal, readTerms, type Refusal, type Terms } from "./response.js";
 
 export type PayingFetchOptions = {
@@ -69,7 +69,9 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
 
 function reportFor(ledger: ChannelLedger, report: ChannelReport | null): ChannelReport | undefined {
   if (!report) return undefined;
-  return report.sender.toLowerCase() === ledger.sender.toLowerCase() && report.openBlock === ledger.openBlock ? report : undefined;
+  return report.sender.toLowerCase() === ledger.sender.toLowerCase() && report.openBlock === ledger.openBlock
+    ? report
+    : undefined;
 }
 
 export function createPayingFetch(o: PayingFetchOptions): typeof fetch {
@@ -78,7 +80,13 @@ export function createPayingFetch(o: PayingFetchOptions): typeof fetch {
     const ours = reportFor(ledger, readChannelReport(res.headers));
     const signedBefore = ledger.signed;
     if (payment.kind === "proof") {
-      const outcome = ours ? (ours.balance >= payment.balance ? "accepted" : "refused") : res.ok ? "refused" : "unknown";
+      const outcome = ours
+        ? ours.balance >= payment.balance
+          ? "accepted"
+          : "refused"
+        : res.ok
+          ? "refused"
+          : "unknown";
       o.payer.finish(payment, outcome);
     } else {
       o.payer.finish(payment, "accepted");
@@ -95,7 +103,12 @@ export function createPayingFetch(o: PayingFetchOptions): typeof fetch {
         method: req.method,
         status: res.status,
         kind: payment.kind,
-        channel: { chainId: ledger.chainId, contract: ledger.contract, receiver: ledger.receiver, openBlock: ledger.openBlock },
+        channel: {
+          chainId: ledger.chainId,
+          contract: ledger.contract,
+          receiver: ledger.receiver,
+          openBlock: ledger.openBlock,
+        },
         cost: ours.cost,
         balance: ours.balance,
         deposit: ours.deposit ?? ledger.deposit,
@@ -105,9 +118,16 @@ export function createPayingFetch(o: PayingFetchOptions): typeof fetch {
   }
 
   /** Settles the books of a refused payment and says what to do next. */
-  async function onRefusal(payment: Payment | undefined, refusal: Refusal, report: ChannelReport | null): Promise<Decision> {
+  async function onRefusal(
+    payment: Payment | undefined,
+    refusal: Refusal,
+    report: ChannelReport | null,
+  ): Promise<Decision> {
     const action = refusalAction(refusal.code);
-    if (!payment) return action === "fail" && refusal.code !== "payment_required" ? { kind: "fail" } : { kind: "plan", options: {} };
+    if (!payment)
+      return action === "fail" && refusal.code !== "payment_required"
+        ? { kind: "fail" }
+        : { kind: "plan", options: {} };
     const ledger = payment.ledger;
     const ours = reportFor(ledger, report);
     const finishRefused = (): void => o.payer.finish(payment, "refused");
@@ -239,10 +259,14 @@ export function createPayingFetch(o: PayingFetchOptions): typeof fetch {
       if (decision.kind === "fail" || attempt >= o.maxAttempts) {
         if (decision.kind === "resend" && payment) o.payer.finish(payment, "refused");
         await o.book.save();
-        throw new Edge402Error(refusal.code, `${req.method} ${req.url}: ${refusal.message}${decision.kind === "fail" ? "" : ` (gave up after ${attempt} attempts)`}`, {
-          status: 402,
-          response: res,
-        });
+        throw new Edge402Error(
+          refusal.code,
+          `${req.method} ${req.url}: ${refusal.message}${decision.kind === "fail" ? "" : ` (gave up after ${attempt} attempts)`}`,
+          {
+            status: 402,
+            response: res,
+          },
+        );
       }
       discard(res);
       if (decision.kind === "resend") {

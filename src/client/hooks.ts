@@ -53,6 +53,7 @@ export type ProgressEvent =
 
 export type Hooks = {
   /** Called before anything is paid or deposited; return false to decline (`payment_declined`). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook may return nothing (go ahead) or a verdict
   beforePay?: (ctx: PaymentContext) => boolean | void | Promise<boolean | void>;
   /** Called after a paid request was served. */
   afterPay?: (receipt: PaymentReceipt) => void | Promise<void>;

@@ -3,7 +3,13 @@
 // helpers and the client's error codes. It follows PROTOCOL.md only and talks to any server
 // that speaks it; it imports nothing from the Worker.
 export { createEdge402Client, wrapFetch, type Edge402Client, type Edge402ClientOptions } from "./client.js";
-export { ClientErrorCodes, Edge402Error, isEdge402Error, type ClientErrorCode, type Edge402ErrorCode } from "./errors.js";
+export {
+  ClientErrorCodes,
+  Edge402Error,
+  isEdge402Error,
+  type ClientErrorCode,
+  type Edge402ErrorCode,
+} from "./errors.js";
 export type { ChainAction, ChannelRef, Hooks, PaymentContext, PaymentReceipt, ProgressEvent } from "./hooks.js";
 export type { ChannelSummary, CloseResult, SettleResult, TopUpResult } from "./channels.js";
 export { MemoryChannelStore, parseStoredChannels, type ChannelStore, type StoredChannel } from "./store.js";

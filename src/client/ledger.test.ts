@@ -133,7 +133,10 @@ describe("ChannelLedger reconciliation and spending", () => {
   it("starts a recovered channel at the receiver's withdrawn balance, closing if on chain it is", () => {
     const open = ChannelLedger.recovered(id, { deposit: 500n, withdrawn: 20n, settleBlock: 0, closingBalance: 0n });
     expect([open.state, open.accepted, open.signed, open.spentHere]).toEqual(["open", 20n, 20n, 0n]);
-    const closing = ChannelLedger.recovered({ ...id, openBlock: 9 }, { deposit: 500n, withdrawn: 0n, settleBlock: 600, closingBalance: 40n });
+    const closing = ChannelLedger.recovered(
+      { ...id, openBlock: 9 },
+      { deposit: 500n, withdrawn: 0n, settleBlock: 600, closingBalance: 40n },
+    );
     expect([closing.state, closing.settleBlock, closing.closingBalance]).toEqual(["closing", 600, 40n]);
   });
 
@@ -146,7 +149,14 @@ describe("ChannelLedger reconciliation and spending", () => {
     l.applyReport({ credit: 3n, session: "tok" });
     l.gateways.add("http://x/api/1");
     const stored = l.toStored();
-    expect(stored).toMatchObject({ balance: "5", signed: "10", credit: "3", session: "tok", balanceSignature: sig(8), deposit: "500" });
+    expect(stored).toMatchObject({
+      balance: "5",
+      signed: "10",
+      credit: "3",
+      session: "tok",
+      balanceSignature: sig(8),
+      deposit: "500",
+    });
     const back = ChannelLedger.fromStored(stored);
     // What this store signed stays counted across processes (maxSpend.total is per store).
     expect([back.accepted, back.signed, back.credit, back.session, back.spentHere]).toEqual([5n, 10n, 3n, "tok", 10n]);

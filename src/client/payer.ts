@@ -15,10 +15,27 @@ import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { Hooks, PaymentContext } from "./hooks.js";
 import { ChannelLedger } from "./ledger.js";
 import { KeyedMutex } from "./mutex.js";
-import { checkDeposit, checkPrice, checkTotal, chooseChannel, chooseTopUp, newChannelDeposit, paymentIncrement, topUpAmount, type ResolvedPolicy } from "./policy.js";
+import {
+  checkDeposit,
+  checkPrice,
+  checkTotal,
+  chooseChannel,
+  chooseTopUp,
+  newChannelDeposit,
+  paymentIncrement,
+  topUpAmount,
+  type ResolvedPolicy,
+} from "./policy.js";
 import type { Terms } from "./response.js";
 
-export type ProofPayment = { kind: "proof"; ledger: ChannelLedger; price: bigint; balance: bigint; amount: bigint; signature: Hex };
+export type ProofPayment = {
+  kind: "proof";
+  ledger: ChannelLedger;
+  price: bigint;
+  balance: bigint;
+  amount: bigint;
+  signature: Hex;
+};
 export type SessionPayment = { kind: "session"; ledger: ChannelLedger; price: bigint; token: string };
 export type Payment = ProofPayment | SessionPayment;
 
@@ -102,7 +119,10 @@ export class Payer {
   private async ask(ctx: PaymentContext): Promise<void> {
     const answer = await this.o.hooks.beforePay?.(ctx);
     if (answer === false) {
-      throw new Edge402Error(ClientErrorCodes.paymentDeclined, `Payment of ${ctx.price} for ${ctx.method} ${ctx.url} was declined.`);
+      throw new Edge402Error(
+        ClientErrorCodes.paymentDeclined,
+        `Payment of ${ctx.price} for ${ctx.method} ${ctx.url} was declined.`,
+      );
     }
   }
 
@@ -118,17 +138,31 @@ export class Payer {
     const ledgers = book.forReceiver(ref);
     const price = terms.price;
     const base = { url: req.url, method: req.method, price, receiver: terms.receiver };
-    const channelRef = (l: ChannelLedger) => ({ chainId: l.chainId, contract: l.contract, receiver: l.receiver, openBlock: l.openBlock });
+    const channelRef = (l: ChannelLedger) => ({
+      chainId: l.chainId,
+      contract: l.contract,
+      receiver: l.receiver,
+      openBlock: l.openBlock,
+    });
 
     // 1. Prepaid credit, through the channel's session token.
     if (!opts.noCredit && price > 0n) {
       const entitled = opts.entitled?.state === "open" ? opts.entitled : undefined;
       const candidates = entitled ? [entitled] : ledgers.filter((l) => l.state === "open" && l.session !== undefined);
-      candidates.sort((a, b) => (a.spendableCredit > b.spendableCredit ? -1 : a.spendableCredit < b.spendableCredit ? 1 : 0));
+      candidates.sort((a, b) =>
+        a.spendableCredit > b.spendableCredit ? -1 : a.spendableCredit < b.spendableCredit ? 1 : 0,
+      );
       const ledger = candidates[0];
-      if (ledger && ledger.holdCredit(price, entitled !== undefined)) {
+      if (ledger?.holdCredit(price, entitled !== undefined)) {
         try {
-          await this.ask({ ...base, kind: "session", amount: price, channel: channelRef(ledger), spent: book.spent, deposited: book.deposited });
+          await this.ask({
+            ...base,
+            kind: "session",
+            amount: price,
+            channel: channelRef(ledger),
+            spent: book.spent,
+            deposited: book.deposited,
+          });
         } catch (err) {
           ledger.releaseCredit(price);
           throw err;
@@ -159,7 +193,7 @@ export class Payer {
       ...base,
       kind: "proof",
       amount,
-      ...(ledger ?? target ? { channel: channelRef((ledger ?? target)!) } : {}),
+      ...((ledger ?? target) ? { channel: channelRef((ledger ?? target)!) } : {}),
       ...(funding ? { funding } : {}),
       spent: book.spent,
       deposited: book.deposited,
@@ -169,13 +203,26 @@ export class Payer {
       const token = terms.token;
       ledger = await book.fund(added, policy, async () => {
         if (target) {
-          await chain.topUp({ contract: terms.contract, token, receiver: terms.receiver, openBlock: target.openBlock, added });
+          await chain.topUp({
+            contract: terms.contract,
+            token,
+            receiver: terms.receiver,
+            openBlock: target.openBlock,
+            added,
+          });
           target.deposit += added;
           target.funded += added;
           return target;
         }
-        const opened = await chain.openChannel({ contract: terms.contract, token, receiver: terms.receiver, deposit: added });
-        const fresh = book.add(new ChannelLedger({ ...ref, token, sender: this.sender, openBlock: opened.openBlock }, opened.deposit));
+        const opened = await chain.openChannel({
+          contract: terms.contract,
+          token,
+          receiver: terms.receiver,
+          deposit: added,
+        });
+        const fresh = book.add(
+          new ChannelLedger({ ...ref, token, sender: this.sender, openBlock: opened.openBlock }, opened.deposit),
+        );
         fresh.funded += added;
         return fresh;
       });
@@ -198,7 +245,11 @@ export class Payer {
       });
     } catch (err) {
       chosen.settleRefused(balance);
-      throw new Edge402Error(ClientErrorCodes.paymentDeclined, `The balance proof was not signed: ${(err as Error).message}`, { cause: err });
+      throw new Edge402Error(
+        ClientErrorCodes.paymentDeclined,
+        `The balance proof was not signed: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     chosen.attachSignature(balance, signature);
     return { kind: "proof", ledger: chosen, price, balance, amount, signature };

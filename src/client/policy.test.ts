@@ -26,7 +26,13 @@ function code(fn: () => unknown): string | undefined {
 describe("resolvePolicy", () => {
   it("fills the defaults", () => {
     const p = resolvePolicy({});
-    expect(p).toMatchObject({ depositMultiple: 100n, minimumDeposit: 0n, topUp: undefined, prepay: undefined, limits: {} });
+    expect(p).toMatchObject({
+      depositMultiple: 100n,
+      minimumDeposit: 0n,
+      topUp: undefined,
+      prepay: undefined,
+      limits: {},
+    });
     expect(resolvePolicy({ prepay: true }).prepay).toEqual({ multiple: 10n, amount: undefined });
     expect(resolvePolicy({ prepay: false }).prepay).toBeUndefined();
   });
@@ -64,7 +70,9 @@ describe("budget", () => {
 describe("deposit budget", () => {
   it("defaults to what one channel gets at the highest allowed price, and to no limit without perRequest", () => {
     expect(resolvePolicy({ maxSpend: { perRequest: 3n } }).maxDeposit).toBe(300n);
-    expect(resolvePolicy({ maxSpend: { perRequest: 3n }, deposit: { multiple: 10, minimum: 50n } }).maxDeposit).toBe(50n);
+    expect(resolvePolicy({ maxSpend: { perRequest: 3n }, deposit: { multiple: 10, minimum: 50n } }).maxDeposit).toBe(
+      50n,
+    );
     expect(resolvePolicy({ maxSpend: { perRequest: 3n }, maxDeposit: 7n }).maxDeposit).toBe(7n);
     expect(resolvePolicy({ maxSpend: { total: 3n } }).maxDeposit).toBeUndefined();
     expect(code(() => resolvePolicy({ maxDeposit: -1n }))).toBe("invalid_argument");

@@ -89,7 +89,8 @@ export function resolvePolicy(opts: {
       perRequest,
       total: nonNegative(opts.maxSpend?.total, "maxSpend.total"),
     },
-    maxDeposit: nonNegative(opts.maxDeposit, "maxDeposit") ?? defaultMaxDeposit(perRequest, depositMultiple, minimumDeposit),
+    maxDeposit:
+      nonNegative(opts.maxDeposit, "maxDeposit") ?? defaultMaxDeposit(perRequest, depositMultiple, minimumDeposit),
   };
 }
 
@@ -100,7 +101,11 @@ export function resolvePolicy(opts: {
  * policy asks for, the `beforePay` hook sees it (`funding`) and may decline, and only a
  * trusted contract gets it.
  */
-export function defaultMaxDeposit(perRequest: bigint | undefined, multiple: bigint, minimum: bigint): bigint | undefined {
+export function defaultMaxDeposit(
+  perRequest: bigint | undefined,
+  multiple: bigint,
+  minimum: bigint,
+): bigint | undefined {
   if (perRequest === undefined) return undefined;
   const byPrice = perRequest * multiple;
   return byPrice > minimum ? byPrice : minimum;
@@ -177,7 +182,8 @@ export function chooseChannel<T extends ChannelChoice>(channels: readonly T[], a
   let best: T | undefined;
   for (const c of channels) {
     if (c.state !== "open" || c.available < amount) continue;
-    if (!best || c.available < best.available || (c.available === best.available && c.openBlock < best.openBlock)) best = c;
+    if (!best || c.available < best.available || (c.available === best.available && c.openBlock < best.openBlock))
+      best = c;
   }
   return best;
 }
@@ -187,7 +193,8 @@ export function chooseTopUp<T extends ChannelChoice>(channels: readonly T[]): T 
   let best: T | undefined;
   for (const c of channels) {
     if (c.state !== "open") continue;
-    if (!best || c.available > best.available || (c.available === best.available && c.openBlock > best.openBlock)) best = c;
+    if (!best || c.available > best.available || (c.available === best.available && c.openBlock > best.openBlock))
+      best = c;
   }
   return best;
 }
@@ -196,7 +203,11 @@ export type BackoffOptions = { baseMs: number; maxMs: number };
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 250, maxMs: 4000 };
 
 /** Exponential backoff with ±25% jitter: base·2^attempt, capped at `maxMs`. */
-export function retryDelay(attempt: number, opts: BackoffOptions = DEFAULT_BACKOFF, random: () => number = Math.random): number {
+export function retryDelay(
+  attempt: number,
+  opts: BackoffOptions = DEFAULT_BACKOFF,
+  random: () => number = Math.random,
+): number {
   const raw = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.max(0, attempt));
   return Math.round(raw * (0.75 + 0.5 * random()));
 }

@@ -75,7 +75,11 @@ describe("reconcileRefusedProof", () => {
     const l = ChannelLedger.recovered(id, { deposit: 500n, withdrawn: 0n, settleBlock: 0, closingBalance: 0n });
     const first = await reserveSigned(l, 5n);
     const serverSig = await signBy(sender, 25n);
-    const outcome = await reconcileRefusedProof(l, { balance: first, price: 5n }, report(25n, { signature: serverSig, credit: 0n }));
+    const outcome = await reconcileRefusedProof(
+      l,
+      { balance: first, price: 5n },
+      report(25n, { signature: serverSig, credit: 0n }),
+    );
     expect(outcome).toBe("proof");
     expect([l.accepted, l.acceptedSignature, l.spentHere]).toEqual([25n, serverSig, 0n]);
     expect(l.reserve(5n)).toBe(30n);
@@ -86,7 +90,11 @@ describe("reconcileRefusedProof", () => {
     const proofs = [];
     for (let i = 0; i < 6; i++) proofs.push(await reserveSigned(l, 5n));
     // The server's B = 25 came from an earlier process; everything of ours at or below it is refused.
-    const outcome = await reconcileRefusedProof(l, { balance: proofs[0]!, price: 5n }, report(25n, { signature: await signBy(sender, 25n), credit: 0n }));
+    const outcome = await reconcileRefusedProof(
+      l,
+      { balance: proofs[0]!, price: 5n },
+      report(25n, { signature: await signBy(sender, 25n), credit: 0n }),
+    );
     expect(outcome).toBe("proof");
     expect(l.accepted).toBe(25n);
   });
@@ -94,7 +102,11 @@ describe("reconcileRefusedProof", () => {
   it("stops with balance_mismatch when the server's balance is not ours, changing nothing else", async () => {
     const l = new ChannelLedger(id, 500n);
     const b = await reserveSigned(l, 5n);
-    const err = await reconcileRefusedProof(l, { balance: b, price: 5n }, report(50n, { signature: await signBy(stranger, 50n) })).catch((e: unknown) => e);
+    const err = await reconcileRefusedProof(
+      l,
+      { balance: b, price: 5n },
+      report(50n, { signature: await signBy(stranger, 50n) }),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Edge402Error);
     expect((err as Edge402Error).code).toBe("balance_mismatch");
     expect(l.accepted).toBe(0n);

@@ -12,7 +12,11 @@ import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { ChannelLedger, ChannelReport } from "./ledger.js";
 
 /** True when `balance` is ours: zero, signed by this process, or its signature recovers to us. */
-export async function isOurBalance(ledger: ChannelLedger, balance: bigint, signature: Hex | undefined): Promise<boolean> {
+export async function isOurBalance(
+  ledger: ChannelLedger,
+  balance: bigint,
+  signature: Hex | undefined,
+): Promise<boolean> {
   if (balance === 0n || balance === ledger.accepted || ledger.hasSigned(balance)) return true;
   if (!signature) return false;
   return verifyBalanceProof({
@@ -56,12 +60,19 @@ export async function reconcileRefusedProof(
     throw new Edge402Error(
       ClientErrorCodes.balanceMismatch,
       `The server holds balance ${report.balance} on channel ${ledger.openBlock}, but its signature does not recover to ${ledger.sender}; stopping.`,
-      { details: { openBlock: String(ledger.openBlock), serverBalance: report.balance.toString(), ourBalance: ledger.accepted.toString() } },
+      {
+        details: {
+          openBlock: String(ledger.openBlock),
+          serverBalance: report.balance.toString(),
+          ourBalance: ledger.accepted.toString(),
+        },
+      },
     );
   }
   // Absorbed: a higher proof of ours reached the server first, so our amount became credit
   // (and the server says there is enough). A balance from before a lost store is not that.
-  const absorbed = report.balance >= proof.balance && report.balance <= signedBefore && (report.credit ?? 0n) >= proof.price;
+  const absorbed =
+    report.balance >= proof.balance && report.balance <= signedBefore && (report.credit ?? 0n) >= proof.price;
   if (report.balance < ledger.accepted) ledger.adopt(report.balance, report.signature);
   else takeServerBalance(ledger, report, signedBefore);
   ledger.applyReport(report);

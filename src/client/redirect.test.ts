@@ -7,7 +7,14 @@ const redirect = (status: number, location: string) => new Response(null, { stat
 describe("nextHop", () => {
   it("never carries payment headers, and drops credentials when it changes origin", async () => {
     const req = await RequestTemplate.from("http://a.test/x", {
-      headers: { "RDN-Session": "tok", "RDN-Balance": "5", "PAYMENT-SIGNATURE": "e30=", authorization: "Bearer k", cookie: "c=1", "x-keep": "1" },
+      headers: {
+        "RDN-Session": "tok",
+        "RDN-Balance": "5",
+        "PAYMENT-SIGNATURE": "e30=",
+        authorization: "Bearer k",
+        cookie: "c=1",
+        "x-keep": "1",
+      },
     });
     const same = nextHop(req, redirect(302, "/y"))!;
     expect(same.url).toBe("http://a.test/y");
@@ -19,7 +26,11 @@ describe("nextHop", () => {
   });
 
   it("turns a 303 and a POST's 301/302 into a GET without the body, and keeps the body on 307/308", async () => {
-    const post = await RequestTemplate.from("http://a.test/x", { method: "POST", body: "b=1", headers: { "content-type": "text/plain" } });
+    const post = await RequestTemplate.from("http://a.test/x", {
+      method: "POST",
+      body: "b=1",
+      headers: { "content-type": "text/plain" },
+    });
     for (const status of [301, 302, 303]) {
       const hop = nextHop(post, redirect(status, "/y"))!.build();
       expect([hop.method, hop.body, hop.headers.get("content-type")]).toEqual(["GET", null, null]);

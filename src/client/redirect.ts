@@ -39,7 +39,9 @@ export function nextHop(req: RequestTemplate, res: Response): RequestTemplate | 
   const headers = req.headerList;
   for (const name of PAYMENT_HEADERS) headers.delete(name);
   if (target.origin !== new URL(req.url).origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
-  const toGet = (res.status === 303 && req.method !== "GET" && req.method !== "HEAD") || ((res.status === 301 || res.status === 302) && req.method === "POST");
+  const toGet =
+    (res.status === 303 && req.method !== "GET" && req.method !== "HEAD") ||
+    ((res.status === 301 || res.status === 302) && req.method === "POST");
   if (toGet) for (const name of BODY_HEADERS) headers.delete(name);
   return req.derive(target.href, toGet ? "GET" : req.method, headers, !toGet && req.hasBody);
 }

@@ -26,7 +26,11 @@ describe("RequestTemplate", () => {
         c.close();
       },
     });
-    const t = await RequestTemplate.from("http://127.0.0.1:1/x", { method: "POST", body: stream, headers: { "x-a": "1" } });
+    const t = await RequestTemplate.from("http://127.0.0.1:1/x", {
+      method: "POST",
+      body: stream,
+      headers: { "x-a": "1" },
+    });
     const first = t.build({ kind: "proof", ledger, price: 5n, balance: 25n, amount: 5n, signature: SIG });
     expect(first.method).toBe("POST");
     expect(await first.text()).toBe("payload");
@@ -43,7 +47,9 @@ describe("RequestTemplate", () => {
   });
 
   it("leaves requests that carry their own payment headers alone", async () => {
-    expect((await RequestTemplate.from("http://127.0.0.1:1/x", { headers: { "RDN-Session": "mine" } })).paysItself).toBe(true);
+    expect(
+      (await RequestTemplate.from("http://127.0.0.1:1/x", { headers: { "RDN-Session": "mine" } })).paysItself,
+    ).toBe(true);
     expect((await RequestTemplate.from(new Request("http://127.0.0.1:1/x"))).paysItself).toBe(false);
   });
 });

@@ -16,7 +16,18 @@ export class RequestTemplate {
     readonly method: string,
     private readonly headers: Headers,
     private readonly body: ArrayBuffer | undefined,
-    private readonly extra: Pick<RequestInit, "signal" | "redirect" | "credentials" | "cache" | "referrer" | "referrerPolicy" | "integrity" | "keepalive" | "mode">,
+    private readonly extra: Pick<
+      RequestInit,
+      | "signal"
+      | "redirect"
+      | "credentials"
+      | "cache"
+      | "referrer"
+      | "referrerPolicy"
+      | "integrity"
+      | "keepalive"
+      | "mode"
+    >,
   ) {}
 
   static async from(input: RequestInfo | URL, init?: RequestInit): Promise<RequestTemplate> {

@@ -102,13 +102,20 @@ describe("readRefusal", () => {
     const res = new Response(body("invalid_amount"), { status: 402, headers: { ...json, "RDN-Invalid-Amount": "1" } });
     expect(await readRefusal(res)).toEqual({ code: "invalid_amount", message: "because invalid_amount" });
     expect(await res.text()).toContain("invalid_amount");
-    const flagOnly = new Response("<html>", { status: 402, headers: { "content-type": "text/html", "RDN-Insufficient-Confirmations": "1" } });
+    const flagOnly = new Response("<html>", {
+      status: 402,
+      headers: { "content-type": "text/html", "RDN-Insufficient-Confirmations": "1" },
+    });
     expect((await readRefusal(flagOnly)).code).toBe("insufficient_confirmations");
   });
 
   it("falls back to the body's code, then to payment_required", async () => {
-    expect((await readRefusal(new Response(body("invalid_session"), { status: 402, headers: json }))).code).toBe("invalid_session");
+    expect((await readRefusal(new Response(body("invalid_session"), { status: 402, headers: json }))).code).toBe(
+      "invalid_session",
+    );
     expect((await readRefusal(new Response("nope", { status: 402 }))).code).toBe("payment_required");
-    expect((await readRefusal(new Response(body("made_up"), { status: 402, headers: json }))).code).toBe("payment_required");
+    expect((await readRefusal(new Response(body("made_up"), { status: 402, headers: json }))).code).toBe(
+      "payment_required",
+    );
   });
 });

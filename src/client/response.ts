@@ -71,9 +71,13 @@ export function readTerms(headers: Headers, url: string): Terms | null {
     };
   } catch (err) {
     if (err instanceof Edge402Error) throw err;
-    throw new Edge402Error(ClientErrorCodes.invalidTerms, `The server's terms are malformed: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new Edge402Error(
+      ClientErrorCodes.invalidTerms,
+      `The server's terms are malformed: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -109,7 +113,10 @@ export function readChannelReport(headers: Headers): ChannelReport | null {
   return report;
 }
 
-const flagCodes: Array<[string, ErrorCode]> = Object.entries(refusalFlags).map(([code, flag]) => [flag!, code as ErrorCode]);
+const flagCodes: Array<[string, ErrorCode]> = Object.entries(refusalFlags).map(([code, flag]) => [
+  flag!,
+  code as ErrorCode,
+]);
 
 export type Refusal = { code: ErrorCode; message: string };
 
@@ -129,7 +136,8 @@ export async function readRefusal(res: Response): Promise<Refusal> {
     }
   }
   for (const [flag, code] of flagCodes) {
-    if (res.headers.get(flag) === "1") return { code, message: fromBody?.code === code ? fromBody.message : `Refused: ${code}.` };
+    if (res.headers.get(flag) === "1")
+      return { code, message: fromBody?.code === code ? fromBody.message : `Refused: ${code}.` };
   }
   if (fromBody && isErrorCode(fromBody.code)) return fromBody;
   return { code: "payment_required", message: "This request requires a payment." };

@@ -25,14 +25,21 @@ export function gatewayOf(serverUrl: string, gatewayPath: string = GATEWAY_PATH)
 export async function fetchServerInfo(gateway: string, fetchFn: typeof fetch, timeoutMs = 10_000): Promise<ServerInfo> {
   let body: unknown;
   try {
-    const res = await fetchFn(`${gateway}/stats`, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetchFn(`${gateway}/stats`, {
+      headers: { accept: "application/json" },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (!res.ok) {
       await res.body?.cancel();
       throw new Error(`HTTP ${res.status}`);
     }
     body = await res.json();
   } catch (err) {
-    throw new Edge402Error(ClientErrorCodes.serverUnreachable, `Cannot read ${gateway}/stats: ${(err as Error).message}`, { cause: err });
+    throw new Edge402Error(
+      ClientErrorCodes.serverUnreachable,
+      `Cannot read ${gateway}/stats: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const b = (body ?? {}) as Record<string, unknown>;
   try {
@@ -47,6 +54,10 @@ export async function fetchServerInfo(gateway: string, fetchFn: typeof fetch, ti
       chainId,
     };
   } catch (err) {
-    throw new Edge402Error(ClientErrorCodes.serverUnreachable, `${gateway}/stats is not an edge402 server: ${(err as Error).message}`, { cause: err });
+    throw new Edge402Error(
+      ClientErrorCodes.serverUnreachable,
+      `${gateway}/stats is not an edge402 server: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }

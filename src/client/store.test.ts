@@ -36,9 +36,9 @@ describe("parseStoredChannels", () => {
   });
 
   it("names the first problem of an invalid file", () => {
-    expect(() => parseStoredChannels({ version: 1, channels: [{ ...channel(alice, 4), balance: "0x5" }] }, "x.json")).toThrow(
-      /x\.json .*channels\.0\.balance/,
-    );
+    expect(() =>
+      parseStoredChannels({ version: 1, channels: [{ ...channel(alice, 4), balance: "0x5" }] }, "x.json"),
+    ).toThrow(/x\.json .*channels\.0\.balance/);
     expect(() => parseStoredChannels({ version: 2, channels: [] })).toThrow(/version/);
     expect(() => parseStoredChannels([])).toThrow(/not a valid/);
   });
@@ -80,7 +80,9 @@ describe("FileChannelStore", () => {
     expect(await store.load(alice)).toEqual([]);
     await store.save(alice, [channel(alice, 4)]);
     await store.save(bob, [channel(bob, 9)]);
-    expect((await readdir(join(home, "channels"))).sort()).toEqual([`${bob.toLowerCase()}.json`, `${alice.toLowerCase()}.json`].sort());
+    expect((await readdir(join(home, "channels"))).sort()).toEqual(
+      [`${bob.toLowerCase()}.json`, `${alice.toLowerCase()}.json`].sort(),
+    );
     const file = store.pathOf(alice);
     expect(JSON.parse(await readFile(file, "utf8"))).toEqual({ version: 1, channels: [channel(alice, 4)] });
     expect((await stat(file)).mode & 0o777).toBe(0o600);

@@ -103,13 +103,17 @@ export function parseStoredChannels(json: unknown, where = "channel store"): Sto
   const parsed = storedFile.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`${where} is not a valid edge402 channel file: ${issue ? `${issue.path.join(".")}: ${issue.message}` : "invalid"}`);
+    throw new Error(
+      `${where} is not a valid edge402 channel file: ${issue ? `${issue.path.join(".")}: ${issue.message}` : "invalid"}`,
+    );
   }
   return parsed.data.channels;
 }
 
 /** The identity of a stored channel: chain, contract, sender, receiver, open block. */
-export function storedChannelKey(c: Pick<StoredChannel, "chainId" | "contract" | "sender" | "receiver" | "openBlock">): string {
+export function storedChannelKey(
+  c: Pick<StoredChannel, "chainId" | "contract" | "sender" | "receiver" | "openBlock">,
+): string {
   return `${c.chainId}:${c.contract.toLowerCase()}:${c.sender.toLowerCase()}:${c.receiver.toLowerCase()}:${c.openBlock}`;
 }
 

@@ -40,12 +40,16 @@ export class ContractTrust {
   ) {
     this.allowlist = new Set();
     for (const a of opts.trustedContracts ?? []) {
-      if (!/^0x[0-9a-fA-F]{40}$/.test(a)) throw new Edge402Error(ClientErrorCodes.invalidArgument, `trustedContracts: not an address: ${a}`);
+      if (!/^0x[0-9a-fA-F]{40}$/.test(a))
+        throw new Edge402Error(ClientErrorCodes.invalidArgument, `trustedContracts: not an address: ${a}`);
       this.allowlist.add(a.toLowerCase());
     }
     const max = opts.maxChallengePeriod ?? DEFAULT_MAX_CHALLENGE_PERIOD;
     if (!Number.isInteger(max) || max < MIN_CHALLENGE_PERIOD || max > 0xffffffff) {
-      throw new Edge402Error(ClientErrorCodes.invalidArgument, `maxChallengePeriod must be an integer from ${MIN_CHALLENGE_PERIOD} to 4294967295`);
+      throw new Edge402Error(
+        ClientErrorCodes.invalidArgument,
+        `maxChallengePeriod must be an integer from ${MIN_CHALLENGE_PERIOD} to 4294967295`,
+      );
     }
     this.maxChallengePeriod = max;
   }
@@ -63,7 +67,8 @@ export class ContractTrust {
   }
 
   private async judge(contract: Address): Promise<TrustedContract> {
-    if (this.allowlist.has(contract.toLowerCase())) return { contract, token: await this.reads.token(contract), allowlisted: true };
+    if (this.allowlist.has(contract.toLowerCase()))
+      return { contract, token: await this.reads.token(contract), allowlisted: true };
     const [chainId, code] = await Promise.all([this.reads.chainId(), this.reads.code(contract)]);
     const verdict = checkChannelCode(code, { chainId, address: contract });
     const refuse = (reason: string): never => {
@@ -75,7 +80,9 @@ export class ContractTrust {
     };
     if (!verdict.ok) return refuse(`it is not edge402's channel manager (${verdict.reason})`);
     if (verdict.challengePeriod < MIN_CHALLENGE_PERIOD || verdict.challengePeriod > this.maxChallengePeriod) {
-      return refuse(`its challenge period of ${verdict.challengePeriod} blocks is outside ${MIN_CHALLENGE_PERIOD}..${this.maxChallengePeriod}`);
+      return refuse(
+        `its challenge period of ${verdict.challengePeriod} blocks is outside ${MIN_CHALLENGE_PERIOD}..${this.maxChallengePeriod}`,
+      );
     }
     return { contract, token: verdict.token, allowlisted: false, challengePeriod: verdict.challengePeriod };
   }

@@ -135,7 +135,8 @@ describe("parseAddress", () => {
 describe("parseSignature", () => {
   const S = "RDN-Balance-Signature";
   // anvil account 0's BalanceProof over the fixed vector of verify.test.ts
-  const sig = "0xc3e578074e1cd43f2213307ff8a0f1a32eb71798d4eb2bd094a085bae97be0a301305869f7180ea164c307b93204656f2bd4bff5b7556e292b76d9a0380611461b";
+  const sig =
+    "0xc3e578074e1cd43f2213307ff8a0f1a32eb71798d4eb2bd094a085bae97be0a301305869f7180ea164c307b93204656f2bd4bff5b7556e292b76d9a0380611461b";
   const rs = sig.slice(2, 130);
   const word = (n: bigint) => n.toString(16).padStart(64, "0");
   const r = sig.slice(2, 66);
@@ -189,12 +190,17 @@ describe("parseSessionToken", () => {
     for (const t of ["a", "s1.0xabc.7.1700000000.AbC-_09", "x".repeat(512)]) expect(parseSessionToken(t)).toBe(t);
   });
 
-  it.each([["empty", ""], ["513 chars", "x".repeat(513)], ["space", "ab cd"], ["plus", "ab+cd"], ["slash", "ab/cd"], ["padding", "abcd=="], ["unicode", "é"]])(
-    "refuses %s",
-    (_name, value) => {
-      expectMalformed(() => parseSessionToken(value), "RDN-Session");
-    },
-  );
+  it.each([
+    ["empty", ""],
+    ["513 chars", "x".repeat(513)],
+    ["space", "ab cd"],
+    ["plus", "ab+cd"],
+    ["slash", "ab/cd"],
+    ["padding", "abcd=="],
+    ["unicode", "é"],
+  ])("refuses %s", (_name, value) => {
+    expectMalformed(() => parseSessionToken(value), "RDN-Session");
+  });
 });
 
 describe("parsePaymentHeaders", () => {
@@ -272,7 +278,9 @@ describe("parsePaymentHeaders", () => {
       token: "s1.abc.7.99.sig",
     });
     expect(
-      parsePaymentHeaders(getter({ "RDN-Session": "tok", "RDN-Sender-Address": sender.toLowerCase(), "RDN-Open-Block": "7" })),
+      parsePaymentHeaders(
+        getter({ "RDN-Session": "tok", "RDN-Sender-Address": sender.toLowerCase(), "RDN-Open-Block": "7" }),
+      ),
     ).toEqual({ kind: "session", token: "tok", sender, openBlock: 7 });
     expect(parsePaymentHeaders(getter({ "RDN-Session": "tok", "RDN-Open-Block": "7" }))).toEqual({
       kind: "session",
@@ -280,7 +288,10 @@ describe("parsePaymentHeaders", () => {
       openBlock: 7,
     });
     expectMalformed(() => parsePaymentHeaders(getter({ "RDN-Session": "to ken" })), "RDN-Session");
-    expectMalformed(() => parsePaymentHeaders(getter({ "RDN-Session": "tok", "RDN-Open-Block": "-1" })), "RDN-Open-Block");
+    expectMalformed(
+      () => parsePaymentHeaders(getter({ "RDN-Session": "tok", "RDN-Open-Block": "-1" })),
+      "RDN-Open-Block",
+    );
   });
 
   it("prefers a proof over a session", () => {
@@ -288,7 +299,10 @@ describe("parsePaymentHeaders", () => {
     // the session is ignored entirely, even if malformed
     expect(parsePaymentHeaders(getter({ ...proof, "RDN-Session": "not a token" }))?.kind).toBe("proof");
     // a balance makes it a proof, so its missing parts are reported
-    expectMalformed(() => parsePaymentHeaders(getter({ "RDN-Session": "tok", "RDN-Balance": "15" })), "RDN-Sender-Address");
+    expectMalformed(
+      () => parsePaymentHeaders(getter({ "RDN-Session": "tok", "RDN-Balance": "15" })),
+      "RDN-Sender-Address",
+    );
   });
 
   it("round-trips encodeProofHeaders and encodeSessionHeaders", () => {

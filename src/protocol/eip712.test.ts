@@ -1,11 +1,4 @@
-import {
-  concat,
-  encodeAbiParameters,
-  hashTypedData,
-  keccak256,
-  toHex,
-  type Address,
-} from "viem";
+import { concat, encodeAbiParameters, hashTypedData, keccak256, toHex, type Address } from "viem";
 import { describe, expect, it } from "vitest";
 import {
   BALANCE_PROOF_TYPE,
@@ -153,8 +146,12 @@ describe("typed-data builders", () => {
   });
 
   it("refuses values outside the Solidity widths when hashing", () => {
-    expect(() => hashTypedData(balanceProofTypedData({ chainId, contract, receiver, openBlock: 2 ** 32, balance: 1n }))).toThrow();
-    expect(() => hashTypedData(balanceProofTypedData({ chainId, contract, receiver, openBlock: 7, balance: 2n ** 192n }))).toThrow();
+    expect(() =>
+      hashTypedData(balanceProofTypedData({ chainId, contract, receiver, openBlock: 2 ** 32, balance: 1n })),
+    ).toThrow();
+    expect(() =>
+      hashTypedData(balanceProofTypedData({ chainId, contract, receiver, openBlock: 7, balance: 2n ** 192n })),
+    ).toThrow();
     expect(() =>
       hashTypedData(closeRequestTypedData({ chainId, contract, receiver, openBlock: 7, deadline: 2n ** 64n })),
     ).toThrow();

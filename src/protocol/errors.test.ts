@@ -84,7 +84,8 @@ describe("error codes", () => {
 
   it("isErrorCode recognises only the codes", () => {
     for (const code of codes) expect(isErrorCode(code)).toBe(true);
-    for (const v of ["", "Malformed_Header", "paymentRequired", 402, null, undefined]) expect(isErrorCode(v)).toBe(false);
+    for (const v of ["", "Malformed_Header", "paymentRequired", 402, null, undefined])
+      expect(isErrorCode(v)).toBe(false);
   });
 });
 

@@ -68,7 +68,9 @@ async function outcome(run: () => Promise<Address>): Promise<Outcome> {
 async function reference(typedData: () => object, signature: string): Promise<Address> {
   const normalized = normalizeSignature(signature);
   try {
-    return await recoverTypedDataAddress({ ...typedData(), signature: normalized } as Parameters<typeof recoverTypedDataAddress>[0]);
+    return await recoverTypedDataAddress({ ...typedData(), signature: normalized } as Parameters<
+      typeof recoverTypedDataAddress
+    >[0]);
   } catch {
     throw new ProtocolError("invalid_balance_proof", "Invalid signature: the signer cannot be recovered.");
   }
@@ -99,7 +101,10 @@ function mutate(r: ReturnType<typeof prng>, sig: Hex): { label: string; signatur
     case 1:
       return { label: "v as 0/1", signature: `0x${body}0${v - 27}` };
     case 2:
-      return { label: "other v", signature: `0x${body}${r.pick(["02", "03", "1a", "1d", "1e", "25", "26", "7f", "80", "ff"])}` };
+      return {
+        label: "other v",
+        signature: `0x${body}${r.pick(["02", "03", "1a", "1d", "1e", "25", "26", "7f", "80", "ff"])}`,
+      };
     case 3: {
       const bit = r.int(520);
       const bytes = Buffer.from(sig.slice(2), "hex");
@@ -134,9 +139,15 @@ function mutate(r: ReturnType<typeof prng>, sig: Hex): { label: string; signatur
         ]),
       };
     case 12:
-      return { label: "s = n/2 boundary", signature: `0x${sig.slice(2, 66)}${hex32(SECP256K1_N >> 1n)}${sig.slice(130)}` };
+      return {
+        label: "s = n/2 boundary",
+        signature: `0x${sig.slice(2, 66)}${hex32(SECP256K1_N >> 1n)}${sig.slice(130)}`,
+      };
     default:
-      return { label: "s = n/2 + 1", signature: `0x${sig.slice(2, 66)}${hex32((SECP256K1_N >> 1n) + 1n)}${sig.slice(130)}` };
+      return {
+        label: "s = n/2 + 1",
+        signature: `0x${sig.slice(2, 66)}${hex32((SECP256K1_N >> 1n) + 1n)}${sig.slice(130)}`,
+      };
   }
 }
 
@@ -185,7 +196,11 @@ describe("fast verification against viem", () => {
             // A mixed-case address whose checksum is wrong.
             const good = getAddress(p.receiver);
             const k = good.slice(2).search(/[a-fA-F]/);
-            p.receiver = (k < 0 ? good : `0x${good.slice(2, 2 + k)}${good[2 + k] === good[2 + k]!.toLowerCase() ? good[2 + k]!.toUpperCase() : good[2 + k]!.toLowerCase()}${good.slice(3 + k)}`) as Address;
+            p.receiver = (
+              k < 0
+                ? good
+                : `0x${good.slice(2, 2 + k)}${good[2 + k] === good[2 + k]!.toLowerCase() ? good[2 + k]!.toUpperCase() : good[2 + k]!.toLowerCase()}${good.slice(3 + k)}`
+            ) as Address;
             if (p.receiver.toLowerCase() === p.receiver) p.receiver = "0x70997970c51812dc3a010c7d01b50e0d17dc79C8";
           }
           what += ", invalid typed data";
@@ -194,18 +209,31 @@ describe("fast verification against viem", () => {
         const ref = await outcome(() => reference(() => balanceProofTypedData(p), sig));
         expect(fast, `case ${cases} (${what}): ${sig}`).toEqual(ref);
         const expected = "signer" in ref ? ref.signer : account.address;
-        const sender = r.int(4) === 0 ? randomAddress(r) : r.int(2) === 0 ? expected : (expected.toLowerCase() as Address);
+        const sender =
+          r.int(4) === 0 ? randomAddress(r) : r.int(2) === 0 ? expected : (expected.toLowerCase() as Address);
         const verified = await verifyBalanceProof({ ...p, signature: sig as Hex, sender });
-        expect(verified, `verify, case ${cases} (${what})`).toBe("signer" in ref && ref.signer.toLowerCase() === sender.toLowerCase());
+        expect(verified, `verify, case ${cases} (${what})`).toBe(
+          "signer" in ref && ref.signer.toLowerCase() === sender.toLowerCase(),
+        );
         counts[what.split(",")[0]!] = (counts[what.split(",")[0]!] ?? 0) + 1;
-        counts["valid signer"] = (counts["valid signer"] ?? 0) + ("signer" in ref && ref.signer === account.address ? 1 : 0);
+        counts["valid signer"] =
+          (counts["valid signer"] ?? 0) + ("signer" in ref && ref.signer === account.address ? 1 : 0);
         cases++;
       }
     }
     expect(cases).toBe(3000);
     // The mix really covers both outcomes and every mutation.
     expect(counts["valid signer"]).toBeGreaterThan(300);
-    for (const label of ["valid", "v as 0/1", "other v", "flipped bit", "high s", "uppercase", "random r", "malformed"]) {
+    for (const label of [
+      "valid",
+      "v as 0/1",
+      "other v",
+      "flipped bit",
+      "high s",
+      "uppercase",
+      "random r",
+      "malformed",
+    ]) {
       expect(counts[label], label).toBeGreaterThan(50);
     }
   }, 120_000);
@@ -229,7 +257,8 @@ describe("fast verification against viem", () => {
         deadline: r.pick([0n, (1n << 64n) - 1n, r.bits(40), 1n << 64n]),
       };
       const closingSig = await account.signTypedData(closingProofTypedData(closing));
-      const requestSig = request.deadline < 1n << 64n ? await account.signTypedData(closeRequestTypedData(request)) : closingSig;
+      const requestSig =
+        request.deadline < 1n << 64n ? await account.signTypedData(closeRequestTypedData(request)) : closingSig;
       for (let j = 0; j < 10; j++) {
         const a = mutate(r, closingSig).signature;
         const fastA = await outcome(() => recoverClosingProofSigner({ ...closing, signature: a as Hex }));
@@ -259,7 +288,15 @@ describe("fast verification against viem", () => {
         expected = (e as Error).message;
       }
       const got = await outcome(() =>
-        fastRecover({ kind: "BalanceProof", chainId: 1, contract: CONTRACTS[0]!, address: CONTRACTS[1]!, openBlock: 1, amount: 1n, signature: sig }),
+        fastRecover({
+          kind: "BalanceProof",
+          chainId: 1,
+          contract: CONTRACTS[0]!,
+          address: CONTRACTS[1]!,
+          openBlock: 1,
+          amount: 1n,
+          signature: sig,
+        }),
       );
       if (expected !== "ok") expect(got).toEqual({ refused: expected });
       else if ("signer" in got) expect(got.signer).toBe(getAddress(got.signer));

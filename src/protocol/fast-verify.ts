@@ -153,7 +153,8 @@ class Verifier {
   /** Keccak-256 of `data` (at most io_size - 512 bytes) through the module. */
   keccak256(data: Uint8Array): Uint8Array {
     const mem = this.memory();
-    if (data.length > this.ioSize - IO_HASH_IN) throw new RangeError("keccak256: input too long for the verifier's buffer");
+    if (data.length > this.ioSize - IO_HASH_IN)
+      throw new RangeError("keccak256: input too long for the verifier's buffer");
     mem.set(data, this.io + IO_HASH_IN);
     this.exports.keccak256(data.length);
     return mem.slice(this.io + IO_HASH_OUT, this.io + IO_HASH_OUT + 32);
@@ -217,7 +218,11 @@ class Verifier {
     if (typeof sig !== "string" || sig.length !== 132 || sig.charCodeAt(0) !== 48 || sig.charCodeAt(1) !== 120) {
       invalid("expected 0x followed by 130 hex digits");
     }
-    if (!decodeHexInto(sig, 2, 32, mem, io + IO_R) || !decodeHexInto(sig, 66, 32, mem, io + IO_S) || !decodeHexInto(sig, 130, 1, mem, io + IO_RECID)) {
+    if (
+      !decodeHexInto(sig, 2, 32, mem, io + IO_R) ||
+      !decodeHexInto(sig, 66, 32, mem, io + IO_S) ||
+      !decodeHexInto(sig, 130, 1, mem, io + IO_RECID)
+    ) {
       invalid("expected 0x followed by 130 hex digits");
     }
     if (isZero32(mem, io + IO_R) || compare32(mem, io + IO_R, N_BYTES) >= 0) invalid("r is out of range");
@@ -283,14 +288,12 @@ export function getVerifier(): Verifier | Promise<Verifier> {
     .then((instance) => (verifier = new Verifier(instance)))
     .catch((err: unknown) => {
       loading = undefined;
-      throw new Error(`edge402: cannot load the secp256k1 verifier: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new Error(
+        `edge402: cannot load the secp256k1 verifier: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
     });
   return loading;
-}
-
-/** Loads and instantiates the verifier now (for a warm-up; verification does it on demand). */
-export async function loadFastVerifier(): Promise<void> {
-  await getVerifier();
 }
 
 /** The lowercase address that signed the struct; `invalid_balance_proof` when there is none. */

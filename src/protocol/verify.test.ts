@@ -46,9 +46,13 @@ describe("recoverBalanceProofSigner", () => {
 
   it("compares the sender case-insensitively", async () => {
     expect(await verifyBalanceProof({ ...proof, signature: SIG, sender: sender.toLowerCase() as Address })).toBe(true);
-    expect(await verifyBalanceProof({ ...proof, signature: SIG, sender: sender.toUpperCase().replace("0X", "0x") as Address })).toBe(
-      true,
-    );
+    expect(
+      await verifyBalanceProof({
+        ...proof,
+        signature: SIG,
+        sender: sender.toUpperCase().replace("0X", "0x") as Address,
+      }),
+    ).toBe(true);
   });
 
   it.each([
@@ -66,7 +70,9 @@ describe("recoverBalanceProofSigner", () => {
   it("accepts v = 0/1 as v = 27/28", async () => {
     const v0 = `${SIG.slice(0, 130)}00` as Hex;
     expect(await recoverBalanceProofSigner({ ...proof, signature: v0 })).toBe(sender);
-    expect(await recoverBalanceProofSigner({ ...proof, signature: v0.toUpperCase().replace("0X", "0x") as Hex })).toBe(sender);
+    expect(await recoverBalanceProofSigner({ ...proof, signature: v0.toUpperCase().replace("0X", "0x") as Hex })).toBe(
+      sender,
+    );
     // the other parity recovers someone else, in both notations alike
     const v1 = `${SIG.slice(0, 130)}01` as Hex;
     const v28 = `${SIG.slice(0, 130)}1c` as Hex;
@@ -80,7 +86,9 @@ describe("recoverBalanceProofSigner", () => {
       "0xc3e578074e1cd43f2213307ff8a0f1a32eb71798d4eb2bd094a085bae97be0a3fecfa79608e7f15e9b3cf846cdfb9a8f8eda1cf0f7f33212945b84ec98302ffb1c",
     );
     expect(await recoverTypedDataAddress({ ...balanceProofTypedData(proof), signature: HIGH_S_TWIN })).toBe(sender);
-    expect(await rejection(recoverBalanceProofSigner({ ...proof, signature: HIGH_S_TWIN }))).toBe("invalid_balance_proof");
+    expect(await rejection(recoverBalanceProofSigner({ ...proof, signature: HIGH_S_TWIN }))).toBe(
+      "invalid_balance_proof",
+    );
     expect(await verifyBalanceProof({ ...proof, signature: HIGH_S_TWIN, sender })).toBe(false);
   });
 
@@ -93,7 +101,9 @@ describe("recoverBalanceProofSigner", () => {
     ["a non-hex signature", `${SIG.slice(0, -2)}zz`],
     ["an r that is no curve point", `0x${numberToHex(5n, { size: 32 }).slice(2)}${SIG.slice(66)}`],
   ])("refuses %s with invalid_balance_proof", async (_name, signature) => {
-    expect(await rejection(recoverBalanceProofSigner({ ...proof, signature: signature as Hex }))).toBe("invalid_balance_proof");
+    expect(await rejection(recoverBalanceProofSigner({ ...proof, signature: signature as Hex }))).toBe(
+      "invalid_balance_proof",
+    );
     expect(await verifyBalanceProof({ ...proof, signature: signature as Hex, sender })).toBe(false);
   });
 
@@ -117,7 +127,9 @@ describe("closing proofs and close requests", () => {
 
   it("are bound to their type, balance and deadline", async () => {
     expect(await verifyClosingProof({ ...closing, balance: 11n, signature: CLOSING_SIG, receiver })).toBe(false);
-    expect(await verifyCloseRequest({ ...request, deadline: 1_700_000_001n, signature: CLOSE_REQUEST_SIG, sender })).toBe(false);
+    expect(
+      await verifyCloseRequest({ ...request, deadline: 1_700_000_001n, signature: CLOSE_REQUEST_SIG, sender }),
+    ).toBe(false);
     // a balance proof signature is not a close request, even over the same fields
     expect(await verifyCloseRequest({ ...request, deadline: 15n, signature: SIG, sender })).toBe(false);
     expect(await verifyBalanceProof({ ...proof, balance: 10n, signature: CLOSING_SIG, sender: receiver })).toBe(false);

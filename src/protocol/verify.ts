@@ -17,11 +17,35 @@ export type RecoverCloseRequestSignerParameters = CloseRequestParameters & { sig
 export type RecoverSignerReturnType = Address;
 
 const balanceProof = (p: RecoverBalanceProofSignerParameters) =>
-  ({ kind: "BalanceProof", chainId: p.chainId, contract: p.contract, address: p.receiver, openBlock: p.openBlock, amount: p.balance, signature: p.signature }) as const;
+  ({
+    kind: "BalanceProof",
+    chainId: p.chainId,
+    contract: p.contract,
+    address: p.receiver,
+    openBlock: p.openBlock,
+    amount: p.balance,
+    signature: p.signature,
+  }) as const;
 const closingProof = (p: RecoverClosingProofSignerParameters) =>
-  ({ kind: "ClosingProof", chainId: p.chainId, contract: p.contract, address: p.sender, openBlock: p.openBlock, amount: p.balance, signature: p.signature }) as const;
+  ({
+    kind: "ClosingProof",
+    chainId: p.chainId,
+    contract: p.contract,
+    address: p.sender,
+    openBlock: p.openBlock,
+    amount: p.balance,
+    signature: p.signature,
+  }) as const;
 const closeRequest = (p: RecoverCloseRequestSignerParameters) =>
-  ({ kind: "CloseRequest", chainId: p.chainId, contract: p.contract, address: p.receiver, openBlock: p.openBlock, amount: p.deadline, signature: p.signature }) as const;
+  ({
+    kind: "CloseRequest",
+    chainId: p.chainId,
+    contract: p.contract,
+    address: p.receiver,
+    openBlock: p.openBlock,
+    amount: p.deadline,
+    signature: p.signature,
+  }) as const;
 
 /** The address that signed a balance proof for this chain, contract, receiver, open block and balance. */
 export function recoverBalanceProofSigner(p: RecoverBalanceProofSignerParameters): Promise<RecoverSignerReturnType> {

@@ -6,7 +6,8 @@ import { Hono, type Handler } from "hono";
 import { GATEWAY_PATH } from "../protocol/headers.js";
 import { adminApi } from "./api/admin.js";
 import { managementApi, type PricedRoute } from "./api/management.js";
-import { ConfigError, type Env } from "./config.js";
+import { ConfigError } from "./config.js";
+import type { Env } from "./env.js";
 import { errorResponse } from "./http/responses.js";
 import { paywall } from "./paywall.js";
 
@@ -26,7 +27,9 @@ export function createApp({ routes, admin }: CreateAppOptions) {
   app.route(`${GATEWAY_PATH}/admin`, adminRoutes);
   for (const r of routes) app.on(r.method, r.path, paywall(r.options), r.handler);
 
-  app.notFound((c) => errorResponse(c, "not_found", { message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}.` }));
+  app.notFound((c) =>
+    errorResponse(c, "not_found", { message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}.` }),
+  );
   app.onError((err, c) => {
     if (err instanceof ConfigError) return errorResponse(c, "internal_error", { message: err.message });
     console.error("edge402: unhandled error", err);

@@ -3,7 +3,14 @@
 // channel's object meets its channel and when a proof exceeds the deposit it knows (through
 // the LookupObject's own client and budget, src/worker/lookup). Nothing else on the paid path
 // talks to the chain.
-import { BaseError, ContractFunctionRevertedError, createPublicClient, http, type Address, type PublicClient } from "viem";
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  createPublicClient,
+  http,
+  type Address,
+  type PublicClient,
+} from "viem";
 import { microTransferChannelsAbi } from "../protocol/abi.js";
 import type { Config } from "./config.js";
 

@@ -5,11 +5,7 @@ import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { z } from "zod";
 
-// The Worker's env type lives in env.ts (built on wrangler's generated types); re-exported for importers here.
-export type { Env } from "./env.js";
-
-const decimal = (name: string) =>
-  z.string().regex(/^(0|[1-9][0-9]*)$/, `${name} must be an unsigned decimal integer`);
+const decimal = (name: string) => z.string().regex(/^(0|[1-9][0-9]*)$/, `${name} must be an unsigned decimal integer`);
 const address = (name: string) =>
   z.string().refine((v) => isAddress(v, { strict: false }), `${name} must be a 0x-prefixed 20-byte address`);
 const secret = (name: string, min: number) =>
@@ -54,7 +50,12 @@ const proxyRoute = z.object({
   method: z.string().toUpperCase().default("GET"),
   price: amount.optional(),
   metered: z
-    .object({ maxPrice: amount, perMs: z.number().nonnegative().optional(), perKiB: z.number().nonnegative().optional(), maxServingMs: z.number().nonnegative().optional() })
+    .object({
+      maxPrice: amount,
+      perMs: z.number().nonnegative().optional(),
+      perKiB: z.number().nonnegative().optional(),
+      maxServingMs: z.number().nonnegative().optional(),
+    })
     .optional(),
   trial: z.boolean().optional(),
   costUnits: z.number().int().positive().optional(),
@@ -72,7 +73,8 @@ function parseProxyRoutes(text: string | undefined): ProxyRoute[] {
     throw new ConfigError(["PROXY_ROUTES must be a JSON array of routes"]);
   }
   const parsed = z.array(proxyRoute).safeParse(json);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `PROXY_ROUTES[${i.path.join(".")}]: ${i.message}`));
+  if (!parsed.success)
+    throw new ConfigError(parsed.error.issues.map((i) => `PROXY_ROUTES[${i.path.join(".")}]: ${i.message}`));
   return parsed.data;
 }
 
@@ -130,7 +132,9 @@ export function parseConfig(vars: Record<string, unknown>): Config {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((i) => (i.message.includes(String(i.path[0])) ? i.message : `${String(i.path[0])}: ${i.message}`)),
+      parsed.error.issues.map((i) =>
+        i.message.includes(String(i.path[0])) ? i.message : `${String(i.path[0])}: ${i.message}`,
+      ),
     );
   }
   const v = parsed.data;
@@ -140,7 +144,9 @@ export function parseConfig(vars: Record<string, unknown>): Config {
   const flowIssues = [
     ...(Number(v.FREE_CAPACITY) < 1 ? ["FREE_CAPACITY must be at least 1"] : []),
     ...(Number(v.PAID_CAPACITY) < 1 ? ["PAID_CAPACITY must be at least 1"] : []),
-    ...(Number(v.FLOW_KEY_PREFIX) < 1 || Number(v.FLOW_KEY_PREFIX) > 128 ? ["FLOW_KEY_PREFIX must be from 1 to 128"] : []),
+    ...(Number(v.FLOW_KEY_PREFIX) < 1 || Number(v.FLOW_KEY_PREFIX) > 128
+      ? ["FLOW_KEY_PREFIX must be from 1 to 128"]
+      : []),
     ...(Number(v.LOOKUP_RATE) < 1 ? ["LOOKUP_RATE must be at least 1"] : []),
   ];
   if (flowIssues.length > 0) throw new ConfigError(flowIssues);

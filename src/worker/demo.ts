@@ -24,7 +24,8 @@ export const demoRoutes: AppRoute[] = [
     },
     handler: (c) => {
       const n = c.req.param("n") ?? "";
-      if (!/^(0|[1-9][0-9]{0,57})$/.test(n)) return errorResponse(c, "bad_request", { message: "n must be an unsigned decimal integer." });
+      if (!/^(0|[1-9][0-9]{0,57})$/.test(n))
+        return errorResponse(c, "bad_request", { message: "n must be an unsigned decimal integer." });
       return c.text(n);
     },
   },
@@ -43,7 +44,10 @@ export const demoRoutes: AppRoute[] = [
   {
     method: "GET",
     path: "/metered/:ms",
-    options: { metered: { maxPrice: 100n, perMs: 0.4 }, description: "Busy for ms milliseconds; charged 0.4 per ms, at most 100." },
+    options: {
+      metered: { maxPrice: 100n, perMs: 0.4 },
+      description: "Busy for ms milliseconds; charged 0.4 per ms, at most 100.",
+    },
     handler: async (c) => {
       const ms = Number(c.req.param("ms") ?? "");
       if (!Number.isInteger(ms) || ms < 0 || ms > MAX_METERED_MS) {

@@ -4,7 +4,8 @@
 // scheduled handler (the chain sync, src/worker/sync/run.ts). Library users import from here too.
 import type { Hono } from "hono";
 import { createApp, type AppRoute } from "./app.js";
-import { getConfig, type Env } from "./config.js";
+import { getConfig } from "./config.js";
+import type { Env } from "./env.js";
 import { demoRoutes } from "./demo.js";
 import { proxyToOrigin } from "./proxy.js";
 import { settlementAdmin } from "./settlement/admin.js";
@@ -20,7 +21,7 @@ export { createApp, type AppRoute } from "./app.js";
 export { paywall, type PaywallOptions } from "./paywall.js";
 export { managementApi } from "./api/management.js";
 export { adminApi } from "./api/admin.js";
-export type { Env } from "./config.js";
+export type { Env } from "./env.js";
 
 const apps = new WeakMap<object, Hono<{ Bindings: Env }>>();
 

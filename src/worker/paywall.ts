@@ -25,7 +25,8 @@ import { channelStub } from "./channel/stub.js";
 import type { ChannelSnapshot } from "./channel/codec.js";
 import type { PayResult } from "./channel/object.js";
 import { DEFAULT_MAX_SERVING_MS } from "./channel/state.js";
-import { getConfig, type Config, type Env } from "./config.js";
+import { getConfig, type Config } from "./config.js";
+import type { Env } from "./env.js";
 import type { FlowCharge, FlowStatus } from "./flow/bucket.js";
 import { limitedHeaders, policyHeader, rateLimitHeaders, trialHeader } from "./flow/headers.js";
 import { flowStub } from "./flow/stub.js";
@@ -93,15 +94,17 @@ declare module "hono" {
 }
 
 function toAmount(v: Amount, what: string): bigint {
-  const n = typeof v === "bigint" ? v : typeof v === "number" ? BigInt(v) : /^(0|[1-9][0-9]*)$/.test(v) ? BigInt(v) : NaN;
-  if (typeof n !== "bigint" || n < 0n) throw new Error(`edge402: ${what} must be a non-negative integer amount, got ${String(v)}`);
+  const n =
+    typeof v === "bigint" ? v : typeof v === "number" ? BigInt(v) : /^(0|[1-9][0-9]*)$/.test(v) ? BigInt(v) : NaN;
+  if (typeof n !== "bigint" || n < 0n)
+    throw new Error(`edge402: ${what} must be a non-negative integer amount, got ${String(v)}`);
   return n;
 }
 
 /** The price of this request (for a metered route, its maximum). */
 export async function resolvePrice(opts: PaywallOptions, c: Context): Promise<bigint> {
   if (opts.metered) return toAmount(opts.metered.maxPrice, "metered.maxPrice");
-  const p = typeof opts.price === "function" ? await opts.price(c) : opts.price ?? 0n;
+  const p = typeof opts.price === "function" ? await opts.price(c) : (opts.price ?? 0n);
   return toAmount(p, "price");
 }
 
@@ -132,12 +135,19 @@ function addHeaders(into: Headers, headers: Array<Record<string, string>>): void
 /** The value of each cookie of the request (the Cookie header parsed once). */
 function cookieReader(c: Context): (name: string) => string | undefined {
   let jar: Record<string, string> | undefined;
-  return (name) => (jar ??= getCookie(c))[name];
+  return (name) => {
+    jar ??= getCookie(c);
+    return jar[name];
+  };
 }
 
 /** The measured cost of a served metered request, uncapped (the channel caps it at the
  *  reservation), with the response rebuilt from its buffered body. */
-export async function measuredCost(meter: MeterOptions, startedAt: number, res: Response): Promise<{ cost: bigint; res: Response }> {
+export async function measuredCost(
+  meter: MeterOptions,
+  startedAt: number,
+  res: Response,
+): Promise<{ cost: bigint; res: Response }> {
   const perMs = meter.perMs ?? 1;
   const perKiB = meter.perKiB ?? 0;
   let bytes = 0;
@@ -155,7 +165,8 @@ export async function measuredCost(meter: MeterOptions, startedAt: number, res: 
 const PRIVATE: Readonly<Record<string, string>> = Object.freeze({ "Cache-Control": "private, no-store" });
 
 function nonNegative(v: number | undefined, what: string): void {
-  if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new Error(`edge402: ${what} must be a finite number >= 0, got ${String(v)}`);
+  if (v !== undefined && !(Number.isFinite(v) && v >= 0))
+    throw new Error(`edge402: ${what} must be a finite number >= 0, got ${String(v)}`);
 }
 
 /** The paid bucket's headers on a channel's answer: the limit state, plus Retry-After on a 429. */
@@ -175,7 +186,8 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
   }
   const reserveMs = opts.metered ? maxServingMs(opts.metered) : undefined;
   const costUnits = opts.costUnits ?? 1;
-  if (!(Number.isFinite(costUnits) && costUnits > 0)) throw new Error(`edge402: costUnits must be a positive number, got ${String(opts.costUnits)}`);
+  if (!(Number.isFinite(costUnits) && costUnits > 0))
+    throw new Error(`edge402: costUnits must be a positive number, got ${String(opts.costUnits)}`);
 
   return async (c, next) => {
     const config = getConfig(c.env);
@@ -193,7 +205,11 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
         setResponse(c, c.res, terms);
         return;
       }
-      const free = { capacity: config.freeCapacity, cost: costUnits, trialSeconds: trial ? config.trialSeconds : undefined };
+      const free = {
+        capacity: config.freeCapacity,
+        cost: costUnits,
+        trialSeconds: trial ? config.trialSeconds : undefined,
+      };
       const offered = flow ? quietPayment(c) : null;
       let unpriced = true;
       if (offered) {
@@ -218,7 +234,9 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
         const answer = await flowStub(c.env, config, c.req.raw).admit({ ...free, limit: config.flowControl });
         if (answer.trialRemainingMs !== undefined) trialHeaders = trialHeader(answer.trialRemainingMs);
         if (!answer.ok && answer.reason === "rate_limited") {
-          return errorResponse(c, "rate_limited", { headers: { ...terms, ...trialHeaders, ...limitedHeaders("free", answer.status, answer.retryAfterMs) } });
+          return errorResponse(c, "rate_limited", {
+            headers: { ...terms, ...trialHeaders, ...limitedHeaders("free", answer.status, answer.retryAfterMs) },
+          });
         }
         if (answer.ok) {
           // Free, or inside the trial, for a client that is not paying: the free share.
@@ -231,7 +249,7 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
     }
 
     const limits = { ...terms, ...trialHeaders, ...(flow ? policyHeader("paid", flow.capacity) : {}) };
-    let payment;
+    let payment: Payment | null;
     try {
       payment = readPayment(c);
     } catch (err) {
@@ -251,17 +269,42 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
       if (!(await proofIsValid(config, payment))) {
         // Refused before any state is touched; a read-only look tells the client what we hold.
         const held = await channelStub(c.env, sender, openBlock).peek();
-        return errorResponse(c, "invalid_balance_proof", { headers: { ...limits, ...(held ? channelHeaders(held) : named) } });
+        return errorResponse(c, "invalid_balance_proof", {
+          headers: { ...limits, ...(held ? channelHeaders(held) : named) },
+        });
       }
-      const proof = { sender, openBlock, balance: payment.balance, signature: payment.signature, price, reserveId, reserveMs, flow };
-      result = await withLookup(c.env, config, c.req.raw, sender, openBlock, (learned) => channelStub(c.env, sender, openBlock).pay({ ...proof, learned }) as Promise<PayResult>);
+      const proof = {
+        sender,
+        openBlock,
+        balance: payment.balance,
+        signature: payment.signature,
+        price,
+        reserveId,
+        reserveMs,
+        flow,
+      };
+      result = await withLookup(
+        c.env,
+        config,
+        c.req.raw,
+        sender,
+        openBlock,
+        (learned) => channelStub(c.env, sender, openBlock).pay({ ...proof, learned }) as Promise<PayResult>,
+      );
     } else {
       const claims = await verifySession(config.sessionSecret, payment.token);
       if (!claims) return errorResponse(c, "invalid_session", { headers: limits });
       ({ sender, openBlock } = claims);
       presented = { token: payment.token, expiresAt: claims.expiresAt };
       const spend = { sender, openBlock, price, reserveId, reserveMs, flow };
-      result = await withLookup(c.env, config, c.req.raw, sender, openBlock, (learned) => channelStub(c.env, sender, openBlock).spend({ ...spend, learned }) as Promise<PayResult>);
+      result = await withLookup(
+        c.env,
+        config,
+        c.req.raw,
+        sender,
+        openBlock,
+        (learned) => channelStub(c.env, sender, openBlock).spend({ ...spend, learned }) as Promise<PayResult>,
+      );
     }
     if (!result.ok) return refusal(c, result, { sender, openBlock }, limits);
 
@@ -271,14 +314,27 @@ export function paywall(opts: PaywallOptions): MiddlewareHandler<{ Bindings: Env
     let { cost, channel } = result;
     let res = c.res;
     if (opts.metered && reserveId) {
-      ({ cost, channel, res } = await settleMetered(c.env, { sender, openBlock }, reserveId, result.cost, opts.metered, startedAt, res));
+      ({ cost, channel, res } = await settleMetered(
+        c.env,
+        { sender, openBlock },
+        reserveId,
+        result.cost,
+        opts.metered,
+        startedAt,
+        res,
+      ));
     }
     await answerPaid(c, config, { sender, openBlock, presented }, res, cost, channel, result.flow, limits);
   };
 }
 
 /** The payer of a request, as its payment named it (`presented`: the session token it spent). */
-type Payer = { sender: Address; openBlock: number; kind: "proof" | "session"; presented?: { token: string; expiresAt: number } };
+type Payer = {
+  sender: Address;
+  openBlock: number;
+  kind: "proof" | "session";
+  presented?: { token: string; expiresAt: number };
+};
 
 /** The request's payment: from its headers if it carries any payment header, else from its
  *  cookies (never a mix, so a stale cookie cannot mix into a fresh payment); null when none.
@@ -307,31 +363,64 @@ function quietPayment(c: Context): Payment | null {
  * proof does not make a free request learn a channel from the chain; it pays a priced route
  * first). Such a request is served from the free share like any stranger's, never refused.
  */
-async function priorityPayer(env: Env, config: Config, payment: Payment, flow: FlowCharge): Promise<{ who: Payer; result: PayResult } | null> {
+async function priorityPayer(
+  env: Env,
+  config: Config,
+  payment: Payment,
+  flow: FlowCharge,
+): Promise<{ who: Payer; result: PayResult } | null> {
   let who: Payer;
   let result: PayResult;
   if (payment.kind === "proof") {
     if (!(await proofIsValid(config, payment))) return null;
     who = { sender: payment.sender, openBlock: payment.openBlock, kind: "proof" };
     const { balance, signature } = payment;
-    result = await channelStub(env, who.sender, who.openBlock).pay({ ...who, balance, signature, price: 0n, flow, knownOnly: true });
+    result = await channelStub(env, who.sender, who.openBlock).pay({
+      ...who,
+      balance,
+      signature,
+      price: 0n,
+      flow,
+      knownOnly: true,
+    });
   } else {
     const claims = await verifySession(config.sessionSecret, payment.token);
     if (!claims) return null;
-    who = { sender: claims.sender, openBlock: claims.openBlock, kind: "session", presented: { token: payment.token, expiresAt: claims.expiresAt } };
-    result = await channelStub(env, who.sender, who.openBlock).chargeCapacity({ sender: who.sender, openBlock: who.openBlock, price: 0n, flow });
+    who = {
+      sender: claims.sender,
+      openBlock: claims.openBlock,
+      kind: "session",
+      presented: { token: payment.token, expiresAt: claims.expiresAt },
+    };
+    result = await channelStub(env, who.sender, who.openBlock).chargeCapacity({
+      sender: who.sender,
+      openBlock: who.openBlock,
+      price: 0n,
+      flow,
+    });
   }
   return result.ok || result.code === "rate_limited" ? { who, result } : null;
 }
 
 /** A refused paid request: its code, the channel as the object holds it (or as the request
  *  named it) and, over the allowance, the paid bucket's 429 headers. */
-function refusal(c: Context, result: PayResult & { ok: false }, who: { sender: Address; openBlock: number }, limits: Record<string, string>): Response {
+function refusal(
+  c: Context,
+  result: PayResult & { ok: false },
+  who: { sender: Address; openBlock: number },
+  limits: Record<string, string>,
+): Response {
   const named = result.channel
     ? channelHeaders(result.channel)
     : { [RdnHeaders.senderAddress]: who.sender, [RdnHeaders.openBlock]: String(who.openBlock) };
-  const flowHeaders = paidFlowHeaders(result.flow, result.code === "rate_limited" ? (result.retryAfterMs ?? 1000) : undefined);
-  return errorResponse(c, result.code, { message: result.message, headers: { ...limits, ...named, ...flowHeaders, ...result.headers } });
+  const flowHeaders = paidFlowHeaders(
+    result.flow,
+    result.code === "rate_limited" ? (result.retryAfterMs ?? 1000) : undefined,
+  );
+  return errorResponse(c, result.code, {
+    message: result.message,
+    headers: { ...limits, ...named, ...flowHeaders, ...result.headers },
+  });
 }
 
 /** A served paid request's headers: the terms, the channel, the paid bucket, its cost and a
@@ -385,11 +474,15 @@ async function settleMetered(
   } catch {
     settled = await stub().settle(reserveId, charge);
   }
-  if (!settled.ok || !settled.channel) throw new Error(`edge402: settling a metered request failed (${settled.ok ? "no channel" : settled.code})`);
+  if (!settled.ok || !settled.channel)
+    throw new Error(`edge402: settling a metered request failed (${settled.ok ? "no channel" : settled.code})`);
   return { cost: capped, channel: settled.channel, res: measured.res };
 }
 
-async function proofIsValid(config: Config, p: { sender: Address; openBlock: number; balance: bigint; signature: Hex }) {
+async function proofIsValid(
+  config: Config,
+  p: { sender: Address; openBlock: number; balance: bigint; signature: Hex },
+) {
   try {
     return await verifyBalanceProof({
       chainId: config.chainId,

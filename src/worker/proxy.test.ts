@@ -11,7 +11,15 @@ describe("originTarget", () => {
   });
 
   it("keeps every other-host spelling on the origin", () => {
-    for (const path of ["//evil.test/x", "///evil.test/x", "//user@evil.test/x", "/@evil.test/x", "/%2F%2Fevil.test/x", "/%5Cevil.test/x", "/.//evil.test"]) {
+    for (const path of [
+      "//evil.test/x",
+      "///evil.test/x",
+      "//user@evil.test/x",
+      "/@evil.test/x",
+      "/%2F%2Fevil.test/x",
+      "/%5Cevil.test/x",
+      "/.//evil.test",
+    ]) {
       const t = originTarget("http://origin.test/base", path, "");
       expect(t?.host, path).toBe("origin.test");
       expect(t!.pathname.startsWith("/base/"), path).toBe(true);
@@ -32,7 +40,8 @@ describe("originTarget", () => {
       "/%2e%2e/admin",
       "/.%2E/admin",
     ];
-    for (const path of refused) expect(originTarget("http://origin.test/base", path, ""), JSON.stringify(path)).toBeNull();
+    for (const path of refused)
+      expect(originTarget("http://origin.test/base", path, ""), JSON.stringify(path)).toBeNull();
     expect(originTarget("http://origin.test/base", "/x", "#frag")).toBeNull();
   });
 });

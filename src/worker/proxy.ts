@@ -10,10 +10,21 @@
 // `rdn-` cookies are dropped (the paywall adds its own after).
 import type { Context } from "hono";
 import { paymentHeaderNames } from "../protocol/headers.js";
-import { getConfig, type Env } from "./config.js";
+import { getConfig } from "./config.js";
+import type { Env } from "./env.js";
 import { errorResponse } from "./http/responses.js";
 
-const HOP_BY_HOP = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host"];
+const HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+];
 
 export const ORIGIN_HEADERS = {
   sender: "X-Edge402-Sender",
@@ -25,7 +36,8 @@ export const ORIGIN_HEADERS = {
 function forwardHeaders(incoming: Headers): Headers {
   const out = new Headers(incoming);
   const connectionListed = (incoming.get("connection") ?? "").split(",").map((s) => s.trim().toLowerCase());
-  for (const name of [...HOP_BY_HOP, ...connectionListed, ...paymentHeaderNames.map((n) => n.toLowerCase())]) out.delete(name);
+  for (const name of [...HOP_BY_HOP, ...connectionListed, ...paymentHeaderNames.map((n) => n.toLowerCase())])
+    out.delete(name);
   for (const name of [...out.keys()]) if (name.toLowerCase().startsWith("x-edge402-")) out.delete(name);
   const cookies = (incoming.get("cookie") ?? "")
     .split(";")
@@ -38,6 +50,7 @@ function forwardHeaders(incoming: Headers): Headers {
 
 /** Characters no forwarded path may hold: `\\` (a slash to URL parsers) and the C0 controls,
  *  space and DEL (tabs and newlines are silently dropped by URL parsers). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
 const UNSAFE_PATH = /[\\\u0000-\u0020\u007f]/;
 
 /**
@@ -83,9 +96,13 @@ export function proxyToOrigin(stripPrefix = "") {
     if (!config.originUrl) return errorResponse(c, "internal_error", { message: "Proxy mode needs ORIGIN_URL." });
     const incoming = new URL(c.req.url);
     const { pathname } = incoming;
-    const path = prefix && (pathname === prefix || pathname.startsWith(`${prefix}/`)) ? pathname.slice(prefix.length) || "/" : pathname;
+    const path =
+      prefix && (pathname === prefix || pathname.startsWith(`${prefix}/`))
+        ? pathname.slice(prefix.length) || "/"
+        : pathname;
     const target = originTarget(config.originUrl, path, incoming.search);
-    if (!target) return errorResponse(c, "invalid_proxy_target", { message: "This path cannot be forwarded to the origin." });
+    if (!target)
+      return errorResponse(c, "invalid_proxy_target", { message: "This path cannot be forwarded to the origin." });
     const headers = forwardHeaders(c.req.raw.headers);
     const paid = c.get("edge402Payment");
     if (paid) {
@@ -104,8 +121,14 @@ export function proxyToOrigin(stripPrefix = "") {
         redirect: "manual",
       });
     } catch (err) {
-      return errorResponse(c, "internal_error", { message: `The origin could not be reached: ${err instanceof Error ? err.message : String(err)}` });
+      return errorResponse(c, "internal_error", {
+        message: `The origin could not be reached: ${err instanceof Error ? err.message : String(err)}`,
+      });
     }
-    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: responseHeaders(res.headers) });
+    return new Response(res.body, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: responseHeaders(res.headers),
+    });
   };
 }

@@ -4,7 +4,14 @@
 // request (the presented or last issued one while it has more than half its TTL left).
 import { beforeEach, describe, expect, it } from "vitest";
 import { getAddress } from "viem";
-import { issueSession, SESSION_CACHE_LIMIT, sessionCaches, sessionToken, toBase64Url, verifySession } from "./session.js";
+import {
+  issueSession,
+  SESSION_CACHE_LIMIT,
+  sessionCaches,
+  sessionToken,
+  toBase64Url,
+  verifySession,
+} from "./session.js";
 
 const SECRET = "session-secret-0123456789abcdef";
 const OTHER = "another-secret-0123456789abcdef";
@@ -22,7 +29,15 @@ beforeEach(() => sessionCaches.clear());
 describe("toBase64Url", () => {
   it("matches RFC 4648 vectors, unpadded", () => {
     const enc = (s: string) => toBase64Url(new TextEncoder().encode(s));
-    expect(["", "f", "fo", "foo", "foob", "fooba", "foobar"].map(enc)).toEqual(["", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"]);
+    expect(["", "f", "fo", "foo", "foob", "fooba", "foobar"].map(enc)).toEqual([
+      "",
+      "Zg",
+      "Zm8",
+      "Zm9v",
+      "Zm9vYg",
+      "Zm9vYmE",
+      "Zm9vYmFy",
+    ]);
     expect(toBase64Url(new Uint8Array([0xfb, 0xff, 0xbf]))).toBe("-_-_");
   });
 
@@ -41,7 +56,13 @@ describe("issueSession / verifySession", () => {
   it("issues a token whose MAC is the HMAC-SHA256 of its body and verifies it", async () => {
     const token = await issueSession(SECRET, { sender, openBlock: 7 }, 600, NOW);
     const body = `s1.${sender.slice(2).toLowerCase()}.7.${NOW + 600}`;
-    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const key = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(SECRET),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
     const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)));
     expect(token).toBe(`${body}.${btoaBase64Url(mac)}`);
     sessionCaches.clear();
@@ -72,7 +93,8 @@ describe("issueSession / verifySession", () => {
 
   it("keeps at most SESSION_CACHE_LIMIT verified tokens, dropping the oldest first", async () => {
     const tokens: string[] = [];
-    for (let i = 0; i <= SESSION_CACHE_LIMIT; i++) tokens.push(await issueSession(SECRET, { sender, openBlock: i }, 600, NOW));
+    for (let i = 0; i <= SESSION_CACHE_LIMIT; i++)
+      tokens.push(await issueSession(SECRET, { sender, openBlock: i }, 600, NOW));
     expect(sessionCaches.sizes().verified).toBe(SESSION_CACHE_LIMIT);
     expect(sessionCaches.isVerified(tokens[0]!)).toBe(false);
     expect(sessionCaches.isVerified(tokens[1]!)).toBe(true);

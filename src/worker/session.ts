@@ -22,7 +22,10 @@ const encoder = new TextEncoder();
 function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify",
+    ]);
     keys.set(secret, key);
   }
   return key;
@@ -160,7 +163,11 @@ export async function verifySession(
   const body = token.slice(0, token.length - macText.length - 1);
   const ok = await crypto.subtle.verify("HMAC", await hmacKey(secret), mac, encoder.encode(body));
   if (!ok || Number(expiry) <= now || Number(openBlock) > 0xffffffff) return null;
-  const claims: SessionClaims = { sender: getAddress(`0x${senderHex}`), openBlock: Number(openBlock), expiresAt: Number(expiry) };
+  const claims: SessionClaims = {
+    sender: getAddress(`0x${senderHex}`),
+    openBlock: Number(openBlock),
+    expiresAt: Number(expiry),
+  };
   remember(secret, token, claims);
   return claims;
 }

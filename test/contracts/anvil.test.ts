@@ -84,7 +84,12 @@ describe("deploy", () => {
   it("the CLI prints the deployment as JSON", async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [join(REPO_ROOT, "node_modules/tsx/dist/cli.mjs"), join(REPO_ROOT, "contracts/deploy.ts"), "--rpc-url", anvil.rpcUrl],
+      [
+        join(REPO_ROOT, "node_modules/tsx/dist/cli.mjs"),
+        join(REPO_ROOT, "contracts/deploy.ts"),
+        "--rpc-url",
+        anvil.rpcUrl,
+      ],
       { cwd: REPO_ROOT, env: { ...process.env, DEPLOYER_PRIVATE_KEY: ANVIL_KEYS[0]! } },
     );
     const out = JSON.parse(stdout) as Record<string, unknown>;

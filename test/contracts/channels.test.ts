@@ -115,7 +115,12 @@ describe("constructor", () => {
     expect(await read("name")).toBe("Edge402 Test Token");
     expect(await read("symbol")).toBe("E402T");
     expect(await read("decimals")).toBe(18);
-    await send(env, OTHER, { address: env.token, abi: testTokenAbi, functionName: "mint", args: [addr(env, OTHER), 7n] });
+    await send(env, OTHER, {
+      address: env.token,
+      abi: testTokenAbi,
+      functionName: "mint",
+      args: [addr(env, OTHER), 7n],
+    });
     expect(await tokenBalance(env, addr(env, OTHER))).toBe(7n);
   });
 });

@@ -6,7 +6,19 @@
 import { parseSignature, type Address } from "viem";
 import { describe, expect, it } from "vitest";
 import { readArtifact } from "../../contracts/deploy.js";
-import { CHALLENGE_PERIOD, DEPLOYER, RECEIVER, addr, deployTest, expectRevert, microTransferChannelsAbi, readTestArtifact, send, useChain, useSnapshots } from "./fixture.js";
+import {
+  CHALLENGE_PERIOD,
+  DEPLOYER,
+  RECEIVER,
+  addr,
+  deployTest,
+  expectRevert,
+  microTransferChannelsAbi,
+  readTestArtifact,
+  send,
+  useChain,
+  useSnapshots,
+} from "./fixture.js";
 
 const env = useChain();
 useSnapshots(env);
@@ -26,13 +38,24 @@ async function feeSetup(feeBps: number): Promise<{ token: Address; channels: Add
 }
 
 const balanceOf = (token: Address, who: Address) =>
-  env.publicClient.readContract({ address: token, abi: feeAbi, functionName: "balanceOf", args: [who] }) as Promise<bigint>;
+  env.publicClient.readContract({
+    address: token,
+    abi: feeAbi,
+    functionName: "balanceOf",
+    args: [who],
+  }) as Promise<bigint>;
 
 describe("fee-on-transfer tokens", () => {
   it("createChannel reverts with TransferAmountMismatch when the contract receives less than the deposit", async () => {
     const { token, channels } = await feeSetup(100); // 1 %
     await expectRevert(
-      () => env.wallets[S]!.writeContract({ address: channels, abi: microTransferChannelsAbi, functionName: "createChannel", args: [addr(env, RECEIVER), 1_000n] }),
+      () =>
+        env.wallets[S]!.writeContract({
+          address: channels,
+          abi: microTransferChannelsAbi,
+          functionName: "createChannel",
+          args: [addr(env, RECEIVER), 1_000n],
+        }),
       "TransferAmountMismatch",
     );
     expect(await balanceOf(token, channels)).toBe(0n);
@@ -72,12 +95,23 @@ describe("fee-on-transfer tokens", () => {
 
   it("takes the token while it charges no fee, and refuses a top-up once it does", async () => {
     const { token, channels } = await feeSetup(0);
-    const receipt = await send(env, S, { address: channels, abi: microTransferChannelsAbi, functionName: "createChannel", args: [addr(env, RECEIVER), 1_000n] });
+    const receipt = await send(env, S, {
+      address: channels,
+      abi: microTransferChannelsAbi,
+      functionName: "createChannel",
+      args: [addr(env, RECEIVER), 1_000n],
+    });
     const openBlock = Number(receipt.blockNumber);
     expect(await balanceOf(token, channels)).toBe(1_000n);
     await send(env, S, { address: token, abi: feeAbi, functionName: "setFee", args: [50] });
     await expectRevert(
-      () => env.wallets[S]!.writeContract({ address: channels, abi: microTransferChannelsAbi, functionName: "topUp", args: [addr(env, RECEIVER), openBlock, 500n] }),
+      () =>
+        env.wallets[S]!.writeContract({
+          address: channels,
+          abi: microTransferChannelsAbi,
+          functionName: "topUp",
+          args: [addr(env, RECEIVER), openBlock, 500n],
+        }),
       "TransferAmountMismatch",
     );
     const [, deposit] = await env.publicClient.readContract({

@@ -146,7 +146,7 @@ export function addr(env: Env, i: number): Address {
 }
 
 /** Sends a contract call from account `i`, waits for it, asserts success, returns the receipt. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any contract call of any ABI (viem's own parameter type)
 export async function send(env: Env, i: number, call: any) {
   const hash = await env.wallets[i]!.writeContract(call);
   const receipt = await env.publicClient.waitForTransactionReceipt({ hash });

@@ -60,7 +60,13 @@ describe("EIP-712 proofs", () => {
     const sig = await signBalance(env, S, addr(env, RECEIVER), 42, 1234n);
     const message = { receiver: addr(env, RECEIVER), openBlock: 42, balance: 1234n };
     expect(
-      await recoverTypedDataAddress({ domain: domain(env), types: proofTypes, primaryType: "BalanceProof", message, signature: sig }),
+      await recoverTypedDataAddress({
+        domain: domain(env),
+        types: proofTypes,
+        primaryType: "BalanceProof",
+        message,
+        signature: sig,
+      }),
     ).toBe(addr(env, S));
     expect(await extractBalanceSigner(42, 1234n, sig)).toBe(addr(env, S));
 
@@ -120,7 +126,10 @@ describe("EIP-712 proofs", () => {
     const malleated = concat([r, toHex(highS, { size: 32 }), numberToHex(28 - yParity, { size: 1 })]);
     // It is a valid secp256k1 signature of the same digest, but malleable: refused.
     await expectRevert(() => extractBalanceSigner(openBlock, 100n, malleated), "InvalidBalanceSignature");
-    await expectRevert(() => env.wallets[RECEIVER]!.writeContract(withdrawCall(openBlock, 100n, malleated)), "InvalidBalanceSignature");
+    await expectRevert(
+      () => env.wallets[RECEIVER]!.writeContract(withdrawCall(openBlock, 100n, malleated)),
+      "InvalidBalanceSignature",
+    );
   });
 
   it("a signature over another chain id or contract does not recover the sender", async () => {
@@ -131,13 +140,26 @@ describe("EIP-712 proofs", () => {
       { ...domain(env), verifyingContract: env.token },
       { ...domain(env), version: "2" },
     ]) {
-      const sig = await env.accounts[S]!.signTypedData({ domain: d, types: proofTypes, primaryType: "BalanceProof", message });
+      const sig = await env.accounts[S]!.signTypedData({
+        domain: d,
+        types: proofTypes,
+        primaryType: "BalanceProof",
+        message,
+      });
       expect(await extractBalanceSigner(openBlock, 100n, sig)).not.toBe(addr(env, S));
-      await expectRevert(() => env.wallets[RECEIVER]!.writeContract(withdrawCall(openBlock, 100n, sig)), "ChannelNotFound");
+      await expectRevert(
+        () => env.wallets[RECEIVER]!.writeContract(withdrawCall(openBlock, 100n, sig)),
+        "ChannelNotFound",
+      );
     }
     // Sanity: the digest differs from the right one.
-    expect(hashTypedData({ domain: { ...domain(env), chainId: 1 }, types: proofTypes, primaryType: "BalanceProof", message })).not.toBe(
-      hashTypedData({ domain: domain(env), types: proofTypes, primaryType: "BalanceProof", message }),
-    );
+    expect(
+      hashTypedData({
+        domain: { ...domain(env), chainId: 1 },
+        types: proofTypes,
+        primaryType: "BalanceProof",
+        message,
+      }),
+    ).not.toBe(hashTypedData({ domain: domain(env), types: proofTypes, primaryType: "BalanceProof", message }));
   });
 });

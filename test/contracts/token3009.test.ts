@@ -111,7 +111,7 @@ function domain() {
   return { name: "Edge402 Test USD", version: "1", chainId: chain.id, verifyingContract: token } as const;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any contract call of any ABI (viem's own parameter type)
 type Args = readonly any[];
 
 /** Sends `functionName(args)` from account `i`, asserts success, returns the receipt. */
@@ -334,7 +334,12 @@ describe("transferWithAuthorization", () => {
           TransferWithAuthorization: authorizationFields,
         },
         primaryType: "TransferWithAuthorization",
-        message: { ...a, value: a.value.toString(), validAfter: a.validAfter.toString(), validBefore: a.validBefore.toString() },
+        message: {
+          ...a,
+          value: a.value.toString(),
+          validAfter: a.validAfter.toString(),
+          validBefore: a.validBefore.toString(),
+        },
       }),
     ]);
     expect(raw).toBe(signature);
@@ -370,7 +375,10 @@ describe("transferWithAuthorization", () => {
     const a = await authorization();
     const args = authArgs(a, await sign(PAYER, "TransferWithAuthorization", a));
     await send(RELAYER, "transferWithAuthorization", args);
-    await expectRevert(RELAYER, "transferWithAuthorization", args, "AuthorizationUsedOrCanceled", [addr(PAYER), a.nonce]);
+    await expectRevert(RELAYER, "transferWithAuthorization", args, "AuthorizationUsedOrCanceled", [
+      addr(PAYER),
+      a.nonce,
+    ]);
     // Even a fresh signature over other terms cannot reuse the nonce.
     const again = { ...a, value: 1n };
     await expectRevert(

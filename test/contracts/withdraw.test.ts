@@ -92,8 +92,14 @@ describe("withdraw", () => {
     const stranger = await signBalance(env, OTHER, addr(env, RECEIVER), openBlock, 300n);
     await expectRevert(() => tryWithdraw(RECEIVER, openBlock, 300n, stranger), "ChannelNotFound");
     // Malformed: wrong length, bad v, zeroed.
-    await expectRevert(() => tryWithdraw(RECEIVER, openBlock, 300n, sig.slice(0, 130) as Hex), "InvalidBalanceSignature");
-    await expectRevert(() => tryWithdraw(RECEIVER, openBlock, 300n, `${sig.slice(0, 130)}1d` as Hex), "InvalidBalanceSignature");
+    await expectRevert(
+      () => tryWithdraw(RECEIVER, openBlock, 300n, sig.slice(0, 130) as Hex),
+      "InvalidBalanceSignature",
+    );
+    await expectRevert(
+      () => tryWithdraw(RECEIVER, openBlock, 300n, `${sig.slice(0, 130)}1d` as Hex),
+      "InvalidBalanceSignature",
+    );
     await expectRevert(() => tryWithdraw(RECEIVER, openBlock, 300n, `0x${"00".repeat(65)}`), "InvalidBalanceSignature");
   });
 

@@ -10,7 +10,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createPublicClient, createWalletClient, defineChain, http, type Address, type Chain, type PublicClient } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  type Address,
+  type Chain,
+  type PublicClient,
+} from "viem";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mine, rpc } from "../../scripts/anvil.js";
@@ -36,7 +44,14 @@ function edge402(key: string, home: string, ...args: string[]): Promise<Run> {
 function edge402With(env: Record<string, string>, key: string, home: string, ...args: string[]): Promise<Run> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, EDGE402_PRIVATE_KEY: key, EDGE402_RPC_URL: stack.rpcUrl, EDGE402_HOME: home, NO_COLOR: "1", ...env },
+      env: {
+        ...process.env,
+        EDGE402_PRIVATE_KEY: key,
+        EDGE402_RPC_URL: stack.rpcUrl,
+        EDGE402_HOME: home,
+        NO_COLOR: "1",
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -53,18 +68,31 @@ async function user(): Promise<{ account: PrivateKeyAccount; key: string; home: 
   const account = privateKeyToAccount(key);
   await rpc(stack.rpcUrl, "anvil_setBalance", [account.address, "0x56BC75E2D63100000"]);
   const wallet = createWalletClient({ account, chain, transport: http(stack.rpcUrl) });
-  const hash = await wallet.writeContract({ address: stack.token, abi: testTokenAbi, functionName: "mint", args: [account.address, TOKENS], chain });
+  const hash = await wallet.writeContract({
+    address: stack.token,
+    abi: testTokenAbi,
+    functionName: "mint",
+    args: [account.address, TOKENS],
+    chain,
+  });
   await pub.waitForTransactionReceipt({ hash });
   const home = await mkdtemp(join(tmpdir(), "edge402-cli-"));
   homes.push(home);
   return { account, key, home };
 }
 
-const tokenBalance = (who: Address) => pub.readContract({ address: stack.token, abi: testTokenAbi, functionName: "balanceOf", args: [who] });
+const tokenBalance = (who: Address) =>
+  pub.readContract({ address: stack.token, abi: testTokenAbi, functionName: "balanceOf", args: [who] });
 
 const channelsCreated = async (sender: Address) =>
   (
-    await pub.getContractEvents({ address: stack.contract, abi: microTransferChannelsAbi, eventName: "ChannelCreated", args: { sender }, fromBlock: 0n })
+    await pub.getContractEvents({
+      address: stack.contract,
+      abi: microTransferChannelsAbi,
+      eventName: "ChannelCreated",
+      args: { sender },
+      fromBlock: 0n,
+    })
   ).map((l) => Number(l.args.openBlock));
 
 async function onChain(sender: Address, openBlock: number) {
@@ -119,13 +147,24 @@ describe("edge402 CLI against the local stack", () => {
     }
     const created = await channelsCreated(account.address);
     expect(created).toHaveLength(1);
-    expect(await listed(key, home)).toEqual([expect.objectContaining({ openBlock: created[0], state: "open", deposit: "500", balance: "25", available: "475" })]);
+    expect(await listed(key, home)).toEqual([
+      expect.objectContaining({
+        openBlock: created[0],
+        state: "open",
+        deposit: "500",
+        balance: "25",
+        available: "475",
+      }),
+    ]);
 
     await rm(home, { recursive: true, force: true });
     const again = await edge402(key, home, "fetch", "--json", `${stack.url}/echofix/again`);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toBe("again");
-    const paid = JSON.parse(again.stderr.trim().split("\n").at(-1)!) as { status: number; paid: { channel: number; balance: string; cost: string } };
+    const paid = JSON.parse(again.stderr.trim().split("\n").at(-1)!) as {
+      status: number;
+      paid: { channel: number; balance: string; cost: string };
+    };
     expect(paid).toMatchObject({ status: 200, paid: { channel: created[0], balance: "30", cost: "5" } });
     expect(await channelsCreated(account.address)).toEqual(created);
     expect(await listed(key, home)).toEqual([expect.objectContaining({ openBlock: created[0], balance: "30" })]);

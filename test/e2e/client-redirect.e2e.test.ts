@@ -6,17 +6,34 @@
 // and a redirect loop ends after 20 hops.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createPublicClient, createWalletClient, defineChain, http, type Address, type Chain, type PublicClient } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  type Address,
+  type Chain,
+  type PublicClient,
+} from "viem";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rpc } from "../../scripts/anvil.js";
 import { startStack, type Stack } from "../../scripts/stack.js";
 import { testTokenAbi } from "../../src/protocol/abi.js";
-import { createEdge402Client, Edge402Error, type Edge402ClientOptions, type PaymentReceipt } from "../../src/client/index.js";
+import {
+  createEdge402Client,
+  Edge402Error,
+  type Edge402ClientOptions,
+  type PaymentReceipt,
+} from "../../src/client/index.js";
 
 /** The origin: `.../jump?to=URL&status=N` redirects, `/loop` redirects to itself, anything else
  * echoes its request headers; every request's headers are kept in `seen`. */
-function startOrigin(): Promise<{ url: string; server: Server; seen: Array<{ path: string; headers: IncomingMessage["headers"] }> }> {
+function startOrigin(): Promise<{
+  url: string;
+  server: Server;
+  seen: Array<{ path: string; headers: IncomingMessage["headers"] }>;
+}> {
   const seen: Array<{ path: string; headers: IncomingMessage["headers"] }> = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://origin.invalid");
@@ -33,7 +50,9 @@ function startOrigin(): Promise<{ url: string; server: Server; seen: Array<{ pat
     }
   });
   return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, seen })),
+    server.listen(0, "127.0.0.1", () =>
+      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, seen }),
+    ),
   );
 }
 
@@ -47,14 +66,26 @@ describe("client SDK and redirects", () => {
     const account = privateKeyToAccount(generatePrivateKey());
     await rpc(stack.rpcUrl, "anvil_setBalance", [account.address, "0x56BC75E2D63100000"]);
     const wallet = createWalletClient({ account, chain, transport: http(stack.rpcUrl) });
-    const hash = await wallet.writeContract({ address: stack.token, abi: testTokenAbi, functionName: "mint", args: [account.address, 1_000_000n], chain });
+    const hash = await wallet.writeContract({
+      address: stack.token,
+      abi: testTokenAbi,
+      functionName: "mint",
+      args: [account.address, 1_000_000n],
+      chain,
+    });
     await pub.waitForTransactionReceipt({ hash });
     return account;
   }
 
   function client(account: PrivateKeyAccount, extra: Partial<Edge402ClientOptions> = {}) {
     const receipts: PaymentReceipt[] = [];
-    const sdk = createEdge402Client({ account, rpcUrl: stack.rpcUrl, pollingInterval: 100, afterPay: (r) => void receipts.push(r), ...extra });
+    const sdk = createEdge402Client({
+      account,
+      rpcUrl: stack.rpcUrl,
+      pollingInterval: 100,
+      afterPay: (r) => void receipts.push(r),
+      ...extra,
+    });
     return { sdk, receipts };
   }
 
@@ -64,14 +95,25 @@ describe("client SDK and redirects", () => {
   }
 
   const jump = (to: string, status = 302) => `${stack.url}/origin/jump?to=${encodeURIComponent(to)}&status=${status}`;
-  const paymentHeaders = (headers: IncomingMessage["headers"]) => Object.keys(headers).filter((h) => h.startsWith("rdn-") || h === "payment-signature");
+  const paymentHeaders = (headers: IncomingMessage["headers"]) =>
+    Object.keys(headers).filter((h) => h.startsWith("rdn-") || h === "payment-signature");
 
   beforeAll(async () => {
     origin = await startOrigin();
     stack = await startStack({
-      env: { FREE_CAPACITY: "1000", PAID_CAPACITY: "10000", ORIGIN_URL: origin.url, PROXY_ROUTES: JSON.stringify([{ path: "/origin/*", method: "GET", price: "3" }]) },
+      env: {
+        FREE_CAPACITY: "1000",
+        PAID_CAPACITY: "10000",
+        ORIGIN_URL: origin.url,
+        PROXY_ROUTES: JSON.stringify([{ path: "/origin/*", method: "GET", price: "3" }]),
+      },
     });
-    chain = defineChain({ id: stack.chainId, name: "anvil", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [stack.rpcUrl] } } });
+    chain = defineChain({
+      id: stack.chainId,
+      name: "anvil",
+      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+      rpcUrls: { default: { http: [stack.rpcUrl] } },
+    });
     pub = createPublicClient({ chain, transport: http(stack.rpcUrl) }) as PublicClient;
   });
 
@@ -83,7 +125,9 @@ describe("client SDK and redirects", () => {
   it("follows a paid request's redirect to another origin without any payment header", async () => {
     const { sdk, receipts } = client(await fundedAccount());
     for (const status of [302, 307]) {
-      const res = await sdk.fetch(jump(`${origin.url}/landing`, status), { headers: { authorization: "Bearer secret", "x-mine": "1" } });
+      const res = await sdk.fetch(jump(`${origin.url}/landing`, status), {
+        headers: { authorization: "Bearer secret", "x-mine": "1" },
+      });
       expect(res.status).toBe(200);
       const landed = (await res.json()) as { path: string; headers: Record<string, string> };
       expect(landed.path).toBe("/landing");

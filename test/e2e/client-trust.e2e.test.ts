@@ -8,7 +8,16 @@
 // them (contracts/test/ForgingToken.sol).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createPublicClient, createWalletClient, getAddress, http, type Abi, type Address, type Hex, type PublicClient } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  getAddress,
+  http,
+  type Abi,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { anvil as anvilChain } from "viem/chains";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -33,7 +42,18 @@ function startTermsServer(chainId: number, current: () => Terms): Promise<{ url:
     const { contract, token } = current();
     if (req.url === "/api/1/stats") {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ receiver: RECEIVER, contract, token, chainId, challengePeriod: 500, minConfirmations: 1, syncedBlock: 0, openChannels: 0 }));
+      res.end(
+        JSON.stringify({
+          receiver: RECEIVER,
+          contract,
+          token,
+          chainId,
+          challengePeriod: 500,
+          minConfirmations: 1,
+          syncedBlock: 0,
+          openChannels: 0,
+        }),
+      );
       return;
     }
     if (req.headers["rdn-balance-signature"]) {
@@ -52,7 +72,11 @@ function startTermsServer(chainId: number, current: () => Terms): Promise<{ url:
     });
     res.end(JSON.stringify({ error: { code: "payment_required", message: "Pay." } }));
   });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server })));
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server }),
+    ),
+  );
 }
 
 function testArtifact(name: TestContractName): { abi: Abi; bytecode: Hex } {
@@ -69,16 +93,28 @@ describe("client trust in the channel contract a server names", () => {
   let nextKey = 3;
   let sender: PrivateKeyAccount;
 
-  const wallet = (account: PrivateKeyAccount) => createWalletClient({ account, chain: { ...anvilChain, id: d.chainId }, transport: http(anvil.rpcUrl) });
+  const wallet = (account: PrivateKeyAccount) =>
+    createWalletClient({ account, chain: { ...anvilChain, id: d.chainId }, transport: http(anvil.rpcUrl) });
 
-  async function deploy(account: PrivateKeyAccount, abi: Abi, bytecode: Hex, args: readonly unknown[]): Promise<Address> {
+  async function deploy(
+    account: PrivateKeyAccount,
+    abi: Abi,
+    bytecode: Hex,
+    args: readonly unknown[],
+  ): Promise<Address> {
     const hash = await wallet(account).deployContract({ abi, bytecode, args });
     const receipt = await pub.waitForTransactionReceipt({ hash });
     expect(receipt.status).toBe("success");
     return getAddress(receipt.contractAddress!);
   }
 
-  async function call(account: PrivateKeyAccount, address: Address, abi: Abi, functionName: string, args: readonly unknown[]): Promise<void> {
+  async function call(
+    account: PrivateKeyAccount,
+    address: Address,
+    abi: Abi,
+    functionName: string,
+    args: readonly unknown[],
+  ): Promise<void> {
     const hash = await wallet(account).writeContract({ address, abi, functionName, args } as never);
     expect((await pub.waitForTransactionReceipt({ hash })).status).toBe("success");
   }
@@ -87,7 +123,13 @@ describe("client trust in the channel contract a server names", () => {
     pub.readContract({ address: token, abi: testTokenAbi, functionName: "balanceOf", args: [who] });
 
   const client = (extra: Partial<Edge402ClientOptions> = {}) =>
-    createEdge402Client({ account: sender, rpcUrl: anvil.rpcUrl, pollingInterval: 50, maxSpend: { perRequest: PRICE, total: PRICE }, ...extra });
+    createEdge402Client({
+      account: sender,
+      rpcUrl: anvil.rpcUrl,
+      pollingInterval: 50,
+      maxSpend: { perRequest: PRICE, total: PRICE },
+      ...extra,
+    });
 
   async function refusal(p: Promise<unknown>): Promise<Edge402Error> {
     const err = await p.then(
@@ -101,9 +143,16 @@ describe("client trust in the channel contract a server names", () => {
   beforeAll(async () => {
     anvil = await startAnvil();
     d = await deployContracts({ rpcUrl: anvil.rpcUrl, privateKey: ANVIL_KEYS[0]! });
-    pub = createPublicClient({ chain: { ...anvilChain, id: d.chainId }, transport: http(anvil.rpcUrl), pollingInterval: 50 }) as PublicClient;
+    pub = createPublicClient({
+      chain: { ...anvilChain, id: d.chainId },
+      transport: http(anvil.rpcUrl),
+      pollingInterval: 50,
+    }) as PublicClient;
     const thief = privateKeyToAccount(ANVIL_KEYS[2]!);
-    fake = await deploy(thief, testArtifact("MaliciousChannels").abi, testArtifact("MaliciousChannels").bytecode, [d.token, THIEF]);
+    fake = await deploy(thief, testArtifact("MaliciousChannels").abi, testArtifact("MaliciousChannels").bytecode, [
+      d.token,
+      THIEF,
+    ]);
     server = await startTermsServer(d.chainId, () => terms);
   });
 
@@ -129,13 +178,23 @@ describe("client trust in the channel contract a server names", () => {
     expect((await refusal(sdk.topUp(server.url, 100n))).code).toBe("untrusted_contract");
     expect(await balanceOf(d.token, sender.address)).toBe(MINTED);
     expect(await balanceOf(d.token, THIEF)).toBe(0n);
-    const nonce = await pub.readContract({ address: d.token, abi: testTokenAbi, functionName: "nonces", args: [sender.address] });
+    const nonce = await pub.readContract({
+      address: d.token,
+      abi: testTokenAbi,
+      functionName: "nonces",
+      args: [sender.address],
+    });
     expect(nonce).toBe(0n);
     expect(sdk.deposited()).toBe(0n);
   });
 
   it("pays through a genuine deployment whatever its token, challenge period and address", async () => {
-    const other = await deploy(privateKeyToAccount(ANVIL_KEYS[0]!), readArtifact("MicroTransferChannels").abi, readArtifact("MicroTransferChannels").bytecode, [d.token, 7200]);
+    const other = await deploy(
+      privateKeyToAccount(ANVIL_KEYS[0]!),
+      readArtifact("MicroTransferChannels").abi,
+      readArtifact("MicroTransferChannels").bytecode,
+      [d.token, 7200],
+    );
     terms = { contract: other, token: d.token };
     const sdk = client();
     expect(await (await sdk.fetch(`${server.url}/priced/y`)).text()).toBe("paid");
@@ -150,10 +209,18 @@ describe("client trust in the channel contract a server names", () => {
     terms = { contract: copy, token: d.token };
     expect((await refusal(client().fetch(`${server.url}/priced/z`))).code).toBe("untrusted_contract");
 
-    const slow = await deploy(privateKeyToAccount(ANVIL_KEYS[0]!), readArtifact("MicroTransferChannels").abi, readArtifact("MicroTransferChannels").bytecode, [d.token, 200_000]);
+    const slow = await deploy(
+      privateKeyToAccount(ANVIL_KEYS[0]!),
+      readArtifact("MicroTransferChannels").abi,
+      readArtifact("MicroTransferChannels").bytecode,
+      [d.token, 200_000],
+    );
     terms = { contract: slow, token: d.token };
     const refused = await refusal(client().fetch(`${server.url}/priced/z`));
-    expect([refused.code, refused.message]).toEqual(["untrusted_contract", expect.stringContaining("challenge period of 200000")]);
+    expect([refused.code, refused.message]).toEqual([
+      "untrusted_contract",
+      expect.stringContaining("challenge period of 200000"),
+    ]);
     expect(await balanceOf(d.token, sender.address)).toBe(MINTED);
     // A user who accepts the longer challenge says so.
     const patient = client({ maxChallengePeriod: 200_000 });
@@ -180,7 +247,12 @@ describe("client trust in the channel contract a server names", () => {
     const deployer = privateKeyToAccount(ANVIL_KEYS[0]!);
     const forging = testArtifact("ForgingToken");
     const token = await deploy(deployer, forging.abi, forging.bytecode, []);
-    const channels = await deploy(deployer, readArtifact("MicroTransferChannels").abi, readArtifact("MicroTransferChannels").bytecode, [token, 500]);
+    const channels = await deploy(
+      deployer,
+      readArtifact("MicroTransferChannels").abi,
+      readArtifact("MicroTransferChannels").bytecode,
+      [token, 500],
+    );
     await call(sender, token, forging.abi, "mint", [sender.address, MINTED]);
     await call(deployer, token, forging.abi, "setForgery", [RECEIVER, 4242]);
     terms = { contract: channels, token };
@@ -188,7 +260,12 @@ describe("client trust in the channel contract a server names", () => {
     const opened = await sdk.topUp(server.url, 100n);
     const head = Number(await pub.getBlockNumber());
     expect(opened).toMatchObject({ opened: true, openBlock: head, deposit: "100" });
-    const [, deposit] = await pub.readContract({ address: channels, abi: microTransferChannelsAbi, functionName: "getChannelInfo", args: [sender.address, RECEIVER, head] });
+    const [, deposit] = await pub.readContract({
+      address: channels,
+      abi: microTransferChannelsAbi,
+      functionName: "getChannelInfo",
+      args: [sender.address, RECEIVER, head],
+    });
     expect(deposit).toBe(100n);
     expect((await sdk.channels({ refresh: false })).map((c) => c.openBlock)).toEqual([head]);
   });

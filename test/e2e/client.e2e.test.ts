@@ -7,7 +7,15 @@
 // confirmations shows the bounded, backed-off retry on `insufficient_confirmations`.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createPublicClient, createWalletClient, defineChain, http, type Address, type Chain as ViemChain, type PublicClient } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  type Address,
+  type Chain as ViemChain,
+  type PublicClient,
+} from "viem";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mine, rpc } from "../../scripts/anvil.js";
@@ -45,7 +53,13 @@ async function fundedAccount(c: Chain): Promise<PrivateKeyAccount> {
   const account = privateKeyToAccount(generatePrivateKey());
   await rpc(c.stack.rpcUrl, "anvil_setBalance", [account.address, "0x56BC75E2D63100000"]);
   const wallet = createWalletClient({ account, chain: c.chain, transport: http(c.stack.rpcUrl) });
-  const hash = await wallet.writeContract({ address: c.stack.token, abi: testTokenAbi, functionName: "mint", args: [account.address, TOKENS], chain: c.chain });
+  const hash = await wallet.writeContract({
+    address: c.stack.token,
+    abi: testTokenAbi,
+    functionName: "mint",
+    args: [account.address, TOKENS],
+    chain: c.chain,
+  });
   await c.pub.waitForTransactionReceipt({ hash });
   return account;
 }
@@ -130,13 +144,20 @@ describe("client SDK against the local stack", () => {
   it("pays many requests on one channel, opened once with a permit", async () => {
     const account = await fundedAccount(c);
     const { sdk, receipts, progress } = client(c, account);
-    for (let i = 0; i < 10; i++) expect(await text(await sdk.fetch(`${c.stack.url}/echofix/hello${i}`))).toBe(`hello${i}`);
+    for (let i = 0; i < 10; i++)
+      expect(await text(await sdk.fetch(`${c.stack.url}/echofix/hello${i}`))).toBe(`hello${i}`);
     const created = await channelsCreated(c, account.address);
     expect(created).toHaveLength(1);
-    expect(progress.filter((e) => e.type === "transaction").map((e) => (e as { action: string }).action)).toEqual(["open"]);
+    expect(progress.filter((e) => e.type === "transaction").map((e) => (e as { action: string }).action)).toEqual([
+      "open",
+    ]);
     expect(receipts.map((r) => r.cost)).toEqual(Array(10).fill(5n));
     expect(receipts.at(-1)).toMatchObject({ kind: "proof", balance: 50n, deposit: 500n, credit: 0n });
-    expect(await serverChannel(c.stack, account.address, created[0]!)).toMatchObject({ balance: "50", charged: "50", credit: "0" });
+    expect(await serverChannel(c.stack, account.address, created[0]!)).toMatchObject({
+      balance: "50",
+      charged: "50",
+      credit: "0",
+    });
     expect(sdk.spent()).toBe(50n);
     // A free route costs nothing and opens nothing.
     expect(await text(await sdk.fetch(`${c.stack.url}/free/x`))).toBe("x");
@@ -149,14 +170,28 @@ describe("client SDK against the local stack", () => {
     for (let i = 0; i < 4; i++) await text(await sdk.fetch(`${c.stack.url}/echofix/t${i}`));
     const created = await channelsCreated(c, account.address);
     expect(created).toHaveLength(1);
-    expect(progress.filter((e) => e.type === "transaction").map((e) => (e as { action: string }).action)).toEqual(["open", "approve", "topUp"]);
+    expect(progress.filter((e) => e.type === "transaction").map((e) => (e as { action: string }).action)).toEqual([
+      "open",
+      "approve",
+      "topUp",
+    ]);
     expect((await onChain(c, account.address, created[0]!))?.deposit).toBe(35n);
     // A price above what is left: topped up by at least the shortfall.
     expect(await text(await sdk.fetch(`${c.stack.url}/echodyn/40`))).toBe("40");
     expect((await onChain(c, account.address, created[0]!))?.deposit).toBe(60n);
-    expect(await serverChannel(c.stack, account.address, created[0]!)).toMatchObject({ balance: "60", charged: "60", deposit: "60" });
+    expect(await serverChannel(c.stack, account.address, created[0]!)).toMatchObject({
+      balance: "60",
+      charged: "60",
+      deposit: "60",
+    });
     const [listed] = await sdk.channels();
-    expect(listed).toMatchObject({ openBlock: created[0], deposit: "60", balance: "60", available: "0", state: "open" });
+    expect(listed).toMatchObject({
+      openBlock: created[0],
+      deposit: "60",
+      balance: "60",
+      available: "0",
+      state: "open",
+    });
     // Nothing left: the next payment tops up by the configured 25.
     await text(await sdk.fetch(`${c.stack.url}/echofix/after`));
     expect((await onChain(c, account.address, created[0]!))?.deposit).toBe(85n);
@@ -178,7 +213,11 @@ describe("client SDK against the local stack", () => {
       expect(second.receipts[0]).toMatchObject({ channel: { openBlock }, balance: 20n, cost: 5n });
       expect(second.progress.some((e) => e.type === "scan")).toBe(true);
       expect(second.sdk.spent()).toBe(5n);
-      expect(await serverChannel(c.stack, account.address, openBlock!)).toMatchObject({ balance: "20", charged: "20", credit: "0" });
+      expect(await serverChannel(c.stack, account.address, openBlock!)).toMatchObject({
+        balance: "20",
+        charged: "20",
+        credit: "0",
+      });
 
       // And the rebuilt store is on disk again: a third client needs no scan.
       const third = client(c, account, { store: new FileChannelStore(home) });
@@ -249,7 +288,9 @@ describe("client SDK against the local stack", () => {
     const [openBlock] = await channelsCreated(c, account.address);
     const receiverBefore = await tokenBalance(c, c.stack.receiver);
     const results = await sdk.close(c.stack.url);
-    expect(results).toEqual([expect.objectContaining({ openBlock, mode: "cooperative", state: "settled", balance: "15", refund: "485" })]);
+    expect(results).toEqual([
+      expect.objectContaining({ openBlock, mode: "cooperative", state: "settled", balance: "15", refund: "485" }),
+    ]);
     expect(await onChain(c, account.address, openBlock!)).toBeNull();
     expect(await tokenBalance(c, account.address)).toBe(TOKENS - 15n);
     expect(await tokenBalance(c, c.stack.receiver)).toBe(receiverBefore + 15n);
@@ -271,7 +312,11 @@ describe("client SDK against the local stack", () => {
       "session:40:10",
     ]);
     const [openBlock] = await channelsCreated(c, account.address);
-    expect(await serverChannel(c.stack, account.address, openBlock!)).toMatchObject({ balance: "40", charged: "30", credit: "10" });
+    expect(await serverChannel(c.stack, account.address, openBlock!)).toMatchObject({
+      balance: "40",
+      charged: "30",
+      credit: "10",
+    });
     const [closed] = await sdk.close(c.stack.url);
     expect(closed).toMatchObject({ mode: "cooperative", balance: "30", refund: "470" });
     expect(await tokenBalance(c, account.address)).toBe(TOKENS - 30n);
@@ -303,7 +348,10 @@ describe("client SDK against the local stack", () => {
     const [openBlock] = await channelsCreated(c, account.address);
     const [closing] = await sdk.close(c.stack.url, { uncooperative: true });
     expect(closing).toMatchObject({ openBlock, mode: "uncooperative", state: "closing", balance: "14" });
-    expect(await onChain(c, account.address, openBlock!)).toMatchObject({ settleBlock: closing!.settleBlock, closingBalance: 14n });
+    expect(await onChain(c, account.address, openBlock!)).toMatchObject({
+      settleBlock: closing!.settleBlock,
+      closingBalance: 14n,
+    });
     const [early] = await sdk.settle();
     expect(early).toMatchObject({ state: "closing", settleBlock: closing!.settleBlock });
     expect(early!.blocksLeft).toBeGreaterThan(0);
@@ -327,9 +375,15 @@ describe("client SDK against the local stack", () => {
         for (const [k, v] of Object.entries(req.headers)) {
           if (typeof v === "string" && !["host", "connection", "accept-encoding"].includes(k)) headers.set(k, v);
         }
-        fetch(`${c.stack.url}${req.url}`, { method: req.method, headers, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) }).then(
+        fetch(`${c.stack.url}${req.url}`, {
+          method: req.method,
+          headers,
+          ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
+        }).then(
           async (up) => {
-            const out = Object.fromEntries([...up.headers].filter(([k]) => !["content-encoding", "content-length", "transfer-encoding"].includes(k)));
+            const out = Object.fromEntries(
+              [...up.headers].filter(([k]) => !["content-encoding", "content-length", "transfer-encoding"].includes(k)),
+            );
             res.writeHead(up.status, out);
             res.end(Buffer.from(await up.arrayBuffer()));
           },
@@ -380,7 +434,9 @@ describe("client SDK against the local stack", () => {
     const { sdk, receipts } = client(c, account, { fetch: transport, store: new MemoryChannelStore() });
     // Learn the price once, then 40 requests at once.
     await text(await sdk.fetch(`${c.stack.url}/echofix/warm`));
-    const bodies = await Promise.all(Array.from({ length: 40 }, (_, i) => sdk.fetch(`${c.stack.url}/echofix/warm`).then(text)));
+    const bodies = await Promise.all(
+      Array.from({ length: 40 }, (_, _i) => sdk.fetch(`${c.stack.url}/echofix/warm`).then(text)),
+    );
     expect(bodies).toEqual(Array(40).fill("warm"));
     expect(new Set(sent).size).toBe(sent.length);
     const created = await channelsCreated(c, account.address);

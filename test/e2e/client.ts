@@ -20,7 +20,14 @@ import { rpc } from "../../scripts/anvil.js";
 import type { Stack } from "../../scripts/stack.js";
 
 /** The terms headers of PROTOCOL.md section 3. */
-export const TERMS = ["RDN-Gateway-Path", "RDN-Receiver-Address", "RDN-Contract-Address", "RDN-Token-Address", "RDN-Chain-Id", "RDN-Price"];
+export const TERMS = [
+  "RDN-Gateway-Path",
+  "RDN-Receiver-Address",
+  "RDN-Contract-Address",
+  "RDN-Token-Address",
+  "RDN-Chain-Id",
+  "RDN-Price",
+];
 /** The refusal flags of a 402. */
 export const FLAGS = [
   "RDN-Insufficient-Confirmations",
@@ -98,7 +105,10 @@ export class E2EClient {
     return account;
   }
 
-  private async send(account: PrivateKeyAccount, call: Parameters<ReturnType<typeof createWalletClient>["writeContract"]>[0]) {
+  private async send(
+    account: PrivateKeyAccount,
+    call: Parameters<ReturnType<typeof createWalletClient>["writeContract"]>[0],
+  ) {
     const wallet = createWalletClient({ account, chain: this.chain, transport: http(this.stack.rpcUrl) });
     const hash = await wallet.writeContract({ ...call, account, chain: this.chain } as never);
     const receipt = await this.pub.waitForTransactionReceipt({ hash });
@@ -109,8 +119,18 @@ export class E2EClient {
   /** Mints, approves and opens a channel to the Worker's receiver (a real createChannel). */
   async openChannel(account: PrivateKeyAccount, deposit: bigint): Promise<Channel> {
     const { token, contract, receiver } = this.stack;
-    await this.send(account, { address: token, abi: testTokenAbi, functionName: "mint", args: [account.address, deposit] } as never);
-    await this.send(account, { address: token, abi: testTokenAbi, functionName: "approve", args: [contract, deposit] } as never);
+    await this.send(account, {
+      address: token,
+      abi: testTokenAbi,
+      functionName: "mint",
+      args: [account.address, deposit],
+    } as never);
+    await this.send(account, {
+      address: token,
+      abi: testTokenAbi,
+      functionName: "approve",
+      args: [contract, deposit],
+    } as never);
     const receipt = await this.send(account, {
       address: contract,
       abi: microTransferChannelsAbi,
@@ -137,7 +157,11 @@ export class E2EClient {
       types: { EIP712Domain: domainType, BalanceProof: balanceProofType },
       primaryType: td.primaryType,
       domain: td.domain,
-      message: { receiver: td.message.receiver, openBlock: td.message.openBlock, balance: td.message.balance.toString() },
+      message: {
+        receiver: td.message.receiver,
+        openBlock: td.message.openBlock,
+        balance: td.message.balance.toString(),
+      },
     };
     return rpc<Hex>(this.stack.rpcUrl, "eth_signTypedData_v4", [address, JSON.stringify(json)]);
   }
@@ -157,13 +181,26 @@ export class E2EClient {
   }
 
   /** Pays `path` with a fresh viem-signed proof for cumulative `balance` on `ch`. */
-  async pay(ch: Channel, balance: bigint, path = "/echofix/hello", extra: Record<string, string> = {}): Promise<Response> {
+  async pay(
+    ch: Channel,
+    balance: bigint,
+    path = "/echofix/hello",
+    extra: Record<string, string> = {},
+  ): Promise<Response> {
     const signature = await this.sign(ch.account, ch.openBlock, balance);
-    return this.fetch(path, { headers: { ...E2EClient.proofHeaders(ch.sender, ch.openBlock, balance, signature), ...extra } });
+    return this.fetch(path, {
+      headers: { ...E2EClient.proofHeaders(ch.sender, ch.openBlock, balance, signature), ...extra },
+    });
   }
 
   tokenBalance(address: Address, blockNumber?: bigint): Promise<bigint> {
-    return this.pub.readContract({ address: this.stack.token, abi: testTokenAbi, functionName: "balanceOf", args: [address], blockNumber });
+    return this.pub.readContract({
+      address: this.stack.token,
+      abi: testTokenAbi,
+      functionName: "balanceOf",
+      args: [address],
+      blockNumber,
+    });
   }
 
   async channelInfo(ch: Channel, blockNumber?: bigint) {

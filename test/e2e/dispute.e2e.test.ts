@@ -46,9 +46,16 @@ async function settledEvent(ch: Channel) {
 }
 
 const head = async () => Number(await rpc<string>(stack.rpcUrl, "eth_blockNumber"));
-const stats = async () => (await (await client.fetch("/api/1/stats")).json()) as { syncedBlock: number | null; sync: { reorgs: number; lastError: string | null } | null };
+const stats = async () =>
+  (await (await client.fetch("/api/1/stats")).json()) as {
+    syncedBlock: number | null;
+    sync: { reorgs: number; lastError: string | null } | null;
+  };
 const admin = (path: string, init: RequestInit = {}) =>
-  client.fetch(`/api/1/admin${path}`, { ...init, headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" } });
+  client.fetch(`/api/1/admin${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" },
+  });
 
 describe("disputes on the running stack", () => {
   it("settles a sender who paid 15 and then claims 0 at 15, before settleBlock, with no action from anyone", async () => {
@@ -81,18 +88,26 @@ describe("earnings on the running stack", () => {
     expect(second.status).toBe(200);
     expect(second.headers.get("RDN-Credit")).toBe("20");
 
-    const denied = await client.fetch("/api/1/admin/withdraw", { method: "POST", body: JSON.stringify({ minimum: "1" }), headers: { "content-type": "application/json" } });
+    const denied = await client.fetch("/api/1/admin/withdraw", {
+      method: "POST",
+      body: JSON.stringify({ minimum: "1" }),
+      headers: { "content-type": "application/json" },
+    });
     expect(denied.status).toBe(401);
     expect(await errorCode(denied)).toBe("unauthorized");
     expect((await client.channelInfo(ch)).withdrawn).toBe(0n);
 
     // The admin view lists channels from a projection about a second behind: ask until it is there.
-    const sent = await eventually("the withdraw", async () => {
-      const res = await admin("/withdraw", { method: "POST", body: JSON.stringify({ minimum: "1" }) });
-      expect(res.status).toBe(200);
-      const body = (await res.json()) as { sent: { sender: Address; balance: string; tx: { status: string } }[] };
-      return body.sent.find((s) => s.sender.toLowerCase() === ch.sender.toLowerCase());
-    }, 20_000);
+    const sent = await eventually(
+      "the withdraw",
+      async () => {
+        const res = await admin("/withdraw", { method: "POST", body: JSON.stringify({ minimum: "1" }) });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { sent: { sender: Address; balance: string; tx: { status: string } }[] };
+        return body.sent.find((s) => s.sender.toLowerCase() === ch.sender.toLowerCase());
+      },
+      20_000,
+    );
     expect(sent.balance).toBe("10");
     const info = await eventually("the withdraw to be mined", async () => {
       const i = await client.channelInfo(ch);
@@ -109,12 +124,16 @@ describe("earnings on the running stack", () => {
 
 describe("reorgs on the running stack", () => {
   it("stops serving a channel a reorg removed, and stats.syncedBlock keeps following the head", async () => {
-    await eventually("the sync to reach the head", async () => ((await stats()).syncedBlock === (await head()) ? true : undefined));
+    await eventually("the sync to reach the head", async () =>
+      (await stats()).syncedBlock === (await head()) ? true : undefined,
+    );
     const reorgsBefore = (await stats()).sync!.reorgs;
     const snap = await snapshot(stack.rpcUrl);
     const ch = await client.newChannel(100n);
     expect((await client.pay(ch, 5n, "/echofix/x")).status).toBe(200);
-    await eventually("the sync to read the channel's block", async () => (((await stats()).syncedBlock ?? 0) >= ch.openBlock ? true : undefined));
+    await eventually("the sync to read the channel's block", async () =>
+      ((await stats()).syncedBlock ?? 0) >= ch.openBlock ? true : undefined,
+    );
 
     expect(await revert(stack.rpcUrl, snap)).toBe(true);
     await mine(stack.rpcUrl, 6);
@@ -137,6 +156,8 @@ describe("reorgs on the running stack", () => {
 
     await mine(stack.rpcUrl, 3);
     const target = await head();
-    await eventually("syncedBlock to follow the head", async () => ((await stats()).syncedBlock === target ? true : undefined));
+    await eventually("syncedBlock to follow the head", async () =>
+      (await stats()).syncedBlock === target ? true : undefined,
+    );
   });
 });

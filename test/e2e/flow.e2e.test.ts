@@ -60,11 +60,15 @@ describe("flow control over HTTP", () => {
     expect(first.headers.get("RateLimit-Policy")).toBe('"paid";q=1200;w=6');
     const credit = BigInt(first.headers.get("RDN-Credit")!);
     const token = first.headers.get("RDN-Session")!;
-    const responses = await Promise.all(Array.from({ length: 60 }, () => client.fetch("/echofix/x", { headers: { "RDN-Session": token } })));
+    const responses = await Promise.all(
+      Array.from({ length: 60 }, () => client.fetch("/echofix/x", { headers: { "RDN-Session": token } })),
+    );
     const served = responses.filter((r) => r.status === 200);
     expect(served.length).toBeGreaterThanOrEqual(50);
     for (const r of served) expect(r.headers.get("RateLimit")).toMatch(/^"paid";r=\d+;t=\d+$/);
-    const info = (await (await client.fetch(`/api/1/channels/${ch.sender}/${ch.openBlock}`)).json()) as { credit: string };
+    const info = (await (await client.fetch(`/api/1/channels/${ch.sender}/${ch.openBlock}`)).json()) as {
+      credit: string;
+    };
     expect(BigInt(info.credit)).toBe(credit - 5n * BigInt(served.length));
   });
 
@@ -74,22 +78,32 @@ describe("flow control over HTTP", () => {
     expect(first.status).toBe(200);
     const token = first.headers.get("RDN-Session")!;
     const ip = "198.51.100.77";
-    const withSession = await Promise.all(Array.from({ length: 90 }, () => client.fetch("/free/p", { headers: { "CF-Connecting-IP": ip, "RDN-Session": token } })));
+    const withSession = await Promise.all(
+      Array.from({ length: 90 }, () =>
+        client.fetch("/free/p", { headers: { "CF-Connecting-IP": ip, "RDN-Session": token } }),
+      ),
+    );
     // Three times the free buffer, all served: the paid bucket (1200) carries them.
     expect(withSession.map((r) => r.status)).toEqual(withSession.map(() => 200));
     for (const r of withSession) {
       expect(r.headers.get("RateLimit-Policy")).toBe('"paid";q=1200;w=6');
       expect(r.headers.get("RDN-Cost")).toBe("0");
     }
-    const info = (await (await client.fetch(`/api/1/channels/${ch.sender}/${ch.openBlock}`)).json()) as { credit: string };
+    const info = (await (await client.fetch(`/api/1/channels/${ch.sender}/${ch.openBlock}`)).json()) as {
+      credit: string;
+    };
     expect(info.credit).toBe("95");
     // The same address without a session gets the free share only.
     const started = Date.now();
-    const strangers = await Promise.all(Array.from({ length: 90 }, () => client.fetch("/free/s", { headers: { "CF-Connecting-IP": ip } })));
+    const strangers = await Promise.all(
+      Array.from({ length: 90 }, () => client.fetch("/free/s", { headers: { "CF-Connecting-IP": ip } })),
+    );
     const served = strangers.filter((r) => r.status === 200).length;
     expect(served).toBeLessThan(90);
     expect(served).toBeLessThanOrEqual(FREE_BUFFER + Math.ceil((5 * (Date.now() - started)) / 1000));
-    expect(strangers.find((r) => r.status === 429)!.headers.get("RateLimit-Policy")).toBe(`"free";q=${FREE_BUFFER};w=6`);
+    expect(strangers.find((r) => r.status === 429)!.headers.get("RateLimit-Policy")).toBe(
+      `"free";q=${FREE_BUFFER};w=6`,
+    );
   });
 
   it("serves a trial route free to a new client, then asks for payment once the trial is over", async () => {

@@ -65,7 +65,9 @@ describe("terms", () => {
   });
 
   it("a browser gets the HTML paywall with the same terms", async () => {
-    const res = await client.fetch("/echofix/hello", { headers: { Accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
+    const res = await client.fetch("/echofix/hello", {
+      headers: { Accept: "text/html,application/xhtml+xml,*/*;q=0.8" },
+    });
     expect(res.status).toBe(402);
     expect(res.headers.get("content-type")).toMatch(/text\/html/);
     expect(res.headers.get("RDN-Price")).toBe("5");
@@ -129,7 +131,9 @@ describe("paying with balance proofs", () => {
   it("a proof signed by someone else is refused with RDN-Invalid-Balance-Proof", async () => {
     const stranger = privateKeyToAccount(ANVIL_KEYS[5]!);
     const signature = await client.sign(stranger, ch.openBlock, 10n);
-    const res = await client.fetch("/echofix/hello", { headers: E2EClient.proofHeaders(ch.sender, ch.openBlock, 10n, signature) });
+    const res = await client.fetch("/echofix/hello", {
+      headers: E2EClient.proofHeaders(ch.sender, ch.openBlock, 10n, signature),
+    });
     await expectRefused(res, "RDN-Invalid-Balance-Proof", "invalid_balance_proof");
   });
 
@@ -137,14 +141,18 @@ describe("paying with balance proofs", () => {
     const account = privateKeyToAccount(ANVIL_KEYS[4]!);
     // Same chain, same receiver, but another contract as verifyingContract.
     const signature = await client.sign(account, ch.openBlock, 10n, { contract: stack.token });
-    const res = await client.fetch("/echofix/hello", { headers: E2EClient.proofHeaders(ch.sender, ch.openBlock, 10n, signature) });
+    const res = await client.fetch("/echofix/hello", {
+      headers: E2EClient.proofHeaders(ch.sender, ch.openBlock, 10n, signature),
+    });
     await expectRefused(res, "RDN-Invalid-Balance-Proof", "invalid_balance_proof");
   });
 
   it("a proof for another chain is refused with RDN-Invalid-Balance-Proof", async () => {
     const account = privateKeyToAccount(ANVIL_KEYS[4]!);
     const signature = await client.sign(account, ch.openBlock, 10n, { chainId: 1 });
-    const res = await client.fetch("/echofix/hello", { headers: E2EClient.proofHeaders(ch.sender, ch.openBlock, 10n, signature) });
+    const res = await client.fetch("/echofix/hello", {
+      headers: E2EClient.proofHeaders(ch.sender, ch.openBlock, 10n, signature),
+    });
     await expectRefused(res, "RDN-Invalid-Balance-Proof", "invalid_balance_proof");
   });
 
@@ -160,7 +168,9 @@ describe("paying with balance proofs", () => {
     const account = await client.freshAccount();
     const head = Number(await client.pub.getBlockNumber());
     const signature = await client.sign(account, head, 5n);
-    const res = await client.fetch("/echofix/hello", { headers: E2EClient.proofHeaders(account.address, head, 5n, signature) });
+    const res = await client.fetch("/echofix/hello", {
+      headers: E2EClient.proofHeaders(account.address, head, 5n, signature),
+    });
     await expectRefused(res, "RDN-Nonexisting-Channel", "nonexisting_channel");
   });
 });
@@ -271,7 +281,10 @@ describe("concurrency", () => {
       expect(r.code).toBe("invalid_amount");
       expect(r.flags).toEqual(["RDN-Invalid-Amount"]);
     }
-    const info = (await (await client.fetch(`/api/1/channels/${ch.sender}/${ch.openBlock}`)).json()) as { balance: string; credit: string };
+    const info = (await (await client.fetch(`/api/1/channels/${ch.sender}/${ch.openBlock}`)).json()) as {
+      balance: string;
+      credit: string;
+    };
     expect(info.balance).toBe("5");
     expect(info.credit).toBe("0");
   });
@@ -396,7 +409,10 @@ describe("cooperative close", () => {
     // After the close request the channel serves nothing more.
     const refused = await client.pay(ch, 30n);
     await expectRefused(refused, "RDN-Channel-Closing", "channel_closing", ch);
-    const state = (await (await client.fetch(`/api/1/channels/${ch.sender}/${ch.openBlock}`)).json()) as { state: string; balance: string };
+    const state = (await (await client.fetch(`/api/1/channels/${ch.sender}/${ch.openBlock}`)).json()) as {
+      state: string;
+      balance: string;
+    };
     expect(state.state).toBe("closing");
     expect(state.balance).toBe("25");
 
@@ -404,12 +420,19 @@ describe("cooperative close", () => {
     const receipt = await client.cooperativeClose(ch, charged, balanceSig, body.closingSignature);
     const before = receipt.blockNumber - 1n;
     const { withdrawn } = await client.channelInfo(ch, before);
-    const senderGain = (await client.tokenBalance(ch.sender, receipt.blockNumber)) - (await client.tokenBalance(ch.sender, before));
-    const receiverGain = (await client.tokenBalance(stack.receiver, receipt.blockNumber)) - (await client.tokenBalance(stack.receiver, before));
+    const senderGain =
+      (await client.tokenBalance(ch.sender, receipt.blockNumber)) - (await client.tokenBalance(ch.sender, before));
+    const receiverGain =
+      (await client.tokenBalance(stack.receiver, receipt.blockNumber)) -
+      (await client.tokenBalance(stack.receiver, before));
     expect(senderGain).toBe(ch.deposit - charged);
     // Whatever the receiver withdrew earlier plus what the close paid it is exactly C.
     expect(receiverGain + withdrawn).toBe(charged);
-    const [settled] = parseEventLogs({ abi: microTransferChannelsAbi, logs: receipt.logs, eventName: "ChannelSettled" });
+    const [settled] = parseEventLogs({
+      abi: microTransferChannelsAbi,
+      logs: receipt.logs,
+      eventName: "ChannelSettled",
+    });
     expect(settled?.args.balance).toBe(charged);
   });
 });
@@ -434,19 +457,25 @@ describe("latency (measured, not asserted)", () => {
     const proofs = await Promise.all(
       Array.from({ length: N + 1 }, (_, i) => client.sign(ch.account, ch.openBlock, BigInt((i + 1) * 5))),
     );
-    const warm = await client.fetch("/echofix/warm", { headers: E2EClient.proofHeaders(ch.sender, ch.openBlock, 5n, proofs[0]!) });
+    const warm = await client.fetch("/echofix/warm", {
+      headers: E2EClient.proofHeaders(ch.sender, ch.openBlock, 5n, proofs[0]!),
+    });
     expect(warm.status).toBe(200);
     const session = warm.headers.get("RDN-Session")!;
 
     const free = await time(() => client.fetch("/free/x"));
     const paid = await time((i) =>
-      client.fetch("/echofix/x", { headers: E2EClient.proofHeaders(ch.sender, ch.openBlock, BigInt((i + 2) * 5), proofs[i + 1]!) }),
+      client.fetch("/echofix/x", {
+        headers: E2EClient.proofHeaders(ch.sender, ch.openBlock, BigInt((i + 2) * 5), proofs[i + 1]!),
+      }),
     );
     // Credit for the session run: after the warm-up and the paid run C = (N + 1) * 5; one more
     // proof pays its own request (5) and leaves credit for N session requests.
     const top = BigInt((N + 1) * 5 + 5 + N * 5);
     const topSig = await client.sign(ch.account, ch.openBlock, top);
-    const topped = await client.fetch("/echofix/top", { headers: E2EClient.proofHeaders(ch.sender, ch.openBlock, top, topSig) });
+    const topped = await client.fetch("/echofix/top", {
+      headers: E2EClient.proofHeaders(ch.sender, ch.openBlock, top, topSig),
+    });
     expect(topped.status).toBe(200);
     expect(topped.headers.get("RDN-Credit")).toBe(String(N * 5));
     const bySession = await time(() => client.fetch("/echofix/x", { headers: { "RDN-Session": session } }));

@@ -8,7 +8,12 @@ import { describe, expect, it } from "vitest";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { encodeState } from "../../src/worker/channel/codec.js";
 import { acceptProof, newChannelState } from "../../src/worker/channel/state.js";
-import { channelObjectName, channelStub, legacyChannelStub, parseChannelObjectName } from "../../src/worker/channel/stub.js";
+import {
+  channelObjectName,
+  channelStub,
+  legacyChannelStub,
+  parseChannelObjectName,
+} from "../../src/worker/channel/stub.js";
 import { issueSession } from "../../src/worker/session.js";
 import { chain, freshAccount, keys, openChannel, pay, receiver, request, signProof } from "./helpers.js";
 
@@ -31,20 +36,49 @@ describe("channel object names", () => {
       expect(await there.raw()).toBeNull();
     }
     expect((await here.raw())?.balance).toBe(5n);
-    const name = channelObjectName({ chainId: chain.chainId, contract: chain.contract, receiverAddress: receiver.address }, a.address, openBlock);
-    expect(name).toBe(`${chain.chainId}:${chain.contract.toLowerCase()}:${receiver.address.toLowerCase()}:${a.address.toLowerCase()}-${openBlock}`);
-    expect(parseChannelObjectName(name)).toEqual({ chainId: chain.chainId, contract: chain.contract, receiver: receiver.address, sender: a.address, openBlock });
+    const name = channelObjectName(
+      { chainId: chain.chainId, contract: chain.contract, receiverAddress: receiver.address },
+      a.address,
+      openBlock,
+    );
+    expect(name).toBe(
+      `${chain.chainId}:${chain.contract.toLowerCase()}:${receiver.address.toLowerCase()}:${a.address.toLowerCase()}-${openBlock}`,
+    );
+    expect(parseChannelObjectName(name)).toEqual({
+      chainId: chain.chainId,
+      contract: chain.contract,
+      receiver: receiver.address,
+      sender: a.address,
+      openBlock,
+    });
     expect(parseChannelObjectName(`${a.address.toLowerCase()}-${openBlock}`)).toBeNull();
   });
 });
 
 /** Stores `balance`/`charged` on the channel's pre-1.1 object, as that version would have. */
-async function legacyState(account: PrivateKeyAccount, openBlock: number, balance: bigint, charged: bigint, domain: { contract?: `0x${string}` } = {}) {
-  const s = newChannelState(account.address, openBlock, { deposit: 100n, withdrawn: 0n, settleBlock: 0, closingBalance: 0n }, Date.now());
-  const accepted = acceptProof(s, { balance, signature: await signProof(account, openBlock, balance, domain), price: charged, exact: false }, Date.now());
+async function legacyState(
+  account: PrivateKeyAccount,
+  openBlock: number,
+  balance: bigint,
+  charged: bigint,
+  domain: { contract?: `0x${string}` } = {},
+) {
+  const s = newChannelState(
+    account.address,
+    openBlock,
+    { deposit: 100n, withdrawn: 0n, settleBlock: 0, closingBalance: 0n },
+    Date.now(),
+  );
+  const accepted = acceptProof(
+    s,
+    { balance, signature: await signProof(account, openBlock, balance, domain), price: charged, exact: false },
+    Date.now(),
+  );
   if (!accepted.ok) throw new Error(accepted.code);
   await runInDurableObject(legacyChannelStub(env, account.address, openBlock), (_instance, state) => {
-    state.storage.sql.exec("CREATE TABLE IF NOT EXISTS channel (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL)");
+    state.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS channel (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL)",
+    );
     state.storage.sql.exec("INSERT OR REPLACE INTO channel (id, data) VALUES (1, ?)", encodeState(accepted.state));
   });
 }
@@ -56,7 +90,13 @@ describe("upgrading from the pre-1.1 names", () => {
     await legacyState(a, openBlock, 30n, 20n);
     await abortAllDurableObjects();
     const info = await request(`/api/1/channels/${a.address}/${openBlock}`);
-    expect(await info.json()).toMatchObject({ state: "open", deposit: "100", balance: "30", charged: "20", credit: "10" });
+    expect(await info.json()).toMatchObject({
+      state: "open",
+      deposit: "100",
+      balance: "30",
+      charged: "20",
+      credit: "10",
+    });
     const token = await issueSession(env.SESSION_SECRET as string, { sender: a.address, openBlock }, 600);
     const spent = await request("/echofix/x", { headers: { "RDN-Session": token } });
     expect(spent.status).toBe(200);

@@ -114,7 +114,17 @@ describe("credit and sessions", () => {
     await pay(a, openBlock, 25n);
     const stub = channelStub(env, a.address, openBlock);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const [row] = await drizzle(env.DB).select().from(channels).where(eq(channels.id, channelId(a.address, openBlock)));
-    expect(row).toMatchObject({ state: "open", deposit: "100", balance: "25", charged: "5", withdrawable: "0", payments: 1 });
+    const [row] = await drizzle(env.DB)
+      .select()
+      .from(channels)
+      .where(eq(channels.id, channelId(a.address, openBlock)));
+    expect(row).toMatchObject({
+      state: "open",
+      deposit: "100",
+      balance: "25",
+      charged: "5",
+      withdrawable: "0",
+      payments: 1,
+    });
   });
 });

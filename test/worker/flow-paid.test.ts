@@ -57,7 +57,12 @@ describe("the paid allowance", () => {
 
   it("a 429 on a fresh proof changes no payment state, and the same proof is accepted after Retry-After", async () => {
     const { a, openBlock, token } = await channelWithCredit(5000n, 1000n);
-    const proof = encodeProofHeaders({ sender: a.address, openBlock, balance: 1100n, signature: await signProof(a, openBlock, 1100n) });
+    const proof = encodeProofHeaders({
+      sender: a.address,
+      openBlock,
+      balance: 1100n,
+      signature: await signProof(a, openBlock, 1100n),
+    });
     // Empty the paid bucket: a flood past the buffer, which keeps coming early and is frozen.
     const rs = await Promise.all(Array.from({ length: PAID_BUFFER + 20 }, () => session(token)));
     const limited = rs.filter((r) => r.status === 429);
@@ -81,13 +86,16 @@ describe("the paid allowance", () => {
 });
 
 describe("paying clients are priority clients on free routes", () => {
-  const from = (ip: string, path: string, headers: Record<string, string> = {}) => request(path, { headers: { "CF-Connecting-IP": ip, ...headers } });
+  const from = (ip: string, path: string, headers: Record<string, string> = {}) =>
+    request(path, { headers: { "CF-Connecting-IP": ip, ...headers } });
 
   it("a session on a free route is charged to its channel's bucket at the paid capacity, and nothing else", async () => {
     const { a, openBlock, token } = await channelWithCredit(1000n, 100n);
     const before = (await channelStub(env, a.address, openBlock).raw())!;
     const ip = "198.18.0.1";
-    const responses = await Promise.all(Array.from({ length: 60 }, () => from(ip, "/free/x", { "RDN-Session": token })));
+    const responses = await Promise.all(
+      Array.from({ length: 60 }, () => from(ip, "/free/x", { "RDN-Session": token })),
+    );
     // Twice the free buffer (30), all within the paid one (120).
     expect(responses.map((r) => r.status)).toEqual(responses.map(() => 200));
     for (const r of responses) {
@@ -106,7 +114,9 @@ describe("paying clients are priority clients on free routes", () => {
 
   it("over the paid allowance a free route answers 429 with the paid fields", async () => {
     const { token } = await channelWithCredit(1000n, 100n);
-    const rs = await Promise.all(Array.from({ length: PAID_BUFFER + 40 }, () => from("198.18.0.2", "/free/x", { "RDN-Session": token })));
+    const rs = await Promise.all(
+      Array.from({ length: PAID_BUFFER + 40 }, () => from("198.18.0.2", "/free/x", { "RDN-Session": token })),
+    );
     const limited = rs.filter((r) => r.status === 429);
     expect(limited.length).toBeGreaterThan(0);
     expect(limited[0]!.headers.get("RateLimit-Policy")).toBe(`"paid";q=${PAID_BUFFER};w=6`);
@@ -116,9 +126,19 @@ describe("paying clients are priority clients on free routes", () => {
   it("an invalid session, a stale proof or a channel never met is served from the free share, not refused", async () => {
     const { a, openBlock, token } = await channelWithCredit(1000n, 100n);
     const tampered = token.slice(0, -2) + (token.endsWith("AA") ? "BB" : "AA");
-    const stale = encodeProofHeaders({ sender: a.address, openBlock, balance: 100n, signature: await signProof(a, openBlock, 100n) });
+    const stale = encodeProofHeaders({
+      sender: a.address,
+      openBlock,
+      balance: 100n,
+      signature: await signProof(a, openBlock, 100n),
+    });
     const stranger = await freshAccount();
-    const unknown = encodeProofHeaders({ sender: stranger.address, openBlock: 7, balance: 5n, signature: await signProof(stranger, 7, 5n) });
+    const unknown = encodeProofHeaders({
+      sender: stranger.address,
+      openBlock: 7,
+      balance: 5n,
+      signature: await signProof(stranger, 7, 5n),
+    });
     for (const [ip, headers] of [
       ["198.18.0.3", { "RDN-Session": tampered }],
       ["198.18.0.4", stale],
@@ -198,7 +218,10 @@ describe("metered routes", () => {
     expect(reserved.ok).toBe(true);
     const close = async () => {
       const deadline = BigInt(Math.floor(Date.now() / 1000) + 300);
-      const headers = { "RDN-Close-Signature": await signCloseRequest(a, openBlock, deadline), "RDN-Close-Deadline": String(deadline) };
+      const headers = {
+        "RDN-Close-Signature": await signCloseRequest(a, openBlock, deadline),
+        "RDN-Close-Deadline": String(deadline),
+      };
       return request(`/api/1/channels/${a.address}/${openBlock}`, { method: "DELETE", headers });
     };
     const blocked = await close();

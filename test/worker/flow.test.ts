@@ -20,7 +20,12 @@ async function flood(ip: string, n: number, path = "/free/x") {
   const started = Date.now();
   const responses = await Promise.all(Array.from({ length: n }, () => from(ip, path)));
   const elapsedMs = Date.now() - started;
-  return { responses, elapsedMs, served: responses.filter((r) => r.status === 200), limited: responses.filter((r) => r.status === 429) };
+  return {
+    responses,
+    elapsedMs,
+    served: responses.filter((r) => r.status === 200),
+    limited: responses.filter((r) => r.status === 429),
+  };
 }
 
 describe("the free allowance", () => {
@@ -164,11 +169,21 @@ describe("announcements", () => {
     expect(byPath["/free/:param"]).toMatchObject({ mode: "fixed", price: "0", costUnits: 1, trial: false });
     expect(byPath["/trial/:param"]).toMatchObject({ mode: "fixed", price: "5", trial: true });
     expect(byPath["/echodyn/:n"]).toMatchObject({ mode: "dynamic", costUnits: 1 });
-    expect(byPath["/metered/:ms"]).toMatchObject({ mode: "metered", maxPrice: "100", meter: { perMs: 0.4, perKiB: 0 } });
+    expect(byPath["/metered/:ms"]).toMatchObject({
+      mode: "metered",
+      maxPrice: "100",
+      meter: { perMs: 0.4, perKiB: 0 },
+    });
   });
 
   it("GET /api/1/stats carries the server-wide flow-control figures", async () => {
     const stats = (await (await request("/api/1/stats")).json()) as { flowControl: Record<string, unknown> };
-    expect(stats.flowControl).toMatchObject({ enabled: true, freeCapacity: 5, paidCapacity: 20, bufferSeconds: 6, trialSeconds: 180 });
+    expect(stats.flowControl).toMatchObject({
+      enabled: true,
+      freeCapacity: 5,
+      paidCapacity: 20,
+      bufferSeconds: 6,
+      trialSeconds: 180,
+    });
   });
 });

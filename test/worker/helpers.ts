@@ -29,14 +29,29 @@ export function wallet(account: PrivateKeyAccount) {
 }
 
 /** Opens a channel from `account` to the Worker's receiver with a real deposit. */
-export async function openChannel(account: PrivateKeyAccount, deposit: bigint): Promise<{ sender: Address; openBlock: number }> {
+export async function openChannel(
+  account: PrivateKeyAccount,
+  deposit: bigint,
+): Promise<{ sender: Address; openBlock: number }> {
   const w = wallet(account);
   const tx = { chain: anvil, account } as const;
   await publicClient.waitForTransactionReceipt({
-    hash: await w.writeContract({ ...tx, address: chain.token, abi: testTokenAbi, functionName: "mint", args: [account.address, deposit] }),
+    hash: await w.writeContract({
+      ...tx,
+      address: chain.token,
+      abi: testTokenAbi,
+      functionName: "mint",
+      args: [account.address, deposit],
+    }),
   });
   await publicClient.waitForTransactionReceipt({
-    hash: await w.writeContract({ ...tx, address: chain.token, abi: testTokenAbi, functionName: "approve", args: [chain.contract, deposit] }),
+    hash: await w.writeContract({
+      ...tx,
+      address: chain.token,
+      abi: testTokenAbi,
+      functionName: "approve",
+      args: [chain.contract, deposit],
+    }),
   });
   const receipt = await publicClient.waitForTransactionReceipt({
     hash: await w.writeContract({
@@ -55,13 +70,31 @@ export async function topUp(account: PrivateKeyAccount, openBlock: number, added
   const w = wallet(account);
   const tx = { chain: anvil, account } as const;
   await publicClient.waitForTransactionReceipt({
-    hash: await w.writeContract({ ...tx, address: chain.token, abi: testTokenAbi, functionName: "mint", args: [account.address, added] }),
+    hash: await w.writeContract({
+      ...tx,
+      address: chain.token,
+      abi: testTokenAbi,
+      functionName: "mint",
+      args: [account.address, added],
+    }),
   });
   await publicClient.waitForTransactionReceipt({
-    hash: await w.writeContract({ ...tx, address: chain.token, abi: testTokenAbi, functionName: "approve", args: [chain.contract, added] }),
+    hash: await w.writeContract({
+      ...tx,
+      address: chain.token,
+      abi: testTokenAbi,
+      functionName: "approve",
+      args: [chain.contract, added],
+    }),
   });
   await publicClient.waitForTransactionReceipt({
-    hash: await w.writeContract({ ...tx, address: chain.contract, abi: microTransferChannelsAbi, functionName: "topUp", args: [receiver.address, openBlock, added] }),
+    hash: await w.writeContract({
+      ...tx,
+      address: chain.contract,
+      abi: microTransferChannelsAbi,
+      functionName: "topUp",
+      args: [receiver.address, openBlock, added],
+    }),
   });
 }
 
@@ -84,7 +117,13 @@ export function signProof(
 
 export function signCloseRequest(account: PrivateKeyAccount, openBlock: number, deadline: bigint): Promise<Hex> {
   return account.signTypedData(
-    closeRequestTypedData({ chainId: chain.chainId, contract: chain.contract, receiver: receiver.address, openBlock, deadline }),
+    closeRequestTypedData({
+      chainId: chain.chainId,
+      contract: chain.contract,
+      receiver: receiver.address,
+      openBlock,
+      deadline,
+    }),
   );
 }
 
@@ -102,7 +141,9 @@ export async function pay(
   extra: Record<string, string> = {},
 ): Promise<Response> {
   const signature = await signProof(account, openBlock, balance);
-  return request(path, { headers: { ...encodeProofHeaders({ sender: account.address, openBlock, balance, signature }), ...extra } });
+  return request(path, {
+    headers: { ...encodeProofHeaders({ sender: account.address, openBlock, balance, signature }), ...extra },
+  });
 }
 
 /** A fresh test account (index >= 3 in anvil's list is left to tests, but we derive our own
@@ -114,7 +155,12 @@ export async function freshAccount(): Promise<PrivateKeyAccount> {
   await fetch(chain.rpcUrl, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_setBalance", params: [account.address, "0x3635C9ADC5DEA00000"] }),
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "anvil_setBalance",
+      params: [account.address, "0x3635C9ADC5DEA00000"],
+    }),
   });
   return account;
 }
@@ -126,7 +172,11 @@ export const reorgChain = (env as unknown as { TEST_REORG_CHAIN: TestChain }).TE
 
 /** One JSON-RPC call (anvil's test methods among them); throws on a JSON-RPC error. */
 export async function rpcCall<T = unknown>(url: string, method: string, params: unknown[] = []): Promise<T> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
   const body = (await res.json()) as { result?: T; error?: { message: string } };
   if (body.error) throw new Error(`${method}: ${body.error.message}`);
   return body.result as T;
@@ -134,9 +184,22 @@ export async function rpcCall<T = unknown>(url: string, method: string, params: 
 
 /** Real transactions and reads on one test chain, for the sync and settlement tests. */
 export function onChain(c: TestChain) {
-  const def = defineChain({ id: c.chainId, name: "anvil", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [c.rpcUrl] } } });
+  const def = defineChain({
+    id: c.chainId,
+    name: "anvil",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [c.rpcUrl] } },
+  });
   const client = createPublicClient({ chain: def, transport: http(c.rpcUrl) });
-  const send = async (account: PrivateKeyAccount, call: { address: Address; abi: typeof microTransferChannelsAbi | typeof testTokenAbi; functionName: string; args: unknown[] }) => {
+  const send = async (
+    account: PrivateKeyAccount,
+    call: {
+      address: Address;
+      abi: typeof microTransferChannelsAbi | typeof testTokenAbi;
+      functionName: string;
+      args: unknown[];
+    },
+  ) => {
     const w = createWalletClient({ account, chain: def, transport: http(c.rpcUrl) });
     const receipt = await client.waitForTransactionReceipt({ hash: await w.writeContract(call as never) });
     if (receipt.status !== "success") throw new Error(`${call.functionName} reverted`);
@@ -150,31 +213,79 @@ export function onChain(c: TestChain) {
     },
     async freshAccount(): Promise<PrivateKeyAccount> {
       const bytes = crypto.getRandomValues(new Uint8Array(32));
-      const account = privateKeyToAccount(`0x${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}` as Hex);
+      const account = privateKeyToAccount(
+        `0x${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}` as Hex,
+      );
       await api.fund(account);
       return account;
     },
-    async openChannel(account: PrivateKeyAccount, deposit: bigint, to: Address = receiver.address): Promise<{ sender: Address; openBlock: number }> {
-      await send(account, { address: c.token, abi: testTokenAbi, functionName: "mint", args: [account.address, deposit] });
-      await send(account, { address: c.token, abi: testTokenAbi, functionName: "approve", args: [c.contract, deposit] });
-      const receipt = await send(account, { address: c.contract, abi: microTransferChannelsAbi, functionName: "createChannel", args: [to, deposit] });
+    async openChannel(
+      account: PrivateKeyAccount,
+      deposit: bigint,
+      to: Address = receiver.address,
+    ): Promise<{ sender: Address; openBlock: number }> {
+      await send(account, {
+        address: c.token,
+        abi: testTokenAbi,
+        functionName: "mint",
+        args: [account.address, deposit],
+      });
+      await send(account, {
+        address: c.token,
+        abi: testTokenAbi,
+        functionName: "approve",
+        args: [c.contract, deposit],
+      });
+      const receipt = await send(account, {
+        address: c.contract,
+        abi: microTransferChannelsAbi,
+        functionName: "createChannel",
+        args: [to, deposit],
+      });
       return { sender: account.address, openBlock: Number(receipt.blockNumber) };
     },
     async topUp(account: PrivateKeyAccount, openBlock: number, added: bigint): Promise<void> {
-      await send(account, { address: c.token, abi: testTokenAbi, functionName: "mint", args: [account.address, added] });
+      await send(account, {
+        address: c.token,
+        abi: testTokenAbi,
+        functionName: "mint",
+        args: [account.address, added],
+      });
       await send(account, { address: c.token, abi: testTokenAbi, functionName: "approve", args: [c.contract, added] });
-      await send(account, { address: c.contract, abi: microTransferChannelsAbi, functionName: "topUp", args: [receiver.address, openBlock, added] });
+      await send(account, {
+        address: c.contract,
+        abi: microTransferChannelsAbi,
+        functionName: "topUp",
+        args: [receiver.address, openBlock, added],
+      });
     },
     /** The sender's uncooperative close claiming `balance`; returns its settle block. */
-    async uncooperativeClose(account: PrivateKeyAccount, openBlock: number, balance: bigint): Promise<{ blockNumber: number; settleBlock: number }> {
-      const receipt = await send(account, { address: c.contract, abi: microTransferChannelsAbi, functionName: "uncooperativeClose", args: [receiver.address, openBlock, balance] });
+    async uncooperativeClose(
+      account: PrivateKeyAccount,
+      openBlock: number,
+      balance: bigint,
+    ): Promise<{ blockNumber: number; settleBlock: number }> {
+      const receipt = await send(account, {
+        address: c.contract,
+        abi: microTransferChannelsAbi,
+        functionName: "uncooperativeClose",
+        args: [receiver.address, openBlock, balance],
+      });
       const [, , settleBlock] = await api.channelInfoOrThrow(account.address, openBlock);
       return { blockNumber: Number(receipt.blockNumber), settleBlock: Number(settleBlock) };
     },
     channelInfoOrThrow(sender: Address, openBlock: number) {
       return client
-        .readContract({ address: c.contract, abi: microTransferChannelsAbi, functionName: "getChannelInfo", args: [sender, receiver.address, openBlock] })
-        .then(([, deposit, settleBlock, closingBalance, withdrawn]) => [deposit, withdrawn, settleBlock, closingBalance] as const);
+        .readContract({
+          address: c.contract,
+          abi: microTransferChannelsAbi,
+          functionName: "getChannelInfo",
+          args: [sender, receiver.address, openBlock],
+        })
+        .then(
+          ([, deposit, settleBlock, closingBalance, withdrawn]) =>
+            [deposit, withdrawn, settleBlock, closingBalance] as const,
+        );
     },
     /** getChannelInfo as { deposit, withdrawn, settleBlock, closingBalance }, or null once the channel is gone. */
     async channelInfo(sender: Address, openBlock: number) {
@@ -187,8 +298,17 @@ export function onChain(c: TestChain) {
     },
     /** The contract's events for one channel of the Worker's receiver, oldest first. */
     async channelEvents(sender: Address, openBlock: number) {
-      const logs = await client.getContractEvents({ address: c.contract, abi: microTransferChannelsAbi, fromBlock: BigInt(c.deployBlock), args: { sender, receiver: receiver.address, openBlock } as never });
-      return logs as unknown as Array<{ eventName: string; blockNumber: bigint; args: Record<string, bigint | number | string> }>;
+      const logs = await client.getContractEvents({
+        address: c.contract,
+        abi: microTransferChannelsAbi,
+        fromBlock: BigInt(c.deployBlock),
+        args: { sender, receiver: receiver.address, openBlock } as never,
+      });
+      return logs as unknown as Array<{
+        eventName: string;
+        blockNumber: bigint;
+        args: Record<string, bigint | number | string>;
+      }>;
     },
     mine: (blocks: number) => rpcCall(c.rpcUrl, "anvil_mine", [`0x${blocks.toString(16)}`]),
     snapshot: () => rpcCall<Hex>(c.rpcUrl, "evm_snapshot"),
@@ -202,7 +322,14 @@ export const mainChain = onChain(chain);
 
 /** Config overrides pointing the sync (runSync) at a test chain. */
 export function syncConfigFor(c: TestChain, extra: Record<string, unknown> = {}) {
-  return { rpcUrl: c.rpcUrl, contract: c.contract, token: c.token, chainId: c.chainId, deployBlock: BigInt(c.deployBlock), ...extra };
+  return {
+    rpcUrl: c.rpcUrl,
+    contract: c.contract,
+    token: c.token,
+    chainId: c.chainId,
+    deployBlock: BigInt(c.deployBlock),
+    ...extra,
+  };
 }
 
 /** Writes a channel object's D1 projection now instead of after its alarm delay. */
@@ -211,5 +338,12 @@ export async function flushProjection(sender: Address, openBlock: number): Promi
 }
 
 export function adminRequest(path: string, init: RequestInit = {}): Promise<Response> {
-  return request(`/api/1/admin${path}`, { ...init, headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json", ...(init.headers as Record<string, string> | undefined) } });
+  return request(`/api/1/admin${path}`, {
+    ...init,
+    headers: {
+      authorization: `Bearer ${adminToken}`,
+      "content-type": "application/json",
+      ...(init.headers as Record<string, string> | undefined),
+    },
+  });
 }

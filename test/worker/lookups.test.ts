@@ -17,11 +17,14 @@ import { freshAccount, openChannel, pay, request, signProof } from "./helpers.js
 const FREE_BUFFER = 30;
 const FREE_CAPACITY = 5;
 /** The most look-ups one client's bucket pays for over `ms`: the buffer and what refilled. */
-const allowance = (ms: number) => Math.floor((FREE_BUFFER + Math.ceil((FREE_CAPACITY * ms) / 1000)) / LOOKUP_COST_UNITS);
+const allowance = (ms: number) =>
+  Math.floor((FREE_BUFFER + Math.ceil((FREE_CAPACITY * ms) / 1000)) / LOOKUP_COST_UNITS);
 let nextIp = 1;
 const newClient = () => `198.51.100.${nextIp++}`;
-const randomAddress = () => `0x${[...crypto.getRandomValues(new Uint8Array(20))].map((b) => b.toString(16).padStart(2, "0")).join("")}` as Address;
-const getChannel = (ip: string, sender: Address, openBlock: number) => request(`/api/1/channels/${sender}/${openBlock}`, { headers: { "CF-Connecting-IP": ip } });
+const randomAddress = () =>
+  `0x${[...crypto.getRandomValues(new Uint8Array(20))].map((b) => b.toString(16).padStart(2, "0")).join("")}` as Address;
+const getChannel = (ip: string, sender: Address, openBlock: number) =>
+  request(`/api/1/channels/${sender}/${openBlock}`, { headers: { "CF-Connecting-IP": ip } });
 
 describe("unknown channels", () => {
   it("charges a stranger's look-ups to its free bucket: 20 GETs of throwaway channels are not 40 RPC calls", async () => {
@@ -56,10 +59,16 @@ describe("unknown channels", () => {
     const started = Date.now();
     let limited = 0;
     for (let i = 0; i < 20; i++) {
-      const key = `0x${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("")}` as Hex;
+      const key =
+        `0x${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("")}` as Hex;
       const a = privateKeyToAccount(key);
       const signature = await signProof(a, 5, 5n);
-      const res = await request("/echofix/x", { headers: { ...encodeProofHeaders({ sender: a.address, openBlock: 5, balance: 5n, signature }), "CF-Connecting-IP": ip } });
+      const res = await request("/echofix/x", {
+        headers: {
+          ...encodeProofHeaders({ sender: a.address, openBlock: 5, balance: 5n, signature }),
+          "CF-Connecting-IP": ip,
+        },
+      });
       if (res.status === 429) {
         limited++;
         expect(res.headers.get("Retry-After")).toMatch(/^[1-9][0-9]*$/);
@@ -69,7 +78,9 @@ describe("unknown channels", () => {
       }
     }
     expect(limited).toBeGreaterThan(0);
-    expect((await lookupStub(env).stats()).lookups - before.lookups).toBeLessThanOrEqual(allowance(Date.now() - started));
+    expect((await lookupStub(env).stats()).lookups - before.lookups).toBeLessThanOrEqual(
+      allowance(Date.now() - started),
+    );
   });
 
   it("answers an unknown channel asked about again from the negative cache: no look-up, no charge", async () => {

@@ -6,7 +6,18 @@ import { recoverTypedDataAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { closingProofTypedData } from "../../src/protocol/eip712.js";
 import { channelStub } from "../../src/worker/channel/stub.js";
-import { adminToken, chain, freshAccount, keys, openChannel, pay, receiver, request, signCloseRequest, signProof } from "./helpers.js";
+import {
+  adminToken,
+  chain,
+  freshAccount,
+  keys,
+  openChannel,
+  pay,
+  receiver,
+  request,
+  signCloseRequest,
+  signProof,
+} from "./helpers.js";
 
 const soon = () => BigInt(Math.floor(Date.now() / 1000) + 300);
 
@@ -22,7 +33,9 @@ describe("management API", () => {
   });
 
   it("GET /api/1/pricing lists the priced routes with their modes", async () => {
-    const body = (await (await request("/api/1/pricing")).json()) as { routes: { path: string; mode: string; price?: string; maxPrice?: string }[] };
+    const body = (await (await request("/api/1/pricing")).json()) as {
+      routes: { path: string; mode: string; price?: string; maxPrice?: string }[];
+    };
     const byPath = Object.fromEntries(body.routes.map((r) => [r.path, r]));
     expect(byPath["/echofix/:param"]).toMatchObject({ mode: "fixed", price: "5" });
     expect(byPath["/echodyn/:n"]).toMatchObject({ mode: "dynamic" });
@@ -34,7 +47,13 @@ describe("management API", () => {
     const { openBlock } = await openChannel(a, 100n);
     await pay(a, openBlock, 12n);
     const res = await request(`/api/1/channels/${a.address}/${openBlock}`);
-    expect(await res.json()).toMatchObject({ state: "open", deposit: "100", balance: "12", credit: "7", withdrawn: "0" });
+    expect(await res.json()).toMatchObject({
+      state: "open",
+      deposit: "100",
+      balance: "12",
+      credit: "7",
+      withdrawn: "0",
+    });
     expect((await request(`/api/1/channels/0x12/${openBlock}`)).status).toBe(400);
     expect((await request(`/api/1/channels/${a.address}/${openBlock + 999_999}`)).status).toBe(404);
   });
@@ -54,11 +73,20 @@ describe("close request", () => {
     await expectUnauthorized({});
     const deadline = soon();
     const mallory = privateKeyToAccount(keys[9]!);
-    await expectUnauthorized({ "RDN-Close-Signature": await signCloseRequest(mallory, openBlock, deadline), "RDN-Close-Deadline": String(deadline) });
+    await expectUnauthorized({
+      "RDN-Close-Signature": await signCloseRequest(mallory, openBlock, deadline),
+      "RDN-Close-Deadline": String(deadline),
+    });
     const past = BigInt(Math.floor(Date.now() / 1000) - 5);
-    await expectUnauthorized({ "RDN-Close-Signature": await signCloseRequest(a, openBlock, past), "RDN-Close-Deadline": String(past) });
+    await expectUnauthorized({
+      "RDN-Close-Signature": await signCloseRequest(a, openBlock, past),
+      "RDN-Close-Deadline": String(past),
+    });
     // Signed for one deadline, sent with another.
-    await expectUnauthorized({ "RDN-Close-Signature": await signCloseRequest(a, openBlock, deadline), "RDN-Close-Deadline": String(deadline + 1n) });
+    await expectUnauthorized({
+      "RDN-Close-Signature": await signCloseRequest(a, openBlock, deadline),
+      "RDN-Close-Deadline": String(deadline + 1n),
+    });
     expect((await pay(a, openBlock, 10n)).status).toBe(200);
   });
 
@@ -69,7 +97,10 @@ describe("close request", () => {
     const token = paid.headers.get("RDN-Session")!;
     expect((await request("/echofix/s", { headers: { "RDN-Session": token } })).status).toBe(200); // C = 10
     const deadline = soon();
-    const headers = { "RDN-Close-Signature": await signCloseRequest(a, openBlock, deadline), "RDN-Close-Deadline": String(deadline) };
+    const headers = {
+      "RDN-Close-Signature": await signCloseRequest(a, openBlock, deadline),
+      "RDN-Close-Deadline": String(deadline),
+    };
     const res = await request(`/api/1/channels/${a.address}/${openBlock}`, { method: "DELETE", headers });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { balance: string; closingSignature: `0x${string}` };
@@ -79,7 +110,13 @@ describe("close request", () => {
     expect(res.headers.get("RDN-Balance-Signature")).toBe(await signProof(a, openBlock, 30n));
     expect(res.headers.get("Cache-Control")).toBe("no-store");
     const signer = await recoverTypedDataAddress({
-      ...closingProofTypedData({ chainId: chain.chainId, contract: chain.contract, sender: a.address, openBlock, balance: 10n }),
+      ...closingProofTypedData({
+        chainId: chain.chainId,
+        contract: chain.contract,
+        sender: a.address,
+        openBlock,
+        balance: 10n,
+      }),
       signature: body.closingSignature,
     });
     expect(signer).toBe(receiver.address);
@@ -114,24 +151,33 @@ describe("admin API", () => {
       await runDurableObjectAlarm(channelStub(env, a.address, ch.openBlock));
     }
     const auth = { authorization: `Bearer ${adminToken}` };
-    const page1 = (await (await request(`/api/1/admin/channels?sender=${a.address}&limit=2`, { headers: auth })).json()) as {
+    const page1 = (await (
+      await request(`/api/1/admin/channels?sender=${a.address}&limit=2`, { headers: auth })
+    ).json()) as {
       channels: { openBlock: number }[];
       nextCursor: string | null;
     };
     expect(page1.channels).toHaveLength(2);
     expect(page1.nextCursor).toBeTruthy();
-    const page2 = (await (await request(`/api/1/admin/channels?sender=${a.address}&limit=2&cursor=${page1.nextCursor}`, { headers: auth })).json()) as {
+    const page2 = (await (
+      await request(`/api/1/admin/channels?sender=${a.address}&limit=2&cursor=${page1.nextCursor}`, { headers: auth })
+    ).json()) as {
       channels: { openBlock: number }[];
       nextCursor: string | null;
     };
     expect(page2.channels).toHaveLength(1);
     expect(page2.nextCursor).toBeNull();
-    expect(new Set([...page1.channels, ...page2.channels].map((c) => c.openBlock))).toEqual(new Set(opened.map((o) => o.openBlock)));
+    expect(new Set([...page1.channels, ...page2.channels].map((c) => c.openBlock))).toEqual(
+      new Set(opened.map((o) => o.openBlock)),
+    );
     expect((await request("/api/1/admin/channels?limit=0", { headers: auth })).status).toBe(400);
 
     const one = await request(`/api/1/admin/channels/${a.address}/${opened[0]!.openBlock}`, { headers: auth });
     expect(await one.json()).toMatchObject({ channel: { balance: "5" }, withdrawable: "5", payments: 1 });
-    const earnings = (await (await request("/api/1/admin/earnings", { headers: auth })).json()) as Record<string, string>;
+    const earnings = (await (await request("/api/1/admin/earnings", { headers: auth })).json()) as Record<
+      string,
+      string
+    >;
     expect(BigInt(earnings.earned!)).toBeGreaterThanOrEqual(15n);
   });
 });

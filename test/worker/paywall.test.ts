@@ -6,7 +6,14 @@ import { encodeProofHeaders } from "../../src/protocol/codec.js";
 import { chain, freshAccount, keys, openChannel, pay, receiver, request, signProof, topUp } from "./helpers.js";
 import { privateKeyToAccount } from "viem/accounts";
 
-const TERMS = ["RDN-Gateway-Path", "RDN-Receiver-Address", "RDN-Contract-Address", "RDN-Token-Address", "RDN-Chain-Id", "RDN-Price"];
+const TERMS = [
+  "RDN-Gateway-Path",
+  "RDN-Receiver-Address",
+  "RDN-Contract-Address",
+  "RDN-Token-Address",
+  "RDN-Chain-Id",
+  "RDN-Price",
+];
 const FLAGS = [
   "RDN-Insufficient-Confirmations",
   "RDN-Nonexisting-Channel",
@@ -45,7 +52,9 @@ describe("terms", () => {
     expect(await res.text()).toContain("Payment required");
     // The copy-paste command quotes the URL for a shell: a hostile link runs nothing on paste.
     const hostile = await request("/echofix/x'$(id)'", { headers: { accept: "text/html" } });
-    expect(await hostile.text()).toContain(`npx edge402 fetch &#39;http://paywall.test/echofix/x&#39;\\&#39;&#39;$(id)&#39;\\&#39;&#39;&#39;`);
+    expect(await hostile.text()).toContain(
+      `npx edge402 fetch &#39;http://paywall.test/echofix/x&#39;\\&#39;&#39;$(id)&#39;\\&#39;&#39;&#39;`,
+    );
   });
 
   it("a dynamic price is computed per request; a free route carries terms with price 0", async () => {
@@ -107,7 +116,9 @@ describe("paying", () => {
       { receiver: privateKeyToAccount(keys[2]!).address },
     ]) {
       const signature = await signProof(alice, openBlock, 15n, domain);
-      const res = await request("/echofix/x", { headers: encodeProofHeaders({ sender: alice.address, openBlock, balance: 15n, signature }) });
+      const res = await request("/echofix/x", {
+        headers: encodeProofHeaders({ sender: alice.address, openBlock, balance: 15n, signature }),
+      });
       await expectRefusal(res, "RDN-Invalid-Balance-Proof", "invalid_balance_proof");
     }
     expect((await pay(alice, openBlock, 15n)).status).toBe(200);
@@ -140,10 +151,10 @@ describe("paying", () => {
 
 describe("malformed payment headers", () => {
   const good = {
-    "RDN-Sender-Address": "0x" + "ab".repeat(20),
+    "RDN-Sender-Address": `0x${"ab".repeat(20)}`,
     "RDN-Open-Block": "7",
     "RDN-Balance": "5",
-    "RDN-Balance-Signature": "0x" + "11".repeat(64) + "1b",
+    "RDN-Balance-Signature": `0x${"11".repeat(64)}1b`,
   };
   const cases: [string, Record<string, string>][] = [
     ["bad address", { ...good, "RDN-Sender-Address": "0x1234" }],
@@ -152,8 +163,11 @@ describe("malformed payment headers", () => {
     ["oversized balance", { ...good, "RDN-Balance": (2n ** 192n).toString() }],
     ["negative open block", { ...good, "RDN-Open-Block": "-1" }],
     ["short signature", { ...good, "RDN-Balance-Signature": "0x1234" }],
-    ["non-hex signature", { ...good, "RDN-Balance-Signature": "0x" + "zz".repeat(65) }],
-    ["missing signature", { "RDN-Sender-Address": good["RDN-Sender-Address"], "RDN-Open-Block": "7", "RDN-Balance": "5" }],
+    ["non-hex signature", { ...good, "RDN-Balance-Signature": `0x${"zz".repeat(65)}` }],
+    [
+      "missing signature",
+      { "RDN-Sender-Address": good["RDN-Sender-Address"], "RDN-Open-Block": "7", "RDN-Balance": "5" },
+    ],
   ];
   for (const [name, headers] of cases) {
     it(`answers 400 malformed_header for ${name}`, async () => {

@@ -25,7 +25,11 @@ const received = async (url: string) => (await (await fetch(`${url}/__received`)
 
 async function send(url: string, headers: Record<string, string> = {}): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(url, { headers: { "CF-Connecting-IP": "192.0.2.77", ...headers } }), proxyEnv, ctx);
+  const res = await app.fetch(
+    new Request(url, { headers: { "CF-Connecting-IP": "192.0.2.77", ...headers } }),
+    proxyEnv,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -56,7 +60,12 @@ describe("proxy mode", () => {
     let balance = 0n;
     for (const path of [`/paid//${other}/steal`, `/paid/\\${other}/steal`]) {
       balance += 3n;
-      const proof = encodeProofHeaders({ sender: a.address, openBlock, balance, signature: await signProof(a, openBlock, balance) });
+      const proof = encodeProofHeaders({
+        sender: a.address,
+        openBlock,
+        balance,
+        signature: await signProof(a, openBlock, balance),
+      });
       const res = await send(`http://paywall.test${path}`, { ...credentials, ...proof });
       await res.arrayBuffer();
       expect(res.status, path).toBe(200);
@@ -82,12 +91,17 @@ describe("proxy mode", () => {
     const a = await freshAccount();
     const { openBlock } = await openChannel(a, 100n);
     const signature = await signProof(a, openBlock, 5n);
-    const res = await send("http://paywall.test/paid/report", encodeProofHeaders({ sender: a.address, openBlock, balance: 5n, signature }));
+    const res = await send(
+      "http://paywall.test/paid/report",
+      encodeProofHeaders({ sender: a.address, openBlock, balance: 5n, signature }),
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get("RDN-Sender-Balance")).toBe("5");
     expect(res.headers.get("RDN-Credit")).toBe("2");
     expect(res.headers.get("RDN-Cost")).toBe("3");
-    expect(await verifySession(env.SESSION_SECRET as string, res.headers.get("RDN-Session")!)).toMatchObject({ openBlock });
+    expect(await verifySession(env.SESSION_SECRET as string, res.headers.get("RDN-Session")!)).toMatchObject({
+      openBlock,
+    });
     expect(res.headers.get("PAYMENT-RESPONSE")).toBeNull();
     expect(res.headers.getSetCookie()).toEqual(["theme=dark; Path=/"]);
     expect(res.headers.get("Cache-Control")).toBe("private, no-store");

@@ -40,13 +40,20 @@ async function askToClose(a: ReturnType<typeof privateKeyToAccount>, openBlock: 
   const deadline = BigInt(Math.floor(Date.now() / 1000) + 300);
   const res = await request(`/api/1/channels/${a.address}/${openBlock}`, {
     method: "DELETE",
-    headers: { [RdnHeaders.closeSignature]: await signCloseRequest(a, openBlock, deadline), [RdnHeaders.closeDeadline]: String(deadline) },
+    headers: {
+      [RdnHeaders.closeSignature]: await signCloseRequest(a, openBlock, deadline),
+      [RdnHeaders.closeDeadline]: String(deadline),
+    },
   });
   expect(res.status).toBe(200);
   return (await res.json()) as { balance: string; closingSignature: Hex };
 }
 
-type Outcomes = { sent: { sender: string; balance: string; tx: { status: string; kind: string } }[]; covered: { sender: string }[]; refused: { sender: string; reason: string }[] };
+type Outcomes = {
+  sent: { sender: string; balance: string; tx: { status: string; kind: string } }[];
+  covered: { sender: string }[];
+  refused: { sender: string; reason: string }[];
+};
 
 describe("disputes", () => {
   it("settles a sender's close claiming 0 after paying 15 at 15, before the settle block, with no action from anyone", async () => {
@@ -69,8 +76,13 @@ describe("disputes", () => {
     // The next run learns the settlement and sends nothing more.
     const next = await runSync(env);
     expect(next.settlement!.disputes.filter(isMine(a.address))).toEqual([]);
-    expect(await channelStub(env, a.address, openBlock).raw()).toMatchObject({ status: "settled", closingBalance: 15n });
-    const { results } = await env.DB.prepare("SELECT kind, status, amount FROM receiver_txs WHERE sender = ?").bind(a.address.toLowerCase()).all();
+    expect(await channelStub(env, a.address, openBlock).raw()).toMatchObject({
+      status: "settled",
+      closingBalance: 15n,
+    });
+    const { results } = await env.DB.prepare("SELECT kind, status, amount FROM receiver_txs WHERE sender = ?")
+      .bind(a.address.toLowerCase())
+      .all();
     expect(results).toEqual([{ kind: "dispute", status: "confirmed", amount: "15" }]);
   });
 
@@ -84,7 +96,9 @@ describe("disputes", () => {
     expect(await channelStub(env, a.address, openBlock).raw()).toMatchObject({ status: "closing", closingBalance: 5n });
     expect(await mainChain.channelInfo(a.address, openBlock)).toMatchObject({ closingBalance: 5n });
     // A transaction that would revert is not sent; the contract's error says why.
-    const late = await receiverStub(env).submit([{ kind: "withdraw", sender: a.address, openBlock, balance: 30n, balanceSig: await signProof(a, openBlock, 30n) }]);
+    const late = await receiverStub(env).submit([
+      { kind: "withdraw", sender: a.address, openBlock, balance: 30n, balanceSig: await signProof(a, openBlock, 30n) },
+    ]);
     expect(late.outcomes).toEqual([expect.objectContaining({ result: "refused", reason: "reverts: ChannelClosing" })]);
   });
 });
@@ -102,7 +116,10 @@ describe("honest closes", () => {
 
     await mainChain.mine(settleBlock - (await mainChain.head()) + 1);
     const after = await runSync(env);
-    expect(after.settlement!.settles.find(isMine(a.address))).toMatchObject({ result: "sent", tx: { kind: "settle", status: "confirmed" } });
+    expect(after.settlement!.settles.find(isMine(a.address))).toMatchObject({
+      result: "sent",
+      tx: { kind: "settle", status: "confirmed" },
+    });
     expect((await settledEvent(a.address, openBlock))!.args).toMatchObject({ balance: 5n, receiverTokens: 5n });
     const next = await runSync(env);
     expect(next.settlement!.settles.filter(isMine(a.address))).toEqual([]);
@@ -118,10 +135,20 @@ describe("withdrawals", () => {
     await flushProjection(a.address, openBlock);
 
     const body = JSON.stringify({ minimum: "1" });
-    const denied = await request("/api/1/admin/withdraw", { method: "POST", body, headers: { "content-type": "application/json" } });
+    const denied = await request("/api/1/admin/withdraw", {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json" },
+    });
     expect(denied.status).toBe(401);
     expect(await denied.json()).toMatchObject({ error: { code: "unauthorized" } });
-    for (const bad of ["not json", "{}", JSON.stringify({ minimum: 5 }), JSON.stringify({ minimum: "-1" }), JSON.stringify({ minimum: "0x10" })]) {
+    for (const bad of [
+      "not json",
+      "{}",
+      JSON.stringify({ minimum: 5 }),
+      JSON.stringify({ minimum: "-1" }),
+      JSON.stringify({ minimum: "0x10" }),
+    ]) {
       const res = await adminRequest("/withdraw", { method: "POST", body: bad });
       expect(res.status, bad).toBe(400);
       expect(await res.json()).toMatchObject({ error: { code: "bad_request" } });
@@ -131,7 +158,10 @@ describe("withdrawals", () => {
     const res = await adminRequest("/withdraw", { method: "POST", body });
     expect(res.status).toBe(200);
     const out = (await res.json()) as Outcomes;
-    expect(out.sent.find(isMine(a.address))).toMatchObject({ balance: "10", tx: { kind: "withdraw", status: "confirmed" } });
+    expect(out.sent.find(isMine(a.address))).toMatchObject({
+      balance: "10",
+      tx: { kind: "withdraw", status: "confirmed" },
+    });
     expect(await mainChain.channelInfo(a.address, openBlock)).toMatchObject({ deposit: 100n, withdrawn: 10n });
 
     // Asking again sends nothing: the confirmed withdraw covers it.
@@ -141,7 +171,12 @@ describe("withdrawals", () => {
 
     expect((await pay(a, openBlock, 35n)).status).toBe(200); // still serving: B 35, C 15
     await runSync(env);
-    expect(await channelStub(env, a.address, openBlock).raw()).toMatchObject({ status: "open", withdrawn: 10n, charged: 15n, balance: 35n });
+    expect(await channelStub(env, a.address, openBlock).raw()).toMatchObject({
+      status: "open",
+      withdrawn: 10n,
+      charged: 15n,
+      balance: 35n,
+    });
 
     // The unspent credit is still the sender's: it closes at C with the receiver's closing proof.
     const close = await askToClose(a, openBlock);
@@ -173,7 +208,10 @@ describe("withdrawals", () => {
     const report = await runSync(env, { config: { withdrawThreshold: 10n } });
     expect(report.error).toBeNull();
     expect(report.settlement!.withdrawals.filter(isMine(small.address))).toEqual([]);
-    expect(report.settlement!.withdrawals.find(isMine(big.address))).toMatchObject({ result: "sent", tx: { amount: "10", status: "confirmed" } });
+    expect(report.settlement!.withdrawals.find(isMine(big.address))).toMatchObject({
+      result: "sent",
+      tx: { amount: "10", status: "confirmed" },
+    });
     expect(await mainChain.channelInfo(big.address, b.openBlock)).toMatchObject({ withdrawn: 10n });
     expect(await mainChain.channelInfo(small.address, s.openBlock)).toMatchObject({ withdrawn: 0n });
   });
@@ -190,19 +228,26 @@ describe("receiver-side close and alerts", () => {
     expect(early.status).toBe(400);
     expect((await early.json()) as object).toMatchObject({ error: { code: "bad_request" } });
     expect((await adminRequest(`/channels/0x12/${openBlock}/close`, { method: "POST" })).status).toBe(400);
-    expect((await adminRequest(`/channels/${a.address}/${openBlock + 1_000_000}/close`, { method: "POST" })).status).toBe(404);
-    expect((await request(`/api/1/admin/channels/${a.address}/${openBlock}/close`, { method: "POST" })).status).toBe(401);
+    expect(
+      (await adminRequest(`/channels/${a.address}/${openBlock + 1_000_000}/close`, { method: "POST" })).status,
+    ).toBe(404);
+    expect((await request(`/api/1/admin/channels/${a.address}/${openBlock}/close`, { method: "POST" })).status).toBe(
+      401,
+    );
 
     expect((await askToClose(a, openBlock)).balance).toBe("13");
     const res = await adminRequest(`/channels/${a.address}/${openBlock}/close`, { method: "POST" });
     expect(res.status).toBe(200);
     const out = (await res.json()) as Outcomes;
-    expect(out.sent).toEqual([expect.objectContaining({ balance: "10", tx: expect.objectContaining({ kind: "close", status: "confirmed" }) })]);
+    expect(out.sent).toEqual([
+      expect.objectContaining({ balance: "10", tx: expect.objectContaining({ kind: "close", status: "confirmed" }) }),
+    ]);
     expect((await settledEvent(a.address, openBlock))!.args).toMatchObject({ balance: 10n, receiverTokens: 10n });
   });
 
   it("raises an alert instead of sending when the receiver cannot pay for gas", async () => {
-    const poorKey = `0x${[...crypto.getRandomValues(new Uint8Array(32))].map((x) => x.toString(16).padStart(2, "0")).join("")}` as Hex;
+    const poorKey =
+      `0x${[...crypto.getRandomValues(new Uint8Array(32))].map((x) => x.toString(16).padStart(2, "0")).join("")}` as Hex;
     const poor = privateKeyToAccount(poorKey);
     const a = await freshAccount();
     const { openBlock } = await mainChain.openChannel(a, 100n, poor.address);

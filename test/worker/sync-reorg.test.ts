@@ -8,19 +8,33 @@
 // between a chunk's two reads, a receiver transaction whose block a reorg took, and a dispute
 // retried from the queue behind many older closing channels.
 import { env, runInDurableObject } from "cloudflare:test";
-import type { Address, Hex } from "viem";
+import type { Address } from "viem";
 import { describe, expect, it } from "vitest";
 import { RdnFlags } from "../../src/protocol/headers.js";
 import { channelStub } from "../../src/worker/channel/stub.js";
-import type { ReceiverObject } from "../../src/worker/receiver/object.js";
 import { receiverStub } from "../../src/worker/receiver/stub.js";
 import { readSyncRow } from "../../src/worker/sync/cursor.js";
 import { runSync } from "../../src/worker/sync/run.js";
-import { flushProjection, onChain, pay, receiver, reorgChain, request, rpcCall, signProof, syncConfigFor } from "./helpers.js";
+import {
+  flushProjection,
+  onChain,
+  pay,
+  receiver,
+  reorgChain,
+  request,
+  rpcCall,
+  signProof,
+  syncConfigFor,
+} from "./helpers.js";
 
 const rc = onChain(reorgChain);
 const rcDomain = { contract: reorgChain.contract, chainId: reorgChain.chainId };
-const rcEnv = () => ({ ...env, RPC_URL: reorgChain.rpcUrl, CONTRACT_ADDRESS: reorgChain.contract, TOKEN_ADDRESS: reorgChain.token });
+const rcEnv = () => ({
+  ...env,
+  RPC_URL: reorgChain.rpcUrl,
+  CONTRACT_ADDRESS: reorgChain.contract,
+  TOKEN_ADDRESS: reorgChain.token,
+});
 
 /** Runs `fn` with the paywall's own ReceiverObject sending on the private chain. */
 async function withReceiverOnPrivateChain<T>(fn: () => Promise<T>): Promise<T> {
@@ -38,9 +52,22 @@ async function withReceiverOnPrivateChain<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** A payment straight to the channel's object, signed for the private chain. */
-async function payObject(account: Parameters<typeof signProof>[0], openBlock: number, balance: bigint, price: bigint, learned?: Awaited<ReturnType<typeof learnedOn>>) {
+async function payObject(
+  account: Parameters<typeof signProof>[0],
+  openBlock: number,
+  balance: bigint,
+  price: bigint,
+  learned?: Awaited<ReturnType<typeof learnedOn>>,
+) {
   const signature = await signProof(account, openBlock, balance, rcDomain);
-  return channelStub(env, account.address, openBlock).pay({ sender: account.address, openBlock, balance, signature, price, learned });
+  return channelStub(env, account.address, openBlock).pay({
+    sender: account.address,
+    openBlock,
+    balance,
+    signature,
+    price,
+    learned,
+  });
 }
 
 function sync(minConfirmations: number) {
@@ -60,7 +87,9 @@ async function learnedOn(sender: Address, openBlock: number) {
 }
 
 async function eventNames(sender: Address): Promise<string[]> {
-  const { results } = await env.DB.prepare("SELECT name FROM chain_events WHERE sender = ? ORDER BY block_number, log_index")
+  const { results } = await env.DB.prepare(
+    "SELECT name FROM chain_events WHERE sender = ? ORDER BY block_number, log_index",
+  )
     .bind(sender.toLowerCase())
     .all<{ name: string }>();
   return results.map((r) => r.name);
@@ -106,7 +135,9 @@ describe("reorgs", () => {
     // syncedBlock keeps following the head on the new fork.
     await rc.mine(4);
     await sync(depth);
-    expect(((await (await request("/api/1/stats")).json()) as { syncedBlock: number }).syncedBlock).toBe(head + 4 - depth + 1);
+    expect(((await (await request("/api/1/stats")).json()) as { syncedBlock: number }).syncedBlock).toBe(
+      head + 4 - depth + 1,
+    );
   });
 
   it("changes nothing for a reorg within the confirmation depth: those blocks were never synced", async () => {
@@ -160,7 +191,10 @@ describe("cost", () => {
     const idle = await sync(1);
     expect(idle).toMatchObject({ blocks: 0, chunks: 0, rpcRequests: 1 });
     await rc.mine(5);
-    const r = await runSync(env, { config: syncConfigFor(reorgChain, { minConfirmations: 1, syncChunkBlocks: 2n }), settle: false });
+    const r = await runSync(env, {
+      config: syncConfigFor(reorgChain, { minConfirmations: 1, syncChunkBlocks: 2n }),
+      settle: false,
+    });
     expect(r).toMatchObject({ error: null, blocks: 5, chunks: 3, rpcRequests: 5 });
   });
 });
@@ -177,7 +211,9 @@ describe("orphans", () => {
     const stub = channelStub(env, a.address, openBlock);
     const signature = await signProof(a, openBlock, 5n, { contract: reorgChain.contract, chainId: reorgChain.chainId });
     const learned = await learnedOn(a.address, openBlock);
-    expect(await stub.pay({ sender: a.address, openBlock, balance: 5n, signature, price: 5n, learned })).toMatchObject({ ok: true });
+    expect(await stub.pay({ sender: a.address, openBlock, balance: 5n, signature, price: 5n, learned })).toMatchObject({
+      ok: true,
+    });
     await flushProjection(a.address, openBlock);
 
     expect(await rc.revert(snapshot)).toBe(true);
@@ -196,11 +232,19 @@ describe("stuck receiver transactions", () => {
   it("replaces a transaction that is not mined with higher fees at the same nonce", async () => {
     const a = await rc.freshAccount();
     const { openBlock } = await rc.openChannel(a, 100n);
-    const balanceSig = await signProof(a, openBlock, 10n, { contract: reorgChain.contract, chainId: reorgChain.chainId });
+    const balanceSig = await signProof(a, openBlock, 10n, {
+      contract: reorgChain.contract,
+      chainId: reorgChain.chainId,
+    });
     // A ReceiverObject of its own, sending on the private chain.
     const stub = env.RECEIVER.get(env.RECEIVER.idFromName("stuck-test"));
     await runInDurableObject(stub, (instance) => {
-      (instance as unknown as { env: unknown }).env = { ...env, RPC_URL: reorgChain.rpcUrl, CONTRACT_ADDRESS: reorgChain.contract, TOKEN_ADDRESS: reorgChain.token };
+      (instance as unknown as { env: unknown }).env = {
+        ...env,
+        RPC_URL: reorgChain.rpcUrl,
+        CONTRACT_ADDRESS: reorgChain.contract,
+        TOKEN_ADDRESS: reorgChain.token,
+      };
     });
     await rpcCall(reorgChain.rpcUrl, "evm_setAutomine", [false]);
     try {
@@ -220,8 +264,14 @@ describe("stuck receiver transactions", () => {
 
       await rc.mine(1);
       const done = await stub.tick();
-      expect(done.confirmed).toEqual([expect.objectContaining({ hash: second, status: "confirmed", nonce: first.nonce })]);
-      const { results } = await env.DB.prepare("SELECT hash, status FROM receiver_txs WHERE sender = ? ORDER BY attempts").bind(a.address.toLowerCase()).all();
+      expect(done.confirmed).toEqual([
+        expect.objectContaining({ hash: second, status: "confirmed", nonce: first.nonce }),
+      ]);
+      const { results } = await env.DB.prepare(
+        "SELECT hash, status FROM receiver_txs WHERE sender = ? ORDER BY attempts",
+      )
+        .bind(a.address.toLowerCase())
+        .all();
       expect(results).toEqual([
         { hash: first.hash, status: "replaced" },
         { hash: second, status: "confirmed" },
@@ -239,11 +289,16 @@ describe("dense chunks", () => {
     const accounts = [await rc.freshAccount(), await rc.freshAccount(), await rc.freshAccount()];
     const channels = [];
     for (const a of accounts) channels.push(await rc.openChannel(a, 100n));
-    for (let round = 0; round < 2; round++) for (let i = 0; i < 3; i++) await rc.topUp(accounts[i]!, channels[i]!.openBlock, 10n);
+    for (let round = 0; round < 2; round++)
+      for (let i = 0; i < 3; i++) await rc.topUp(accounts[i]!, channels[i]!.openBlock, 10n);
     // Nine events of three channels, interleaved, in one chunk; two object calls a run.
     const reports = [];
     for (let run = 0; run < 20; run++) {
-      const r = await runSync(env, { config: syncConfigFor(reorgChain, { minConfirmations: 1 }), settle: false, maxObjectCalls: 2 });
+      const r = await runSync(env, {
+        config: syncConfigFor(reorgChain, { minConfirmations: 1 }),
+        settle: false,
+        maxObjectCalls: 2,
+      });
       expect(r.error).toBeNull();
       reports.push(r);
       if (!r.partial) break;
@@ -257,7 +312,9 @@ describe("dense chunks", () => {
       const stub = channelStub(env, accounts[i]!.address, channels[i]!.openBlock);
       expect(await stub.raw()).toMatchObject({ status: "open", deposit: 120n });
       expect(await eventNames(accounts[i]!.address)).toEqual(["ChannelCreated", "ChannelToppedUp", "ChannelToppedUp"]);
-      const applied = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT id FROM chain_events").toArray());
+      const applied = await runInDurableObject(stub, (_i, state) =>
+        state.storage.sql.exec("SELECT id FROM chain_events").toArray(),
+      );
       expect(applied).toHaveLength(3);
     }
   });
@@ -273,7 +330,11 @@ describe("deposits and reorgs", () => {
     const snapshot = await rc.snapshot();
     await rc.topUp(a, openBlock, 500n);
     // Above the deposit it knows: the object asks for a re-read, and takes what the chain says.
-    expect(await payObject(a, openBlock, 950n, 10n)).toMatchObject({ ok: false, code: "insufficient_deposit", lookup: "deposit" });
+    expect(await payObject(a, openBlock, 950n, 10n)).toMatchObject({
+      ok: false,
+      code: "insufficient_deposit",
+      lookup: "deposit",
+    });
     expect(await payObject(a, openBlock, 950n, 10n, await learnedOn(a.address, openBlock))).toMatchObject({ ok: true }); // B 950, C 20
     expect((await stub.raw())!.deposit).toBe(1000n);
     await flushProjection(a.address, openBlock);
@@ -282,7 +343,9 @@ describe("deposits and reorgs", () => {
     expect(await rc.revert(snapshot)).toBe(true);
     await rc.mine(6);
     await rc.uncooperativeClose(a, openBlock, 0n);
-    const report = await withReceiverOnPrivateChain(() => runSync(env, { config: syncConfigFor(reorgChain, { minConfirmations: 1 }) }));
+    const report = await withReceiverOnPrivateChain(() =>
+      runSync(env, { config: syncConfigFor(reorgChain, { minConfirmations: 1 }) }),
+    );
     expect(report.error).toBeNull();
     expect(report.orphans).toBeGreaterThanOrEqual(1);
     const dispute = report.settlement!.disputes.find((d) => d.intent.sender.toLowerCase() === a.address.toLowerCase());
@@ -307,14 +370,19 @@ describe("a reorg between a chunk's reads", () => {
       const body = JSON.parse(String(init?.body)) as { method: string }[] | { method: string };
       if (reorged || !Array.isArray(body) || !body.some((r) => r.method === "eth_getLogs")) return fetch(input, init);
       reorged = true;
-      const ask = async (part: unknown[]) => (part.length ? ((await (await fetch(input, { ...init, body: JSON.stringify(part) })).json()) as unknown[]) : []);
+      const ask = async (part: unknown[]) =>
+        part.length ? ((await (await fetch(input, { ...init, body: JSON.stringify(part) })).json()) as unknown[]) : [];
       const logs = await ask(body.filter((r) => r.method === "eth_getLogs"));
       expect(await rc.revert(snapshot)).toBe(true);
       await rc.mine(8);
       const rest = await ask(body.filter((r) => r.method !== "eth_getLogs"));
       return new Response(JSON.stringify([...logs, ...rest]), { headers: { "content-type": "application/json" } });
     };
-    const moved = await runSync(env, { config: syncConfigFor(reorgChain, { minConfirmations: 1 }), settle: false, fetch: node });
+    const moved = await runSync(env, {
+      config: syncConfigFor(reorgChain, { minConfirmations: 1 }),
+      settle: false,
+      fetch: node,
+    });
     expect(reorged).toBe(true);
     expect(moved.error).toMatch(/changed/);
     await sync(1);
@@ -365,7 +433,8 @@ describe("the dispute queue", () => {
     const a = await rc.freshAccount();
     const { openBlock } = await rc.openChannel(a, 100n);
     await sync(1);
-    for (const balance of [5n, 10n, 15n]) expect(await payObject(a, openBlock, balance, 5n)).toMatchObject({ ok: true });
+    for (const balance of [5n, 10n, 15n])
+      expect(await payObject(a, openBlock, balance, 5n)).toMatchObject({ ok: true });
     await flushProjection(a.address, openBlock);
     await rc.uncooperativeClose(a, openBlock, 0n);
     const mine = (d: { intent: { sender: string } }) => d.intent.sender.toLowerCase() === a.address.toLowerCase();
@@ -373,19 +442,33 @@ describe("the dispute queue", () => {
     await rpcCall(reorgChain.rpcUrl, "anvil_setBalance", [receiver.address, "0x0"]);
     try {
       // The first attempt finds the receiver without gas.
-      const first = await withReceiverOnPrivateChain(() => runSync(env, { config: syncConfigFor(reorgChain, { minConfirmations: 1 }) }));
-      expect(first.settlement!.disputes.find(mine)).toMatchObject({ result: "refused", reason: expect.stringMatching(/lacks gas/) });
+      const first = await withReceiverOnPrivateChain(() =>
+        runSync(env, { config: syncConfigFor(reorgChain, { minConfirmations: 1 }) }),
+      );
+      expect(first.settlement!.disputes.find(mine)).toMatchObject({
+        result: "refused",
+        reason: expect.stringMatching(/lacks gas/),
+      });
     } finally {
       await rpcCall(reorgChain.rpcUrl, "anvil_setBalance", [receiver.address, `0x${funds.toString(16)}`]);
     }
     await flushProjection(a.address, openBlock);
-    const second = await withReceiverOnPrivateChain(() => runSync(env, { config: syncConfigFor(reorgChain, { minConfirmations: 1 }) }));
-    expect(second.settlement!.disputes.find(mine)).toMatchObject({ result: "sent", tx: { kind: "dispute", amount: "15", status: "confirmed" } });
+    const second = await withReceiverOnPrivateChain(() =>
+      runSync(env, { config: syncConfigFor(reorgChain, { minConfirmations: 1 }) }),
+    );
+    expect(second.settlement!.disputes.find(mine)).toMatchObject({
+      result: "sent",
+      tx: { kind: "dispute", amount: "15", status: "confirmed" },
+    });
     const settled = (await rc.channelEvents(a.address, openBlock)).find((e) => e.eventName === "ChannelSettled");
     expect(settled?.args).toMatchObject({ balance: 15n });
-    const third = await withReceiverOnPrivateChain(() => runSync(env, { config: syncConfigFor(reorgChain, { minConfirmations: 1 }) }));
+    const third = await withReceiverOnPrivateChain(() =>
+      runSync(env, { config: syncConfigFor(reorgChain, { minConfirmations: 1 }) }),
+    );
     expect(third.settlement!.disputes.filter(mine)).toEqual([]);
-    const { results } = await env.DB.prepare("SELECT status, attempts FROM dispute_queue WHERE sender = ?").bind(a.address.toLowerCase()).all();
+    const { results } = await env.DB.prepare("SELECT status, attempts FROM dispute_queue WHERE sender = ?")
+      .bind(a.address.toLowerCase())
+      .all();
     expect(results).toEqual([{ status: "done", attempts: 2 }]);
     await env.DB.prepare("DELETE FROM channels WHERE open_block = 1").run();
   });

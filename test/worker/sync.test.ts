@@ -14,7 +14,9 @@ import { runSync } from "../../src/worker/sync/run.js";
 import { adminRequest, flushProjection, freshAccount, mainChain, openChannel, pay, request, topUp } from "./helpers.js";
 
 async function eventNames(sender: Address): Promise<string[]> {
-  const { results } = await env.DB.prepare("SELECT name FROM chain_events WHERE sender = ? ORDER BY block_number, log_index")
+  const { results } = await env.DB.prepare(
+    "SELECT name FROM chain_events WHERE sender = ? ORDER BY block_number, log_index",
+  )
     .bind(sender.toLowerCase())
     .all<{ name: string }>();
   return results.map((r) => r.name);
@@ -46,7 +48,9 @@ describe("chain sync", () => {
     expect((await pay(a, openBlock, 10n)).status).toBe(200);
     expect((await pay(a, openBlock, 20n)).status).toBe(200);
     await flushProjection(a.address, openBlock);
-    const withdraw = (await (await adminRequest("/withdraw", { method: "POST", body: JSON.stringify({ minimum: "1" }) })).json()) as {
+    const withdraw = (await (
+      await adminRequest("/withdraw", { method: "POST", body: JSON.stringify({ minimum: "1" }) })
+    ).json()) as {
       sent: { sender: string; balance: string; tx: { status: string } }[];
     };
     const mine = withdraw.sent.find((s) => s.sender.toLowerCase() === a.address.toLowerCase());
@@ -57,7 +61,9 @@ describe("chain sync", () => {
     // An honest uncooperative close at C is not disputed.
     const { settleBlock } = await mainChain.uncooperativeClose(a, openBlock, 10n);
     const afterClose = await synced();
-    expect(afterClose.settlement!.disputes.filter((d) => d.intent.sender.toLowerCase() === a.address.toLowerCase())).toEqual([]);
+    expect(
+      afterClose.settlement!.disputes.filter((d) => d.intent.sender.toLowerCase() === a.address.toLowerCase()),
+    ).toEqual([]);
     expect(await stub.raw()).toMatchObject({ status: "closing", closingBalance: 10n, settleBlock });
     const refused = await pay(a, openBlock, 30n);
     expect(refused.status).toBe(402);
@@ -65,11 +71,21 @@ describe("chain sync", () => {
 
     await mainChain.mine(settleBlock - (await mainChain.head()) + 1);
     await flushProjection(a.address, openBlock);
-    const settle = (await (await adminRequest("/settle", { method: "POST" })).json()) as { sent: { sender: string; tx: { status: string } }[] };
-    expect(settle.sent.find((s) => s.sender.toLowerCase() === a.address.toLowerCase())).toMatchObject({ tx: { status: "confirmed" } });
+    const settle = (await (await adminRequest("/settle", { method: "POST" })).json()) as {
+      sent: { sender: string; tx: { status: string } }[];
+    };
+    expect(settle.sent.find((s) => s.sender.toLowerCase() === a.address.toLowerCase())).toMatchObject({
+      tx: { status: "confirmed" },
+    });
     await synced();
     expect(await stub.raw()).toMatchObject({ status: "settled", closingBalance: 10n, withdrawn: 10n });
-    expect(await eventNames(a.address)).toEqual(["ChannelCreated", "ChannelToppedUp", "ChannelWithdraw", "ChannelCloseRequested", "ChannelSettled"]);
+    expect(await eventNames(a.address)).toEqual([
+      "ChannelCreated",
+      "ChannelToppedUp",
+      "ChannelWithdraw",
+      "ChannelCloseRequested",
+      "ChannelSettled",
+    ]);
     expect(await mainChain.channelInfo(a.address, openBlock)).toBeNull();
   });
 
@@ -84,7 +100,9 @@ describe("chain sync", () => {
     const events = await eventNames(a.address);
 
     // As if a run had died after applying the events but before moving its cursor.
-    await env.DB.prepare("UPDATE sync_state SET block_number = ?, block_hash = '' WHERE id = 'main'").bind(openBlock - 1).run();
+    await env.DB.prepare("UPDATE sync_state SET block_number = ?, block_hash = '' WHERE id = 'main'")
+      .bind(openBlock - 1)
+      .run();
     const again = await synced();
     expect(again.fromBlock).toBe(openBlock);
     expect(again.events).toBeGreaterThanOrEqual(2);
@@ -114,7 +132,10 @@ describe("chain sync", () => {
     expect(row.blockNumber).toBe(cursor);
     expect(row.lastError).toBe(dead.error);
     expect(row.lockUntil).toBeNull();
-    const stats = (await (await request("/api/1/stats")).json()) as { syncedBlock: number; sync: { lastError: string | null } };
+    const stats = (await (await request("/api/1/stats")).json()) as {
+      syncedBlock: number;
+      sync: { lastError: string | null };
+    };
     expect(stats.syncedBlock).toBe(cursor);
     expect(stats.sync.lastError).toBe(dead.error);
 
@@ -149,7 +170,11 @@ describe("chain sync", () => {
     expect(denied.status).toBe(401);
     expect(await denied.json()).toMatchObject({ error: { code: "unauthorized" } });
 
-    const run = (await (await adminRequest("/sync", { method: "POST" })).json()) as { ran: boolean; error: string | null; rpcRequests: number };
+    const run = (await (await adminRequest("/sync", { method: "POST" })).json()) as {
+      ran: boolean;
+      error: string | null;
+      rpcRequests: number;
+    };
     expect(run).toMatchObject({ ran: true, error: null });
     expect(run.rpcRequests).toBeGreaterThan(0);
     const view = (await (await adminRequest("/sync")).json()) as {
@@ -161,6 +186,9 @@ describe("chain sync", () => {
     expect(view.sync.syncedBlock).toBeGreaterThan(0);
     expect(view.settings.minConfirmations).toBe(1);
     expect(view.receiver.address).toMatch(/^0x/);
-    expect(view).toMatchObject({ disputeQueue: expect.any(Object), lookups: { lookups: expect.any(Number), rpcRequests: expect.any(Number) } });
+    expect(view).toMatchObject({
+      disputeQueue: expect.any(Object),
+      lookups: { lookups: expect.any(Number), rpcRequests: expect.any(Number) },
+    });
   });
 });

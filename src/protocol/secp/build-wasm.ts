@@ -30,12 +30,7 @@ export const LIBSECP256K1_VERSION = "0.5.0";
 const ORIG_TARBALL = "libsecp256k1_0.5.0.orig.tar.xz";
 const ORIG_SHA256 = "13b70138be52d7a23bdf0ea39ed79799a30eb855f2ed82c028357f6432cd536b";
 
-export const BUILD_DEFINES = [
-  "ECMULT_WINDOW_SIZE=8",
-  "COMB_BLOCKS=2",
-  "COMB_TEETH=5",
-  "USE_FORCE_WIDEMUL_INT64=1",
-];
+export const BUILD_DEFINES = ["ECMULT_WINDOW_SIZE=8", "COMB_BLOCKS=2", "COMB_TEETH=5", "USE_FORCE_WIDEMUL_INT64=1"];
 
 /** Headers for a freestanding wasm32 build: the library includes these, the glue defines them. */
 const SYSROOT: Record<string, string> = {
@@ -56,8 +51,11 @@ function checkSource(dir: string): string {
     throw new Error(`${dir} is not a libsecp256k1 source tree (no src/secp256k1.c or configure.ac)`);
   }
   const text = readFileSync(configure, "utf8");
-  const version = ["MAJOR", "MINOR", "PATCH"].map((p) => new RegExp(`define\\(_PKG_VERSION_${p}, (\\d+)\\)`).exec(text)?.[1]).join(".");
-  if (version !== LIBSECP256K1_VERSION) throw new Error(`expected libsecp256k1 ${LIBSECP256K1_VERSION}, found ${version} in ${dir}`);
+  const version = ["MAJOR", "MINOR", "PATCH"]
+    .map((p) => new RegExp(`define\\(_PKG_VERSION_${p}, (\\d+)\\)`).exec(text)?.[1])
+    .join(".");
+  if (version !== LIBSECP256K1_VERSION)
+    throw new Error(`expected libsecp256k1 ${LIBSECP256K1_VERSION}, found ${version} in ${dir}`);
   return dir;
 }
 
@@ -72,7 +70,14 @@ function fetchDebianSource(work: string): string {
     "Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\n" +
       "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
   );
-  const opts = ["-o", "Dir::Etc::SourceList=/dev/null", "-o", `Dir::Etc::SourceParts=${parts}`, "-o", `Dir::State::Lists=${lists}`];
+  const opts = [
+    "-o",
+    "Dir::Etc::SourceList=/dev/null",
+    "-o",
+    `Dir::Etc::SourceParts=${parts}`,
+    "-o",
+    `Dir::State::Lists=${lists}`,
+  ];
   process.stderr.write("fetching the libsecp256k1 0.5.0 source package from Debian...\n");
   execFileSync("apt-get", [...opts, "update"], { cwd: work, stdio: ["ignore", "ignore", "inherit"] });
   execFileSync("apt-get", [...opts, "source", "--download-only", `libsecp256k1=${LIBSECP256K1_VERSION}-2`], {

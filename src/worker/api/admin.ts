@@ -11,7 +11,8 @@ import { channelId } from "../../protocol/channel-key.js";
 import { parseAddress } from "../../protocol/codec.js";
 import { isProtocolError } from "../../protocol/errors.js";
 import { channelStub } from "../channel/stub.js";
-import { getConfig, type Env } from "../config.js";
+import { getConfig } from "../config.js";
+import type { Env } from "../env.js";
 import { channels } from "../db/schema.js";
 import { errorResponse } from "../http/responses.js";
 import { channelJson, channelParams } from "./management.js";
@@ -45,7 +46,10 @@ export function adminApi() {
 
   api.get("/channels", async (c) => {
     const parsed = listQuery.safeParse(c.req.query());
-    if (!parsed.success) return errorResponse(c, "bad_request", { message: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
+    if (!parsed.success)
+      return errorResponse(c, "bad_request", {
+        message: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+      });
     const q = parsed.data;
     const where: SQL[] = [];
     if (q.state) where.push(eq(channels.state, q.state));
@@ -75,7 +79,10 @@ export function adminApi() {
     const stub = channelStub(c.env, sender, openBlock);
     const raw = await stub.raw();
     if (!raw) return errorResponse(c, "not_found", { message: "This paywall has never seen that channel." });
-    const [row] = await drizzle(c.env.DB).select().from(channels).where(eq(channels.id, channelId(sender, openBlock)));
+    const [row] = await drizzle(c.env.DB)
+      .select()
+      .from(channels)
+      .where(eq(channels.id, channelId(sender, openBlock)));
     const info = await stub.info(sender, openBlock);
     return c.json({
       channel: info.channel ? channelJson(info.channel) : null,

@@ -5,7 +5,7 @@
 import { count, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono, type Context } from "hono";
-import type { Address } from "viem";
+import type { Address, Hex } from "viem";
 import { parseAddress, parseOpenBlock, parseSignature, parseUint } from "../../protocol/codec.js";
 import { isProtocolError, type ErrorCode } from "../../protocol/errors.js";
 import { RdnHeaders } from "../../protocol/headers.js";
@@ -15,7 +15,8 @@ import { publicClient } from "../chain.js";
 import { channelStub } from "../channel/stub.js";
 import type { ChannelSnapshot } from "../channel/codec.js";
 import type { CloseResult, PayResult } from "../channel/object.js";
-import { getConfig, type Config, type Env } from "../config.js";
+import { getConfig, type Config } from "../config.js";
+import type { Env } from "../env.js";
 import { channels, syncState } from "../db/schema.js";
 import { BUFFER_SECONDS } from "../flow/bucket.js";
 import { channelHeaders, errorResponse } from "../http/responses.js";
@@ -59,7 +60,10 @@ async function challengePeriod(config: Config): Promise<number | null> {
 /** Parses the `{sender}/{openBlock}` path parameters, or answers 400. */
 export function channelParams(c: Context): { sender: Address; openBlock: number } | Response {
   try {
-    return { sender: parseAddress(c.req.param("sender") ?? "", "sender"), openBlock: parseOpenBlock(c.req.param("openBlock") ?? "", "openBlock") };
+    return {
+      sender: parseAddress(c.req.param("sender") ?? "", "sender"),
+      openBlock: parseOpenBlock(c.req.param("openBlock") ?? "", "openBlock"),
+    };
   } catch (err) {
     if (isProtocolError(err)) return errorResponse(c, "bad_request", { message: err.message });
     throw err;
@@ -103,7 +107,13 @@ export function managementApi(routes: PricedRoute[]) {
       syncedBlock: sync?.blockNumber ?? null,
       openChannels: open?.n ?? 0,
       sync: sync
-        ? { headBlock: sync.headBlock, lastRunAt: sync.lastRunAt, reorgs: sync.reorgs, lastError: sync.lastError, lastErrorAt: sync.lastErrorAt }
+        ? {
+            headBlock: sync.headBlock,
+            lastRunAt: sync.lastRunAt,
+            reorgs: sync.reorgs,
+            lastError: sync.lastError,
+            lastErrorAt: sync.lastErrorAt,
+          }
         : null,
       flowControl: flowControlJson(config),
     });
@@ -128,7 +138,16 @@ export function managementApi(routes: PricedRoute[]) {
           path,
           mode,
           ...(mode === "fixed" ? { price: String(options.price ?? 0) } : {}),
-          ...(mode === "metered" ? { maxPrice: String(options.metered!.maxPrice), meter: { perMs: options.metered!.perMs ?? 1, perKiB: options.metered!.perKiB ?? 0, maxServingMs: maxServingMs(options.metered!) } } : {}),
+          ...(mode === "metered"
+            ? {
+                maxPrice: String(options.metered!.maxPrice),
+                meter: {
+                  perMs: options.metered!.perMs ?? 1,
+                  perKiB: options.metered!.perKiB ?? 0,
+                  maxServingMs: maxServingMs(options.metered!),
+                },
+              }
+            : {}),
           costUnits: options.costUnits ?? 1,
           trial: options.trial ?? false,
           ...(options.description ? { description: options.description } : {}),
@@ -142,7 +161,14 @@ export function managementApi(routes: PricedRoute[]) {
     if (params instanceof Response) return params;
     const { sender, openBlock } = params;
     const stub = channelStub(c.env, sender, openBlock);
-    const result: PayResult = await withLookup(c.env, getConfig(c.env), c.req.raw, sender, openBlock, (learned) => stub.info(sender, openBlock, learned) as Promise<PayResult>);
+    const result: PayResult = await withLookup(
+      c.env,
+      getConfig(c.env),
+      c.req.raw,
+      sender,
+      openBlock,
+      (learned) => stub.info(sender, openBlock, learned) as Promise<PayResult>,
+    );
     if (result.ok || result.channel) return c.json(channelJson(result.channel!));
     return refusal(c, result.code, result.message, result.headers);
   });
@@ -158,7 +184,8 @@ export function managementApi(routes: PricedRoute[]) {
         message: `A close request needs ${RdnHeaders.closeSignature} and ${RdnHeaders.closeDeadline}.`,
       });
     }
-    let signature, deadline;
+    let signature: Hex;
+    let deadline: bigint;
     try {
       signature = parseSignature(sigText, RdnHeaders.closeSignature);
       deadline = parseUint(deadlineText, RdnHeaders.closeDeadline, 64);
@@ -183,17 +210,35 @@ export function managementApi(routes: PricedRoute[]) {
     } catch (err) {
       if (!isProtocolError(err)) throw err;
     }
-    if (!valid) return errorResponse(c, "invalid_close_request", { message: "The close request is not signed by the channel's sender." });
+    if (!valid)
+      return errorResponse(c, "invalid_close_request", {
+        message: "The close request is not signed by the channel's sender.",
+      });
     const { sender, openBlock } = params;
     const stub = channelStub(c.env, sender, openBlock);
-    const result: CloseResult = await withLookup(c.env, config, c.req.raw, sender, openBlock, (learned) => stub.requestClose(sender, openBlock, learned) as Promise<CloseResult>);
+    const result: CloseResult = await withLookup(
+      c.env,
+      config,
+      c.req.raw,
+      sender,
+      openBlock,
+      (learned) => stub.requestClose(sender, openBlock, learned) as Promise<CloseResult>,
+    );
     if (!result.ok) return refusal(c, result.code, result.message, result.headers);
     // B and its signature ride along, so a client that lost its state can check B >= C and
     // that B is its own before it signs C.
-    return c.json({ balance: result.balance.toString(), closingSignature: result.closingSignature, channel: channelJson(result.channel) }, 200, {
-      ...channelHeaders(result.channel),
-      "Cache-Control": "no-store",
-    });
+    return c.json(
+      {
+        balance: result.balance.toString(),
+        closingSignature: result.closingSignature,
+        channel: channelJson(result.channel),
+      },
+      200,
+      {
+        ...channelHeaders(result.channel),
+        "Cache-Control": "no-store",
+      },
+    );
   });
 
   return api;

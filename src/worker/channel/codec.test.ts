@@ -10,7 +10,12 @@ const replacerEncode = (s: unknown) => JSON.stringify(s, (_k, v) => (typeof v ==
 const sig = `0x${"ab".repeat(65)}` as Hex;
 
 function busyState(): ChannelState {
-  const s = newChannelState("0x1234567890AbcdEF1234567890aBcdef12345678", 42, { deposit: 10n ** 30n, withdrawn: 0n, settleBlock: 0, closingBalance: 0n }, 1_700_000_000_000);
+  const s = newChannelState(
+    "0x1234567890AbcdEF1234567890aBcdef12345678",
+    42,
+    { deposit: 10n ** 30n, withdrawn: 0n, settleBlock: 0, closingBalance: 0n },
+    1_700_000_000_000,
+  );
   return {
     ...s,
     balance: 12_345n,
@@ -18,7 +23,10 @@ function busyState(): ChannelState {
     charged: 12_000n,
     withdrawable: { balance: 11_990n, signature: sig },
     pending: Array.from({ length: 32 }, (_, i) => ({ balance: 12_000n + BigInt(i), signature: sig })),
-    reservations: { "a-b": { amount: 5n, expiresAt: 1_700_000_090_000 }, c: { amount: 0n, expiresAt: 1_700_000_001_000 } },
+    reservations: {
+      "a-b": { amount: 5n, expiresAt: 1_700_000_090_000 },
+      c: { amount: 0n, expiresAt: 1_700_000_001_000 },
+    },
     flow: { level: 12.5, at: 1, retryAt: 0, early: 0, frozenUntil: 0, served: 3, refused: 1 },
     closingBalance: 7n,
     settleBlock: 99,
@@ -29,7 +37,12 @@ describe("encodeState / decodeState", () => {
   it("writes the same text as the bigint replacer did", () => {
     const s = busyState();
     expect(encodeState(s)).toBe(replacerEncode(s));
-    const fresh = newChannelState("0x1234567890AbcdEF1234567890aBcdef12345678", 0, { deposit: 1n, withdrawn: 0n, settleBlock: 0, closingBalance: 0n }, 0);
+    const fresh = newChannelState(
+      "0x1234567890AbcdEF1234567890aBcdef12345678",
+      0,
+      { deposit: 1n, withdrawn: 0n, settleBlock: 0, closingBalance: 0n },
+      0,
+    );
     expect(encodeState(fresh)).toBe(replacerEncode(fresh));
     const withUndefined = { ...s, flow: undefined };
     expect(encodeState(withUndefined)).toBe(replacerEncode(withUndefined));

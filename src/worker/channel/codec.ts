@@ -2,7 +2,14 @@
 // decimal strings), and projects it to the public snapshot the Worker turns into headers.
 // States stored by earlier versions decode without loss (see decodeReservations).
 import type { Address, Hex } from "viem";
-import { credit, DEFAULT_MAX_SERVING_MS, RESERVATION_MARGIN_MS, type ChannelState, type ChannelStatus, type Reservation } from "./state.js";
+import {
+  credit,
+  DEFAULT_MAX_SERVING_MS,
+  RESERVATION_MARGIN_MS,
+  type ChannelState,
+  type ChannelStatus,
+  type Reservation,
+} from "./state.js";
 
 /** The JSON text of a state: bigints as `"<decimal>n"`, everything else as JSON.stringify
  *  writes it. The bigints are converted in one pass first, so the stringify runs without a
@@ -25,7 +32,9 @@ function plain(v: unknown): unknown {
 }
 
 export function decodeState(text: string): ChannelState {
-  const s = JSON.parse(text, (_k, v) => (typeof v === "string" && /^[0-9]+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)) as ChannelState;
+  const s = JSON.parse(text, (_k, v) =>
+    typeof v === "string" && /^[0-9]+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
+  ) as ChannelState;
   return { ...s, reservations: decodeReservations(s) };
 }
 
@@ -35,7 +44,10 @@ export function decodeState(text: string): ChannelState {
 function decodeReservations(s: ChannelState): Record<string, Reservation> {
   const out: Record<string, Reservation> = {};
   for (const [id, r] of Object.entries(s.reservations ?? {}) as Array<[string, Reservation | bigint]>) {
-    out[id] = typeof r === "bigint" ? { amount: r, expiresAt: s.updatedAt + DEFAULT_MAX_SERVING_MS + RESERVATION_MARGIN_MS } : r;
+    out[id] =
+      typeof r === "bigint"
+        ? { amount: r, expiresAt: s.updatedAt + DEFAULT_MAX_SERVING_MS + RESERVATION_MARGIN_MS }
+        : r;
   }
   return out;
 }

@@ -18,7 +18,12 @@ const sender = "0x00000000000000000000000000000000000000aa" as Address;
 const openBlock = 10;
 const sig = (n: number) => `0x${n.toString(16).padStart(130, "0")}` as Hex;
 let logIndex = 0;
-const ev = (name: ChainEvent["name"], blockNumber: number, amount: bigint, extra: Partial<ChainEvent> = {}): ChainEvent => {
+const ev = (
+  name: ChainEvent["name"],
+  blockNumber: number,
+  amount: bigint,
+  extra: Partial<ChainEvent> = {},
+): ChainEvent => {
   const li = logIndex++;
   return { id: `0xb${blockNumber}:${li}`, name, blockNumber, logIndex: li, sender, openBlock, amount, ...extra };
 };
@@ -37,7 +42,15 @@ function paid(s: ChannelState, balance: bigint, price: bigint): ChannelState {
 describe("applyChainEvent", () => {
   it("learns an unknown channel from ChannelCreated, with no chain call", () => {
     const { state, history } = created(100n);
-    expect(state).toMatchObject({ sender, openBlock, status: "open", deposit: 100n, withdrawn: 0n, balance: 0n, charged: 0n });
+    expect(state).toMatchObject({
+      sender,
+      openBlock,
+      status: "open",
+      deposit: 100n,
+      withdrawn: 0n,
+      balance: 0n,
+      charged: 0n,
+    });
     expect(history).toHaveLength(1);
   });
 
@@ -114,16 +127,30 @@ describe("rewindChannel", () => {
     const r = rewindChannel(s, c.history, [c.history[0]!.id], null, 5);
     expect(r.state!.status).toBe("removed");
     expect(r.history).toEqual([]);
-    expect(acceptProof(r.state!, { balance: 20n, signature: sig(20), price: 5n, exact: false }, 6)).toEqual({ ok: false, code: "nonexisting_channel" });
+    expect(acceptProof(r.state!, { balance: 20n, signature: sig(20), price: 5n, exact: false }, 6)).toEqual({
+      ok: false,
+      code: "nonexisting_channel",
+    });
     // The off-chain record stays: the sender's signatures are still what they are.
     expect(r.state!.balance).toBe(10n);
   });
 
   it("takes the chain's word at the ancestor for a removed top-up or close", () => {
     const c = created(100n);
-    const t = applyChainEvents(c.state, c.history, [ev("ChannelToppedUp", 12, 50n), ev("ChannelCloseRequested", 13, 0n, { settleBlock: 600 })], 3);
+    const t = applyChainEvents(
+      c.state,
+      c.history,
+      [ev("ChannelToppedUp", 12, 50n), ev("ChannelCloseRequested", 13, 0n, { settleBlock: 600 })],
+      3,
+    );
     const removed = t.history.slice(1).map((h) => h.id);
-    const r = rewindChannel(t.state, t.history, removed, { deposit: 100n, withdrawn: 0n, settleBlock: 0, closingBalance: 0n }, 4);
+    const r = rewindChannel(
+      t.state,
+      t.history,
+      removed,
+      { deposit: 100n, withdrawn: 0n, settleBlock: 0, closingBalance: 0n },
+      4,
+    );
     expect(r.state).toMatchObject({ status: "open", deposit: 100n, closingBalance: null, settleBlock: null });
     expect(r.history).toHaveLength(1);
   });
@@ -160,7 +187,11 @@ describe("settlement proofs", () => {
     s = paid(s, 10n, 5n);
     s = paid(s, 15n, 5n);
     const closing = applyChainEvent(s, [], ev("ChannelCloseRequested", 20, 0n, { settleBlock: 520 }), 3).state!;
-    expect(disputePlan(closing)).toEqual({ proof: { balance: 15n, signature: sig(15) }, closingBalance: 0n, settleBlock: 520 });
+    expect(disputePlan(closing)).toEqual({
+      proof: { balance: 15n, signature: sig(15) },
+      closingBalance: 0n,
+      settleBlock: 520,
+    });
   });
 
   it("does not dispute an honest close at C that reclaims unspent credit", () => {
@@ -178,7 +209,11 @@ describe("settlement proofs", () => {
     s = paid(s, 400n, 10n); // B 400, C 10
     s = paid(s, 950n, 10n); // B 950, C 20: pending 400 and 950
     const onChain = { deposit: 500n, withdrawn: 0n, closingBalance: 0n, settleBlock: 520 };
-    expect(disputePlan(s, onChain)).toEqual({ proof: { balance: 400n, signature: sig(400) }, closingBalance: 0n, settleBlock: 520 });
+    expect(disputePlan(s, onChain)).toEqual({
+      proof: { balance: 400n, signature: sig(400) },
+      closingBalance: 0n,
+      settleBlock: 520,
+    });
     // Not below what was withdrawn, and nothing when no held proof beats the claim.
     expect(disputePlan(s, { ...onChain, withdrawn: 401n })).toBeNull();
     expect(disputePlan(s, { ...onChain, deposit: 300n })).toBeNull();
@@ -200,6 +235,10 @@ describe("settlement proofs", () => {
     expect(receiverCloseProof(s)).toBeNull();
     const asked = markCloseRequested(s, 4);
     expect(receiverCloseProof(asked)).toEqual({ balance: 10n, signature: sig(10) });
-    expect(receiverCloseProof(newChannelState(sender, openBlock, { deposit: 1n, withdrawn: 0n, settleBlock: 0, closingBalance: 0n }, 1))).toBeNull();
+    expect(
+      receiverCloseProof(
+        newChannelState(sender, openBlock, { deposit: 1n, withdrawn: 0n, settleBlock: 0, closingBalance: 0n }, 1),
+      ),
+    ).toBeNull();
   });
 });

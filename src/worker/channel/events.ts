@@ -12,7 +12,12 @@
 import type { Address } from "viem";
 import { newChannelState, type ChannelState, type Proof } from "./state.js";
 
-export type ChainEventName = "ChannelCreated" | "ChannelToppedUp" | "ChannelCloseRequested" | "ChannelSettled" | "ChannelWithdraw";
+export type ChainEventName =
+  | "ChannelCreated"
+  | "ChannelToppedUp"
+  | "ChannelCloseRequested"
+  | "ChannelSettled"
+  | "ChannelWithdraw";
 
 export const CHAIN_EVENT_NAMES: readonly ChainEventName[] = [
   "ChannelCreated",
@@ -73,15 +78,28 @@ export function depositFromHistory(history: readonly AppliedEvent[]): bigint {
  * remembered: the object learns that channel from the chain (at the confirmed block) when it
  * is first paid, which already includes the event's effect.
  */
-export function applyChainEvent(s: ChannelState | null, history: readonly AppliedEvent[], ev: ChainEvent, now: number): EventResult {
+export function applyChainEvent(
+  s: ChannelState | null,
+  history: readonly AppliedEvent[],
+  ev: ChainEvent,
+  now: number,
+): EventResult {
   if (history.some((h) => h.id === ev.id)) return { state: s, history: [...history], applied: false };
-  const nextHistory = [...history, { id: ev.id, name: ev.name, blockNumber: ev.blockNumber, logIndex: ev.logIndex, amount: ev.amount }];
+  const nextHistory = [
+    ...history,
+    { id: ev.id, name: ev.name, blockNumber: ev.blockNumber, logIndex: ev.logIndex, amount: ev.amount },
+  ];
   if (s && (s.sender.toLowerCase() !== ev.sender.toLowerCase() || s.openBlock !== ev.openBlock)) {
     throw new Error(`event ${ev.id} for ${ev.sender}/${ev.openBlock} sent to the object of ${s.sender}/${s.openBlock}`);
   }
   if (!s) {
     if (ev.name !== "ChannelCreated") return { state: null, history: nextHistory, applied: true };
-    const created = newChannelState(ev.sender, ev.openBlock, { deposit: ev.amount, withdrawn: 0n, settleBlock: 0, closingBalance: 0n }, now);
+    const created = newChannelState(
+      ev.sender,
+      ev.openBlock,
+      { deposit: ev.amount, withdrawn: 0n, settleBlock: 0, closingBalance: 0n },
+      now,
+    );
     return { state: created, history: nextHistory, applied: true };
   }
   const next = touch(s, now);
@@ -208,7 +226,8 @@ export function disputePlan(s: ChannelState, onChain?: ClosingOnChain): DisputeP
   if (s.balanceSig) held.push({ balance: s.balance, signature: s.balanceSig });
   let best: Proof | null = null;
   for (const p of held) {
-    if (p.balance > claim && p.balance <= deposit && p.balance >= withdrawn && (!best || p.balance > best.balance)) best = p;
+    if (p.balance > claim && p.balance <= deposit && p.balance >= withdrawn && (!best || p.balance > best.balance))
+      best = p;
   }
   if (!best) return null;
   return { proof: best, closingBalance: claim, settleBlock: onChain ? onChain.settleBlock : s.settleBlock };

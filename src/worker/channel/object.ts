@@ -19,7 +19,8 @@ import { channelId, parseChannelId } from "../../protocol/channel-key.js";
 import { verifyBalanceProof } from "../../protocol/verify.js";
 import { closingProofTypedData } from "../../protocol/eip712.js";
 import type { OnChainChannel } from "../chain.js";
-import { getConfig, type Env } from "../config.js";
+import { getConfig } from "../config.js";
+import type { Env } from "../env.js";
 import { channels } from "../db/schema.js";
 import type { FlowCharge, FlowStatus } from "../flow/bucket.js";
 import { decodeState, encodeState, snapshot, type ChannelSnapshot } from "./codec.js";
@@ -77,7 +78,15 @@ export type PayResult =
 
 export type CloseResult =
   | { ok: true; balance: bigint; closingSignature: Hex; channel: ChannelSnapshot }
-  | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot; lookup?: LookupHint; retryAfterMs?: number; headers?: Record<string, string> };
+  | {
+      ok: false;
+      code: ErrorCode;
+      message?: string;
+      channel?: ChannelSnapshot;
+      lookup?: LookupHint;
+      retryAfterMs?: number;
+      headers?: Record<string, string>;
+    };
 
 /** What the sync learns back from applying a channel's events (see events.ts). */
 export type ApplyEventsResult = { applied: number; channel: ChannelSnapshot | null; dispute: DisputePlan | null };
@@ -120,7 +129,9 @@ export class ChannelObject extends DurableObject<Env> {
     super(ctx, env);
     this.legacy = ctx.id.name !== undefined && parseChannelId(ctx.id.name) !== null;
     ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS channel (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL)");
+      ctx.storage.sql.exec(
+        "CREATE TABLE IF NOT EXISTS channel (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL)",
+      );
       const row = ctx.storage.sql.exec<{ data: string }>("SELECT data FROM channel WHERE id = 1").toArray()[0];
       this.state = row ? decodeState(row.data) : null;
       this.alarmAt = await ctx.storage.getAlarm();
@@ -160,7 +171,8 @@ export class ChannelObject extends DurableObject<Env> {
   async chargeCapacity(req: CreditRequest): Promise<PayResult> {
     const s = this.state;
     if (this.legacy || !s) return { ok: false, code: "nonexisting_channel" };
-    if (s.sender.toLowerCase() !== req.sender.toLowerCase() || s.openBlock !== req.openBlock) return { ok: false, code: "internal_error" };
+    if (s.sender.toLowerCase() !== req.sender.toLowerCase() || s.openBlock !== req.openBlock)
+      return { ok: false, code: "internal_error" };
     const decision = chargeCapacity(s, req.flow && { ...req.flow, random: Math.random() }, Date.now());
     if (!decision.ok) return this.commit(decision);
     this.state = decision.state;
@@ -192,15 +204,26 @@ export class ChannelObject extends DurableObject<Env> {
     if (s.status === "settled") return { ok: false, code: "channel_closing", channel: snapshot(s) };
     this.expire();
     if (Object.keys(this.state!.reservations).length > 0) {
-      return { ok: false, code: "bad_request", message: "A metered request on this channel is still being served; ask again in a moment." };
+      return {
+        ok: false,
+        code: "bad_request",
+        message: "A metered request on this channel is still being served; ask again in a moment.",
+      };
     }
     const config = getConfig(this.env);
     const closingSignature = await config.receiver.signTypedData(
-      closingProofTypedData({ chainId: config.chainId, contract: config.contract, sender: s.sender, openBlock: s.openBlock, balance: s.charged }),
+      closingProofTypedData({
+        chainId: config.chainId,
+        contract: config.contract,
+        sender: s.sender,
+        openBlock: s.openBlock,
+        balance: s.charged,
+      }),
     );
     // Re-read after the await: the charged total or the reservations may have moved meanwhile.
     const current = this.state!;
-    if (current.charged !== s.charged || Object.keys(current.reservations).length > 0) return this.requestClose(sender, openBlock);
+    if (current.charged !== s.charged || Object.keys(current.reservations).length > 0)
+      return this.requestClose(sender, openBlock);
     const next = markCloseRequested(current, Date.now());
     this.persist(next);
     return { ok: true, balance: next.charged, closingSignature, channel: snapshot(next) };
@@ -309,7 +332,13 @@ export class ChannelObject extends DurableObject<Env> {
         "SELECT id, name, block_number, log_index, amount FROM chain_events ORDER BY block_number, log_index",
       )
       .toArray()
-      .map((r) => ({ id: r.id, name: r.name as ChainEventName, blockNumber: r.block_number, logIndex: r.log_index, amount: BigInt(r.amount) }));
+      .map((r) => ({
+        id: r.id,
+        name: r.name as ChainEventName,
+        blockNumber: r.block_number,
+        logIndex: r.log_index,
+        amount: BigInt(r.amount),
+      }));
   }
 
   private saveHistory(added: AppliedEvent[], removedIds: string[]): void {
@@ -372,7 +401,13 @@ export class ChannelObject extends DurableObject<Env> {
       // the next accepted payment writes it along.
       if (decision.bucket && this.state) this.state = { ...this.state, flow: decision.bucket };
       const { flow, retryAfterMs } = decision;
-      return { ok: false, code: decision.code, channel: this.state ? snapshot(this.state) : undefined, flow, retryAfterMs };
+      return {
+        ok: false,
+        code: decision.code,
+        channel: this.state ? snapshot(this.state) : undefined,
+        flow,
+        retryAfterMs,
+      };
     }
     if (decision.state !== this.state) this.persist(decision.state);
     return { ok: true, cost: decision.cost, channel: snapshot(decision.state), flow: decision.flow };
@@ -406,8 +441,11 @@ export class ChannelObject extends DurableObject<Env> {
     sender: Address,
     openBlock: number,
     learned?: LearnedChannel,
-  ): { ok: true; state: ChannelState } | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot; lookup?: LookupHint } {
-    if (this.legacy) return { ok: false, code: "internal_error", message: "a pre-1.1 channel object serves nothing; its state moved" };
+  ):
+    | { ok: true; state: ChannelState }
+    | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot; lookup?: LookupHint } {
+    if (this.legacy)
+      return { ok: false, code: "internal_error", message: "a pre-1.1 channel object serves nothing; its state moved" };
     if (!this.state) {
       if (!learned) return { ok: false, code: "nonexisting_channel", lookup: "channel" };
       this.persist({ ...newChannelState(sender, openBlock, learned, Date.now()), readBlock: learned.confirmedBlock });

@@ -78,14 +78,21 @@ describe("acceptProof", () => {
   });
 
   it("refuses a closing or close-requested channel first", () => {
-    const closing = newChannelState(sender, 7, { deposit: 100n, withdrawn: 0n, settleBlock: 900, closingBalance: 3n }, 1);
+    const closing = newChannelState(
+      sender,
+      7,
+      { deposit: 100n, withdrawn: 0n, settleBlock: 900, closingBalance: 3n },
+      1,
+    );
     expect(acceptProof(closing, { balance: 500n, signature: sig(1), price: 5n, exact: false }, 2)).toEqual({
       ok: false,
       code: "channel_closing",
     });
     const requested = markCloseRequested(open(), 2);
     expect(chargeCredit(requested, { price: 0n }, 3)).toEqual({ ok: false, code: "channel_closing" });
-    expect(acceptProof({ ...open(), status: "removed" }, { balance: 5n, signature: sig(1), price: 5n, exact: false }, 2)).toEqual({
+    expect(
+      acceptProof({ ...open(), status: "removed" }, { balance: 5n, signature: sig(1), price: 5n, exact: false }, 2),
+    ).toEqual({
       ok: false,
       code: "nonexisting_channel",
     });
@@ -94,7 +101,10 @@ describe("acceptProof", () => {
   it("starts from what was already withdrawn on chain", () => {
     const s = open(100n, 30n);
     expect([s.balance, s.charged]).toEqual([30n, 30n]);
-    expect(acceptProof(s, { balance: 30n, signature: sig(1), price: 0n, exact: false }, 2)).toEqual({ ok: false, code: "invalid_amount" });
+    expect(acceptProof(s, { balance: 30n, signature: sig(1), price: 0n, exact: false }, 2)).toEqual({
+      ok: false,
+      code: "invalid_amount",
+    });
     expect(accepted(s, 35n, 5n).charged).toBe(35n);
   });
 
@@ -142,7 +152,11 @@ describe("metered reservations", () => {
 
   it("expires a reservation its serving time plus the margin after it was taken, charged at its maximum", () => {
     const s = accepted(open(), 10n, 0n);
-    const r = acceptProof(s, { balance: 50n, signature: sig(50), price: 50n, exact: false, reserveId: "m", reserveMs: 1_000 }, 2);
+    const r = acceptProof(
+      s,
+      { balance: 50n, signature: sig(50), price: 50n, exact: false, reserveId: "m", reserveMs: 1_000 },
+      2,
+    );
     if (!r.ok) throw new Error(r.code);
     const expiresAt = 2 + 1_000 + RESERVATION_MARGIN_MS;
     expect(r.state.reservations).toEqual({ m: { amount: 50n, expiresAt } });

@@ -81,7 +81,17 @@ export type FlowGate = FlowCharge & { random: number };
 function gate(s: ChannelState, flow: FlowGate | undefined, now: number) {
   if (!flow) return { ok: true as const };
   const a = admit(s.flow, flow, now, flow.random);
-  if (!a.ok) return { ok: false as const, refusal: { ok: false as const, code: "rate_limited" as const, flow: a.status, retryAfterMs: a.retryAfterMs, bucket: a.bucket } };
+  if (!a.ok)
+    return {
+      ok: false as const,
+      refusal: {
+        ok: false as const,
+        code: "rate_limited" as const,
+        flow: a.status,
+        retryAfterMs: a.retryAfterMs,
+        bucket: a.bucket,
+      },
+    };
   return { ok: true as const, bucket: a.bucket, status: a.status, before: peek(s.flow, flow.capacity, now) };
 }
 
@@ -155,7 +165,15 @@ function touch(s: ChannelState, now: number): ChannelState {
  */
 export function acceptProof(
   s: ChannelState,
-  p: { balance: bigint; signature: Hex; price: bigint; exact: boolean; reserveId?: string; reserveMs?: number; flow?: FlowGate },
+  p: {
+    balance: bigint;
+    signature: Hex;
+    price: bigint;
+    exact: boolean;
+    reserveId?: string;
+    reserveMs?: number;
+    flow?: FlowGate;
+  },
   now: number,
 ): Decision {
   const g = gate(s, p.flow, now);
@@ -181,7 +199,11 @@ export function acceptProof(
 }
 
 /** Spends `price` from credit (a session request), or reserves it for a metered request. */
-export function chargeCredit(s: ChannelState, p: { price: bigint; reserveId?: string; reserveMs?: number; flow?: FlowGate }, now: number): Decision {
+export function chargeCredit(
+  s: ChannelState,
+  p: { price: bigint; reserveId?: string; reserveMs?: number; flow?: FlowGate },
+  now: number,
+): Decision {
   const g = gate(s, p.flow, now);
   if (!g.ok) return g.refusal;
   const refusal = servingRefusal(s);

@@ -10,7 +10,8 @@
 // state proves to be this deployment's (object.ts `adoptLegacy`); see docs/upgrading.md.
 import { getAddress, type Address } from "viem";
 import { channelId, parseChannelId } from "../../protocol/channel-key.js";
-import { getConfig, type Config, type Env } from "../config.js";
+import { getConfig, type Config } from "../config.js";
+import type { Env } from "../env.js";
 
 /** How many channel ids each namespace's cache holds at most. */
 export const CHANNEL_ID_CACHE_LIMIT = 10_000;

@@ -95,7 +95,14 @@ export function admit(b: Bucket | null | undefined, charge: FlowCharge, now: num
 
   const frozen = filled.frozenUntil > now;
   if (!frozen && filled.level + 1e-9 >= cost) {
-    const bucket: Bucket = { ...filled, level: Math.max(0, filled.level - cost), retryAt: 0, early: 0, frozenUntil: 0, served: filled.served + 1 };
+    const bucket: Bucket = {
+      ...filled,
+      level: Math.max(0, filled.level - cost),
+      retryAt: 0,
+      early: 0,
+      frozenUntil: 0,
+      served: filled.served + 1,
+    };
     return { ok: true, bucket, status: statusOf(bucket, capacity) };
   }
 

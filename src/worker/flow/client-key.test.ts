@@ -6,11 +6,15 @@ const h = (init: Record<string, string>) => new Headers(init);
 
 describe("clientKey", () => {
   it("prefers CF-Connecting-IP, then the first X-Forwarded-For entry, then 'local'", () => {
-    expect(clientKey(h({ "CF-Connecting-IP": "203.0.113.7", "X-Forwarded-For": "198.51.100.1" }), 64)).toBe("203.0.113.7");
+    expect(clientKey(h({ "CF-Connecting-IP": "203.0.113.7", "X-Forwarded-For": "198.51.100.1" }), 64)).toBe(
+      "203.0.113.7",
+    );
     expect(clientKey(h({ "X-Forwarded-For": " 198.51.100.1 , 10.0.0.1" }), 64)).toBe("198.51.100.1");
     expect(clientKey(h({}), 64)).toBe(LOCAL_CLIENT);
     // An unparseable value is skipped, not used as a key.
-    expect(clientKey(h({ "CF-Connecting-IP": "not-an-ip", "X-Forwarded-For": "198.51.100.2" }), 64)).toBe("198.51.100.2");
+    expect(clientKey(h({ "CF-Connecting-IP": "not-an-ip", "X-Forwarded-For": "198.51.100.2" }), 64)).toBe(
+      "198.51.100.2",
+    );
     expect(clientKey(h({ "X-Forwarded-For": "unknown" }), 64)).toBe(LOCAL_CLIENT);
   });
 
@@ -32,7 +36,17 @@ describe("clientKey", () => {
   });
 
   it("rejects what is not an address", () => {
-    for (const bad of ["", "1.2.3", "1.2.3.256", "01.2.3.4", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "g::1", "::ffff:1.2.3.999"]) {
+    for (const bad of [
+      "",
+      "1.2.3",
+      "1.2.3.256",
+      "01.2.3.4",
+      "1::2::3",
+      "12345::",
+      "1:2:3:4:5:6:7:8:9",
+      "g::1",
+      "::ffff:1.2.3.999",
+    ]) {
       expect(canonicalIp(bad, 64), bad).toBeNull();
     }
   });

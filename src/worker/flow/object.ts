@@ -9,7 +9,8 @@
 // request, far longer than any trial. Each call decides synchronously, so concurrent requests
 // on one bucket are serialised by the object and can never overspend it.
 import { DurableObject } from "cloudflare:workers";
-import { getConfig, type Env } from "../config.js";
+import { getConfig } from "../config.js";
+import type { Env } from "../env.js";
 import { admit, type Bucket, type FlowCharge, type FlowStatus } from "./bucket.js";
 
 /** A client is forgotten after this long without a request (at least ten trials). */
@@ -51,7 +52,14 @@ export class FlowObject extends DurableObject<Env> {
     if (!req.limit) return { ok: true, trialRemainingMs };
     const decision = admit(this.bucket, req, now, Math.random());
     this.bucket = decision.bucket;
-    if (!decision.ok) return { ok: false, reason: "rate_limited", status: decision.status, retryAfterMs: decision.retryAfterMs, trialRemainingMs };
+    if (!decision.ok)
+      return {
+        ok: false,
+        reason: "rate_limited",
+        status: decision.status,
+        retryAfterMs: decision.retryAfterMs,
+        trialRemainingMs,
+      };
     return { ok: true, status: decision.status, trialRemainingMs };
   }
 
@@ -82,7 +90,9 @@ export class FlowObject extends DurableObject<Env> {
       );
       this.tableReady = true;
     }
-    return this.ctx.storage.sql.exec<{ first_seen: number; last_seen: number }>("SELECT first_seen, last_seen FROM flow_client WHERE id = 1").toArray()[0];
+    return this.ctx.storage.sql
+      .exec<{ first_seen: number; last_seen: number }>("SELECT first_seen, last_seen FROM flow_client WHERE id = 1")
+      .toArray()[0];
   }
 
   /** The client's first-seen time, recording it (and its expiry alarm) on its first request. */

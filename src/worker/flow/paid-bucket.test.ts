@@ -2,7 +2,14 @@
 // charged in the same decision as the payment, and a 429 changes no payment state.
 import { describe, expect, it } from "vitest";
 import type { Address, Hex } from "viem";
-import { acceptProof, chargeCapacity, chargeCredit, markCloseRequested, newChannelState, type ChannelState } from "../channel/state.js";
+import {
+  acceptProof,
+  chargeCapacity,
+  chargeCredit,
+  markCloseRequested,
+  newChannelState,
+  type ChannelState,
+} from "../channel/state.js";
 
 const sender = "0x00000000000000000000000000000000000000aa" as Address;
 const sig = (n: number) => `0x${n.toString(16).padStart(130, "0")}` as Hex;
@@ -34,13 +41,21 @@ describe("the paid bucket in the channel rules", () => {
     if (limited.ok) return;
     expect(limited.bucket?.refused).toBe(1);
     // Once the buffer holds the cost again, the same proof is accepted.
-    const later = acceptProof({ ...s, flow: limited.bucket }, { balance: 20n, signature: sig(4), price: 5n, exact: false, flow }, T0 + 2000);
+    const later = acceptProof(
+      { ...s, flow: limited.bucket },
+      { balance: 20n, signature: sig(4), price: 5n, exact: false, flow },
+      T0 + 2000,
+    );
     expect(later.ok).toBe(true);
   });
 
   it("a 429 leaves every payment field as it was, for a proof and for credit", () => {
     const s0 = open();
-    const d = acceptProof(s0, { balance: 100n, signature: sig(1), price: 5n, exact: false, flow: { ...flow, cost: 6 } }, T0);
+    const d = acceptProof(
+      s0,
+      { balance: 100n, signature: sig(1), price: 5n, exact: false, flow: { ...flow, cost: 6 } },
+      T0,
+    );
     if (!d.ok) throw new Error("first payment refused");
     const s = d.state;
     const proof = acceptProof(s, { balance: 200n, signature: sig(2), price: 5n, exact: false, flow }, T0);

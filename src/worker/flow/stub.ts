@@ -1,6 +1,7 @@
 // How the Worker reaches a free client's FlowObject: one Durable Object per client key (the
 // IP, or its IPv6 prefix), named by that key.
-import type { Config, Env } from "../config.js";
+import type { Config } from "../config.js";
+import type { Env } from "../env.js";
 import { clientKey } from "./client-key.js";
 
 export function flowStubForKey(env: Env, key: string) {

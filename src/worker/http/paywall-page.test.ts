@@ -24,6 +24,7 @@ function copiedCommand(url: string): string {
 
 describe("the 402 page's shell command", () => {
   const hostile = [
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, on purpose
     "http://paywall.test/echofix/$(touch${IFS}pwned-1)",
     "http://paywall.test/echofix/`touch pwned-2`",
     "http://paywall.test/echofix/x';touch pwned-3;'",
@@ -35,7 +36,10 @@ describe("the 402 page's shell command", () => {
     const command = copiedCommand(url);
     expect(command.startsWith("npx edge402 fetch ")).toBe(true);
     // Run what was copied with `npx edge402 fetch` swapped for a command that prints its arguments.
-    const out = execFileSync("sh", ["-c", command.replace(/^npx edge402 fetch /, "printf '%s\\n' ")], { cwd: dir, encoding: "utf8" });
+    const out = execFileSync("sh", ["-c", command.replace(/^npx edge402 fetch /, "printf '%s\\n' ")], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     expect(out).toBe(`${url}\n`);
     expect(readdirSync(dir)).toEqual([]);
   });

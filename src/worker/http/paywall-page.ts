@@ -4,7 +4,7 @@
 // the page offers to copy, so pasting it runs nothing but that command.
 import { RdnHeaders } from "../../protocol/headers.js";
 
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
 
 /** `s` as one POSIX shell word: single quotes, each `'` inside written as `'\''`. */
@@ -12,7 +12,9 @@ export const shellQuote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`
 
 export function paywallPage(p: { code: string; message: string; url: string; terms: Record<string, string> }): string {
   const row = (label: string, header: string) =>
-    p.terms[header] ? `<tr><th>${escape(label)}</th><td><code>${escape(p.terms[header]!)}</code></td></tr>` : "";
+    p.terms[header]
+      ? `<tr><th>${escapeHtml(label)}</th><td><code>${escapeHtml(p.terms[header]!)}</code></td></tr>`
+      : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Payment required</title>
@@ -20,7 +22,7 @@ export function paywallPage(p: { code: string; message: string; url: string; ter
 table{border-collapse:collapse}th{text-align:left;padding:.25rem 1rem .25rem 0;font-weight:600}code{word-break:break-all}</style>
 </head><body>
 <h1>Payment required</h1>
-<p>${escape(p.message)} <small>(<code>${escape(p.code)}</code>)</small></p>
+<p>${escapeHtml(p.message)} <small>(<code>${escapeHtml(p.code)}</code>)</small></p>
 <p>This resource is paid per request through an edge402 payment channel.</p>
 <table>
 ${row("Price", RdnHeaders.price)}
@@ -29,6 +31,6 @@ ${row("Channel contract", RdnHeaders.contractAddress)}
 ${row("Token", RdnHeaders.tokenAddress)}
 ${row("Chain id", RdnHeaders.chainId)}
 </table>
-<p>Pay with the edge402 client: <code>npx edge402 fetch ${escape(shellQuote(p.url))}</code></p>
+<p>Pay with the edge402 client: <code>npx edge402 fetch ${escapeHtml(shellQuote(p.url))}</code></p>
 </body></html>`;
 }

@@ -12,7 +12,8 @@ import type { Address } from "viem";
 import { channelId } from "../../protocol/channel-key.js";
 import type { ErrorCode } from "../../protocol/errors.js";
 import type { LearnedChannel, LookupHint } from "../channel/object.js";
-import type { Config, Env } from "../config.js";
+import type { Config } from "../config.js";
+import type { Env } from "../env.js";
 import { retryAfterSeconds } from "../flow/bucket.js";
 import { FlowHeaders, limitedHeaders } from "../flow/headers.js";
 import { flowStub } from "../flow/stub.js";
@@ -29,9 +30,18 @@ const running = new Map<string, Promise<Learned>>();
 type Learned = { channel: LearnedChannel } | { refusal: LookupRefusal | null };
 
 /** Why a look-up did not lead to a second call of the object. */
-export type LookupRefusal = { ok: false; code: ErrorCode; message?: string; retryAfterMs?: number; headers?: Record<string, string> };
+export type LookupRefusal = {
+  ok: false;
+  code: ErrorCode;
+  message?: string;
+  retryAfterMs?: number;
+  headers?: Record<string, string>;
+};
 
-const NEGATIVE_CODES: Record<NegativeStatus, ErrorCode> = { missing: "nonexisting_channel", unconfirmed: "insufficient_confirmations" };
+const NEGATIVE_CODES: Record<NegativeStatus, ErrorCode> = {
+  missing: "nonexisting_channel",
+  unconfirmed: "insufficient_confirmations",
+};
 
 export function lookupStub(env: Env) {
   return env.LOOKUPS.get(env.LOOKUPS.idFromName("lookups"));
@@ -75,13 +85,18 @@ async function learn(
   const cached = hint === "channel" ? negative.get(key, Date.now()) : null;
   if (cached) return { refusal: { ok: false, code: NEGATIVE_CODES[cached] } };
   if (config.flowControl) {
-    const answer = await flowStub(env, config, request).admit({ capacity: config.freeCapacity, cost: LOOKUP_COST_UNITS, limit: true });
+    const answer = await flowStub(env, config, request).admit({
+      capacity: config.freeCapacity,
+      cost: LOOKUP_COST_UNITS,
+      limit: true,
+    });
     if (!answer.ok && answer.reason === "rate_limited") {
       return {
         refusal: {
           ok: false,
           code: "rate_limited",
-          message: "Too many chain look-ups (unknown channels, deposit re-reads) from this client; retry after the indicated delay.",
+          message:
+            "Too many chain look-ups (unknown channels, deposit re-reads) from this client; retry after the indicated delay.",
           retryAfterMs: answer.retryAfterMs,
           headers: limitedHeaders("free", answer.status, answer.retryAfterMs),
         },
@@ -108,6 +123,8 @@ async function learn(
         },
       };
     case "chain_unavailable":
-      return { refusal: { ok: false, code: "chain_unavailable", message: `The chain node did not answer: ${answer.message}` } };
+      return {
+        refusal: { ok: false, code: "chain_unavailable", message: `The chain node did not answer: ${answer.message}` },
+      };
   }
 }

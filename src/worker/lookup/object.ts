@@ -12,7 +12,8 @@ import { createPublicClient, http, type Address, type PublicClient } from "viem"
 import { channelId } from "../../protocol/channel-key.js";
 import { ChainUnavailableError, lookupChannel } from "../chain.js";
 import type { LearnedChannel } from "../channel/object.js";
-import { getConfig, type Config, type Env } from "../config.js";
+import { getConfig, type Config } from "../config.js";
+import type { Env } from "../env.js";
 import { refill, type Bucket } from "../flow/bucket.js";
 import { NegativeCache } from "./cache.js";
 
@@ -71,7 +72,8 @@ export class LookupObject extends DurableObject<Env> {
   private async read(config: Config, sender: Address, openBlock: number, key: string): Promise<LookupAnswer> {
     try {
       const r = await lookupChannel(config, sender, openBlock, this.rpc(config));
-      if (r.status === "found") return { status: "found", channel: { ...r.channel, confirmedBlock: Number(r.confirmedBlock) } };
+      if (r.status === "found")
+        return { status: "found", channel: { ...r.channel, confirmedBlock: Number(r.confirmedBlock) } };
       this.negative.set(key, r.status, Date.now());
       return { status: r.status };
     } catch (err) {

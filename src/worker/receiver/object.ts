@@ -15,9 +15,20 @@ import { drizzle } from "drizzle-orm/d1";
 import { microTransferChannelsAbi } from "../../protocol/abi.js";
 import { closingProofTypedData } from "../../protocol/eip712.js";
 import { publicClient } from "../chain.js";
-import { getConfig, type Config, type Env } from "../config.js";
+import { getConfig, type Config } from "../config.js";
+import type { Env } from "../env.js";
 import { receiverTxs } from "../db/schema.js";
-import { bumpFees, coveredBy, gasWithMargin, intentCalldata, isNonceError, type Fees, type TxIntent, type TxRecord, type TxStatus } from "./txs.js";
+import {
+  bumpFees,
+  coveredBy,
+  gasWithMargin,
+  intentCalldata,
+  isNonceError,
+  type Fees,
+  type TxIntent,
+  type TxRecord,
+  type TxStatus,
+} from "./txs.js";
 
 /** A pending transaction not mined after this long is replaced with higher fees. */
 export const STUCK_AFTER_MS = 120_000;
@@ -49,7 +60,14 @@ export type IntentOutcome =
 
 export type SubmitResult = { outcomes: IntentOutcome[]; alert: string | null };
 /** `reorged`: mined transactions whose block a reorg took; they are pending again. */
-export type TickResult = { pending: number; confirmed: TxView[]; failed: TxView[]; replaced: TxView[]; reorged: TxView[]; alert: string | null };
+export type TickResult = {
+  pending: number;
+  confirmed: TxView[];
+  failed: TxView[];
+  replaced: TxView[];
+  reorged: TxView[];
+  alert: string | null;
+};
 export type SubmitOptions = { fees?: Fees };
 export type TickOptions = { stuckAfterMs?: number };
 
@@ -75,14 +93,17 @@ const channelKeyOf = (sender: Address, openBlock: number) => `${sender.toLowerCa
 
 /** An error as one line: the node's answer without the request (whose URL may hold a key). */
 function errorText(err: unknown): string {
-  if (err instanceof BaseError) return err.details && err.details !== err.shortMessage ? `${err.shortMessage} ${err.details}` : err.shortMessage;
+  if (err instanceof BaseError)
+    return err.details && err.details !== err.shortMessage ? `${err.shortMessage} ${err.details}` : err.shortMessage;
   return err instanceof Error ? err.message : String(err);
 }
 
 /** The short reason a call would revert: the contract's custom error name when it has one. */
 export function revertReason(err: unknown): string {
   if (err instanceof BaseError) {
-    const withData = err.walk((e) => typeof (e as { data?: unknown }).data === "string" && /^0x[0-9a-f]{8}/i.test((e as { data: string }).data));
+    const withData = err.walk(
+      (e) => typeof (e as { data?: unknown }).data === "string" && /^0x[0-9a-f]{8}/i.test((e as { data: string }).data),
+    );
     const data = (withData as { data?: Hex } | null)?.data;
     if (data) {
       try {
@@ -132,9 +153,16 @@ export class ReceiverObject extends DurableObject<Env> {
   /** The admin view: the receiver, its current alert, and the latest transactions. */
   async status(limit = 50): Promise<{ address: Address; alert: string | null; alertAt: number | null; txs: TxView[] }> {
     const config = getConfig(this.env);
-    const rows = this.ctx.storage.sql.exec<{ data: string }>("SELECT data FROM txs ORDER BY id DESC LIMIT ?", limit).toArray();
+    const rows = this.ctx.storage.sql
+      .exec<{ data: string }>("SELECT data FROM txs ORDER BY id DESC LIMIT ?", limit)
+      .toArray();
     const alert = this.meta("alert");
-    return { address: config.receiverAddress, alert, alertAt: alert ? Number(this.meta("alert_at")) : null, txs: rows.map((r) => viewOf(decode(r.data))) };
+    return {
+      address: config.receiverAddress,
+      alert,
+      alertAt: alert ? Number(this.meta("alert_at")) : null,
+      txs: rows.map((r) => viewOf(decode(r.data))),
+    };
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -158,7 +186,13 @@ export class ReceiverObject extends DurableObject<Env> {
       const closingSig =
         intent.kind === "dispute" || intent.kind === "close"
           ? await config.receiver.signTypedData(
-              closingProofTypedData({ chainId: config.chainId, contract: config.contract, sender: intent.sender, openBlock: intent.openBlock, balance: intent.balance }),
+              closingProofTypedData({
+                chainId: config.chainId,
+                contract: config.contract,
+                sender: intent.sender,
+                openBlock: intent.openBlock,
+                balance: intent.balance,
+              }),
             )
           : undefined;
       const data = intentCalldata(intent, config.receiverAddress, closingSig);
@@ -194,7 +228,12 @@ export class ReceiverObject extends DurableObject<Env> {
         updatedAt: now,
       };
       const id = this.ctx.storage.sql
-        .exec<{ id: number }>("INSERT INTO txs (channel, status, nonce, data) VALUES (?, 'pending', ?, ?) RETURNING id", key, nonce, encode(record))
+        .exec<{ id: number }>(
+          "INSERT INTO txs (channel, status, nonce, data) VALUES (?, 'pending', ?, ?) RETURNING id",
+          key,
+          nonce,
+          encode(record),
+        )
         .one().id;
       record.id = id;
       this.save(record);
@@ -207,7 +246,11 @@ export class ReceiverObject extends DurableObject<Env> {
   }
 
   /** Signs and broadcasts at the next free nonce, refreshing it when the node says it is taken. */
-  private async broadcast(config: Config, tx: { data: Hex; gas: bigint } & Fees, fixedNonce?: number): Promise<{ hash: Hex; nonce: number }> {
+  private async broadcast(
+    config: Config,
+    tx: { data: Hex; gas: bigint } & Fees,
+    fixedNonce?: number,
+  ): Promise<{ hash: Hex; nonce: number }> {
     const client = publicClient(config);
     let nonce = fixedNonce ?? (await this.nextNonce(config));
     for (let attempt = 0; ; attempt++) {
@@ -231,8 +274,13 @@ export class ReceiverObject extends DurableObject<Env> {
 
   /** The node's pending nonce, or past our own pending transactions if the node lags behind. */
   private async nextNonce(config: Config): Promise<number> {
-    const fromChain = await publicClient(config).getTransactionCount({ address: config.receiverAddress, blockTag: "pending" });
-    const ours = this.ctx.storage.sql.exec<{ n: number | null }>("SELECT MAX(nonce) AS n FROM txs WHERE status = 'pending'").one().n;
+    const fromChain = await publicClient(config).getTransactionCount({
+      address: config.receiverAddress,
+      blockTag: "pending",
+    });
+    const ours = this.ctx.storage.sql
+      .exec<{ n: number | null }>("SELECT MAX(nonce) AS n FROM txs WHERE status = 'pending'")
+      .one().n;
     return Math.max(fromChain, ours === null ? 0 : ours + 1);
   }
 
@@ -250,14 +298,23 @@ export class ReceiverObject extends DurableObject<Env> {
     const client = publicClient(config);
     const result: TickResult = { pending: 0, confirmed: [], failed: [], replaced: [], reorged: [], alert: null };
     await this.recheckMined(client, result);
-    const pending = this.ctx.storage.sql.exec<{ data: string }>("SELECT data FROM txs WHERE status = 'pending' ORDER BY nonce").toArray().map((r) => decode(r.data));
+    const pending = this.ctx.storage.sql
+      .exec<{ data: string }>("SELECT data FROM txs WHERE status = 'pending' ORDER BY nonce")
+      .toArray()
+      .map((r) => decode(r.data));
     if (pending.length === 0) return result;
     // The mined nonce first: a nonce used up without a receipt for any of our hashes (read after)
     // was taken by another transaction.
     const minedNonce = await client.getTransactionCount({ address: config.receiverAddress, blockTag: "latest" });
     for (const r of pending) {
       const receipts = await Promise.all(
-        r.hashes.map((hash) => client.getTransactionReceipt({ hash }).catch((err: unknown) => (err instanceof BaseError && err.name === "TransactionReceiptNotFoundError" ? null : Promise.reject(err)))),
+        r.hashes.map((hash) =>
+          client
+            .getTransactionReceipt({ hash })
+            .catch((err: unknown) =>
+              err instanceof BaseError && err.name === "TransactionReceiptNotFoundError" ? null : Promise.reject(err),
+            ),
+        ),
       );
       const receipt = receipts.find((x) => x !== null) ?? null;
       const now = Date.now();
@@ -288,7 +345,9 @@ export class ReceiverObject extends DurableObject<Env> {
         continue;
       }
       if (r.attempts >= MAX_ATTEMPTS) {
-        result.alert = this.raiseAlert(`transaction ${r.hashes[r.hashes.length - 1]} (${r.kind}, nonce ${r.nonce}) is still not mined after ${r.attempts} broadcasts`);
+        result.alert = this.raiseAlert(
+          `transaction ${r.hashes[r.hashes.length - 1]} (${r.kind}, nonce ${r.nonce}) is still not mined after ${r.attempts} broadcasts`,
+        );
         result.pending++;
         continue;
       }
@@ -341,7 +400,9 @@ export class ReceiverObject extends DurableObject<Env> {
       if (r.minedBlock! + FINALITY_DEPTH <= head) continue;
       const receipt = await client
         .getTransactionReceipt({ hash: r.minedHash! })
-        .catch((err: unknown) => (err instanceof BaseError && err.name === "TransactionReceiptNotFoundError" ? null : Promise.reject(err)));
+        .catch((err: unknown) =>
+          err instanceof BaseError && err.name === "TransactionReceiptNotFoundError" ? null : Promise.reject(err),
+        );
       if (receipt && receipt.blockHash.toLowerCase() === r.minedBlockHash?.toLowerCase()) continue;
       const now = Date.now();
       if (receipt) {
@@ -387,13 +448,22 @@ export class ReceiverObject extends DurableObject<Env> {
     });
     const head = row(current, r.status);
     const statements = [
-      db.insert(receiverTxs).values(head).onConflictDoUpdate({ target: receiverTxs.hash, set: { status: head.status, attempts: head.attempts, error: head.error, updatedAt: head.updatedAt } }),
+      db
+        .insert(receiverTxs)
+        .values(head)
+        .onConflictDoUpdate({
+          target: receiverTxs.hash,
+          set: { status: head.status, attempts: head.attempts, error: head.error, updatedAt: head.updatedAt },
+        }),
       // Earlier broadcasts keep their own attempt number; only their fate changes.
       ...superseded
         .filter((h) => h !== current)
         .map((h, i) => {
           const x = { ...row(h, r.status === "failed" && !r.minedHash ? "failed" : "replaced"), attempts: i + 1 };
-          return db.insert(receiverTxs).values(x).onConflictDoUpdate({ target: receiverTxs.hash, set: { status: x.status, updatedAt: x.updatedAt } });
+          return db
+            .insert(receiverTxs)
+            .values(x)
+            .onConflictDoUpdate({ target: receiverTxs.hash, set: { status: x.status, updatedAt: x.updatedAt } });
         }),
     ];
     try {
@@ -405,7 +475,10 @@ export class ReceiverObject extends DurableObject<Env> {
   }
 
   private meta(key: string): string | null {
-    return this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ?? null;
+    return (
+      this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ??
+      null
+    );
   }
 
   private raiseAlert(text: string): string {

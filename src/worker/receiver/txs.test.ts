@@ -45,21 +45,30 @@ describe("coveredBy", () => {
     expect(coveredBy([dispute], withdraw(10n))).toBe(dispute);
     expect(coveredBy([dispute], { kind: "settle", sender, openBlock: 7, balance: 0n })).toBe(dispute);
     expect(coveredBy([dispute], { ...withdraw(10n), openBlock: 8 })).toBeNull();
-    expect(coveredBy([rec({ status: "pending" })], { kind: "dispute", sender, openBlock: 7, balance: 10n, balanceSig: sig })).toBeNull();
+    expect(
+      coveredBy([rec({ status: "pending" })], { kind: "dispute", sender, openBlock: 7, balance: 10n, balanceSig: sig }),
+    ).toBeNull();
   });
 });
 
 describe("bumpFees", () => {
   it("raises both fees by at least 25%, or to the market when that is higher", () => {
-    expect(bumpFees({ maxFeePerGas: 100n, maxPriorityFeePerGas: 10n }, { maxFeePerGas: 1n, maxPriorityFeePerGas: 1n })).toEqual({
+    expect(
+      bumpFees({ maxFeePerGas: 100n, maxPriorityFeePerGas: 10n }, { maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }),
+    ).toEqual({
       maxFeePerGas: 126n,
       maxPriorityFeePerGas: 14n,
     });
-    expect(bumpFees({ maxFeePerGas: 100n, maxPriorityFeePerGas: 10n }, { maxFeePerGas: 500n, maxPriorityFeePerGas: 50n })).toEqual({
+    expect(
+      bumpFees({ maxFeePerGas: 100n, maxPriorityFeePerGas: 10n }, { maxFeePerGas: 500n, maxPriorityFeePerGas: 50n }),
+    ).toEqual({
       maxFeePerGas: 500n,
       maxPriorityFeePerGas: 50n,
     });
-    const tiny = bumpFees({ maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }, { maxFeePerGas: 0n, maxPriorityFeePerGas: 0n });
+    const tiny = bumpFees(
+      { maxFeePerGas: 1n, maxPriorityFeePerGas: 1n },
+      { maxFeePerGas: 0n, maxPriorityFeePerGas: 0n },
+    );
     expect(tiny.maxFeePerGas).toBeGreaterThan(1n);
     expect(tiny.maxFeePerGas).toBeGreaterThanOrEqual(tiny.maxPriorityFeePerGas);
   });
@@ -67,18 +76,29 @@ describe("bumpFees", () => {
 
 describe("intentCalldata", () => {
   it("encodes withdraw, cooperativeClose and settle", () => {
-    expect(decodeFunctionData({ abi: microTransferChannelsAbi, data: intentCalldata(withdraw(10n), receiver) })).toMatchObject({
+    expect(
+      decodeFunctionData({ abi: microTransferChannelsAbi, data: intentCalldata(withdraw(10n), receiver) }),
+    ).toMatchObject({
       functionName: "withdraw",
       args: [7, 10n, sig],
     });
-    const dispute = intentCalldata({ kind: "dispute", sender, openBlock: 7, balance: 15n, balanceSig: sig }, receiver, sig);
+    const dispute = intentCalldata(
+      { kind: "dispute", sender, openBlock: 7, balance: 15n, balanceSig: sig },
+      receiver,
+      sig,
+    );
     expect(decodeFunctionData({ abi: microTransferChannelsAbi, data: dispute })).toMatchObject({
       functionName: "cooperativeClose",
       args: [receiver, 7, 15n, sig, sig],
     });
     const settle = intentCalldata({ kind: "settle", sender, openBlock: 7, balance: 0n }, receiver);
-    expect(decodeFunctionData({ abi: microTransferChannelsAbi, data: settle })).toMatchObject({ functionName: "settle", args: [sender, receiver, 7] });
-    expect(() => intentCalldata({ kind: "close", sender, openBlock: 7, balance: 1n, balanceSig: sig }, receiver)).toThrow();
+    expect(decodeFunctionData({ abi: microTransferChannelsAbi, data: settle })).toMatchObject({
+      functionName: "settle",
+      args: [sender, receiver, 7],
+    });
+    expect(() =>
+      intentCalldata({ kind: "close", sender, openBlock: 7, balance: 1n, balanceSig: sig }, receiver),
+    ).toThrow();
   });
 
   it("knows the node's nonce complaints", () => {

@@ -62,14 +62,19 @@ export function intentCalldata(intent: TxIntent, receiver: Address, closingSig?:
       });
     case "dispute":
     case "close":
-      if (!intent.balanceSig || !closingSig) throw new Error(`a ${intent.kind} needs the balance and closing signatures`);
+      if (!intent.balanceSig || !closingSig)
+        throw new Error(`a ${intent.kind} needs the balance and closing signatures`);
       return encodeFunctionData({
         abi: microTransferChannelsAbi,
         functionName: "cooperativeClose",
         args: [receiver, intent.openBlock, intent.balance, intent.balanceSig, closingSig],
       });
     case "settle":
-      return encodeFunctionData({ abi: microTransferChannelsAbi, functionName: "settle", args: [intent.sender, receiver, intent.openBlock] });
+      return encodeFunctionData({
+        abi: microTransferChannelsAbi,
+        functionName: "settle",
+        args: [intent.sender, receiver, intent.openBlock],
+      });
   }
 }
 
@@ -92,15 +97,17 @@ export function coveredBy(records: readonly TxRecord[], intent: TxIntent): TxRec
  *  market when that is higher, and the tip never above the cap. */
 export function bumpFees(old: Fees, market: Fees): Fees {
   const up = (v: bigint) => (v * (100n + FEE_BUMP_PERCENT) + 99n) / 100n + 1n;
-  const maxPriorityFeePerGas = up(old.maxPriorityFeePerGas) > market.maxPriorityFeePerGas ? up(old.maxPriorityFeePerGas) : market.maxPriorityFeePerGas;
-  let maxFeePerGas = up(old.maxFeePerGas) > market.maxFeePerGas ? up(old.maxFeePerGas) : market.maxFeePerGas;
-  if (maxFeePerGas < maxPriorityFeePerGas) maxFeePerGas = maxPriorityFeePerGas;
+  const max = (a: bigint, b: bigint) => (a > b ? a : b);
+  const maxPriorityFeePerGas = max(up(old.maxPriorityFeePerGas), market.maxPriorityFeePerGas);
+  const maxFeePerGas = max(max(up(old.maxFeePerGas), market.maxFeePerGas), maxPriorityFeePerGas);
   return { maxFeePerGas, maxPriorityFeePerGas };
 }
 
 /** True for a send error that means "this nonce is taken or known": refresh it and try again. */
 export function isNonceError(message: string): boolean {
-  return /nonce too low|nonce has already been used|replacement transaction underpriced|already known|known transaction/i.test(message);
+  return /nonce too low|nonce has already been used|replacement transaction underpriced|already known|known transaction/i.test(
+    message,
+  );
 }
 
 /** Gas with a margin over the estimate (state may move between estimate and inclusion). */

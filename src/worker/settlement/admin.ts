@@ -10,7 +10,8 @@ import { z } from "zod";
 import { publicClient } from "../chain.js";
 import { channelStub } from "../channel/stub.js";
 import { channelParams } from "../api/management.js";
-import { getConfig, type Env } from "../config.js";
+import { getConfig } from "../config.js";
+import type { Env } from "../env.js";
 import { errorResponse } from "../http/responses.js";
 import type { IntentOutcome } from "../receiver/object.js";
 import { lookupStub } from "../lookup/learn.js";
@@ -26,7 +27,12 @@ const withdrawBody = z.object({
 
 /** An intent's outcome as JSON (amounts as decimal strings). */
 export function outcomeJson(o: IntentOutcome) {
-  const intent = { kind: o.intent.kind, sender: o.intent.sender, openBlock: o.intent.openBlock, balance: o.intent.balance.toString() };
+  const intent = {
+    kind: o.intent.kind,
+    sender: o.intent.sender,
+    openBlock: o.intent.openBlock,
+    balance: o.intent.balance.toString(),
+  };
   if (o.result === "refused") return { ...intent, result: o.result, reason: o.reason };
   return { ...intent, result: o.result, tx: o.tx };
 }
@@ -40,7 +46,10 @@ function outcomesJson(outcomes: IntentOutcome[]) {
 }
 
 export function syncReportJson(r: SyncReport) {
-  return JSON.parse(JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v))) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v))) as Record<
+    string,
+    unknown
+  >;
 }
 
 /** Adds the chain-action routes to the admin API (which already checks the token). */
@@ -49,8 +58,12 @@ export function settlementAdmin(api: Hono<{ Bindings: Env }>): void {
     const config = getConfig(c.env);
     const row = await readSyncRow(c.env.DB);
     const now = Date.now();
-    const { results: txs } = await c.env.DB.prepare("SELECT * FROM receiver_txs ORDER BY updated_at DESC LIMIT 20").all();
-    const { results: queue } = await c.env.DB.prepare("SELECT status, COUNT(*) AS n FROM dispute_queue GROUP BY status").all<{ status: string; n: number }>();
+    const { results: txs } = await c.env.DB.prepare(
+      "SELECT * FROM receiver_txs ORDER BY updated_at DESC LIMIT 20",
+    ).all();
+    const { results: queue } = await c.env.DB.prepare(
+      "SELECT status, COUNT(*) AS n FROM dispute_queue GROUP BY status",
+    ).all<{ status: string; n: number }>();
     return c.json({
       sync: row
         ? {
@@ -59,7 +72,10 @@ export function settlementAdmin(api: Hono<{ Bindings: Env }>): void {
             // Set when the last run stopped inside that block, after this log index.
             syncedLogIndex: row.logIndex ?? null,
             headBlock: row.headBlock,
-            behind: row.headBlock === null ? null : Math.max(0, row.headBlock - config.minConfirmations + 1 - row.blockNumber),
+            behind:
+              row.headBlock === null
+                ? null
+                : Math.max(0, row.headBlock - config.minConfirmations + 1 - row.blockNumber),
             eventsApplied: row.eventsApplied,
             reorgs: row.reorgs,
             lastRunAt: row.lastRunAt,
@@ -97,7 +113,10 @@ export function settlementAdmin(api: Hono<{ Bindings: Env }>): void {
       return errorResponse(c, "bad_request", { message: 'The body must be JSON: {"minimum": "<amount>"}.' });
     }
     const parsed = withdrawBody.safeParse(body);
-    if (!parsed.success) return errorResponse(c, "bad_request", { message: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ") });
+    if (!parsed.success)
+      return errorResponse(c, "bad_request", {
+        message: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "),
+      });
     const minimum = BigInt(parsed.data.minimum);
     const intents = await collectWithdrawals(c.env, minimum);
     const result = await sendNow(c.env, intents);
@@ -114,13 +133,20 @@ export function settlementAdmin(api: Hono<{ Bindings: Env }>): void {
     if (!proof) {
       const raw = await stub.raw();
       if (!raw) return errorResponse(c, "not_found", { message: "This paywall has never seen that channel." });
-      if (raw.status === "settled" || raw.status === "removed") return errorResponse(c, "bad_request", { message: `The channel is ${raw.status}.` });
+      if (raw.status === "settled" || raw.status === "removed")
+        return errorResponse(c, "bad_request", { message: `The channel is ${raw.status}.` });
       if (!raw.closeRequested) {
-        return errorResponse(c, "bad_request", { message: "The sender has not asked to close this channel (DELETE /api/1/channels/{sender}/{openBlock})." });
+        return errorResponse(c, "bad_request", {
+          message: "The sender has not asked to close this channel (DELETE /api/1/channels/{sender}/{openBlock}).",
+        });
       }
-      return errorResponse(c, "bad_request", { message: "No balance proof at or below the charged total: the sender closes with its own closing proof." });
+      return errorResponse(c, "bad_request", {
+        message: "No balance proof at or below the charged total: the sender closes with its own closing proof.",
+      });
     }
-    const result = await sendNow(c.env, [{ kind: "close", sender, openBlock, balance: proof.balance, balanceSig: proof.signature }]);
+    const result = await sendNow(c.env, [
+      { kind: "close", sender, openBlock, balance: proof.balance, balanceSig: proof.signature },
+    ]);
     if (result.alert) await recordAlert(c.env.DB, result.alert, Date.now());
     return c.json({ ...outcomesJson(result.outcomes), alert: result.alert });
   });
@@ -131,7 +157,9 @@ export function settlementAdmin(api: Hono<{ Bindings: Env }>): void {
     try {
       head = await publicClient(config).getBlockNumber({ cacheTime: 0 });
     } catch (err) {
-      return errorResponse(c, "chain_unavailable", { message: `The chain node did not answer: ${err instanceof Error ? err.message : String(err)}` });
+      return errorResponse(c, "chain_unavailable", {
+        message: `The chain node did not answer: ${err instanceof Error ? err.message : String(err)}`,
+      });
     }
     const result = await sendNow(c.env, await collectSettles(c.env, head));
     if (result.alert) await recordAlert(c.env.DB, result.alert, Date.now());

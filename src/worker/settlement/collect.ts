@@ -7,7 +7,8 @@ import type { Address, PublicClient } from "viem";
 import { readChannelInfo } from "../chain.js";
 import type { DisputePlan } from "../channel/events.js";
 import { channelStub } from "../channel/stub.js";
-import type { Config, Env } from "../config.js";
+import type { Config } from "../config.js";
+import type { Env } from "../env.js";
 import type { TxIntent } from "../receiver/txs.js";
 import { dueCloses, markClose, settleableCloses } from "./queue.js";
 
@@ -59,7 +60,8 @@ export async function collectDisputes(
     const facts = { closingBalance: onChain.closingBalance, settleBlock: onChain.settleBlock, now };
     if (!plan) marks.push(markClose(env.DB, row.id, { status: "honest", ...facts }));
     else {
-      if (row.closingBalance !== onChain.closingBalance || row.settleBlock !== onChain.settleBlock) marks.push(markClose(env.DB, row.id, { status: "pending", ...facts }));
+      if (row.closingBalance !== onChain.closingBalance || row.settleBlock !== onChain.settleBlock)
+        marks.push(markClose(env.DB, row.id, { status: "pending", ...facts }));
       out.push({ intent: disputeIntent(row.sender, row.openBlock, plan), rowId: row.id });
     }
   }
@@ -84,7 +86,13 @@ export async function collectWithdrawals(env: Env, minimum: bigint): Promise<TxI
     if (BigInt(r.withdrawable) - BigInt(r.withdrawn) < floor) continue;
     const proof = await channelStub(env, r.sender as Address, r.open_block).withdrawProof();
     if (!proof || proof.balance - BigInt(r.withdrawn) < floor) continue;
-    intents.push({ kind: "withdraw", sender: r.sender as Address, openBlock: r.open_block, balance: proof.balance, balanceSig: proof.signature });
+    intents.push({
+      kind: "withdraw",
+      sender: r.sender as Address,
+      openBlock: r.open_block,
+      balance: proof.balance,
+      balanceSig: proof.signature,
+    });
   }
   return intents;
 }

@@ -39,15 +39,34 @@ export function queueCloses(db: D1Database, events: readonly ChainEvent[], now: 
            WHERE dispute_queue.close_block != excluded.close_block OR dispute_queue.settle_block != excluded.settle_block
              OR dispute_queue.closing_balance != excluded.closing_balance`,
         )
-        .bind(rowId(e.sender, e.openBlock), e.sender.toLowerCase(), e.openBlock, e.amount.toString(), e.settleBlock ?? 0, e.blockNumber, now, now),
+        .bind(
+          rowId(e.sender, e.openBlock),
+          e.sender.toLowerCase(),
+          e.openBlock,
+          e.amount.toString(),
+          e.settleBlock ?? 0,
+          e.blockNumber,
+          now,
+          now,
+        ),
     );
 }
 
-type Stored = { id: string; sender: string; open_block: number; closing_balance: string; settle_block: number; status: QueueStatus; attempts: number };
+type Stored = {
+  id: string;
+  sender: string;
+  open_block: number;
+  closing_balance: string;
+  settle_block: number;
+  status: QueueStatus;
+  attempts: number;
+};
 
 async function select(db: D1Database, where: string, head: bigint, limit: number): Promise<QueueRow[]> {
   const { results } = await db
-    .prepare(`SELECT id, sender, open_block, closing_balance, settle_block, status, attempts FROM dispute_queue WHERE ${where} ORDER BY settle_block, id LIMIT ?2`)
+    .prepare(
+      `SELECT id, sender, open_block, closing_balance, settle_block, status, attempts FROM dispute_queue WHERE ${where} ORDER BY settle_block, id LIMIT ?2`,
+    )
     .bind(Number(head), limit)
     .all<Stored>();
   return results.map((r) => ({
@@ -75,12 +94,27 @@ export function settleableCloses(db: D1Database, head: bigint, limit = MAX_QUEUE
 export function markClose(
   db: D1Database,
   id: string,
-  p: { status: QueueStatus; closingBalance?: bigint; settleBlock?: number; error?: string | null; attempted?: boolean; now: number },
+  p: {
+    status: QueueStatus;
+    closingBalance?: bigint;
+    settleBlock?: number;
+    error?: string | null;
+    attempted?: boolean;
+    now: number;
+  },
 ): D1PreparedStatement {
   return db
     .prepare(
       `UPDATE dispute_queue SET status = ?, closing_balance = COALESCE(?, closing_balance), settle_block = COALESCE(?, settle_block),
          last_error = ?, attempts = attempts + ?, updated_at = ? WHERE id = ?`,
     )
-    .bind(p.status, p.closingBalance?.toString() ?? null, p.settleBlock ?? null, p.error ?? null, p.attempted ? 1 : 0, p.now, id);
+    .bind(
+      p.status,
+      p.closingBalance?.toString() ?? null,
+      p.settleBlock ?? null,
+      p.error ?? null,
+      p.attempted ? 1 : 0,
+      p.now,
+      id,
+    );
 }

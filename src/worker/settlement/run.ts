@@ -5,7 +5,8 @@
 // its pending transactions. Returns what was sent and any alert (the receiver lacks gas, a
 // transaction stays stuck).
 import type { PublicClient } from "viem";
-import type { Config, Env } from "../config.js";
+import type { Config } from "../config.js";
+import type { Env } from "../env.js";
 import type { IntentOutcome, TickResult, TxView } from "../receiver/object.js";
 import { receiverStub } from "../receiver/stub.js";
 import type { TxIntent } from "../receiver/txs.js";
@@ -44,7 +45,12 @@ export async function runSettlement(env: Env, p: SettlementOptions): Promise<Set
     await env.DB.batch(
       queued.map((q, i) => {
         const o = submitted.outcomes[i]!;
-        return markClose(env.DB, q.rowId, { status: "pending", error: o.result === "refused" ? o.reason : null, attempted: true, now });
+        return markClose(env.DB, q.rowId, {
+          status: "pending",
+          error: o.result === "refused" ? o.reason : null,
+          attempted: true,
+          now,
+        });
       }),
     );
   }
@@ -60,7 +66,10 @@ export async function runSettlement(env: Env, p: SettlementOptions): Promise<Set
 }
 
 /** Sends intents now (admin actions) and follows up at once; the outcomes say what happened. */
-export async function sendNow(env: Env, intents: TxIntent[]): Promise<{ outcomes: IntentOutcome[]; tick: TickResult; alert: string | null }> {
+export async function sendNow(
+  env: Env,
+  intents: TxIntent[],
+): Promise<{ outcomes: IntentOutcome[]; tick: TickResult; alert: string | null }> {
   const receiver = receiverStub(env);
   const submitted = intents.length > 0 ? await receiver.submit(intents) : { outcomes: [], alert: null };
   const tick = await receiver.tick();

@@ -62,7 +62,10 @@ export async function acquireLease(db: D1Database, now: number, ms = LEASE_MS): 
 }
 
 export async function releaseLease(db: D1Database, lease: Lease): Promise<void> {
-  await db.prepare("UPDATE sync_state SET lock_until = NULL WHERE id = ? AND lock_until = ?").bind(SYNC_ID, lease.until).run();
+  await db
+    .prepare("UPDATE sync_state SET lock_until = NULL WHERE id = ? AND lock_until = ?")
+    .bind(SYNC_ID, lease.until)
+    .run();
 }
 
 /**
@@ -83,12 +86,26 @@ export async function advanceCursor(
         `UPDATE sync_state SET block_number = ?, block_hash = ?, log_index = ?, events_applied = events_applied + ?, head_block = ?,
            reorgs = reorgs + ?, lock_until = ? WHERE id = ? AND lock_until = ?`,
       )
-      .bind(to.blockNumber, to.blockHash, to.logIndex ?? null, p.events, p.headBlock, p.reorg ? 1 : 0, until, SYNC_ID, lease.until),
+      .bind(
+        to.blockNumber,
+        to.blockHash,
+        to.logIndex ?? null,
+        p.events,
+        p.headBlock,
+        p.reorg ? 1 : 0,
+        until,
+        SYNC_ID,
+        lease.until,
+      ),
     db
-      .prepare("INSERT OR REPLACE INTO sync_checkpoints (block_number, block_hash) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM sync_state WHERE id = ? AND lock_until = ?)")
+      .prepare(
+        "INSERT OR REPLACE INTO sync_checkpoints (block_number, block_hash) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM sync_state WHERE id = ? AND lock_until = ?)",
+      )
       .bind(to.blockNumber, to.blockHash, SYNC_ID, until),
     db
-      .prepare("DELETE FROM sync_checkpoints WHERE block_number <= (SELECT block_number FROM sync_checkpoints ORDER BY block_number DESC LIMIT 1 OFFSET ?)")
+      .prepare(
+        "DELETE FROM sync_checkpoints WHERE block_number <= (SELECT block_number FROM sync_checkpoints ORDER BY block_number DESC LIMIT 1 OFFSET ?)",
+      )
       .bind(CHECKPOINTS_KEPT),
   ]);
   if (update!.meta.changes !== 1) return false;
@@ -97,7 +114,10 @@ export async function advanceCursor(
 }
 
 /** Records how the run ended: its time, the head it saw, and its error (null clears it). */
-export async function recordRun(db: D1Database, p: { now: number; headBlock: number | null; error: string | null }): Promise<void> {
+export async function recordRun(
+  db: D1Database,
+  p: { now: number; headBlock: number | null; error: string | null },
+): Promise<void> {
   await db
     .prepare(
       `UPDATE sync_state SET last_run_at = ?, head_block = COALESCE(?, head_block), last_error = ?,
@@ -109,5 +129,8 @@ export async function recordRun(db: D1Database, p: { now: number; headBlock: num
 
 /** Records an alert (e.g. the receiver lacks gas) where `stats` and the admin view show it. */
 export async function recordAlert(db: D1Database, text: string, now: number): Promise<void> {
-  await db.prepare("UPDATE sync_state SET last_error = ?, last_error_at = ? WHERE id = ?").bind(text, now, SYNC_ID).run();
+  await db
+    .prepare("UPDATE sync_state SET last_error = ?, last_error_at = ? WHERE id = ?")
+    .bind(text, now, SYNC_ID)
+    .run();
 }

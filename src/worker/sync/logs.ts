@@ -77,16 +77,22 @@ export async function fetchChunk(
     client.getBlock({ blockNumber: to }),
     ahead.nextTo === undefined ? null : client.getBlock({ blockNumber: ahead.nextTo }).catch(() => null),
   ]);
-  if (block.hash!.toLowerCase() !== before.toLowerCase()) throw new ChainMovedError(`block ${to} changed while the chunk was read`);
+  if (block.hash!.toLowerCase() !== before.toLowerCase())
+    throw new ChainMovedError(`block ${to} changed while the chunk was read`);
   const items: { event: ChainEvent; row: ChainEventRow }[] = [];
   for (const log of logs) {
     if (log.removed || log.address.toLowerCase() !== config.contract.toLowerCase()) continue;
     const blockNumber = Number(log.blockNumber);
-    if (blockNumber < Number(from) || blockNumber > Number(to)) throw new ChainMovedError(`the node answered a log of block ${blockNumber} for blocks ${from}-${to}`);
+    if (blockNumber < Number(from) || blockNumber > Number(to))
+      throw new ChainMovedError(`the node answered a log of block ${blockNumber} for blocks ${from}-${to}`);
     if (blockNumber === Number(to) && log.blockHash.toLowerCase() !== block.hash!.toLowerCase()) {
       throw new ChainMovedError(`block ${to} changed while it was read`);
     }
-    const decoded = decodeEventLog({ abi: microTransferChannelsAbi, data: log.data, topics: log.topics as [Hex, ...Hex[]] });
+    const decoded = decodeEventLog({
+      abi: microTransferChannelsAbi,
+      data: log.data,
+      topics: log.topics as [Hex, ...Hex[]],
+    });
     const name = decoded.eventName as ChainEventName;
     if (!(CHAIN_EVENT_NAMES as readonly string[]).includes(name)) continue;
     const args = decoded.args as Record<string, unknown>;
@@ -118,7 +124,12 @@ export async function fetchChunk(
     });
   }
   items.sort((a, b) => a.event.blockNumber - b.event.blockNumber || a.event.logIndex - b.event.logIndex);
-  return { events: items.map((i) => i.event), rows: items.map((i) => i.row), toHash: block.hash!, nextHash: next?.hash ?? undefined };
+  return {
+    events: items.map((i) => i.event),
+    rows: items.map((i) => i.row),
+    toHash: block.hash!,
+    nextHash: next?.hash ?? undefined,
+  };
 }
 
 function eventAmount(name: ChainEventName, args: Record<string, unknown>): bigint {

@@ -9,7 +9,8 @@
 // deposit, if a top-up is gone).
 import type { Address, PublicClient } from "viem";
 import { channelStub } from "../channel/stub.js";
-import type { Config, Env } from "../config.js";
+import type { Config } from "../config.js";
+import type { Env } from "../env.js";
 import { channelAt } from "./reorg.js";
 
 /** Channels checked per chunk; more wait for a later chunk or run. */
@@ -17,7 +18,14 @@ const MAX_ORPHANS = 50;
 
 /** Checks the channels described above for blocks [from, to], skipping those in `checked` (this
  *  run's); returns how many it checked. */
-export async function settleOrphans(env: Env, config: Config, client: PublicClient, from: number, to: number, checked: Set<string> = new Set()): Promise<number> {
+export async function settleOrphans(
+  env: Env,
+  config: Config,
+  client: PublicClient,
+  from: number,
+  to: number,
+  checked: Set<string> = new Set(),
+): Promise<number> {
   const { results } = await env.DB.prepare(
     `SELECT c.sender, c.open_block FROM channels c
        WHERE c.state != 'removed' AND (

@@ -10,7 +10,8 @@ import { BaseError, BlockNotFoundError, type Address, type Hex, type PublicClien
 import { readChannelInfo } from "../chain.js";
 import type { OnChainRecord } from "../channel/events.js";
 import { channelStub } from "../channel/stub.js";
-import type { Config, Env } from "../config.js";
+import type { Config } from "../config.js";
+import type { Env } from "../env.js";
 import { advanceCursor, type Cursor, type Lease } from "./cursor.js";
 
 /** Candidates compared per batched request while walking back. */
@@ -38,7 +39,12 @@ export async function cursorOnChain(client: PublicClient, cursor: Cursor): Promi
 }
 
 /** The newest known block still on the chain at or below `below`, else `floor`. */
-export async function findAncestor(client: PublicClient, db: D1Database, below: number, floor: Cursor): Promise<Cursor> {
+export async function findAncestor(
+  client: PublicClient,
+  db: D1Database,
+  below: number,
+  floor: Cursor,
+): Promise<Cursor> {
   for (let page = 0; page < WALK_MAX_PAGES; page++) {
     const { results } = await db
       .prepare(
@@ -53,7 +59,8 @@ export async function findAncestor(client: PublicClient, db: D1Database, below: 
     for (let i = 0; i < results.length; i++) {
       const r = results[i]!;
       if (r.block_number <= floor.blockNumber) return floor;
-      if (hashes[i]?.toLowerCase() === r.block_hash.toLowerCase()) return { blockNumber: r.block_number, blockHash: r.block_hash };
+      if (hashes[i]?.toLowerCase() === r.block_hash.toLowerCase())
+        return { blockNumber: r.block_number, blockHash: r.block_hash };
     }
     if (results.length < WALK_PAGE) break;
   }
@@ -61,7 +68,13 @@ export async function findAncestor(client: PublicClient, db: D1Database, below: 
 }
 
 /** The channel's on-chain record at `blockNumber`, null when it has none there. */
-export async function channelAt(client: PublicClient, config: Pick<Config, "contract" | "receiverAddress">, sender: Address, openBlock: number, blockNumber: number): Promise<OnChainRecord> {
+export async function channelAt(
+  client: PublicClient,
+  config: Pick<Config, "contract" | "receiverAddress">,
+  sender: Address,
+  openBlock: number,
+  blockNumber: number,
+): Promise<OnChainRecord> {
   if (blockNumber < openBlock) return null;
   return readChannelInfo(client, config, sender, openBlock, BigInt(blockNumber));
 }
@@ -78,14 +91,19 @@ export async function rewindTo(
 ): Promise<RewindReport | null> {
   const db = env.DB;
   const { results } = await db
-    .prepare("SELECT block_hash, log_index, sender, open_block FROM chain_events WHERE block_number > ? ORDER BY block_number, log_index")
+    .prepare(
+      "SELECT block_hash, log_index, sender, open_block FROM chain_events WHERE block_number > ? ORDER BY block_number, log_index",
+    )
     .bind(ancestor.blockNumber)
     .all<{ block_hash: string; log_index: number; sender: string; open_block: number }>();
   const byChannel = new Map<string, { sender: Address; openBlock: number; ids: string[] }>();
   for (const r of results) {
     const key = `${r.sender}-${r.open_block}`;
     let entry = byChannel.get(key);
-    if (!entry) byChannel.set(key, (entry = { sender: r.sender as Address, openBlock: r.open_block, ids: [] }));
+    if (!entry) {
+      entry = { sender: r.sender as Address, openBlock: r.open_block, ids: [] };
+      byChannel.set(key, entry);
+    }
     entry.ids.push(`${r.block_hash}:${r.log_index}`);
   }
   for (const ch of byChannel.values()) {
@@ -94,14 +112,21 @@ export async function rewindTo(
   }
   // A queued close of a channel the reorg touched is looked at again (its settlement may be gone).
   const reopen = [...byChannel.keys()].map((key) =>
-    db.prepare("UPDATE dispute_queue SET status = 'pending', updated_at = ? WHERE id = ? AND status != 'pending'").bind(p.now, key),
+    db
+      .prepare("UPDATE dispute_queue SET status = 'pending', updated_at = ? WHERE id = ? AND status != 'pending'")
+      .bind(p.now, key),
   );
   await db.batch([
     ...reopen,
     db.prepare("DELETE FROM chain_events WHERE block_number > ?").bind(ancestor.blockNumber),
     db.prepare("DELETE FROM sync_checkpoints WHERE block_number > ?").bind(ancestor.blockNumber),
   ]);
-  const moved = await advanceCursor(db, lease, ancestor, { events: 0, headBlock: p.headBlock, now: p.now, reorg: true });
+  const moved = await advanceCursor(db, lease, ancestor, {
+    events: 0,
+    headBlock: p.headBlock,
+    now: p.now,
+    reorg: true,
+  });
   if (!moved) return null;
   return { from, to: ancestor, removedEvents: results.length, channels: byChannel.size };
 }

@@ -25,11 +25,21 @@
 import { BaseError, createPublicClient, http, type Hex, type PublicClient } from "viem";
 import type { ChainEvent } from "../channel/events.js";
 import { channelStub } from "../channel/stub.js";
-import { getConfig, type Config, type Env } from "../config.js";
+import { getConfig, type Config } from "../config.js";
+import type { Env } from "../env.js";
 import { queueCloses } from "../settlement/queue.js";
 import { runSettlement, type SettlementReport } from "../settlement/run.js";
-import { acquireLease, advanceCursor, ensureSyncRow, readSyncRow, recordRun, releaseLease, type Cursor } from "./cursor.js";
-import { ChainMovedError, fetchChunk, type ChainEventRow } from "./logs.js";
+import {
+  acquireLease,
+  advanceCursor,
+  ensureSyncRow,
+  readSyncRow,
+  recordRun,
+  releaseLease,
+  type Cursor,
+  type Lease,
+} from "./cursor.js";
+import { ChainMovedError, fetchChunk, type ChainEventRow, type Chunk } from "./logs.js";
 import { settleOrphans } from "./orphans.js";
 import { cursorOnChain, findAncestor, rewindTo, type RewindReport } from "./reorg.js";
 
@@ -95,7 +105,8 @@ function syncClient(config: Config, onRequest: () => void, fetchFn: typeof fetch
 /** A run's error for sync_state (shown by the public stats): the node's answer, never its URL,
  *  which may carry an API key. */
 function message(err: unknown): string {
-  if (err instanceof BaseError) return err.details && err.details !== err.shortMessage ? `${err.shortMessage} ${err.details}` : err.shortMessage;
+  if (err instanceof BaseError)
+    return err.details && err.details !== err.shortMessage ? `${err.shortMessage} ${err.details}` : err.shortMessage;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -136,7 +147,7 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
     },
     opts.fetch,
   );
-  let lease;
+  let lease: Lease | null;
   try {
     await ensureSyncRow(db, config.deployBlock);
     lease = await acquireLease(db, Date.now());
@@ -150,7 +161,10 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
     const row = (await readSyncRow(db))!;
     let cursor: Cursor = { blockNumber: row.blockNumber, blockHash: row.blockHash, logIndex: row.logIndex };
     // One batched request: the head, and whether the cursor's block is still on the chain.
-    const [head, cursorKept] = await Promise.all([client.getBlockNumber({ cacheTime: 0 }), cursorOnChain(client, cursor)]);
+    const [head, cursorKept] = await Promise.all([
+      client.getBlockNumber({ cacheTime: 0 }),
+      cursorOnChain(client, cursor),
+    ]);
     const confirmed = head - BigInt(config.minConfirmations - 1);
     report.headBlock = Number(head);
     report.confirmedBlock = Number(confirmed);
@@ -162,10 +176,15 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
       if (!cursorKept) {
         const floor = { blockNumber: Number(config.deployBlock) - 1, blockHash: "" };
         const ancestor = await findAncestor(client, db, cursor.blockNumber - 1, floor);
-        const rewound = await rewindTo(env, config, client, lease, cursor, ancestor, { headBlock: Number(head), now: Date.now() });
+        const rewound = await rewindTo(env, config, client, lease, cursor, ancestor, {
+          headBlock: Number(head),
+          now: Date.now(),
+        });
         if (!rewound) throw new Error("lost the sync lease while undoing a reorg");
         report.reorg = rewound;
-        console.warn(`edge402 sync: reorg, rewound from block ${cursor.blockNumber} to ${ancestor.blockNumber} (${rewound.removedEvents} events undone)`);
+        console.warn(
+          `edge402 sync: reorg, rewound from block ${cursor.blockNumber} to ${ancestor.blockNumber} (${rewound.removedEvents} events undone)`,
+        );
         cursor = ancestor;
       }
 
@@ -181,9 +200,12 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
         if (from > confirmed) break;
         const to = from + size - 1n < confirmed ? from + size - 1n : confirmed;
         const nextTo = to < confirmed ? (to + size < confirmed ? to + size : confirmed) : undefined;
-        let chunk;
+        let chunk: Chunk;
         try {
-          chunk = await fetchChunk(client, config, from, to, { toHash: ahead?.blockNumber === to ? ahead.hash : undefined, nextTo });
+          chunk = await fetchChunk(client, config, from, to, {
+            toHash: ahead?.blockNumber === to ? ahead.hash : undefined,
+            nextTo,
+          });
         } catch (err) {
           // A node that limits the range or the result size: halve the chunk and try again.
           if (size > 1n && /range|too many|limit|exceed|more than|too large|response size/i.test(message(err))) {
@@ -200,7 +222,11 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
           // Resuming inside block `from`: its events up to the cursor's log index are applied.
           // They must be the same block's, else the chain moved and the next run walks back.
           const done = events.filter((e) => e.blockNumber === cursor.blockNumber && e.logIndex <= cursor.logIndex!);
-          if (events.some((e) => e.blockNumber === cursor.blockNumber && !e.id.startsWith(`${cursor.blockHash.toLowerCase()}:`))) {
+          if (
+            events.some(
+              (e) => e.blockNumber === cursor.blockNumber && !e.id.startsWith(`${cursor.blockHash.toLowerCase()}:`),
+            )
+          ) {
             throw new ChainMovedError(`block ${cursor.blockNumber} changed since the last run stopped inside it`);
           }
           events = events.slice(done.length);
@@ -220,10 +246,18 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
           next = { blockNumber: Number(to), blockHash: chunk.toHash, logIndex: null };
         } else {
           const last = plan.taken - 1;
-          next = { blockNumber: taken[last]!.blockNumber, blockHash: rows[last]!.blockHash, logIndex: taken[last]!.logIndex };
+          next = {
+            blockNumber: taken[last]!.blockNumber,
+            blockHash: rows[last]!.blockHash,
+            logIndex: taken[last]!.logIndex,
+          };
         }
-        if (!(await advanceCursor(db, lease, next, { events: taken.length, headBlock: Number(head), now: Date.now() }))) {
-          throw new Error("lost the sync lease (a run took longer than the lease); the next run resumes from the cursor");
+        if (
+          !(await advanceCursor(db, lease, next, { events: taken.length, headBlock: Number(head), now: Date.now() }))
+        ) {
+          throw new Error(
+            "lost the sync lease (a run took longer than the lease); the next run resumes from the cursor",
+          );
         }
         cursor = next;
         report.chunks++;
@@ -273,7 +307,18 @@ async function storeEvents(db: D1Database, rows: ChainEventRow[], queued: D1Prep
         .prepare(
           `INSERT OR IGNORE INTO chain_events (block_number, block_hash, log_index, tx_hash, name, sender, open_block, args) VALUES ${part.map(() => "(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
         )
-        .bind(...part.flatMap((r) => [r.blockNumber, r.blockHash, r.logIndex, r.txHash, r.name, r.sender, r.openBlock, r.args])),
+        .bind(
+          ...part.flatMap((r) => [
+            r.blockNumber,
+            r.blockHash,
+            r.logIndex,
+            r.txHash,
+            r.name,
+            r.sender,
+            r.openBlock,
+            r.args,
+          ]),
+        ),
     );
   }
   // The close requests go into the dispute queue in the same batch as their events.
