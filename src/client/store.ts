@@ -6,7 +6,7 @@
 // A store only holds what the client may lose: the chain and the server's returned proof
 // rebuild a lost store (see book.ts).
 import { getAddress, type Address, type Hex } from "viem";
-import { z } from "zod";
+import * as z from "zod";
 
 export type StoredChannelState = "open" | "closing" | "settled";
 

@@ -6,7 +6,7 @@ import { and, asc, eq, gt, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono, type MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "hono/utils/buffer";
-import { z } from "zod";
+import * as z from "zod";
 import { channelId } from "../../protocol/channel-key.js";
 import { parseAddress } from "../../protocol/codec.js";
 import { isProtocolError } from "../../protocol/errors.js";

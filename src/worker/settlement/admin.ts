@@ -6,7 +6,7 @@
 // (`POST /settle`). Every transaction goes through the ReceiverObject; each answer lists what
 // was sent, what an earlier transaction already covers, and what was refused and why.
 import type { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { publicClient } from "../chain.js";
 import { channelStub } from "../channel/stub.js";
 import { channelParams } from "../api/management.js";
