@@ -118,6 +118,17 @@ describe("a Worker project that installs the packed package", () => {
     expect(all.filter((f) => /\.test\.|(^|\/)(test|bench|src)\//.test(f) || f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
   });
 
+  it("has the packaged CLI: --version from package.json, --help with examples, variables and exit codes", async () => {
+    const { version } = JSON.parse(await readFile(join(REPO, "package.json"), "utf8")) as { version: string };
+    const v = await run(join(proj, "node_modules/.bin/edge402"), ["--version"], proj);
+    expect(v).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+    const help = await run(join(proj, "node_modules/.bin/edge402"), ["--help"], proj);
+    expect(help.code).toBe(0);
+    for (const text of ["Examples:", "edge402 faucet http://127.0.0.1:8787", "Environment:", "EDGE402_PRIVATE_KEY", "EDGE402_RPC_URL", "EDGE402_HOME", "Exit codes:", "faucet [options] [server-url]"]) {
+      expect(help.stdout).toContain(text);
+    }
+  });
+
   it("imports the built package in plain Node and verifies a balance proof with the WASM", async () => {
     const script = `
       import { signBalanceProof, verifyBalanceProof, recoverBalanceProofSigner } from "edge402/protocol";
