@@ -52,6 +52,7 @@ export default defineConfig({
                   TEST_MIGRATIONS: await readD1Migrations("./migrations"),
                   TEST_CHAIN: chain,
                   TEST_REORG_CHAIN: inject("reorgChain"),
+                  TEST_ORIGINS: inject("origins"),
                   TEST_KEYS: [...ANVIL_KEYS],
                 },
               },

@@ -10,7 +10,9 @@ pragma solidity ^0.8.24;
 // blocks during which the receiver may still settle cooperatively at the balance it can prove,
 // after which anyone may `settle` at the sender's claimed balance. Every settlement keeps
 // `withdrawn <= balance <= deposit`, deletes the channel, and moves tokens only after all state
-// changes; every failure reverts with a custom error. It descends from µRaiden's
+// changes; every failure reverts with a custom error. Deposits must arrive in full: a
+// fee-on-transfer (or otherwise short-changing) token is refused with `TransferAmountMismatch`.
+// It descends from µRaiden's
 // RaidenMicroTransferChannels with EIP-712 typed data instead of eth_sign messages.
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -129,6 +131,10 @@ contract MicroTransferChannels is EIP712 {
     error DepositOverflow();
     /// @notice `createChannelWithPermit`: the permit failed and the allowance is still short.
     error PermitFailed();
+    /// @notice A deposit or top-up moved a different amount into this contract than asked
+    /// (a fee-on-transfer or rebasing token): such tokens are unsupported, since a channel's
+    /// recorded deposit must be exactly what the contract received.
+    error TransferAmountMismatch(uint256 expected, uint256 received);
 
     // ---------------------------------------------------------------------------------------
     // Construction
@@ -187,7 +193,7 @@ contract MicroTransferChannels is EIP712 {
         channel.deposit = uint192(newDeposit);
         emit ChannelToppedUp(msg.sender, receiver, openBlock, added);
 
-        IERC20(token).safeTransferFrom(msg.sender, address(this), added);
+        _pull(msg.sender, added);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -332,7 +338,18 @@ contract MicroTransferChannels is EIP712 {
         channel.deposit = deposit;
         emit ChannelCreated(sender, receiver, openBlock, deposit);
 
-        IERC20(token).safeTransferFrom(sender, address(this), deposit);
+        _pull(sender, deposit);
+    }
+
+    /// @dev Pulls `amount` from `from` and reverts `TransferAmountMismatch` unless this
+    /// contract's balance grew by exactly `amount`: the deposit recorded is the deposit held.
+    function _pull(address from, uint192 amount) private {
+        IERC20 t = IERC20(token);
+        uint256 before = t.balanceOf(address(this));
+        t.safeTransferFrom(from, address(this), amount);
+        uint256 afterwards = t.balanceOf(address(this));
+        uint256 received = afterwards > before ? afterwards - before : 0;
+        if (received != amount) revert TransferAmountMismatch(amount, received);
     }
 
     /// @dev Pays out and deletes the channel at `balance`: receiver `balance - withdrawn`,

@@ -63,4 +63,37 @@ describe("ChannelBook", () => {
     a.settleAccepted(a.reserve(7n));
     expect(book.spent).toBe(7n);
   });
+
+  it("counts the budgets per store: a second book over the same store starts from what the first signed and deposited", async () => {
+    const store = new MemoryChannelStore();
+    const first = new ChannelBook(store, sender);
+    const policy = { maxDeposit: 600n };
+    const a = await first.fund(500n, policy, async () => {
+      const l = first.add(new ChannelLedger(id(4), 500n));
+      l.funded += 500n;
+      return l;
+    });
+    a.settleAccepted(a.reserve(7n));
+    await first.save();
+
+    const second = new ChannelBook(store, sender);
+    await second.load();
+    expect([second.spent, second.deposited]).toEqual([7n, 500n]);
+    await expect(second.fund(101n, policy, async () => "sent")).rejects.toMatchObject({ code: "budget_exceeded" });
+    expect(second.deposited).toBe(500n);
+  });
+
+  it("counts a deposit in flight, so two at once cannot both slip under the budget", async () => {
+    const book = new ChannelBook(new MemoryChannelStore(), sender);
+    const policy = { maxDeposit: 100n };
+    let release!: () => void;
+    const first = book.fund(60n, policy, () => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(book.deposited).toBe(60n);
+    await expect(book.fund(60n, policy, async () => undefined)).rejects.toMatchObject({ code: "budget_exceeded" });
+    release();
+    await first;
+    // Nothing was funded (the transaction added no ledger): the budget is free again.
+    expect(book.deposited).toBe(0n);
+  });
 });

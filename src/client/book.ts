@@ -3,10 +3,13 @@
 // make one write). It also rebuilds what a lost store forgot: `recover` scans the chain for the
 // sender's `ChannelCreated` events to a receiver and keeps the channels `getChannelInfo` still
 // knows (a settled channel is deleted on chain); the balances come back from the server's
-// returned proof on the next payment (see fetch.ts).
+// returned proof on the next payment (see fetch.ts). The budgets count over the book, so over
+// the store: `spent` (what this store signed) and `deposited` (what it locked in channels,
+// deposits in flight included; `fund` checks and counts a deposit in one synchronous step).
 import type { Address } from "viem";
 import type { ChainAccess } from "./chain.js";
 import { ChannelLedger } from "./ledger.js";
+import { checkDeposit, type ResolvedPolicy } from "./policy.js";
 import type { ChannelStore } from "./store.js";
 
 /** The channels of one receiver on one contract and chain. */
@@ -22,6 +25,7 @@ export class ChannelBook {
   private readonly scanned = new Map<string, Promise<void>>();
   private writing: Promise<void> = Promise.resolve();
   private pending: Promise<void> | undefined;
+  private depositsInFlight = 0n;
 
   constructor(
     private readonly store: ChannelStore,
@@ -63,11 +67,34 @@ export class ChannelBook {
     return ledger;
   }
 
-  /** What this process signed away, over all channels. */
+  /** What this store signed away, over all channels. */
   get spent(): bigint {
     let total = 0n;
     for (const l of this.ledgers.values()) total += l.spentHere;
     return total;
+  }
+
+  /** What this store deposited, over all channels, with the deposits being sent now. */
+  get deposited(): bigint {
+    let total = this.depositsInFlight;
+    for (const l of this.ledgers.values()) total += l.funded;
+    return total;
+  }
+
+  /**
+   * Runs a deposit transaction of `amount` under `maxDeposit`: checked and counted at once (so
+   * concurrent deposits cannot both slip under the budget), counted until `send` returns.
+   * `send` must add `amount` to the funded ledger's `funded` once the deposit is in.
+   */
+  async fund<T>(amount: bigint, policy: Pick<ResolvedPolicy, "maxDeposit">, send: () => Promise<T>): Promise<T> {
+    await this.load();
+    checkDeposit(amount, this.deposited, policy);
+    this.depositsInFlight += amount;
+    try {
+      return await send();
+    } finally {
+      this.depositsInFlight -= amount;
+    }
   }
 
   /**

@@ -5,6 +5,9 @@
 // a time per client (nonces), waited for with the configured confirmations, and reported as
 // progress events; a revert or RPC failure becomes `Edge402Error("chain_error")`. The signer is
 // a local viem account or a wallet client (an EIP-1193 provider such as a browser wallet).
+// No deposit goes to a contract that `ContractTrust` (trust.ts) has not accepted, and only
+// events emitted by the channel contract itself count: a receipt's logs also hold the token's,
+// and a hostile token or RPC node can forge the channel events' shapes.
 import {
   BaseError,
   ContractFunctionRevertedError,
@@ -20,6 +23,7 @@ import {
   type Address,
   type Chain,
   type Hex,
+  type Log,
   type PublicClient,
   type TransactionReceipt,
   type WalletClient,
@@ -29,8 +33,9 @@ import type { TypedDataSigner } from "../protocol/sign.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { ChainAction, ProgressEvent } from "./hooks.js";
 import { Mutex } from "./mutex.js";
+import { ContractTrust, type TrustOptions } from "./trust.js";
 
-export type ChainOptions = {
+export type ChainOptions = TrustOptions & {
   /** A local account (`privateKeyToAccount`) or any viem account; needs `rpcUrl` or `publicClient`. */
   account?: Account;
   /** Or a wallet client that carries its account (e.g. `custom(window.ethereum)`). */
@@ -68,6 +73,27 @@ function isRevert(err: unknown): boolean {
   return err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError) !== null;
 }
 
+type ChannelEventName = "ChannelCreated" | "ChannelToppedUp" | "ChannelCloseRequested" | "ChannelSettled";
+
+/** The logs that `contract` itself emitted: the only ones that can speak for it. */
+function emittedBy<T extends Pick<Log, "address">>(logs: readonly T[], contract: Address): T[] {
+  return logs.filter((l) => l.address.toLowerCase() === contract.toLowerCase());
+}
+
+/** A receipt's `eventName` events of one channel, emitted by its contract. */
+function channelEvents<E extends ChannelEventName>(
+  receipt: TransactionReceipt,
+  eventName: E,
+  ch: { contract: Address; sender: Address; receiver: Address; openBlock?: number },
+) {
+  return parseEventLogs({ abi: microTransferChannelsAbi, logs: emittedBy(receipt.logs, ch.contract), eventName, strict: true }).filter(
+    (l) =>
+      l.args.sender.toLowerCase() === ch.sender.toLowerCase() &&
+      l.args.receiver.toLowerCase() === ch.receiver.toLowerCase() &&
+      (ch.openBlock === undefined || Number(l.args.openBlock) === ch.openBlock),
+  );
+}
+
 export class ChainAccess {
   readonly publicClient: PublicClient;
   readonly address: Address;
@@ -78,7 +104,7 @@ export class ChainAccess {
   private chainIdValue: Promise<number> | undefined;
   private readonly txLock = new Mutex();
   private readonly permitDomains = new Map<string, Promise<{ name: string; version: string } | null>>();
-  private readonly tokens = new Map<string, Promise<Address>>();
+  private readonly trust: ContractTrust;
   readonly confirmations: number;
   private readonly pollingInterval: number;
   private readonly usePermit: boolean;
@@ -114,6 +140,15 @@ export class ChainAccess {
     this.fromBlock = opts.fromBlock ?? 0n;
     this.logChunkSize = opts.logChunkSize ?? 50_000n;
     this.onProgress = opts.onProgress;
+    this.trust = new ContractTrust(opts, {
+      chainId: () => this.chainId(),
+      code: (contract) => this.publicClient.getCode({ address: contract }).catch((err: unknown) => Promise.reject(chainError(`Cannot read the code of ${contract}`, err))),
+      token: (contract) =>
+        this.publicClient
+          .readContract({ address: contract, abi: microTransferChannelsAbi, functionName: "token" })
+          .then((t) => getAddress(t))
+          .catch((err: unknown) => Promise.reject(chainError(`Cannot read the token of ${contract}`, err))),
+    });
   }
 
   /** The chain id of the RPC node (read once). */
@@ -157,21 +192,18 @@ export class ChainAccess {
     }
   }
 
-  /** The token a channel manager holds (read once per contract). */
-  contractToken(contract: Address): Promise<Address> {
-    const key = contract.toLowerCase();
-    let token = this.tokens.get(key);
-    if (!token) {
-      token = this.publicClient
-        .readContract({ address: contract, abi: microTransferChannelsAbi, functionName: "token" })
-        .then((t) => getAddress(t))
-        .catch((err: unknown) => {
-          this.tokens.delete(key);
-          throw chainError(`Cannot read the token of ${contract}`, err);
-        });
-      this.tokens.set(key, token);
+  /** The token a trusted channel manager holds (trust judged once per contract: its code, or
+   * the allowlist); else `untrusted_contract`. */
+  async contractToken(contract: Address): Promise<Address> {
+    return (await this.trust.check(contract)).token;
+  }
+
+  /** Refuses a deposit into an untrusted contract, or of a token other than the contract's. */
+  private async assertDepositTarget(contract: Address, token: Address): Promise<void> {
+    const trusted = await this.trust.check(contract);
+    if (trusted.token.toLowerCase() !== token.toLowerCase()) {
+      throw new Edge402Error(ClientErrorCodes.termsMismatch, `The contract ${contract} holds token ${trusted.token}, not ${token}.`);
     }
-    return token;
   }
 
   /** A channel's state on chain, or null when it does not exist (never opened, or settled). */
@@ -207,7 +239,7 @@ export class ChainAccess {
           toBlock: to,
           strict: true,
         });
-        for (const log of logs) found.push({ openBlock: Number(log.args.openBlock), deposit: log.args.deposit });
+        for (const log of emittedBy(logs, contract)) found.push({ openBlock: Number(log.args.openBlock), deposit: log.args.deposit });
       }
       return found;
     } catch (err) {
@@ -310,6 +342,7 @@ export class ChainAccess {
 
   /** Opens a channel to `receiver` with `deposit`; returns its open block. */
   async openChannel(p: { contract: Address; token: Address; receiver: Address; deposit: bigint }): Promise<{ openBlock: number; deposit: bigint; hash: Hex; permit: boolean }> {
+    await this.assertDepositTarget(p.contract, p.token);
     await this.assertFunds(p.token, p.deposit);
     const domain = this.usePermit ? await this.permitDomain(p.token) : null;
     let receipt: TransactionReceipt;
@@ -345,8 +378,8 @@ export class ChainAccess {
       await this.ensureAllowance(p.token, p.contract, p.deposit);
       receipt = await this.send("open", { address: p.contract, abi: microTransferChannelsAbi, functionName: "createChannel", args: [p.receiver, p.deposit] });
     }
-    const created = parseEventLogs({ abi: microTransferChannelsAbi, logs: receipt.logs, eventName: "ChannelCreated", strict: true }).find(
-      (l) => l.args.sender.toLowerCase() === this.address.toLowerCase() && l.args.receiver.toLowerCase() === p.receiver.toLowerCase(),
+    const created = channelEvents(receipt, "ChannelCreated", { contract: p.contract, sender: this.address, receiver: p.receiver }).find(
+      (l) => Number(l.args.openBlock) === Number(receipt.blockNumber),
     );
     if (!created) throw new Edge402Error(ClientErrorCodes.chainError, `The channel transaction ${receipt.transactionHash} created no channel.`);
     return { openBlock: Number(created.args.openBlock), deposit: created.args.deposit, hash: receipt.transactionHash, permit: domain !== null };
@@ -354,6 +387,7 @@ export class ChainAccess {
 
   /** Adds `added` to an open channel's deposit (approving it first when needed). */
   async topUp(p: { contract: Address; token: Address; receiver: Address; openBlock: number; added: bigint }): Promise<{ hash: Hex }> {
+    await this.assertDepositTarget(p.contract, p.token);
     await this.assertFunds(p.token, p.added);
     await this.ensureAllowance(p.token, p.contract, p.added);
     const receipt = await this.send("topUp", {
@@ -362,6 +396,10 @@ export class ChainAccess {
       functionName: "topUp",
       args: [p.receiver, p.openBlock, p.added],
     });
+    const ch = { contract: p.contract, sender: this.address, receiver: p.receiver, openBlock: p.openBlock };
+    if (!channelEvents(receipt, "ChannelToppedUp", ch).some((l) => l.args.added === p.added)) {
+      throw new Edge402Error(ClientErrorCodes.chainError, `The top-up transaction ${receipt.transactionHash} added nothing to channel ${p.openBlock}.`);
+    }
     return { hash: receipt.transactionHash };
   }
 
@@ -373,7 +411,7 @@ export class ChainAccess {
       functionName: "cooperativeClose",
       args: [p.receiver, p.openBlock, p.balance, p.balanceSignature, p.closingSignature],
     });
-    const settled = parseEventLogs({ abi: microTransferChannelsAbi, logs: receipt.logs, eventName: "ChannelSettled", strict: true })[0];
+    const [settled] = channelEvents(receipt, "ChannelSettled", { ...p, sender: this.address });
     return { hash: receipt.transactionHash, receiverTokens: settled?.args.receiverTokens ?? 0n };
   }
 
@@ -385,7 +423,7 @@ export class ChainAccess {
       functionName: "uncooperativeClose",
       args: [p.receiver, p.openBlock, p.balance],
     });
-    const requested = parseEventLogs({ abi: microTransferChannelsAbi, logs: receipt.logs, eventName: "ChannelCloseRequested", strict: true })[0];
+    const [requested] = channelEvents(receipt, "ChannelCloseRequested", { ...p, sender: this.address });
     if (!requested) throw new Edge402Error(ClientErrorCodes.chainError, `The close transaction ${receipt.transactionHash} requested no close.`);
     return { hash: receipt.transactionHash, settleBlock: Number(requested.args.settleBlock) };
   }
@@ -398,7 +436,7 @@ export class ChainAccess {
       functionName: "settle",
       args: [this.address, p.receiver, p.openBlock],
     });
-    const settled = parseEventLogs({ abi: microTransferChannelsAbi, logs: receipt.logs, eventName: "ChannelSettled", strict: true })[0];
+    const [settled] = channelEvents(receipt, "ChannelSettled", { ...p, sender: this.address });
     return { hash: receipt.transactionHash, balance: settled?.args.balance ?? 0n };
   }
 }

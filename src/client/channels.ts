@@ -5,7 +5,8 @@
 // signs its own balance proof for that balance and closes cooperatively on chain, getting the
 // unspent deposit back at once. When the server refuses, is gone, or its proof is unusable, it
 // closes uncooperatively at the last balance the server accepted; `settle` finishes such a
-// close once the challenge period is over.
+// close once the challenge period is over. A server's contract is used only once trusted
+// (trust.ts), and every top-up counts against `maxDeposit`.
 import type { Address, Hex } from "viem";
 import { parseSignature, parseUint } from "../protocol/codec.js";
 import { protocolErrorFromBody } from "../protocol/errors.js";
@@ -17,9 +18,11 @@ import type { ChainAccess } from "./chain.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { Hooks } from "./hooks.js";
 import { ChannelLedger } from "./ledger.js";
-import { chooseTopUp } from "./policy.js";
+import { chooseTopUp, type ResolvedPolicy } from "./policy.js";
 import type { ChannelIdentity } from "./store.js";
 import { fetchServerInfo, gatewayOf, type ServerInfo } from "./server-info.js";
+import { isOurBalance, takeServerBalance } from "./reconcile.js";
+import { readChannelReport } from "./response.js";
 
 /** One channel as `channels` lists it (amounts as decimal strings, like the wire). */
 export type ChannelSummary = ChannelIdentity & {
@@ -72,6 +75,8 @@ export type ManagerOptions = {
   chain: ChainAccess;
   book: ChannelBook;
   hooks: Hooks;
+  /** The budgets: a top-up or a new channel counts against `maxDeposit`. */
+  policy: Pick<ResolvedPolicy, "maxDeposit">;
   fetch: typeof fetch;
   /** How long a close request stays valid (seconds, default 300). */
   closeDeadlineSeconds?: number;
@@ -109,7 +114,7 @@ function originOf(url: string): string {
 export class ChannelManager {
   constructor(private readonly o: ManagerOptions) {}
 
-  /** The server's identity, or undefined when it does not answer. */
+  /** The server's identity (its contract trusted), or undefined when it does not answer. */
   private async identify(serverUrl: string): Promise<ServerInfo | undefined> {
     const origin = originOf(serverUrl);
     const stored = this.o.book.all().flatMap((l) => [...l.gateways]).find((g) => originOf(g) === origin);
@@ -119,6 +124,10 @@ export class ChannelManager {
       const chainId = await this.o.chain.chainId();
       if (info.chainId !== chainId) {
         throw new Edge402Error(ClientErrorCodes.termsMismatch, `${origin} is on chain ${info.chainId}, the RPC node on chain ${chainId}.`);
+      }
+      const token = await this.o.chain.contractToken(info.contract);
+      if (token.toLowerCase() !== info.token.toLowerCase()) {
+        throw new Edge402Error(ClientErrorCodes.termsMismatch, `${origin} names token ${info.token}, but its contract holds ${token}.`);
       }
       return info;
     } catch (err) {
@@ -180,24 +189,30 @@ export class ChannelManager {
     if (opts.openBlock !== undefined && !target) {
       throw new Edge402Error(ClientErrorCodes.noChannel, `No open channel ${opts.openBlock} to ${info.receiver}.`);
     }
-    const token = await this.o.chain.contractToken(info.contract);
-    if (token.toLowerCase() !== info.token.toLowerCase()) {
-      throw new Edge402Error(ClientErrorCodes.termsMismatch, `${serverUrl} names token ${info.token}, but its contract holds ${token}.`);
-    }
+    const token = info.token;
+    const { book, chain } = this.o;
     if (target) {
-      const { hash } = await this.o.chain.topUp({ contract: info.contract, token, receiver: info.receiver, openBlock: target.openBlock, added: amount });
-      target.deposit += amount;
+      const { hash } = await book.fund(amount, this.o.policy, async () => {
+        const sent = await chain.topUp({ contract: info.contract, token, receiver: info.receiver, openBlock: target.openBlock, added: amount });
+        target.deposit += amount;
+        target.funded += amount;
+        return sent;
+      });
       target.gateways.add(info.gateway);
-      await this.o.book.save();
+      await book.save();
       return { openBlock: target.openBlock, receiver: info.receiver, added: amount.toString(), deposit: target.deposit.toString(), opened: false, hash };
     }
-    const opened = await this.o.chain.openChannel({ contract: info.contract, token, receiver: info.receiver, deposit: amount });
-    const ledger = this.o.book.add(
-      new ChannelLedger({ chainId: info.chainId, contract: info.contract, token, sender: this.o.chain.address, receiver: info.receiver, openBlock: opened.openBlock }, opened.deposit),
-    );
+    const { ledger, hash } = await book.fund(amount, this.o.policy, async () => {
+      const opened = await chain.openChannel({ contract: info.contract, token, receiver: info.receiver, deposit: amount });
+      const added = book.add(
+        new ChannelLedger({ chainId: info.chainId, contract: info.contract, token, sender: chain.address, receiver: info.receiver, openBlock: opened.openBlock }, opened.deposit),
+      );
+      added.funded += amount;
+      return { ledger: added, hash: opened.hash };
+    });
     ledger.gateways.add(info.gateway);
-    await this.o.book.save();
-    return { openBlock: ledger.openBlock, receiver: info.receiver, added: amount.toString(), deposit: ledger.deposit.toString(), opened: true, hash: opened.hash };
+    await book.save();
+    return { openBlock: ledger.openBlock, receiver: info.receiver, added: amount.toString(), deposit: ledger.deposit.toString(), opened: true, hash };
   }
 
   /** Closes the sender's channels to a server (cooperatively unless `uncooperative` or it cannot). */
@@ -297,6 +312,12 @@ export class ChannelManager {
       receiver: ledger.receiver,
     });
     if (!valid) throw new Edge402Error(ClientErrorCodes.invalidClosingProof, "The closing proof is not signed by the channel's receiver.");
+    // A client that lost its state signed more than it knows: the answer's B, when its signature
+    // is ours and B >= C, is owed already, so closing at C pays nothing more.
+    const report = readChannelReport(res.headers);
+    if (balance > ledger.signed && report?.sender.toLowerCase() === ledger.sender.toLowerCase() && report.openBlock === ledger.openBlock) {
+      if (report.balance >= balance && (await isOurBalance(ledger, report.balance, report.signature))) takeServerBalance(ledger, report, ledger.signed);
+    }
     // Never sign a closing balance above what we know we signed: that would pay more than we owe.
     if (balance > ledger.signed || balance > ledger.deposit) {
       throw new Edge402Error(

@@ -20,6 +20,7 @@ describe("edge402 CLI arguments", () => {
     const t = io();
     expect(await main(argv("--help"), t.io)).toBe(0);
     for (const cmd of ["fetch", "channels", "topup", "close", "settle"]) expect(t.out()).toContain(cmd);
+    for (const flag of ["--trust-contract", "--max-deposit", "--max-total", "EDGE402_TRUSTED_CONTRACTS", "EDGE402_MAX_DEPOSIT"]) expect(t.out()).toContain(flag);
   });
 
   it("needs the key and the RPC URL, and says which variable to set", async () => {
@@ -40,6 +41,15 @@ describe("edge402 CLI arguments", () => {
       ["fetch", "-H", "no colon", "http://127.0.0.1:1/x"],
       ["topup", "http://127.0.0.1:1", "-5"],
       ["close", "--channel", "abc", "http://127.0.0.1:1"],
+    ]) {
+      const t = io(env);
+      expect(await main(argv(...args), t.io), args.join(" ")).toBe(1);
+      expect(t.err()).toMatch(/error/i);
+    }
+    for (const args of [
+      ["--trust-contract", "0x1234", "channels"],
+      ["channels", "--max-deposit", "-1"],
+      ["--max-total", "1e3", "channels"],
     ]) {
       const t = io(env);
       expect(await main(argv(...args), t.io), args.join(" ")).toBe(1);

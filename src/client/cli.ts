@@ -4,8 +4,13 @@
 // for a closing proof first, else uncooperatively), `settle` finishes uncooperative closes
 // after the challenge period and `faucet` mints test tokens on a local chain. The key comes
 // from EDGE402_PRIVATE_KEY, the chain from EDGE402_RPC_URL (or --rpc-url), the state from
-// EDGE402_HOME (default ~/.edge402). Listings take --json. A refused payment exits 2 and
-// prints its error code; other failures exit 1. `--help` lists examples, variables, exit codes.
+// EDGE402_HOME (default ~/.edge402). The budgets are per state directory: --max-total
+// (EDGE402_MAX_TOTAL) on what is signed, --max-deposit (EDGE402_MAX_DEPOSIT) on what is
+// deposited; `fetch --max-spend` caps one command. Channel contracts other than edge402's
+// MicroTransferChannels are refused unless listed with --trust-contract
+// (EDGE402_TRUSTED_CONTRACTS, comma-separated). Listings take --json. A refused payment exits 2
+// and prints its error code; other failures exit 1. `--help` lists examples, the variables and
+// the exit codes.
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -15,7 +20,7 @@ import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { createEdge402Client, type Edge402Client } from "./client.js";
 import type { ChannelSummary, CloseResult, SettleResult, TopUpResult } from "./channels.js";
-import { isEdge402Error } from "./errors.js";
+import { ClientErrorCodes, Edge402Error, isEdge402Error } from "./errors.js";
 import { parseAddress } from "../protocol/codec.js";
 import { DEFAULT_FAUCET_AMOUNT, mintTestTokens, type FaucetResult } from "./faucet.js";
 import { FileChannelStore } from "./file-store.js";
@@ -39,6 +44,12 @@ const EXIT_REFUSED = 2;
 function parseAmount(value: string): bigint {
   if (!/^(0|[1-9][0-9]{0,77})$/.test(value)) throw new InvalidArgumentError("expected an amount in token base units (an unsigned decimal integer)");
   return BigInt(value);
+}
+
+function parseAddresses(value: string, previous: string[] = []): string[] {
+  const list = value.split(",").map((a) => a.trim()).filter((a) => a !== "");
+  for (const a of list) if (!/^0x[0-9a-fA-F]{40}$/.test(a)) throw new InvalidArgumentError(`not an address: ${a}`);
+  return [...previous, ...list];
 }
 
 function parsePositiveInt(value: string): number {
@@ -143,6 +154,7 @@ Examples:
   edge402 fetch http://127.0.0.1:8787/echofix/hello
   edge402 fetch -X POST -H "content-type: application/json" -d @body.json https://api.example/paid
   edge402 fetch --max-spend 100 https://api.example/paid  # refuse to pay more than 100
+  edge402 --max-total 10000 --max-deposit 50000 fetch https://api.example/paid
   edge402 channels --json
   edge402 topup https://api.example 5000
   edge402 close https://api.example                       # cooperative, else uncooperative
@@ -150,15 +162,18 @@ Examples:
   edge402 <command> --help                                # a command's options
 
 Environment:
-  EDGE402_PRIVATE_KEY   the payer's private key, 0x + 64 hex digits (required by every command)
-  EDGE402_RPC_URL       the chain's JSON-RPC URL (or --rpc-url; required by every command)
-  EDGE402_HOME          the state directory: the channel store (default ~/.edge402; or --home)
+  EDGE402_PRIVATE_KEY        the payer's private key, 0x + 64 hex digits (required by every command)
+  EDGE402_RPC_URL            the chain's JSON-RPC URL (or --rpc-url; required by every command)
+  EDGE402_HOME               the state directory: channels, budgets, locks (default ~/.edge402; or --home)
+  EDGE402_MAX_TOTAL          --max-total: the most this state directory signs away
+  EDGE402_MAX_DEPOSIT        --max-deposit: the most this state directory deposits
+  EDGE402_TRUSTED_CONTRACTS  --trust-contract: channel contracts to use whatever their code (comma-separated)
 
 Exit codes:
   0  success
   1  failure: bad arguments or settings, an HTTP status of 400 or more, an unreachable
      server or chain, a faucet that cannot mint
-  2  a payment refused (by the spending limits or the server); the error code is printed
+  2  a payment refused (by the budgets, a trust check or the server); the error code is printed
 `;
 
 /** Runs the CLI; resolves to the exit code. */
@@ -175,12 +190,19 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .addOption(new Option("--rpc-url <url>", "JSON-RPC URL of the chain").env("EDGE402_RPC_URL"))
     .addOption(new Option("--home <dir>", "state directory").env("EDGE402_HOME"))
     .addOption(new Option("--confirmations <n>", "confirmations to wait for after a transaction").argParser(parsePositiveInt).default(1))
+    .addOption(new Option("--max-total <amount>", "the most this state directory signs away in total (base units)").env("EDGE402_MAX_TOTAL").argParser(parseAmount))
+    .addOption(new Option("--max-deposit <amount>", "the most this state directory deposits in total, opens and top-ups (base units)").env("EDGE402_MAX_DEPOSIT").argParser(parseAmount))
+    .addOption(
+      new Option("--trust-contract <address>", "use this channel contract whatever its code (repeatable; env: comma-separated)")
+        .env("EDGE402_TRUSTED_CONTRACTS")
+        .argParser(parseAddresses),
+    )
     .option("-q, --quiet", "no progress on stderr")
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
 
-  type Globals = { rpcUrl?: string; home?: string; confirmations: number; quiet?: boolean };
+  type Globals = { rpcUrl?: string; home?: string; confirmations: number; quiet?: boolean; maxTotal?: bigint; maxDeposit?: bigint; trustContract?: string[] };
   /** The payer's key and the chain, from the environment or the global options. */
   const credentials = (): { key: Hex; rpcUrl: string } => {
     const g = program.opts<Globals>();
@@ -200,7 +222,10 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       confirmations: g.confirmations,
       pollingInterval: 500,
       onProgress: g.quiet ? undefined : (e) => say(describeProgress(e)),
+      ...(g.trustContract ? { trustedContracts: g.trustContract } : {}),
+      ...(g.maxDeposit !== undefined ? { maxDeposit: g.maxDeposit } : {}),
       ...extra,
+      maxSpend: { ...(g.maxTotal !== undefined ? { total: g.maxTotal } : {}), ...extra.maxSpend },
     });
   };
 
@@ -211,7 +236,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option("-X, --request <method>", "HTTP method")
     .option("-H, --header <header>", 'request header "Name: value" (repeatable)', parseHeader, [])
     .option("-d, --data <data>", "request body; @file reads a file, @- reads stdin")
-    .option("--max-spend <amount>", "refuse to pay more than this for the request (base units)", parseAmount)
+    .option("--max-spend <amount>", "refuse to pay more than this for the request, redirects included (base units)", parseAmount)
     .option("--deposit-multiple <n>", "a new channel's deposit as a multiple of the price", parsePositiveInt)
     .option("--min-deposit <amount>", "a new channel's smallest deposit (base units)", parseAmount)
     .option("-i, --include", "print the response status and headers to stderr")
@@ -237,8 +262,19 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       }
       const method = (opts.request ?? (body !== undefined ? "POST" : "GET")).toUpperCase();
       const receipts: PaymentReceipt[] = [];
+      // --max-spend caps this command: each price, and what it signs in all (a redirect to
+      // another priced route pays again). The store's own total is --max-total.
+      let signedHere = 0n;
+      const cap = opts.maxSpend;
       const client = makeClient({
-        ...(opts.maxSpend !== undefined ? { maxSpend: { perRequest: opts.maxSpend, total: opts.maxSpend } } : {}),
+        ...(cap !== undefined ? { maxSpend: { perRequest: cap } } : {}),
+        beforePay: (ctx) => {
+          const amount = ctx.kind === "proof" ? ctx.amount : ctx.price;
+          if (cap !== undefined && signedHere + amount > cap) {
+            throw new Edge402Error(ClientErrorCodes.budgetExceeded, `Paying ${amount} more would bring this command to ${signedHere + amount}, over --max-spend ${cap}; nothing was paid.`);
+          }
+          signedHere += amount;
+        },
         deposit: { ...(opts.depositMultiple !== undefined ? { multiple: opts.depositMultiple } : {}), ...(opts.minDeposit !== undefined ? { minimum: opts.minDeposit } : {}) },
         afterPay: (r) => {
           receipts.push(r);

@@ -30,8 +30,18 @@ export type Edge402ClientOptions = Hooks & {
   deposit?: DepositPolicy;
   /** Sign ahead for credit and spend it through the session token (`true` = 10 prices per proof). */
   prepay?: PrepayPolicy | boolean;
-  /** Budget: the highest price per request, the most signed in total. */
+  /** Budget: the highest price per request, the most signed in total (per store). */
   maxSpend?: SpendLimits;
+  /**
+   * Deposit budget: the most this store deposits in total, opens and top-ups (default
+   * `max(deposit.multiple × maxSpend.perRequest, deposit.minimum)`; no limit without
+   * `maxSpend.perRequest`). Refunds do not give it back.
+   */
+  maxDeposit?: bigint;
+  /** Channel contracts to use whatever their code; any other must be edge402's MicroTransferChannels. */
+  trustedContracts?: readonly string[];
+  /** The longest challenge period (blocks) accepted from a contract trusted by its code (default 100 000). */
+  maxChallengePeriod?: number;
   /** Confirmations to wait for after each transaction (default 1). */
   confirmations?: number;
   /** Node polling interval in ms (default 1000). */
@@ -57,8 +67,10 @@ export type Edge402Client = {
   address: Address;
   /** `fetch` that pays 402s through channels. */
   fetch: typeof fetch;
-  /** What this client signed away so far (all channels). */
+  /** What this client's store signed away so far (all channels; what `maxSpend.total` counts). */
   spent(): bigint;
+  /** What this client's store deposited so far (opens and top-ups; what `maxDeposit` counts). */
+  deposited(): bigint;
   /** The sender's channels (unsettled unless `all`), refreshed from the chain unless `refresh: false`. */
   channels(opts?: { server?: string; refresh?: boolean; all?: boolean }): Promise<ChannelSummary[]>;
   /** Adds `amount` to a server's channel, or opens one with it. */
@@ -86,11 +98,13 @@ export function createEdge402Client(options: Edge402ClientOptions): Edge402Clien
     permit: options.permit,
     fromBlock: options.fromBlock,
     onProgress: options.onProgress,
+    trustedContracts: options.trustedContracts,
+    maxChallengePeriod: options.maxChallengePeriod,
   });
   const send = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
   const book = new ChannelBook(options.store ?? new MemoryChannelStore(), chain.address);
   const payer = new Payer({ chain, book, policy, hooks, sessionWaitMs: options.sessionWaitMs ?? 10_000 });
-  const manager = new ChannelManager({ chain, book, hooks, fetch: send });
+  const manager = new ChannelManager({ chain, book, hooks, policy, fetch: send });
   const paying = createPayingFetch({
     payer,
     book,
@@ -106,6 +120,7 @@ export function createEdge402Client(options: Edge402ClientOptions): Edge402Clien
     address: chain.address,
     fetch: paying,
     spent: () => book.spent,
+    deposited: () => book.deposited,
     channels: (opts) => manager.list(opts),
     topUp: (serverUrl, amount, opts) => manager.topUp(serverUrl, amount, opts),
     close: (serverUrl, opts) => manager.close(serverUrl, opts),

@@ -7,8 +7,11 @@ import type { ErrorCode } from "../protocol/errors.js";
 
 /** Reasons the client itself stops, as stable snake_case strings. */
 export const ClientErrorCodes = {
-  /** A request's price or the total signed would exceed `maxSpend`. Nothing was paid. */
+  /** A request's price or the total signed would exceed `maxSpend`, or a deposit `maxDeposit`. Nothing was paid. */
   budgetExceeded: "budget_exceeded",
+  /** The server's channel contract is not this project's channel manager (its code differs, or
+   * its challenge period is out of bounds) and is not in `trustedContracts`. Nothing was paid. */
+  untrustedContract: "untrusted_contract",
   /** The `beforePay` hook declined. Nothing was paid. */
   paymentDeclined: "payment_declined",
   /** The server reported a balance whose signature does not recover to this sender. */

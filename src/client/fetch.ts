@@ -7,6 +7,10 @@
 // signature recovers to us, else stop with `balance_mismatch`), and a proof absorbed by a higher
 // one of ours is paid from the credit it became; a closing or vanished channel is dropped; a
 // short credit or bad session falls back to a proof. Anything else stops with the server's code.
+// Redirects are never followed with payment headers: each attempt goes out with
+// `redirect: "manual"`, and a redirect answer is followed here (redirect.ts) when the caller's
+// mode is `follow`, as a fresh request that starts unpaid, so a priced target is paid, if at
+// all, through its own 402 and the budgets; `error` throws and `manual` returns it as fetch would.
 import type { ChannelBook } from "./book.js";
 import type { ChainAccess } from "./chain.js";
 import { Edge402Error } from "./errors.js";
@@ -15,6 +19,7 @@ import type { ChannelLedger, ChannelReport } from "./ledger.js";
 import type { Payer, Payment, PlanOptions } from "./payer.js";
 import { refusalAction, retryDelay, type BackoffOptions } from "./policy.js";
 import { isOurBalance, reconcileRefusedProof, takeServerBalance } from "./reconcile.js";
+import { isRedirect, MAX_REDIRECTS, nextHop } from "./redirect.js";
 import { PriceBook, RequestTemplate } from "./request.js";
 import { readChannelReport, readRefusal, readTerms, type Refusal, type Terms } from "./response.js";
 
@@ -172,12 +177,13 @@ export function createPayingFetch(o: PayingFetchOptions): typeof fetch {
     }
   }
 
-  return async function edge402Fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const req = await RequestTemplate.from(input, init);
+  /** One URL's attempts: sent unpaid (or paid at the price known from an earlier 402 when
+   * `usePrices`), then paid through the 402 path, until an answer that is not a 402 to pay. */
+  async function sendPaying(req: RequestTemplate, usePrices: boolean): Promise<Response> {
     if (req.paysItself) return o.fetch(req.build());
 
     let payment: Payment | undefined;
-    const known = o.prices.get(req.method, req.url);
+    const known = usePrices ? o.prices.get(req.method, req.url) : undefined;
     if (known && known.price > 0n) payment = await o.payer.plan(known, req);
     let waits = 0;
     for (let attempt = 1; ; attempt++) {
@@ -253,6 +259,27 @@ export function createPayingFetch(o: PayingFetchOptions): typeof fetch {
         payment = undefined;
         payment = await o.payer.plan(terms, req, decision.options);
       }
+    }
+  }
+
+  return async function edge402Fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    let req = await RequestTemplate.from(input, init);
+    const mode = req.redirectMode;
+    for (let hops = 0; ; hops++) {
+      const res = await sendPaying(req, hops === 0);
+      if (!isRedirect(res) || mode === "manual") return res;
+      if (mode === "error") {
+        discard(res);
+        throw new TypeError(`fetch failed: ${req.url} redirected and the request's redirect mode is "error"`);
+      }
+      const next = nextHop(req, res);
+      if (!next) return res;
+      if (hops >= MAX_REDIRECTS) {
+        discard(res);
+        throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects from ${req.url}`);
+      }
+      discard(res);
+      req = next;
     }
   };
 }

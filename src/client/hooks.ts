@@ -20,8 +20,10 @@ export type PaymentContext = {
   channel?: ChannelRef;
   /** A deposit transaction that comes first: a new channel or a top-up. */
   funding?: { action: "open" | "topUp"; amount: bigint };
-  /** What this client signed away so far. */
+  /** What this client's store signed away so far (counted against `maxSpend.total`). */
   spent: bigint;
+  /** What this client's store deposited so far (counted against `maxDeposit`). */
+  deposited: bigint;
 };
 
 /** A served paid request, for `afterPay`. */

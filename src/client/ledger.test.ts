@@ -105,6 +105,31 @@ describe("ChannelLedger reconciliation and spending", () => {
     expect(l.spentHere).toBe(5n);
   });
 
+  it("keeps the store's spending and funding across a restart; an older record counts nothing retroactively", () => {
+    const l = ChannelLedger.recovered(id, { deposit: 500n, withdrawn: 20n, settleBlock: 0, closingBalance: 0n });
+    l.funded += 300n;
+    l.settleAccepted(l.reserve(5n));
+    const stored = l.toStored();
+    expect(stored).toMatchObject({ signed: "25", inherited: "20", funded: "300" });
+    const back = ChannelLedger.fromStored(stored);
+    expect([back.spentHere, back.funded]).toEqual([5n, 300n]);
+    const { inherited: _i, funded: _f, ...old } = stored;
+    const legacy = ChannelLedger.fromStored(old);
+    expect([legacy.spentHere, legacy.funded]).toEqual([0n, 0n]);
+  });
+
+  it("after a restart, a server balance this store signed before does not lower what it spent", () => {
+    const l = new ChannelLedger(id, 500n);
+    l.settleAccepted(l.reserve(5n));
+    l.settleUnknown(l.reserve(5n));
+    const back = ChannelLedger.fromStored(l.toStored());
+    expect(back.spentHere).toBe(10n);
+    // The unanswered proof reached the server after all: it reports B = 10, which this process
+    // holds no signature of, but the store signed it.
+    back.recordServerBalance(10n, sig(9), !back.hasSigned(10n));
+    expect([back.accepted, back.spentHere]).toEqual([10n, 10n]);
+  });
+
   it("starts a recovered channel at the receiver's withdrawn balance, closing if on chain it is", () => {
     const open = ChannelLedger.recovered(id, { deposit: 500n, withdrawn: 20n, settleBlock: 0, closingBalance: 0n });
     expect([open.state, open.accepted, open.signed, open.spentHere]).toEqual(["open", 20n, 20n, 0n]);
@@ -123,7 +148,8 @@ describe("ChannelLedger reconciliation and spending", () => {
     const stored = l.toStored();
     expect(stored).toMatchObject({ balance: "5", signed: "10", credit: "3", session: "tok", balanceSignature: sig(8), deposit: "500" });
     const back = ChannelLedger.fromStored(stored);
-    expect([back.accepted, back.signed, back.credit, back.session, back.spentHere]).toEqual([5n, 10n, 3n, "tok", 0n]);
+    // What this store signed stays counted across processes (maxSpend.total is per store).
+    expect([back.accepted, back.signed, back.credit, back.session, back.spentHere]).toEqual([5n, 10n, 3n, "tok", 10n]);
     expect(back.reserve(5n)).toBe(15n);
     expect([...back.gateways]).toEqual(["http://x/api/1"]);
   });

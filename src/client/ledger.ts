@@ -7,7 +7,9 @@
 // it again). New proofs always start above everything that may be at the server. Credit is
 // held per request (`holdCredit`), and the prepaid surplus of proofs still in flight can be
 // held too (`holdPending`) by requests that wait for it (`changed`) instead of signing more.
-// No I/O; the only clock is `updatedAt` and the waits' timeouts.
+// It also keeps the budgets' counters, persisted with the channel: what this store signed on it
+// (`spentHere`) and deposited into it (`funded`). No I/O; the only clock is `updatedAt` and the
+// waits' timeouts.
 import type { Address, Hex } from "viem";
 import { maxBigint } from "../protocol/amount.js";
 import { storedChannelKey, type ChannelIdentity, type StoredChannel, type StoredChannelState } from "./store.js";
@@ -46,8 +48,11 @@ export class ChannelLedger implements ChannelIdentity {
   acceptedSignature: Hex | undefined;
   /** The highest balance signed whose fate is unknown (and everything signed before a restart). */
   private floor = 0n;
-  /** `signed` when this process took the ledger over: what it signed since is `spentHere`. */
+  /** The part of `signed` this store did not sign (learned after a lost store): the rest,
+   *  `spentHere`, is what this store signed away on the channel. Persisted as `inherited`. */
   private baseline = 0n;
+  /** What this store deposited into the channel (open and top-ups), persisted. */
+  funded = 0n;
   /** The credit (B - C) the server last reported, the part held by session requests in flight,
    *  and the last session token it issued. */
   credit = 0n;
@@ -92,7 +97,7 @@ export class ChannelLedger implements ChannelIdentity {
     return this.deposit > signed ? this.deposit - signed : 0n;
   }
 
-  /** What this process signed away on this channel (balances learned from the server excluded). */
+  /** What this store signed away on this channel (balances learned from the server excluded). */
   get spentHere(): bigint {
     const signed = this.signed;
     return signed > this.baseline ? signed - this.baseline : 0n;
@@ -178,10 +183,11 @@ export class ChannelLedger implements ChannelIdentity {
   /**
    * A balance the server holds that we trust (ours, or its signature verified to recover to
    * us): raise B to it. Lower values are ignored here; see `adopt`. `foreign`: it was not
-   * signed by this process (it came back from the server after a lost store).
+   * signed by this process (it came back from the server after a lost store); only what it
+   * adds above everything this store signed is inherited.
    */
   recordServerBalance(balance: bigint, signature: Hex | undefined, foreign = false): void {
-    if (foreign && balance > this.baseline) this.baseline = balance;
+    if (foreign) this.inherit(balance);
     if (balance > this.accepted) {
       this.accepted = balance;
       this.acceptedSignature = signature ?? this.signatureOf(balance);
@@ -195,12 +201,17 @@ export class ChannelLedger implements ChannelIdentity {
    */
   adopt(balance: bigint, signature: Hex | undefined): void {
     const before = this.signed;
-    // A higher balance learned from the server was signed by an earlier process, not spent here.
-    if (balance > before) this.baseline += balance - before;
+    this.inherit(balance);
     this.floor = maxBigint(before, balance);
     this.accepted = balance;
     this.acceptedSignature = signature;
     this.touch(false);
+  }
+
+  /** A balance above everything this store signed was signed before it (a lost store): not spent here. */
+  private inherit(balance: bigint): void {
+    const before = this.signed;
+    if (balance > before) this.baseline += balance - before;
   }
 
   /** Takes the server's credit, a higher deposit and a fresh session token from a report. */
@@ -292,6 +303,8 @@ export class ChannelLedger implements ChannelIdentity {
       balance: this.accepted.toString(),
       ...(this.acceptedSignature ? { balanceSignature: this.acceptedSignature } : {}),
       signed: this.signed.toString(),
+      inherited: this.baseline.toString(),
+      funded: this.funded.toString(),
       credit: this.credit.toString(),
       ...(this.session ? { session: this.session } : {}),
       gateways: [...this.gateways],
@@ -330,7 +343,8 @@ export class ChannelLedger implements ChannelIdentity {
     l.accepted = BigInt(s.balance);
     l.acceptedSignature = s.balanceSignature;
     l.floor = BigInt(s.signed);
-    l.baseline = l.signed;
+    l.baseline = s.inherited === undefined ? l.signed : BigInt(s.inherited);
+    l.funded = BigInt(s.funded ?? "0");
     l.credit = BigInt(s.credit);
     l.session = s.session;
     for (const g of s.gateways) l.gateways.add(g);

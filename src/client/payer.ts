@@ -1,10 +1,12 @@
 // The payer: turns "this request costs `price` at these terms" into a payment, under the
-// spending policy. Per receiver, one request at a time (a keyed async mutex) checks the budget,
-// asks the `beforePay` hook, takes prepaid credit when a session token covers the price, else
-// picks the smallest open channel that covers the amount (opening one or topping one up on
-// chain first), reserves the next cumulative balance synchronously and signs it. The lock is
-// released before the request is sent, so many requests are in flight while proofs are made
-// strictly one after another. `finish` closes every payment's books with the server's answer.
+// spending policy. Terms are only taken on the RPC node's chain and for a trusted channel
+// contract holding the named token (trust.ts), before anything is recovered, signed or
+// deposited. Per receiver, one request at a time (a keyed async mutex) checks the budgets
+// (`maxSpend`, and `maxDeposit` for a deposit), asks the `beforePay` hook, takes prepaid credit
+// when a session token covers the price, else picks the smallest open channel that covers the
+// amount (opening one or topping one up on chain first), reserves the next cumulative balance
+// synchronously and signs it. The lock is released before the request is sent, so many
+// requests are in flight while proofs are made strictly one after another. `finish` closes every payment's books with the server's answer.
 import type { Address, Hex } from "viem";
 import { signBalanceProof } from "../protocol/sign.js";
 import { receiverKey, type ChannelBook } from "./book.js";
@@ -13,7 +15,7 @@ import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { Hooks, PaymentContext } from "./hooks.js";
 import { ChannelLedger } from "./ledger.js";
 import { KeyedMutex } from "./mutex.js";
-import { checkPrice, chooseChannel, chooseTopUp, newChannelDeposit, paymentIncrement, topUpAmount, type ResolvedPolicy } from "./policy.js";
+import { checkDeposit, checkPrice, checkTotal, chooseChannel, chooseTopUp, newChannelDeposit, paymentIncrement, topUpAmount, type ResolvedPolicy } from "./policy.js";
 import type { Terms } from "./response.js";
 
 export type ProofPayment = { kind: "proof"; ledger: ChannelLedger; price: bigint; balance: bigint; amount: bigint; signature: Hex };
@@ -49,19 +51,28 @@ export class Payer {
     return this.o.chain.address;
   }
 
-  /** The server's chain must be our RPC's chain (checked once per gateway and contract). */
+  /** The server's chain must be our RPC's chain, its contract trusted and holding its token
+   * (checked once per gateway, contract and token). */
   private checkTerms(terms: Terms): Promise<void> {
-    const key = `${terms.gateway}|${terms.chainId}|${terms.contract.toLowerCase()}`;
+    const key = `${terms.gateway}|${terms.chainId}|${terms.contract.toLowerCase()}|${terms.token.toLowerCase()}`;
     let check = this.checkedTerms.get(key);
     if (!check) {
-      check = this.o.chain.chainId().then((id) => {
+      check = (async () => {
+        const id = await this.o.chain.chainId();
         if (id !== terms.chainId) {
           throw new Edge402Error(
             ClientErrorCodes.termsMismatch,
             `${terms.origin} takes payments on chain ${terms.chainId}, but the RPC node is on chain ${id}.`,
           );
         }
-      });
+        const token = await this.o.chain.contractToken(terms.contract);
+        if (token.toLowerCase() !== terms.token.toLowerCase()) {
+          throw new Edge402Error(
+            ClientErrorCodes.termsMismatch,
+            `${terms.origin} names token ${terms.token}, but its contract ${terms.contract} holds ${token}.`,
+          );
+        }
+      })();
       check.catch(() => this.checkedTerms.delete(key));
       this.checkedTerms.set(key, check);
     }
@@ -117,7 +128,7 @@ export class Payer {
       const ledger = candidates[0];
       if (ledger && ledger.holdCredit(price, entitled !== undefined)) {
         try {
-          await this.ask({ ...base, kind: "session", amount: price, channel: channelRef(ledger), spent: book.spent });
+          await this.ask({ ...base, kind: "session", amount: price, channel: channelRef(ledger), spent: book.spent, deposited: book.deposited });
         } catch (err) {
           ledger.releaseCredit(price);
           throw err;
@@ -141,6 +152,8 @@ export class Payer {
       funding = target
         ? { action: "topUp", amount: topUpAmount(price, amount - target.available, policy) }
         : { action: "open", amount: newChannelDeposit(price, amount, policy) };
+      // Refused by the budget before the hook is asked about it.
+      checkDeposit(funding.amount, book.deposited, policy);
     }
     await this.ask({
       ...base,
@@ -149,26 +162,29 @@ export class Payer {
       ...(ledger ?? target ? { channel: channelRef((ledger ?? target)!) } : {}),
       ...(funding ? { funding } : {}),
       spent: book.spent,
+      deposited: book.deposited,
     });
     if (funding) {
-      const token = await chain.contractToken(terms.contract);
-      if (token.toLowerCase() !== terms.token.toLowerCase()) {
-        throw new Edge402Error(
-          ClientErrorCodes.termsMismatch,
-          `${terms.origin} names token ${terms.token}, but its contract ${terms.contract} holds ${token}.`,
-        );
-      }
-      if (target) {
-        await chain.topUp({ contract: terms.contract, token, receiver: terms.receiver, openBlock: target.openBlock, added: funding.amount });
-        target.deposit += funding.amount;
-        ledger = target;
-      } else {
-        const opened = await chain.openChannel({ contract: terms.contract, token, receiver: terms.receiver, deposit: funding.amount });
-        ledger = book.add(new ChannelLedger({ ...ref, token, sender: this.sender, openBlock: opened.openBlock }, opened.deposit));
-      }
+      const added = funding.amount;
+      const token = terms.token;
+      ledger = await book.fund(added, policy, async () => {
+        if (target) {
+          await chain.topUp({ contract: terms.contract, token, receiver: terms.receiver, openBlock: target.openBlock, added });
+          target.deposit += added;
+          target.funded += added;
+          return target;
+        }
+        const opened = await chain.openChannel({ contract: terms.contract, token, receiver: terms.receiver, deposit: added });
+        const fresh = book.add(new ChannelLedger({ ...ref, token, sender: this.sender, openBlock: opened.openBlock }, opened.deposit));
+        fresh.funded += added;
+        return fresh;
+      });
       await book.save();
     }
     const chosen = ledger!;
+    // Other receivers' payments may have signed meanwhile: the total is checked again, and the
+    // balance reserved, in one synchronous step.
+    checkTotal(amount, book.spent, policy);
     const balance = chosen.reserve(amount, amount - price);
     chosen.gateways.add(terms.gateway);
     let signature: Hex;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Edge402Error } from "./errors.js";
 import {
+  checkDeposit,
   checkPrice,
   chooseChannel,
   chooseTopUp,
@@ -57,6 +58,23 @@ describe("budget", () => {
     expect(paymentIncrement(5n, 0n, resolvePolicy({ prepay: { amount: 12n } }))).toBe(12n);
     expect(paymentIncrement(5n, 0n, resolvePolicy({ prepay: { amount: 2n } }))).toBe(5n);
     expect(paymentIncrement(5n, 30n, resolvePolicy({ prepay: { multiple: 4 }, maxSpend: { total: 42n } }))).toBe(12n);
+  });
+});
+
+describe("deposit budget", () => {
+  it("defaults to what one channel gets at the highest allowed price, and to no limit without perRequest", () => {
+    expect(resolvePolicy({ maxSpend: { perRequest: 3n } }).maxDeposit).toBe(300n);
+    expect(resolvePolicy({ maxSpend: { perRequest: 3n }, deposit: { multiple: 10, minimum: 50n } }).maxDeposit).toBe(50n);
+    expect(resolvePolicy({ maxSpend: { perRequest: 3n }, maxDeposit: 7n }).maxDeposit).toBe(7n);
+    expect(resolvePolicy({ maxSpend: { total: 3n } }).maxDeposit).toBeUndefined();
+    expect(code(() => resolvePolicy({ maxDeposit: -1n }))).toBe("invalid_argument");
+  });
+
+  it("refuses a deposit that would take what the store deposited over the budget", () => {
+    const p = resolvePolicy({ maxSpend: { perRequest: 3n } });
+    expect(() => checkDeposit(300n, 0n, p)).not.toThrow();
+    expect(code(() => checkDeposit(1n, 300n, p))).toBe("budget_exceeded");
+    expect(() => checkDeposit(10n ** 30n, 0n, resolvePolicy({}))).not.toThrow();
   });
 });
 

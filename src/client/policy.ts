@@ -1,6 +1,7 @@
 // The client's spending policy as pure functions: how big a new channel's deposit and a top-up
 // are, how much one proof signs (the price, or more with prepaid credit), whether a payment fits
-// the budget (`maxSpend` per request and in total), which open channel pays (the smallest that
+// the budget (`maxSpend` per request and in total), whether a deposit fits `maxDeposit` (a budget
+// of its own: a deposit is not spent, but it is what a bad contract could take), which open channel pays (the smallest that
 // covers the amount) or gets topped up, how long to back off before a retry, and what a refusal
 // code asks the client to do next. No I/O: the payer (payer.ts) applies these.
 import type { ErrorCode } from "../protocol/errors.js";
@@ -28,7 +29,8 @@ export type PrepayPolicy = {
 export type SpendLimits = {
   /** The highest price one request may cost. */
   perRequest?: bigint;
-  /** The most this client may sign away in total (new proof increments, prepaid credit included). */
+  /** The most this client may sign away in total (new proof increments, prepaid credit
+   * included), counted per channel store: every client sharing the store counts. */
   total?: bigint;
 };
 
@@ -38,6 +40,8 @@ export type ResolvedPolicy = {
   topUp: bigint | undefined;
   prepay: { multiple: bigint; amount: bigint | undefined } | undefined;
   limits: SpendLimits;
+  /** The most this store may deposit in total (opens and top-ups); undefined: no limit. */
+  maxDeposit: bigint | undefined;
 };
 
 export const DEFAULT_DEPOSIT_MULTIPLE = 100n;
@@ -65,11 +69,15 @@ export function resolvePolicy(opts: {
   deposit?: DepositPolicy;
   prepay?: PrepayPolicy | boolean;
   maxSpend?: SpendLimits;
+  maxDeposit?: bigint;
 }): ResolvedPolicy {
   const prepay = opts.prepay === true ? {} : opts.prepay === false ? undefined : opts.prepay;
+  const depositMultiple = toMultiple(opts.deposit?.multiple, DEFAULT_DEPOSIT_MULTIPLE, "deposit.multiple");
+  const minimumDeposit = nonNegative(opts.deposit?.minimum, "deposit.minimum") ?? 0n;
+  const perRequest = nonNegative(opts.maxSpend?.perRequest, "maxSpend.perRequest");
   return {
-    depositMultiple: toMultiple(opts.deposit?.multiple, DEFAULT_DEPOSIT_MULTIPLE, "deposit.multiple"),
-    minimumDeposit: nonNegative(opts.deposit?.minimum, "deposit.minimum") ?? 0n,
+    depositMultiple,
+    minimumDeposit,
     topUp: nonNegative(opts.deposit?.topUp, "deposit.topUp"),
     prepay: prepay
       ? {
@@ -78,10 +86,36 @@ export function resolvePolicy(opts: {
         }
       : undefined,
     limits: {
-      perRequest: nonNegative(opts.maxSpend?.perRequest, "maxSpend.perRequest"),
+      perRequest,
       total: nonNegative(opts.maxSpend?.total, "maxSpend.total"),
     },
+    maxDeposit: nonNegative(opts.maxDeposit, "maxDeposit") ?? defaultMaxDeposit(perRequest, depositMultiple, minimumDeposit),
   };
+}
+
+/**
+ * `maxDeposit` when it is not given: what one new channel gets at the highest price
+ * `maxSpend.perRequest` lets through, `max(deposit.multiple × perRequest, deposit.minimum)`.
+ * Without `perRequest` there is no deposit budget: each deposit is only what the deposit
+ * policy asks for, the `beforePay` hook sees it (`funding`) and may decline, and only a
+ * trusted contract gets it.
+ */
+export function defaultMaxDeposit(perRequest: bigint | undefined, multiple: bigint, minimum: bigint): bigint | undefined {
+  if (perRequest === undefined) return undefined;
+  const byPrice = perRequest * multiple;
+  return byPrice > minimum ? byPrice : minimum;
+}
+
+/** Throws `budget_exceeded` when depositing `amount` more would take this store over `maxDeposit`. */
+export function checkDeposit(amount: bigint, deposited: bigint, policy: Pick<ResolvedPolicy, "maxDeposit">): void {
+  const limit = policy.maxDeposit;
+  if (limit !== undefined && deposited + amount > limit) {
+    throw new Edge402Error(
+      ClientErrorCodes.budgetExceeded,
+      `Depositing ${amount} would bring the total deposited to ${deposited + amount}, over the deposit budget of ${limit}; nothing was deposited.`,
+      { details: { deposit: amount.toString(), deposited: deposited.toString(), maxDeposit: limit.toString() } },
+    );
+  }
 }
 
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
@@ -93,18 +127,24 @@ const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
  */
 export function paymentIncrement(price: bigint, spent: bigint, policy: ResolvedPolicy): bigint {
   checkPrice(price, policy);
+  checkTotal(price, spent, policy);
   const { total } = policy.limits;
-  if (total !== undefined && spent + price > total) {
-    throw new Edge402Error(
-      ClientErrorCodes.budgetExceeded,
-      `Paying ${price} would bring the total signed to ${spent + price}, over the budget of ${total}.`,
-      { details: { price: price.toString(), spent: spent.toString(), maxTotal: total.toString() } },
-    );
-  }
   let amount = price;
   if (policy.prepay) amount = max(price, policy.prepay.amount ?? price * policy.prepay.multiple);
   if (total !== undefined && spent + amount > total) amount = max(price, total - spent);
   return amount;
+}
+
+/** Throws `budget_exceeded` when signing `amount` more would take the total over `maxSpend.total`. */
+export function checkTotal(amount: bigint, spent: bigint, policy: Pick<ResolvedPolicy, "limits">): void {
+  const { total } = policy.limits;
+  if (total !== undefined && spent + amount > total) {
+    throw new Edge402Error(
+      ClientErrorCodes.budgetExceeded,
+      `Paying ${amount} would bring the total signed to ${spent + amount}, over the budget of ${total}.`,
+      { details: { price: amount.toString(), spent: spent.toString(), maxTotal: total.toString() } },
+    );
+  }
 }
 
 /** Throws `budget_exceeded` when one request's price is over the per-request limit. */

@@ -1,6 +1,8 @@
 // A request that can be sent more than once: the caller's `fetch(input, init)` arguments are
 // read once into a URL, method, headers and a buffered body, and `build` makes a fresh
-// `Request` for each attempt with the payment headers of that attempt. Also `PriceBook`, the
+// `Request` for each attempt with the payment headers of that attempt. Every attempt is sent
+// with `redirect: "manual"`: payment headers must never ride a redirect, so the paying fetch
+// follows redirects itself (redirect.ts) as the caller's `redirect` mode asks. Also `PriceBook`, the
 // terms and price last announced for each method and URL, so a repeated request can pay on the
 // first attempt instead of collecting a 402 first.
 import { formatUint } from "../protocol/codec.js";
@@ -38,6 +40,25 @@ export class RequestTemplate {
     return this.extra.signal ?? undefined;
   }
 
+  /** How the caller wants redirects handled (`follow` unless it said otherwise). */
+  get redirectMode(): RequestRedirect {
+    return this.extra.redirect ?? "follow";
+  }
+
+  /** The headers the caller set (a copy). */
+  get headerList(): Headers {
+    return new Headers(this.headers);
+  }
+
+  get hasBody(): boolean {
+    return this.body !== undefined;
+  }
+
+  /** The same request options at another URL, method, headers and body (a redirect's next hop). */
+  derive(url: string, method: string, headers: Headers, keepBody: boolean): RequestTemplate {
+    return new RequestTemplate(url, method, new Headers(headers), keepBody ? this.body : undefined, this.extra);
+  }
+
   /** True when the caller set payment headers itself: then the client does not pay for it. */
   get paysItself(): boolean {
     return paymentHeaderNames.some((n) => this.headers.has(n));
@@ -56,7 +77,7 @@ export class RequestTemplate {
       headers.set(RdnHeaders.senderAddress, payment.ledger.sender);
       headers.set(RdnHeaders.openBlock, String(payment.ledger.openBlock));
     }
-    const init: RequestInit = { ...this.extra, method: this.method, headers };
+    const init: RequestInit = { ...this.extra, method: this.method, headers, redirect: "manual" };
     if (init.mode === "navigate") delete init.mode;
     if (this.body !== undefined) init.body = this.body.slice(0);
     return new Request(this.url, init);

@@ -4,7 +4,9 @@
 // strict reader every store uses on what it loads, and `MemoryChannelStore` the in-memory
 // implementation (tests, browsers, short-lived clients). The Node file store is file-store.ts.
 // A store only holds what the client may lose: the chain and the server's returned proof
-// rebuild a lost store (see book.ts).
+// rebuild a lost store (see book.ts). It also carries the budgets' counters (what each channel
+// signed and was funded with through this store), so `maxSpend.total` and `maxDeposit` hold
+// across processes that share a store, one at a time.
 import { getAddress, type Address, type Hex } from "viem";
 import * as z from "zod";
 
@@ -30,6 +32,13 @@ export type StoredChannel = ChannelIdentity & {
   balanceSignature?: Hex;
   /** The highest balance we have signed (>= balance): new proofs start above it. */
   signed: string;
+  /** The part of `signed` this store did not sign: balances learned from the server or the chain
+   * after a lost store. `signed - inherited` counts against `maxSpend.total`. Absent in files
+   * written before budgets were kept per store: then all of `signed` is inherited. */
+  inherited?: string;
+  /** What this store deposited into the channel (its own open and top-ups): counts against
+   * `maxDeposit`. Absent: 0. */
+  funded?: string;
   /** The credit (B - C) the server last reported, and its last session token. */
   credit: string;
   session?: string;
@@ -73,6 +82,8 @@ const storedChannel = z.object({
   balance: uint,
   balanceSignature: signature.optional(),
   signed: uint,
+  inherited: uint.optional(),
+  funded: uint.optional(),
   credit: uint,
   session: z.string().min(1).max(512).optional(),
   gateways: z.array(z.string()),

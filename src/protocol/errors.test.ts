@@ -25,7 +25,7 @@ const refusals: ErrorCode[] = [
 
 describe("error codes", () => {
   it("are stable snake_case strings", () => {
-    expect(codes).toHaveLength(17);
+    expect(codes).toHaveLength(18);
     for (const code of codes) expect(code).toMatch(/^[a-z]+(_[a-z]+)*$/);
     expect(new Set(codes).size).toBe(codes.length);
   });
@@ -43,6 +43,7 @@ describe("error codes", () => {
     expect(errorStatus).toEqual({
       malformed_header: 400,
       bad_request: 400,
+      invalid_proxy_target: 400,
       payment_required: 402,
       invalid_balance_proof: 402,
       nonexisting_channel: 402,

@@ -22,6 +22,7 @@ export const ErrorCodes = {
   invalidCloseRequest: "invalid_close_request",
   notFound: "not_found",
   badRequest: "bad_request",
+  invalidProxyTarget: "invalid_proxy_target",
   chainUnavailable: "chain_unavailable",
   internalError: "internal_error",
 } as const;
@@ -39,6 +40,7 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 export const errorStatus: Record<ErrorCode, number> = {
   malformed_header: 400,
   bad_request: 400,
+  invalid_proxy_target: 400,
   payment_required: 402,
   invalid_balance_proof: 402,
   nonexisting_channel: 402,
@@ -84,6 +86,7 @@ export const errorMessages: Record<ErrorCode, string> = {
   invalid_close_request: "The close request signature or deadline is invalid.",
   not_found: "Not found.",
   bad_request: "The request is invalid.",
+  invalid_proxy_target: "This path cannot be forwarded to the origin.",
   chain_unavailable: "The chain is unavailable; the payment cannot be judged now.",
   internal_error: "Internal server error.",
 };

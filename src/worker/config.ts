@@ -51,7 +51,9 @@ const proxyRoute = z.object({
   path: z.string().startsWith("/"),
   method: z.string().toUpperCase().default("GET"),
   price: amount.optional(),
-  metered: z.object({ maxPrice: amount, perMs: z.number().nonnegative().optional(), perKiB: z.number().nonnegative().optional() }).optional(),
+  metered: z
+    .object({ maxPrice: amount, perMs: z.number().nonnegative().optional(), perKiB: z.number().nonnegative().optional(), maxServingMs: z.number().nonnegative().optional() })
+    .optional(),
   trial: z.boolean().optional(),
   costUnits: z.number().int().positive().optional(),
   description: z.string().optional(),

@@ -3,6 +3,11 @@
 // headers and cookies are dropped; the origin learns who paid from `X-Edge402-*` headers that
 // only the paywall sets (any the client sent are removed), signed off with ORIGIN_SECRET when
 // one is configured so the origin can refuse requests that did not come through the paywall.
+// The target is ORIGIN_URL's origin and base path followed by the request's path, never the
+// path resolved against ORIGIN_URL (which reads `//host/x` as another host): a target that
+// leaves ORIGIN_URL's origin or base path is refused with 400 `invalid_proxy_target`. The
+// origin's answer cannot speak for the paywall: its `RDN-*` and `PAYMENT-*` headers and its
+// `rdn-` cookies are dropped (the paywall adds its own after).
 import type { Context } from "hono";
 import { paymentHeaderNames } from "../protocol/headers.js";
 import { getConfig, type Env } from "./config.js";
@@ -31,14 +36,56 @@ function forwardHeaders(incoming: Headers): Headers {
   return out;
 }
 
-/** The handler that forwards to ORIGIN_URL, keeping the path below `stripPrefix`. */
+/** Characters no forwarded path may hold: `\\` (a slash to URL parsers) and the C0 controls,
+ *  space and DEL (tabs and newlines are silently dropped by URL parsers). */
+const UNSAFE_PATH = /[\\\u0000-\u0020\u007f]/;
+
+/**
+ * The URL to forward `path` (which starts with `/`) and `search` to: ORIGIN_URL's origin, its
+ * base path, then `path`, by concatenation. Null when the result would not be on ORIGIN_URL's
+ * origin, below its base path, or the path holds characters parsers read differently.
+ */
+export function originTarget(originUrl: string, path: string, search = ""): URL | null {
+  const base = new URL(originUrl);
+  const basePath = base.pathname.replace(/\/+$/, "");
+  if (!path.startsWith("/") || UNSAFE_PATH.test(path) || (search !== "" && !search.startsWith("?"))) return null;
+  let target: URL;
+  try {
+    target = new URL(`${base.origin}${basePath}${path}${search}`);
+  } catch {
+    return null;
+  }
+  if (target.origin !== base.origin || target.username !== "" || target.password !== "") return null;
+  if (basePath !== "" && target.pathname !== basePath && !target.pathname.startsWith(`${basePath}/`)) return null;
+  return target;
+}
+
+/** The origin's response headers the client may see: hop-by-hop headers, anything that would
+ *  speak for the paywall (`RDN-*`, x402's `PAYMENT-*`) and `rdn-` cookies are dropped. */
+function responseHeaders(incoming: Headers): Headers {
+  const out = new Headers(incoming);
+  for (const name of HOP_BY_HOP) out.delete(name);
+  for (const name of [...out.keys()]) if (/^(rdn|payment)-/i.test(name)) out.delete(name);
+  const cookies = incoming.getSetCookie();
+  if (cookies.length > 0) {
+    out.delete("set-cookie");
+    for (const cookie of cookies) if (!/^\s*rdn-/i.test(cookie)) out.append("set-cookie", cookie);
+  }
+  return out;
+}
+
+/** The handler that forwards to ORIGIN_URL, keeping the path below `stripPrefix` (a whole
+ *  path segment: `/api` strips `/api/x` to `/x`, not `/apix`). */
 export function proxyToOrigin(stripPrefix = "") {
+  const prefix = stripPrefix.replace(/\/+$/, "");
   return async (c: Context<{ Bindings: Env }>) => {
     const config = getConfig(c.env);
     if (!config.originUrl) return errorResponse(c, "internal_error", { message: "Proxy mode needs ORIGIN_URL." });
     const incoming = new URL(c.req.url);
-    const path = stripPrefix && incoming.pathname.startsWith(stripPrefix) ? incoming.pathname.slice(stripPrefix.length) || "/" : incoming.pathname;
-    const target = new URL(path + incoming.search, config.originUrl);
+    const { pathname } = incoming;
+    const path = prefix && (pathname === prefix || pathname.startsWith(`${prefix}/`)) ? pathname.slice(prefix.length) || "/" : pathname;
+    const target = originTarget(config.originUrl, path, incoming.search);
+    if (!target) return errorResponse(c, "invalid_proxy_target", { message: "This path cannot be forwarded to the origin." });
     const headers = forwardHeaders(c.req.raw.headers);
     const paid = c.get("edge402Payment");
     if (paid) {
@@ -59,8 +106,6 @@ export function proxyToOrigin(stripPrefix = "") {
     } catch (err) {
       return errorResponse(c, "internal_error", { message: `The origin could not be reached: ${err instanceof Error ? err.message : String(err)}` });
     }
-    const out = new Headers(res.headers);
-    for (const name of HOP_BY_HOP) out.delete(name);
-    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: responseHeaders(res.headers) });
   };
 }

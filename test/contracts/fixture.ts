@@ -5,6 +5,10 @@
 // ClosingProof exactly as a standard wallet signs them (PROTOCOL.md section 2), a
 // channel-opening helper, and `expectRevert`, which asserts the custom error name of a
 // reverted call. `useSnapshots()` isolates tests by reverting the chain after each one.
+// `deployTest()` deploys a test-only contract of contracts/test (hostile tokens, a fake channel
+// manager) from its artifact in contracts/out/test.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import {
   BaseError,
@@ -22,9 +26,12 @@ import {
   type Chain,
   type Transport,
   type Account,
+  type Abi,
+  getAddress,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { anvil as anvilChain } from "viem/chains";
+import { REPO_ROOT, testArtifactPath, type TestContractName } from "../../contracts/build.js";
 import { deployContracts, type Deployment } from "../../contracts/deploy.js";
 import { microTransferChannelsAbi, testTokenAbi } from "../../src/protocol/abi.js";
 import { ANVIL_KEYS, revert, snapshot, startAnvil, type AnvilHandle } from "../../scripts/anvil.js";
@@ -101,6 +108,25 @@ export function useChain(): Env {
     await env.anvil?.stop();
   });
   return env;
+}
+
+/** The artifact `{abi, bytecode}` of a test-only contract (contracts/test/<name>.sol). */
+export function readTestArtifact(name: TestContractName): { abi: Abi; bytecode: Hex } {
+  return JSON.parse(readFileSync(join(REPO_ROOT, testArtifactPath(name)), "utf8")) as { abi: Abi; bytecode: Hex };
+}
+
+/** Deploys a test-only contract from account `from` (default the deployer); returns its address. */
+export async function deployTest(
+  env: Pick<Env, "wallets" | "publicClient">,
+  name: TestContractName,
+  args: readonly unknown[],
+  from: number = DEPLOYER,
+): Promise<Address> {
+  const { abi, bytecode } = readTestArtifact(name);
+  const hash = await env.wallets[from]!.deployContract({ abi, bytecode, args });
+  const receipt = await env.publicClient.waitForTransactionReceipt({ hash });
+  expect(receipt.status).toBe("success");
+  return getAddress(receipt.contractAddress!);
 }
 
 /** Takes a snapshot before each test and reverts to it afterwards. */

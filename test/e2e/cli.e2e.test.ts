@@ -3,7 +3,8 @@
 // URL and state directory in EDGE402_PRIVATE_KEY, EDGE402_RPC_URL and EDGE402_HOME: a paid fetch
 // prints the body alone on stdout, five calls use one channel, a deleted state directory is
 // rebuilt and the same channel goes on, a budget below the price refuses with its code and pays
-// nothing, top-up, cooperative close with the refund, and uncooperative close + settle.
+// nothing, the state directory's budgets (--max-total, --max-deposit) hold from one run to the
+// next, top-up, cooperative close with the refund, and uncooperative close + settle.
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -28,9 +29,14 @@ type Run = { code: number; stdout: string; stderr: string };
 
 /** Runs `edge402 ...args` as a user would, with the given key and state directory. */
 function edge402(key: string, home: string, ...args: string[]): Promise<Run> {
+  return edge402With({}, key, home, ...args);
+}
+
+/** `edge402` with extra environment variables. */
+function edge402With(env: Record<string, string>, key: string, home: string, ...args: string[]): Promise<Run> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, EDGE402_PRIVATE_KEY: key, EDGE402_RPC_URL: stack.rpcUrl, EDGE402_HOME: home, NO_COLOR: "1" },
+      env: { ...process.env, EDGE402_PRIVATE_KEY: key, EDGE402_RPC_URL: stack.rpcUrl, EDGE402_HOME: home, NO_COLOR: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -135,6 +141,30 @@ describe("edge402 CLI against the local stack", () => {
     expect(await tokenBalance(account.address)).toBe(TOKENS);
     const enough = await edge402(key, home, "fetch", "--max-spend", "5", `${stack.url}/echofix/ok`);
     expect([enough.code, enough.stdout]).toEqual([0, "ok"]);
+  });
+
+  it("--max-total and --max-deposit count per state directory: a later run honours what an earlier one spent", async () => {
+    const { account, key, home } = await user();
+    const first = await edge402(key, home, "--max-total", "10", "fetch", `${stack.url}/echofix/one`);
+    expect([first.code, first.stdout], first.stderr).toEqual([0, "one"]);
+    const second = await edge402(key, home, "fetch", "--max-total", "10", `${stack.url}/echofix/two`);
+    expect([second.code, second.stdout], second.stderr).toEqual([0, "two"]);
+    const third = await edge402With({ EDGE402_MAX_TOTAL: "10" }, key, home, "fetch", `${stack.url}/echofix/three`);
+    expect(third.code).toBe(2);
+    expect(third.stderr).toContain("budget_exceeded");
+    expect(await listed(key, home)).toEqual([expect.objectContaining({ balance: "10" })]);
+    // The deposit budget counts the 500 the first run locked: no top-up past 600.
+    const bad = await edge402With({ EDGE402_TRUSTED_CONTRACTS: `${stack.contract},nope` }, key, home, "channels");
+    expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining("not an address: nope")]);
+    const topup = await edge402(key, home, "--max-deposit", "600", "topup", stack.url, "101");
+    expect(topup.code).toBe(2);
+    expect(topup.stderr).toContain("budget_exceeded");
+    const [openBlock] = await channelsCreated(account.address);
+    expect((await onChain(account.address, openBlock!))?.deposit).toBe(500n);
+    const fresh = await user();
+    const refused = await edge402(fresh.key, fresh.home, "fetch", "--max-deposit", "499", `${stack.url}/echofix/x`);
+    expect([refused.code, refused.stdout]).toEqual([2, ""]);
+    expect(await tokenBalance(fresh.account.address)).toBe(TOKENS);
   });
 
   it("passes -H headers, prints non-2xx bodies with exit 1, and says when nothing was paid", async () => {

@@ -206,6 +206,28 @@ describe("client SDK against the local stack", () => {
     expect(capped.sdk.spent()).toBe(10n);
   });
 
+  it("counts maxSpend.total and maxDeposit per store: a second client on the same store honours what the first did", async () => {
+    const account = await fundedAccount(c);
+    const home = await mkdtemp(join(tmpdir(), "edge402-budget-"));
+    try {
+      const limits = { maxSpend: { perRequest: 5n, total: 10n } };
+      const first = client(c, account, { store: new FileChannelStore(home), ...limits });
+      await text(await first.sdk.fetch(`${c.stack.url}/echofix/1`));
+      await text(await first.sdk.fetch(`${c.stack.url}/echofix/2`));
+      const second = client(c, account, { store: new FileChannelStore(home), ...limits });
+      expect((await refusal(second.sdk.fetch(`${c.stack.url}/echofix/3`))).code).toBe("budget_exceeded");
+      expect([first.sdk.spent(), first.sdk.deposited()]).toEqual([10n, 500n]);
+      expect([second.sdk.spent(), second.sdk.deposited()]).toEqual([10n, 500n]);
+      expect(second.receipts).toEqual([]);
+      // The deposit budget (here 100 × perRequest = 500) is used up by the first client's channel.
+      expect((await refusal(second.sdk.topUp(c.stack.url, 1n))).code).toBe("budget_exceeded");
+      const [openBlock] = await channelsCreated(c, account.address);
+      expect(await serverChannel(c.stack, account.address, openBlock!)).toMatchObject({ balance: "10", charged: "10" });
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
   it("lets the beforePay hook decline, and tells it about the deposit first", async () => {
     const account = await fundedAccount(c);
     const seen: Array<{ kind: string; funding?: { action: string; amount: bigint } }> = [];
@@ -253,6 +275,25 @@ describe("client SDK against the local stack", () => {
     const [closed] = await sdk.close(c.stack.url);
     expect(closed).toMatchObject({ mode: "cooperative", balance: "30", refund: "470" });
     expect(await tokenBalance(c, account.address)).toBe(TOKENS - 30n);
+  });
+
+  it("after losing its store, closes cooperatively at C: the server's B, signed by this sender, covers it", async () => {
+    const account = await fundedAccount(c);
+    const home = await mkdtemp(join(tmpdir(), "edge402-client-"));
+    try {
+      const first = client(c, account, { store: new FileChannelStore(home), prepay: { multiple: 4 } });
+      for (let i = 0; i < 2; i++) await text(await first.sdk.fetch(`${c.stack.url}/echofix/l${i}`));
+      const [openBlock] = await channelsCreated(c, account.address);
+      expect(await serverChannel(c.stack, account.address, openBlock!)).toMatchObject({ balance: "20", charged: "10" });
+      await rm(home, { recursive: true, force: true });
+
+      const second = client(c, account, { store: new FileChannelStore(home) });
+      const [closed] = await second.sdk.close(c.stack.url);
+      expect(closed).toMatchObject({ openBlock, mode: "cooperative", state: "settled", balance: "10", refund: "490" });
+      expect(await tokenBalance(c, account.address)).toBe(TOKENS - 10n);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 
   it("closes uncooperatively at the last accepted balance, and settles after the challenge period", async () => {

@@ -1,7 +1,7 @@
 // Flow control and metered pricing end to end: the `npm start` stack (anvil, wrangler dev)
 // with TRIAL_SECONDS=5, FREE_CAPACITY=5 (a free buffer of 30) and PAID_CAPACITY=200 (a paid
 // buffer of 1200), driven over HTTP. A flood of a free route meets 429 and is served again after
-// its Retry-After; a paying client gets its larger allowance; the trial runs out; a metered
+// its Retry-After; a paying client gets its larger allowance, on free routes too; the trial runs out; a metered
 // route charges more for longer work, within its maximum, and the credit falls by exactly that.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../../scripts/stack.js";
@@ -66,6 +66,30 @@ describe("flow control over HTTP", () => {
     for (const r of served) expect(r.headers.get("RateLimit")).toMatch(/^"paid";r=\d+;t=\d+$/);
     const info = (await (await client.fetch(`/api/1/channels/${ch.sender}/${ch.openBlock}`)).json()) as { credit: string };
     expect(BigInt(info.credit)).toBe(credit - 5n * BigInt(served.length));
+  });
+
+  it("gives a client with a session more than the free share on a free route, from its channel's bucket, for nothing", async () => {
+    const ch = await client.newChannel(1000n);
+    const first = await client.pay(ch, 100n, "/echofix/f");
+    expect(first.status).toBe(200);
+    const token = first.headers.get("RDN-Session")!;
+    const ip = "198.51.100.77";
+    const withSession = await Promise.all(Array.from({ length: 90 }, () => client.fetch("/free/p", { headers: { "CF-Connecting-IP": ip, "RDN-Session": token } })));
+    // Three times the free buffer, all served: the paid bucket (1200) carries them.
+    expect(withSession.map((r) => r.status)).toEqual(withSession.map(() => 200));
+    for (const r of withSession) {
+      expect(r.headers.get("RateLimit-Policy")).toBe('"paid";q=1200;w=6');
+      expect(r.headers.get("RDN-Cost")).toBe("0");
+    }
+    const info = (await (await client.fetch(`/api/1/channels/${ch.sender}/${ch.openBlock}`)).json()) as { credit: string };
+    expect(info.credit).toBe("95");
+    // The same address without a session gets the free share only.
+    const started = Date.now();
+    const strangers = await Promise.all(Array.from({ length: 90 }, () => client.fetch("/free/s", { headers: { "CF-Connecting-IP": ip } })));
+    const served = strangers.filter((r) => r.status === 200).length;
+    expect(served).toBeLessThan(90);
+    expect(served).toBeLessThanOrEqual(FREE_BUFFER + Math.ceil((5 * (Date.now() - started)) / 1000));
+    expect(strangers.find((r) => r.status === 429)!.headers.get("RateLimit-Policy")).toBe(`"free";q=${FREE_BUFFER};w=6`);
   });
 
   it("serves a trial route free to a new client, then asks for payment once the trial is over", async () => {

@@ -2,15 +2,19 @@
 // token and the channel manager, and hands their addresses to the test project through
 // `provide`, from where the workerd pool turns them into the Worker's bindings. A second anvil,
 // `reorgChain`, is private to the tests that rewrite history (evm_snapshot / evm_revert), which
-// would otherwise take blocks away from every other test file sharing the first chain.
+// would otherwise take blocks away from every other test file sharing the first chain. Two
+// recording HTTP origins (`origins`) let the proxy tests see what reached the configured origin
+// and prove that nothing reached another host.
 import type { TestProject } from "vitest/node";
 import { deployContracts } from "../../contracts/deploy.js";
 import { ANVIL_KEYS, startAnvil } from "../../scripts/anvil.js";
+import { startRecordingOrigin } from "./recording-origin.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
     chain: { rpcUrl: string; chainId: number; contract: string; token: string; deployBlock: number };
     reorgChain: { rpcUrl: string; chainId: number; contract: string; token: string; deployBlock: number };
+    origins: { origin: string; other: string };
   }
 }
 
@@ -33,7 +37,9 @@ export default async function setup(project: TestProject) {
     token: r.token,
     deployBlock: Number(r.deployBlock),
   });
+  const [origin, other] = await Promise.all([startRecordingOrigin(), startRecordingOrigin()]);
+  project.provide("origins", { origin: origin.url, other: other.url });
   return async () => {
-    await Promise.all([anvil.stop(), reorgAnvil.stop()]);
+    await Promise.all([anvil.stop(), reorgAnvil.stop(), origin.stop(), other.stop()]);
   };
 }

@@ -57,6 +57,24 @@ describe("credit and sessions", () => {
     expect(info.channel?.credit).toBe(45n);
   });
 
+  it("charges a session to the channel it names, whatever other channel the request names, and hands the same token back", async () => {
+    const a = await freshAccount();
+    const b = await freshAccount();
+    const chA = await openChannel(a, 100n);
+    const chB = await openChannel(b, 100n);
+    const token = (await pay(a, chA.openBlock, 50n)).headers.get("RDN-Session")!;
+    expect((await pay(b, chB.openBlock, 50n)).status).toBe(200);
+    const res = await request("/echofix/s", {
+      headers: { "RDN-Session": token, "RDN-Sender-Address": b.address, "RDN-Open-Block": String(chB.openBlock) },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("RDN-Sender-Address")!.toLowerCase()).toBe(a.address.toLowerCase());
+    expect(res.headers.get("RDN-Credit")).toBe("40");
+    expect(res.headers.get("RDN-Session")).toBe(token);
+    expect((await channelStub(env, a.address, chA.openBlock).raw())?.charged).toBe(10n);
+    expect((await channelStub(env, b.address, chB.openBlock).raw())?.charged).toBe(5n);
+  });
+
   it("accepts one copy of a fresh proof sent 16 times at once", async () => {
     const a = await freshAccount();
     const { openBlock } = await openChannel(a, 100n);

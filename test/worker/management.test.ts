@@ -6,7 +6,7 @@ import { recoverTypedDataAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { closingProofTypedData } from "../../src/protocol/eip712.js";
 import { channelStub } from "../../src/worker/channel/stub.js";
-import { adminToken, chain, freshAccount, keys, openChannel, pay, receiver, request, signCloseRequest } from "./helpers.js";
+import { adminToken, chain, freshAccount, keys, openChannel, pay, receiver, request, signCloseRequest, signProof } from "./helpers.js";
 
 const soon = () => BigInt(Math.floor(Date.now() / 1000) + 300);
 
@@ -74,6 +74,10 @@ describe("close request", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { balance: string; closingSignature: `0x${string}` };
     expect(body.balance).toBe("10");
+    // B and the sender's own signature of it, for a client that lost its state (B >= C).
+    expect(res.headers.get("RDN-Sender-Balance")).toBe("30");
+    expect(res.headers.get("RDN-Balance-Signature")).toBe(await signProof(a, openBlock, 30n));
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
     const signer = await recoverTypedDataAddress({
       ...closingProofTypedData({ chainId: chain.chainId, contract: chain.contract, sender: a.address, openBlock, balance: 10n }),
       signature: body.closingSignature,

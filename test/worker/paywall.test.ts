@@ -43,6 +43,9 @@ describe("terms", () => {
     expect(res.status).toBe(402);
     expect(res.headers.get("content-type")).toContain("text/html");
     expect(await res.text()).toContain("Payment required");
+    // The copy-paste command quotes the URL for a shell: a hostile link runs nothing on paste.
+    const hostile = await request("/echofix/x'$(id)'", { headers: { accept: "text/html" } });
+    expect(await hostile.text()).toContain(`npx edge402 fetch &#39;http://paywall.test/echofix/x&#39;\\&#39;&#39;$(id)&#39;\\&#39;&#39;&#39;`);
   });
 
   it("a dynamic price is computed per request; a free route carries terms with price 0", async () => {
@@ -71,6 +74,8 @@ describe("paying", () => {
     expect(res.headers.get("RDN-Deposit")).toBe("100");
     expect(res.headers.get("RDN-Balance-Signature")).toBe(await signProof(alice, openBlock, 5n));
     expect(res.headers.get("RDN-Session")).toMatch(/^s1\./);
+    // The answer carries the payer's session: no shared cache may keep or replay it.
+    expect(res.headers.get("Cache-Control")).toBe("private, no-store");
     for (const h of TERMS) expect(res.headers.get(h), h).toBeTruthy();
   });
 

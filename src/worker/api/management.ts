@@ -1,6 +1,7 @@
 // The public management API under /api/1: server stats, the published prices, a channel's
 // state, and the sender's close request (DELETE with a CloseRequest signature), which gets the
-// receiver's ClosingProof at the charged total C and stops the channel serving.
+// receiver's ClosingProof at the charged total C (with B and its signature in the channel
+// headers) and stops the channel serving.
 import { count, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono, type Context } from "hono";
@@ -16,8 +17,8 @@ import type { ChannelSnapshot } from "../channel/codec.js";
 import { getConfig, type Config, type Env } from "../config.js";
 import { channels, syncState } from "../db/schema.js";
 import { BUFFER_SECONDS } from "../flow/bucket.js";
-import { errorResponse } from "../http/responses.js";
-import { pricingMode, type PaywallOptions } from "../paywall.js";
+import { channelHeaders, errorResponse } from "../http/responses.js";
+import { maxServingMs, pricingMode, type PaywallOptions } from "../paywall.js";
 
 /** A priced route as announced by GET /api/1/pricing. */
 export type PricedRoute = { method: string; path: string; options: PaywallOptions };
@@ -125,7 +126,7 @@ export function managementApi(routes: PricedRoute[]) {
           path,
           mode,
           ...(mode === "fixed" ? { price: String(options.price ?? 0) } : {}),
-          ...(mode === "metered" ? { maxPrice: String(options.metered!.maxPrice), meter: { perMs: options.metered!.perMs ?? 1, perKiB: options.metered!.perKiB ?? 0 } } : {}),
+          ...(mode === "metered" ? { maxPrice: String(options.metered!.maxPrice), meter: { perMs: options.metered!.perMs ?? 1, perKiB: options.metered!.perKiB ?? 0, maxServingMs: maxServingMs(options.metered!) } } : {}),
           costUnits: options.costUnits ?? 1,
           trial: options.trial ?? false,
           ...(options.description ? { description: options.description } : {}),
@@ -181,7 +182,12 @@ export function managementApi(routes: PricedRoute[]) {
     if (!valid) return errorResponse(c, "invalid_close_request", { message: "The close request is not signed by the channel's sender." });
     const result = await channelStub(c.env, params.sender, params.openBlock).requestClose(params.sender, params.openBlock);
     if (!result.ok) return refusal(c, result.code, result.message);
-    return c.json({ balance: result.balance.toString(), closingSignature: result.closingSignature, channel: channelJson(result.channel) });
+    // B and its signature ride along, so a client that lost its state can check B >= C and
+    // that B is its own before it signs C.
+    return c.json({ balance: result.balance.toString(), closingSignature: result.closingSignature, channel: channelJson(result.channel) }, 200, {
+      ...channelHeaders(result.channel),
+      "Cache-Control": "no-store",
+    });
   });
 
   return api;

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { Hex } from "viem";
 import { decodeState, encodeState } from "./codec.js";
-import { newChannelState, type ChannelState } from "./state.js";
+import { DEFAULT_MAX_SERVING_MS, RESERVATION_MARGIN_MS, newChannelState, type ChannelState } from "./state.js";
 
 const replacerEncode = (s: unknown) => JSON.stringify(s, (_k, v) => (typeof v === "bigint" ? `${v}n` : v));
 const sig = `0x${"ab".repeat(65)}` as Hex;
@@ -18,7 +18,7 @@ function busyState(): ChannelState {
     charged: 12_000n,
     withdrawable: { balance: 11_990n, signature: sig },
     pending: Array.from({ length: 32 }, (_, i) => ({ balance: 12_000n + BigInt(i), signature: sig })),
-    reservations: { "a-b": 5n, c: 0n },
+    reservations: { "a-b": { amount: 5n, expiresAt: 1_700_000_090_000 }, c: { amount: 0n, expiresAt: 1_700_000_001_000 } },
     flow: { level: 12.5, at: 1, retryAt: 0, early: 0, frozenUntil: 0, served: 3, refused: 1 },
     closingBalance: 7n,
     settleBlock: 99,
@@ -39,5 +39,15 @@ describe("encodeState / decodeState", () => {
     const s = busyState();
     expect(decodeState(encodeState(s))).toEqual(s);
     expect(decodeState(replacerEncode(s))).toEqual(s);
+  });
+
+  it("reads a state stored before reservations expired (id -> amount) without losing any", () => {
+    const s = { ...busyState(), updatedAt: 1_700_000_500_000 };
+    const old = replacerEncode({ ...s, reservations: { "a-b": 5n, c: 0n } });
+    const read = decodeState(old);
+    const expiresAt = s.updatedAt + DEFAULT_MAX_SERVING_MS + RESERVATION_MARGIN_MS;
+    expect(read).toEqual({ ...s, reservations: { "a-b": { amount: 5n, expiresAt }, c: { amount: 0n, expiresAt } } });
+    // Read once, written in the new shape, read again: the same state.
+    expect(decodeState(encodeState(read))).toEqual(read);
   });
 });

@@ -1,7 +1,8 @@
 // Serialises a ChannelState to JSON text for the object's storage and back (bigints as
 // decimal strings), and projects it to the public snapshot the Worker turns into headers.
+// States stored by earlier versions decode without loss (see decodeReservations).
 import type { Address, Hex } from "viem";
-import { credit, type ChannelState, type ChannelStatus } from "./state.js";
+import { credit, DEFAULT_MAX_SERVING_MS, RESERVATION_MARGIN_MS, type ChannelState, type ChannelStatus, type Reservation } from "./state.js";
 
 /** The JSON text of a state: bigints as `"<decimal>n"`, everything else as JSON.stringify
  *  writes it. The bigints are converted in one pass first, so the stringify runs without a
@@ -24,7 +25,19 @@ function plain(v: unknown): unknown {
 }
 
 export function decodeState(text: string): ChannelState {
-  return JSON.parse(text, (_k, v) => (typeof v === "string" && /^[0-9]+n$/.test(v) ? BigInt(v.slice(0, -1)) : v));
+  const s = JSON.parse(text, (_k, v) => (typeof v === "string" && /^[0-9]+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)) as ChannelState;
+  return { ...s, reservations: decodeReservations(s) };
+}
+
+/** Reservations as stored now, or as stored before they expired (`id -> amount`): those keep
+ *  their amount and expire the longest default serving time (plus the margin) after the
+ *  state's last change, which is no earlier than when they were taken. */
+function decodeReservations(s: ChannelState): Record<string, Reservation> {
+  const out: Record<string, Reservation> = {};
+  for (const [id, r] of Object.entries(s.reservations ?? {}) as Array<[string, Reservation | bigint]>) {
+    out[id] = typeof r === "bigint" ? { amount: r, expiresAt: s.updatedAt + DEFAULT_MAX_SERVING_MS + RESERVATION_MARGIN_MS } : r;
+  }
+  return out;
 }
 
 /** What the Worker and the management API see of a channel. */

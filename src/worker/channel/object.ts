@@ -6,19 +6,22 @@
 // to learn an unknown channel (one getChannelInfo at the confirmed block, single-flight) and
 // to re-read the deposit once when a proof exceeds it; after every await it decides again
 // from the current state, never from a half-made decision. D1 is a projection written
-// behind by an alarm, at most PROJECTION_DELAY_MS (plus retries) after a change.
+// behind by an alarm, at most PROJECTION_DELAY_MS (plus retries) after a change; the same alarm
+// ends metered reservations whose time is up (state.ts `expireReservations`).
 import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { sql } from "drizzle-orm";
 import type { Address, Hex } from "viem";
 import type { ErrorCode } from "../../protocol/errors.js";
-import { channelId } from "../../protocol/channel-key.js";
+import { channelId, parseChannelId } from "../../protocol/channel-key.js";
+import { verifyBalanceProof } from "../../protocol/verify.js";
 import { closingProofTypedData } from "../../protocol/eip712.js";
 import { ChainUnavailableError, lookupChannel, type ChannelLookup } from "../chain.js";
 import { getConfig, type Env } from "../config.js";
 import { channels } from "../db/schema.js";
 import type { FlowCharge, FlowStatus } from "../flow/bucket.js";
 import { decodeState, encodeState, snapshot, type ChannelSnapshot } from "./codec.js";
+import { channelObjectName, legacyChannelStub, parseChannelObjectName } from "./stub.js";
 import {
   applyChainEvents,
   disputePlan,
@@ -33,9 +36,12 @@ import {
 } from "./events.js";
 import {
   acceptProof,
+  chargeCapacity,
   chargeCredit,
+  expireReservations,
   markCloseRequested,
   newChannelState,
+  nextReservationExpiry,
   settleReservation,
   withDeposit,
   type ChannelState,
@@ -60,27 +66,49 @@ export type CloseResult =
 /** What the sync learns back from applying a channel's events (see events.ts). */
 export type ApplyEventsResult = { applied: number; channel: ChannelSnapshot | null; dispute: DisputePlan | null };
 
-/** `flow`: charge the payer's bucket (PAID_CAPACITY) in the same decision and write. */
-export type ProofRequest = { sender: Address; openBlock: number; balance: bigint; signature: Hex; price: bigint; reserveId?: string; flow?: FlowCharge };
-export type CreditRequest = { sender: Address; openBlock: number; price: bigint; reserveId?: string; flow?: FlowCharge };
+/** `flow`: charge the payer's bucket (PAID_CAPACITY) in the same decision and write.
+ *  `reserveId`: a metered request reserving `price`, served for at most `reserveMs`. */
+export type ProofRequest = {
+  sender: Address;
+  openBlock: number;
+  balance: bigint;
+  signature: Hex;
+  price: bigint;
+  reserveId?: string;
+  reserveMs?: number;
+  flow?: FlowCharge;
+  /** Refuse (nonexisting_channel) rather than learn a channel this object never met. */
+  knownOnly?: boolean;
+};
+export type CreditRequest = { sender: Address; openBlock: number; price: bigint; reserveId?: string; reserveMs?: number; flow?: FlowCharge };
 
 export class ChannelObject extends DurableObject<Env> {
   private state: ChannelState | null = null;
   private lookup: Promise<ChannelLookup> | null = null;
   private negative: { result: ChannelLookup; at: number } | null = null;
-  private alarmPending = false;
+  /** An object named the pre-1.1 way (`<sender>-<openBlock>`): it serves nothing any more,
+   *  and only hands its state over to its channel's object on this deployment. */
+  private readonly legacy: boolean;
+  /** When the scheduled alarm fires (ms), or null when none is scheduled. */
+  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.legacy = ctx.id.name !== undefined && parseChannelId(ctx.id.name) !== null;
     ctx.blockConcurrencyWhile(async () => {
       ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS channel (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL)");
       const row = ctx.storage.sql.exec<{ data: string }>("SELECT data FROM channel WHERE id = 1").toArray()[0];
       this.state = row ? decodeState(row.data) : null;
+      this.alarmAt = await ctx.storage.getAlarm();
+      if (!this.state) await this.adoptLegacy();
+      const expiry = this.state && !this.legacy && nextReservationExpiry(this.state);
+      if (expiry) this.scheduleAlarm(expiry);
     });
   }
 
   /** A payment with a fresh balance proof whose signature the Worker already verified. */
   async pay(req: ProofRequest): Promise<PayResult> {
+    if (req.knownOnly && !this.state) return { ok: false, code: "nonexisting_channel" };
     const known = await this.known(req.sender, req.openBlock);
     if (!known.ok) return known;
     let decision = this.decideProof(req);
@@ -99,6 +127,22 @@ export class ChannelObject extends DurableObject<Env> {
     if (!known.ok) return known;
     const flow = req.flow && { ...req.flow, random: Math.random() };
     return this.commit(chargeCredit(known.state, { ...req, flow }, Date.now()));
+  }
+
+  /**
+   * A session holder's request on a free route: its channel's bucket pays the capacity, nothing
+   * else changes. The bucket is kept in memory (written with the next payment): it holds no
+   * payment state and is full again seconds after the last request. Answers no chain look-up:
+   * a channel this object never met has no valid session, and such a client is no payer.
+   */
+  async chargeCapacity(req: CreditRequest): Promise<PayResult> {
+    const s = this.state;
+    if (this.legacy || !s) return { ok: false, code: "nonexisting_channel" };
+    if (s.sender.toLowerCase() !== req.sender.toLowerCase() || s.openBlock !== req.openBlock) return { ok: false, code: "internal_error" };
+    const decision = chargeCapacity(s, req.flow && { ...req.flow, random: Math.random() }, Date.now());
+    if (!decision.ok) return this.commit(decision);
+    this.state = decision.state;
+    return { ok: true, cost: 0n, channel: snapshot(decision.state), flow: decision.flow };
   }
 
   /** Settles a metered reservation at the measured cost; the rest returns to credit. */
@@ -124,16 +168,17 @@ export class ChannelObject extends DurableObject<Env> {
     const s = known.state;
     if (s.status === "removed") return { ok: false, code: "nonexisting_channel", channel: snapshot(s) };
     if (s.status === "settled") return { ok: false, code: "channel_closing", channel: snapshot(s) };
-    if (Object.keys(s.reservations).length > 0) {
+    this.expire();
+    if (Object.keys(this.state!.reservations).length > 0) {
       return { ok: false, code: "bad_request", message: "A metered request on this channel is still being served; ask again in a moment." };
     }
     const config = getConfig(this.env);
     const closingSignature = await config.receiver.signTypedData(
       closingProofTypedData({ chainId: config.chainId, contract: config.contract, sender: s.sender, openBlock: s.openBlock, balance: s.charged }),
     );
-    // Re-read after the await: the charged total cannot have moved, but the state object may.
+    // Re-read after the await: the charged total or the reservations may have moved meanwhile.
     const current = this.state!;
-    if (current.charged !== s.charged) return this.requestClose(sender, openBlock);
+    if (current.charged !== s.charged || Object.keys(current.reservations).length > 0) return this.requestClose(sender, openBlock);
     const next = markCloseRequested(current, Date.now());
     this.persist(next);
     return { ok: true, balance: next.charged, closingSignature, channel: snapshot(next) };
@@ -148,6 +193,42 @@ export class ChannelObject extends DurableObject<Env> {
   /** Test and admin view of the raw state. */
   async raw(): Promise<ChannelState | null> {
     return this.state;
+  }
+
+  /** A pre-1.1 object's state and the chain events it applied, for `adoptLegacy`. */
+  async handOver(): Promise<{ state: ChannelState; history: AppliedEvent[] } | null> {
+    if (!this.legacy || !this.state) return null;
+    return { state: this.state, history: this.chainHistory() };
+  }
+
+  /**
+   * On first start with no state: takes over the channel's pre-1.1 object, when that holds a
+   * state whose last balance proof is signed by the channel's sender for this deployment's
+   * chain, contract and receiver (so it cannot be another deployment's state). A state without
+   * any proof holds nothing the chain does not say, and is left behind.
+   */
+  private async adoptLegacy(): Promise<void> {
+    const name = this.ctx.id.name;
+    const id = name === undefined ? null : parseChannelObjectName(name);
+    if (!id) return;
+    const config = getConfig(this.env);
+    if (channelObjectName(config, id.sender, id.openBlock) !== name) return;
+    const old = await legacyChannelStub(this.env, id.sender, id.openBlock).handOver();
+    const s = old?.state;
+    if (!s?.balanceSig || s.sender.toLowerCase() !== id.sender.toLowerCase() || s.openBlock !== id.openBlock) return;
+    const ours = await verifyBalanceProof({
+      chainId: config.chainId,
+      contract: config.contract,
+      receiver: config.receiverAddress,
+      openBlock: s.openBlock,
+      balance: s.balance,
+      signature: s.balanceSig,
+      sender: s.sender,
+    });
+    if (!ours) return;
+    this.chainHistory();
+    this.saveHistory(old!.history, []);
+    this.persist(s);
   }
 
   // --- Chain sync and settlement (src/worker/sync, src/worker/settlement): the rules are in
@@ -217,9 +298,13 @@ export class ChannelObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    this.alarmPending = false;
+    this.alarmAt = null;
+    if (this.legacy) return;
+    this.expire();
     const s = this.state;
     if (!s) return;
+    const expiry = nextReservationExpiry(s);
+    if (expiry) this.scheduleAlarm(expiry);
     const row = {
       id: channelId(s.sender, s.openBlock),
       sender: s.sender.toLowerCase(),
@@ -267,10 +352,21 @@ export class ChannelObject extends DurableObject<Env> {
   private persist(next: ChannelState): void {
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO channel (id, data) VALUES (1, ?)", encodeState(next));
     this.state = next;
-    if (!this.alarmPending) {
-      this.alarmPending = true;
-      void this.ctx.storage.setAlarm(Date.now() + PROJECTION_DELAY_MS);
-    }
+    this.scheduleAlarm(Date.now() + PROJECTION_DELAY_MS);
+  }
+
+  /** Makes the alarm fire no later than `at`. */
+  private scheduleAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
+  /** Ends the reservations whose time is up (charged at their maximum), persisting if any. */
+  private expire(): void {
+    if (!this.state) return;
+    const next = expireReservations(this.state, Date.now());
+    if (next !== this.state) this.persist(next);
   }
 
   /** The channel's state, learned from the chain if this object has never seen it. Whether it
@@ -279,6 +375,7 @@ export class ChannelObject extends DurableObject<Env> {
     sender: Address,
     openBlock: number,
   ): Promise<{ ok: true; state: ChannelState } | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot }> {
+    if (this.legacy) return { ok: false, code: "internal_error", message: "a pre-1.1 channel object serves nothing; its state moved" };
     if (!this.state) {
       const neg = this.negative;
       const result = neg && Date.now() - neg.at < NEGATIVE_CACHE_MS ? neg.result : await this.lookupOnce(sender, openBlock);

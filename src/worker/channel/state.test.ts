@@ -4,9 +4,13 @@ import {
   acceptProof,
   chargeCredit,
   credit,
+  DEFAULT_MAX_SERVING_MS,
+  expireReservations,
   markCloseRequested,
   MAX_PENDING_PROOFS,
   newChannelState,
+  nextReservationExpiry,
+  RESERVATION_MARGIN_MS,
   settledCharge,
   settleReservation,
   withDeposit,
@@ -134,6 +138,28 @@ describe("metered reservations", () => {
     if (!done.ok) throw new Error(done.code);
     expect(done.state.charged).toBe(10n);
     expect(done.state.withdrawable?.balance).toBe(10n);
+  });
+
+  it("expires a reservation its serving time plus the margin after it was taken, charged at its maximum", () => {
+    const s = accepted(open(), 10n, 0n);
+    const r = acceptProof(s, { balance: 50n, signature: sig(50), price: 50n, exact: false, reserveId: "m", reserveMs: 1_000 }, 2);
+    if (!r.ok) throw new Error(r.code);
+    const expiresAt = 2 + 1_000 + RESERVATION_MARGIN_MS;
+    expect(r.state.reservations).toEqual({ m: { amount: 50n, expiresAt } });
+    expect(nextReservationExpiry(r.state)).toBe(expiresAt);
+    expect(expireReservations(r.state, expiresAt - 1)).toBe(r.state);
+    const expired = expireReservations(r.state, expiresAt);
+    expect(expired.reservations).toEqual({});
+    expect(expired.charged).toBe(50n);
+    expect(settledCharge(expired)).toBe(50n);
+    expect(expired.withdrawable?.balance).toBe(50n);
+    expect(nextReservationExpiry(expired)).toBeNull();
+    // A settle that comes after the expiry changes nothing: the maximum stays charged.
+    const late = settleReservation(expired, "m", 5n, expiresAt + 1);
+    expect(late.ok && late.state).toBe(expired);
+    // Without a stated serving time, the default one.
+    const d = chargeCredit(accepted(open(), 100n, 0n), { price: 40n, reserveId: "d" }, 7);
+    expect(d.ok && d.state.reservations.d!.expiresAt).toBe(7 + DEFAULT_MAX_SERVING_MS + RESERVATION_MARGIN_MS);
   });
 });
 

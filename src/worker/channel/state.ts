@@ -13,6 +13,10 @@ export type ChannelStatus = "open" | "closing" | "settled" | "removed";
 /** A signed cumulative balance the receiver can take on chain. */
 export type Proof = { balance: bigint; signature: Hex };
 
+/** A metered request's hold on credit: its maximum, until settled or until `expiresAt` (ms),
+ *  when it is charged that maximum for good and no longer holds anything up. */
+export type Reservation = { amount: bigint; expiresAt: number };
+
 export type ChannelState = {
   sender: Address;
   openBlock: number;
@@ -34,8 +38,8 @@ export type ChannelState = {
   closingBalance: bigint | null;
   settleBlock: number | null;
   payments: number;
-  /** Metered reservations not yet settled: id -> reserved maximum. */
-  reservations: Record<string, bigint>;
+  /** Metered reservations not yet settled, by id. */
+  reservations: Record<string, Reservation>;
   /** The payer's flow-control bucket (absent until its first limited request). */
   flow?: Bucket;
   version: number;
@@ -47,6 +51,12 @@ export type ChannelState = {
  *  withdraws a little later, never less safely). Promotion ignores open reservations, so a
  *  withdrawable proof never exceeds what is charged for good. */
 export const MAX_PENDING_PROOFS = 32;
+
+/** How long after a metered request's longest serving time its reservation still waits for the
+ *  settle (the settle's trip back, clocks that differ between the Worker and the object). */
+export const RESERVATION_MARGIN_MS = 30_000;
+/** The longest serving time of a reservation that does not state one (and of old stored ones). */
+export const DEFAULT_MAX_SERVING_MS = 60_000;
 
 /**
  * A rule's answer. With flow control, `flow` is the payer's allowance after the request; a
@@ -112,7 +122,13 @@ export function servingRefusal(s: ChannelState): ErrorCode | null {
 
 /** C without open metered reservations: what is charged for good. */
 export const settledCharge = (s: ChannelState): bigint =>
-  Object.values(s.reservations).reduce((c, r) => c - r, s.charged);
+  Object.values(s.reservations).reduce((c, r) => c - r.amount, s.charged);
+
+/** A reservation of `amount` taken at `now` for a request served at most `servingMs`. */
+const reservation = (amount: bigint, now: number, servingMs = DEFAULT_MAX_SERVING_MS): Reservation => ({
+  amount,
+  expiresAt: now + servingMs + RESERVATION_MARGIN_MS,
+});
 
 /** Moves proofs that the settled charge has reached into `withdrawable`. Mutates `s` (a copy). */
 function promote(s: ChannelState): void {
@@ -136,7 +152,7 @@ function touch(s: ChannelState, now: number): ChannelState {
  */
 export function acceptProof(
   s: ChannelState,
-  p: { balance: bigint; signature: Hex; price: bigint; exact: boolean; reserveId?: string; flow?: FlowGate },
+  p: { balance: bigint; signature: Hex; price: bigint; exact: boolean; reserveId?: string; reserveMs?: number; flow?: FlowGate },
   now: number,
 ): Decision {
   const g = gate(s, p.flow, now);
@@ -155,14 +171,14 @@ export function acceptProof(
   next.charged = s.charged + p.price;
   next.pending.push({ balance: p.balance, signature: p.signature });
   if (next.pending.length > MAX_PENDING_PROOFS) next.pending.shift();
-  if (p.reserveId) next.reservations[p.reserveId] = p.price;
+  if (p.reserveId) next.reservations[p.reserveId] = reservation(p.price, now, p.reserveMs);
   next.payments = s.payments + 1;
   promote(next);
   return { ok: true, state: next, cost: p.price, flow: g.status };
 }
 
 /** Spends `price` from credit (a session request), or reserves it for a metered request. */
-export function chargeCredit(s: ChannelState, p: { price: bigint; reserveId?: string; flow?: FlowGate }, now: number): Decision {
+export function chargeCredit(s: ChannelState, p: { price: bigint; reserveId?: string; reserveMs?: number; flow?: FlowGate }, now: number): Decision {
   const g = gate(s, p.flow, now);
   if (!g.ok) return g.refusal;
   const refusal = servingRefusal(s);
@@ -171,18 +187,32 @@ export function chargeCredit(s: ChannelState, p: { price: bigint; reserveId?: st
   const next = touch(s, now);
   if (g.bucket) next.flow = g.bucket;
   next.charged = s.charged + p.price;
-  if (p.reserveId) next.reservations[p.reserveId] = p.price;
+  if (p.reserveId) next.reservations[p.reserveId] = reservation(p.price, now, p.reserveMs);
   next.payments = s.payments + 1;
   promote(next);
   return { ok: true, state: next, cost: p.price, flow: g.status };
 }
 
 /**
+ * A paying client's request that costs nothing (a free route, a trial route in its trial):
+ * charged to the channel's bucket only, like any request of a priority client. Refused when the
+ * channel does not serve (the client is then no payer) or the bucket is short; otherwise the
+ * state differs from `s` in its bucket alone.
+ */
+export function chargeCapacity(s: ChannelState, flow: FlowGate | undefined, now: number): Decision {
+  const g = gate(s, flow, now);
+  if (!g.ok) return g.refusal;
+  const refusal = servingRefusal(s);
+  if (refusal) return { ok: false, code: refusal, flow: g.before };
+  return { ok: true, state: g.bucket ? { ...s, flow: g.bucket } : s, cost: 0n, flow: g.status };
+}
+
+/**
  * Settles a metered reservation at its measured cost (capped at the reserved maximum) and
- * frees the rest back to credit. Unknown ids change nothing and cost 0.
+ * frees the rest back to credit. Unknown ids (settled, or expired) change nothing and cost 0.
  */
 export function settleReservation(s: ChannelState, id: string, measured: bigint, now: number): Decision {
-  const reserved = s.reservations[id];
+  const reserved = s.reservations[id]?.amount;
   if (reserved === undefined) return { ok: true, state: s, cost: 0n };
   const cost = measured < 0n ? 0n : measured > reserved ? reserved : measured;
   const next = touch(s, now);
@@ -190,6 +220,26 @@ export function settleReservation(s: ChannelState, id: string, measured: bigint,
   next.charged = s.charged - (reserved - cost);
   promote(next);
   return { ok: true, state: next, cost };
+}
+
+/**
+ * Ends every reservation whose time is up: it stays charged at its maximum (C already holds
+ * it) and stops holding up a close or the withdrawable proof. The same state when none is due.
+ */
+export function expireReservations(s: ChannelState, now: number): ChannelState {
+  const due = Object.keys(s.reservations).filter((id) => s.reservations[id]!.expiresAt <= now);
+  if (due.length === 0) return s;
+  const next = touch(s, now);
+  for (const id of due) delete next.reservations[id];
+  promote(next);
+  return next;
+}
+
+/** When the next reservation expires (ms), or null when none is open. */
+export function nextReservationExpiry(s: ChannelState): number | null {
+  let at: number | null = null;
+  for (const r of Object.values(s.reservations)) if (at === null || r.expiresAt < at) at = r.expiresAt;
+  return at;
 }
 
 /** A new confirmed deposit read from the chain (it only grows while the channel lives). */

@@ -2,7 +2,7 @@
 // charged in the same decision as the payment, and a 429 changes no payment state.
 import { describe, expect, it } from "vitest";
 import type { Address, Hex } from "viem";
-import { acceptProof, chargeCredit, newChannelState, type ChannelState } from "../channel/state.js";
+import { acceptProof, chargeCapacity, chargeCredit, markCloseRequested, newChannelState, type ChannelState } from "../channel/state.js";
 
 const sender = "0x00000000000000000000000000000000000000aa" as Address;
 const sig = (n: number) => `0x${n.toString(16).padStart(130, "0")}` as Hex;
@@ -68,5 +68,20 @@ describe("the paid bucket in the channel rules", () => {
     const d = acceptProof(open(), { balance: 5n, signature: sig(1), price: 5n, exact: true }, T0);
     expect(d.ok && d.state.flow).toBeUndefined();
     expect(d.ok && d.flow).toBeUndefined();
+  });
+
+  it("a payer's free request takes capacity from its bucket and changes nothing else; a closed channel is no payer", () => {
+    const s = open();
+    let state = s;
+    for (let i = 1; i <= 3; i++) {
+      const d = chargeCapacity(state, flow, T0);
+      if (!d.ok) throw new Error(d.code);
+      expect(d.cost).toBe(0n);
+      expect(d.state.flow?.level).toBe(6 - 2 * i);
+      expect({ ...d.state, flow: undefined }).toEqual({ ...s, flow: undefined });
+      state = d.state;
+    }
+    expect(chargeCapacity(state, flow, T0)).toMatchObject({ ok: false, code: "rate_limited" });
+    expect(chargeCapacity(markCloseRequested(s, T0), flow, T0)).toMatchObject({ ok: false, code: "channel_closing" });
   });
 });

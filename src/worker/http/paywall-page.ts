@@ -1,9 +1,14 @@
 // The HTML page a browser gets on a 402: what the resource costs, whom to pay and how, with the
-// same terms the headers carry. A plain page for now; all values are escaped.
+// same terms the headers carry. A plain page for now; all values are escaped for HTML, and the
+// request's URL (chosen by whoever sent the link) is quoted for a POSIX shell in the command
+// the page offers to copy, so pasting it runs nothing but that command.
 import { RdnHeaders } from "../../protocol/headers.js";
 
 const escape = (s: string) =>
   s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
+
+/** `s` as one POSIX shell word: single quotes, each `'` inside written as `'\''`. */
+export const shellQuote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
 
 export function paywallPage(p: { code: string; message: string; url: string; terms: Record<string, string> }): string {
   const row = (label: string, header: string) =>
@@ -24,6 +29,6 @@ ${row("Channel contract", RdnHeaders.contractAddress)}
 ${row("Token", RdnHeaders.tokenAddress)}
 ${row("Chain id", RdnHeaders.chainId)}
 </table>
-<p>Pay with the edge402 client: <code>npx edge402 fetch ${escape(p.url)}</code></p>
+<p>Pay with the edge402 client: <code>npx edge402 fetch ${escape(shellQuote(p.url))}</code></p>
 </body></html>`;
 }
