@@ -3,9 +3,9 @@
 // a misconfigured deployment says what to fix instead of failing on the first paid request.
 import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { z } from "zod";
+import * as z from "zod";
 
-// The Worker's env type lives in env.ts (built on wrangler's generated types); re-exported for importers here.
+// The Worker's env type lives in env.ts (standalone, so library users can name it); re-exported here.
 export type { Env } from "./env.js";
 
 const decimal = (name: string) =>
