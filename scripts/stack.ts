@@ -36,6 +36,8 @@ export interface StackOptions {
   scheduledEveryMs?: number;
   /** Stop everything on SIGINT/SIGTERM/SIGHUP and exit (default true). `npm start` installs its own. */
   handleSignals?: boolean;
+  /** The Worker project wrangler runs in (its wrangler config and D1 migrations); default this repo. */
+  projectDir?: string;
 }
 
 export interface Stack {
@@ -312,7 +314,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     writeFileSync(envFile, `${secretLines.join("\n")}\n`, { mode: 0o600 });
     chmodSync(envFile, 0o600);
 
-    await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], REPO_ROOT);
+    const projectDir = opts.projectDir ?? REPO_ROOT;
+    await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], projectDir);
 
     const port = opts.port || (await freePort());
     const inspectorPort = await freePort();
@@ -336,7 +339,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     ];
     let ready = false;
     const child = spawn(WRANGLER, args, {
-      cwd: REPO_ROOT,
+      cwd: projectDir,
       env: childEnv(),
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
