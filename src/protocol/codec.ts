@@ -6,16 +6,14 @@
 // a well-shaped signature that breaks the signature rules (high s, bad v, r/s out of range) is
 // a refused proof, `invalid_balance_proof`. `parsePaymentHeaders` reads a whole payment.
 import { getAddress, type Address, type Hex } from "viem";
+import { MAX_UINT_DIGITS, parseAmount } from "./amount.js";
 import { ProtocolError } from "./errors.js";
 import { RdnHeaders } from "./headers.js";
 import { isSignatureShape, normalizeSignature } from "./signature.js";
 
-/** 2^256 has 78 decimal digits: nothing longer is parsed, whatever the width. */
-export const MAX_UINT_DIGITS = 78;
 /** A session token is 1 to 512 characters of base64url and `.`. */
 export const MAX_SESSION_LENGTH = 512;
 
-const decimal = /^(0|[1-9][0-9]*)$/;
 const address = /^0x[0-9a-fA-F]{40}$/;
 const sessionToken = /^[A-Za-z0-9_.-]{1,512}$/;
 
@@ -30,10 +28,10 @@ function malformed(field: string, reason: string): never {
 export function parseUint(value: string, field: string, bits = 192): bigint {
   if (typeof value !== "string" || value.length === 0) malformed(field, "expected an unsigned decimal integer");
   if (value.length > MAX_UINT_DIGITS) malformed(field, `the value is longer than ${MAX_UINT_DIGITS} digits`);
-  if (!decimal.test(value)) {
+  const n = parseAmount(value);
+  if (n === null) {
     malformed(field, "expected an unsigned decimal integer without sign, spaces, leading zeros, hex or exponent");
   }
-  const n = BigInt(value);
   if (n >= 1n << BigInt(bits)) malformed(field, `the value does not fit in uint${bits}`);
   return n;
 }

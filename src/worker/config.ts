@@ -4,8 +4,10 @@
 import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { z } from "zod";
+import { parseAmount } from "../protocol/amount.js";
 
-const decimal = (name: string) => z.string().regex(/^(0|[1-9][0-9]*)$/, `${name} must be an unsigned decimal integer`);
+const isAmount = (v: string | number) => parseAmount(v) !== null;
+const decimal = (name: string) => z.string().refine(isAmount, `${name} must be an unsigned decimal integer`);
 const address = (name: string) =>
   z.string().refine((v) => isAddress(v, { strict: false }), `${name} must be a 0x-prefixed 20-byte address`);
 const secret = (name: string, min: number) =>
@@ -44,7 +46,9 @@ const schema = z.object({
 /** The name of a var or secret the configuration reads. */
 export type ConfigVar = keyof typeof schema.shape;
 
-const amount = z.union([z.string().regex(/^(0|[1-9][0-9]*)$/), z.number().int().nonnegative()]).transform(String);
+const amount = z
+  .union([z.string().refine(isAmount, "must be an unsigned decimal integer"), z.number().int().nonnegative()])
+  .transform(String);
 const proxyRoute = z.object({
   path: z.string().startsWith("/"),
   method: z.string().toUpperCase().default("GET"),

@@ -17,6 +17,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { Address, Hex } from "viem";
+import { parseAmount } from "../protocol/amount.js";
 import { parsePaymentHeaders, type Payment } from "../protocol/codec.js";
 import { isProtocolError } from "../protocol/errors.js";
 import { paymentHeaderNames, RdnHeaders } from "../protocol/headers.js";
@@ -94,10 +95,8 @@ declare module "hono" {
 }
 
 function toAmount(v: Amount, what: string): bigint {
-  const n =
-    typeof v === "bigint" ? v : typeof v === "number" ? BigInt(v) : /^(0|[1-9][0-9]*)$/.test(v) ? BigInt(v) : NaN;
-  if (typeof n !== "bigint" || n < 0n)
-    throw new Error(`edge402: ${what} must be a non-negative integer amount, got ${String(v)}`);
+  const n = parseAmount(v);
+  if (n === null) throw new Error(`edge402: ${what} must be a non-negative integer amount, got ${String(v)}`);
   return n;
 }
 
