@@ -18,7 +18,7 @@ import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlit
 export const channels = sqliteTable(
   "channels",
   {
-    id: text("id").primaryKey(), // `${sender lowercase}-${openBlock}`
+    id: text("id").primaryKey(), // channelId(sender, openBlock), protocol/channel-key.ts
     sender: text("sender").notNull(),
     openBlock: integer("open_block").notNull(),
     state: text("state", { enum: ["open", "closing", "settled", "removed"] }).notNull(),
@@ -108,7 +108,7 @@ export const receiverTxs = sqliteTable(
 export const disputeQueue = sqliteTable(
   "dispute_queue",
   {
-    id: text("id").primaryKey(), // `${sender lowercase}-${openBlock}`
+    id: text("id").primaryKey(), // channelId(sender, openBlock), protocol/channel-key.ts
     sender: text("sender").notNull(),
     openBlock: integer("open_block").notNull(),
     closingBalance: text("closing_balance").notNull(),

@@ -13,8 +13,9 @@ import { DurableObject } from "cloudflare:workers";
 import { BaseError, decodeErrorResult, keccak256, type Address, type Hex } from "viem";
 import { drizzle } from "drizzle-orm/d1";
 import { microTransferChannelsAbi } from "../../protocol/abi.js";
+import { channelId } from "../../protocol/channel-key.js";
 import { closingProofTypedData } from "../../protocol/eip712.js";
-import { publicClient } from "../chain.js";
+import { publicClient, rpcErrorText } from "../chain.js";
 import { getConfig, type Config } from "../config.js";
 import type { Env } from "../env.js";
 import { receiverTxs } from "../db/schema.js";
@@ -89,14 +90,6 @@ export function viewOf(r: TxRecord): TxView {
 const encode = (r: TxRecord) => JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? `${v}n` : v));
 const decode = (text: string): TxRecord =>
   JSON.parse(text, (_k, v) => (typeof v === "string" && /^[0-9]+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)) as TxRecord;
-const channelKeyOf = (sender: Address, openBlock: number) => `${sender.toLowerCase()}-${openBlock}`;
-
-/** An error as one line: the node's answer without the request (whose URL may hold a key). */
-function errorText(err: unknown): string {
-  if (err instanceof BaseError)
-    return err.details && err.details !== err.shortMessage ? `${err.shortMessage} ${err.details}` : err.shortMessage;
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** The short reason a call would revert: the contract's custom error name when it has one. */
 export function revertReason(err: unknown): string {
@@ -113,7 +106,7 @@ export function revertReason(err: unknown): string {
       }
     }
   }
-  return errorText(err);
+  return rpcErrorText(err);
 }
 
 export class ReceiverObject extends DurableObject<Env> {
@@ -173,7 +166,7 @@ export class ReceiverObject extends DurableObject<Env> {
 
   private async sendIntent(intent: TxIntent, opts: SubmitOptions): Promise<IntentOutcome> {
     const config = getConfig(this.env);
-    const key = channelKeyOf(intent.sender, intent.openBlock);
+    const key = channelId(intent.sender, intent.openBlock);
     const existing = this.ctx.storage.sql
       .exec<{ data: string }>("SELECT data FROM txs WHERE channel = ? AND status != 'failed' ORDER BY id DESC", key)
       .toArray()
@@ -241,7 +234,7 @@ export class ReceiverObject extends DurableObject<Env> {
       await this.project(record, []);
       return { intent, result: "sent", tx: viewOf(record) };
     } catch (err) {
-      return { intent, result: "refused", reason: errorText(err) };
+      return { intent, result: "refused", reason: rpcErrorText(err) };
     }
   }
 
@@ -264,7 +257,7 @@ export class ReceiverObject extends DurableObject<Env> {
       try {
         return { hash: await client.sendRawTransaction({ serializedTransaction }), nonce };
       } catch (err) {
-        const message = errorText(err);
+        const message = rpcErrorText(err);
         if (/already known|known transaction/i.test(message)) return { hash: keccak256(serializedTransaction), nonce };
         if (fixedNonce !== undefined || attempt >= 3 || !isNonceError(message)) throw err;
         nonce = Math.max(nonce + 1, await this.nextNonce(config));
@@ -373,7 +366,7 @@ export class ReceiverObject extends DurableObject<Env> {
         result.replaced.push(viewOf(r));
       } catch (err) {
         // Mined meanwhile ("nonce too low") or refused: the next tick sees which.
-        r.error = `replacement not sent: ${errorText(err)}`;
+        r.error = `replacement not sent: ${rpcErrorText(err)}`;
         r.updatedAt = now;
         this.save(r);
       }

@@ -4,6 +4,7 @@
 // cheating close is looked at in every run until it is answered, however many channels the
 // `channels` projection holds and whatever order it keeps them in.
 import type { Address } from "viem";
+import { channelId } from "../../protocol/channel-key.js";
 import type { ChainEvent } from "../channel/events.js";
 
 /** Queue rows looked at per run, most urgent settle block first; the rest wait one run. */
@@ -20,8 +21,6 @@ export type QueueRow = {
   status: QueueStatus;
   attempts: number;
 };
-
-const rowId = (sender: string, openBlock: number) => `${sender.toLowerCase()}-${openBlock}`;
 
 /** The statements that queue the close requests among `events` (for the sync's event batch).
  *  The same close read again changes nothing; another close of the channel (a reorg mined a
@@ -40,7 +39,7 @@ export function queueCloses(db: D1Database, events: readonly ChainEvent[], now: 
              OR dispute_queue.closing_balance != excluded.closing_balance`,
         )
         .bind(
-          rowId(e.sender, e.openBlock),
+          channelId(e.sender, e.openBlock),
           e.sender.toLowerCase(),
           e.openBlock,
           e.amount.toString(),

@@ -8,6 +8,7 @@
 // the range's end and rewound to what the chain says there (removed, if nothing; a lower
 // deposit, if a top-up is gone).
 import type { Address, PublicClient } from "viem";
+import { channelId } from "../../protocol/channel-key.js";
 import { channelStub } from "../channel/stub.js";
 import type { Config } from "../config.js";
 import type { Env } from "../env.js";
@@ -38,7 +39,7 @@ export async function settleOrphans(
     .all<{ sender: string; open_block: number }>();
   let n = 0;
   for (const r of results) {
-    const key = `${r.sender}-${r.open_block}`;
+    const key = channelId(r.sender as Address, r.open_block);
     if (checked.has(key) || n >= MAX_ORPHANS) continue;
     checked.add(key);
     const onChain = await channelAt(client, config, r.sender as Address, r.open_block, to);

@@ -7,6 +7,7 @@
 // to the ancestor. The sync then reads forward
 // again from there. Every step repeats safely if the run dies half-way: the removed rows go last.
 import { BaseError, BlockNotFoundError, type Address, type Hex, type PublicClient } from "viem";
+import { channelId } from "../../protocol/channel-key.js";
 import { readChannelInfo } from "../chain.js";
 import type { OnChainRecord } from "../channel/events.js";
 import { channelStub } from "../channel/stub.js";
@@ -98,7 +99,7 @@ export async function rewindTo(
     .all<{ block_hash: string; log_index: number; sender: string; open_block: number }>();
   const byChannel = new Map<string, { sender: Address; openBlock: number; ids: string[] }>();
   for (const r of results) {
-    const key = `${r.sender}-${r.open_block}`;
+    const key = channelId(r.sender as Address, r.open_block);
     let entry = byChannel.get(key);
     if (!entry) {
       entry = { sender: r.sender as Address, openBlock: r.open_block, ids: [] };

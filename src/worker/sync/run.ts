@@ -22,8 +22,10 @@
 // next run resumes from the cursor; the settlement step still runs after a failed chunk.
 // Running twice, or concurrently, changes nothing the second time. The report counts the run's
 // JSON-RPC HTTP requests (the Workers subrequests it spends).
-import { BaseError, createPublicClient, http, type Hex, type PublicClient } from "viem";
+import { createPublicClient, http, type Hex, type PublicClient } from "viem";
+import { channelId } from "../../protocol/channel-key.js";
 import type { ChainEvent } from "../channel/events.js";
+import { rpcErrorText } from "../chain.js";
 import { channelStub } from "../channel/stub.js";
 import { getConfig, type Config } from "../config.js";
 import type { Env } from "../env.js";
@@ -102,14 +104,6 @@ function syncClient(config: Config, onRequest: () => void, fetchFn: typeof fetch
   }) as PublicClient;
 }
 
-/** A run's error for sync_state (shown by the public stats): the node's answer, never its URL,
- *  which may carry an API key. */
-function message(err: unknown): string {
-  if (err instanceof BaseError)
-    return err.details && err.details !== err.shortMessage ? `${err.shortMessage} ${err.details}` : err.shortMessage;
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** Runs one sync (see the module comment). Never throws. */
 export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncReport> {
   const started = Date.now();
@@ -137,7 +131,7 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
     config = { ...getConfig(env), ...opts.config };
   } catch (err) {
     console.error("edge402 sync: configuration", err);
-    return { ...finish(), error: message(err) };
+    return { ...finish(), error: rpcErrorText(err) };
   }
   const db = env.DB;
   const client = syncClient(
@@ -153,7 +147,7 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
     lease = await acquireLease(db, Date.now());
   } catch (err) {
     console.error("edge402 sync: D1 unavailable", err);
-    return { ...finish(), error: message(err) };
+    return { ...finish(), error: rpcErrorText(err) };
   }
   if (!lease) return { ...finish(), reason: "another sync run holds the lease" };
   report.ran = true;
@@ -208,7 +202,7 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
           });
         } catch (err) {
           // A node that limits the range or the result size: halve the chunk and try again.
-          if (size > 1n && /range|too many|limit|exceed|more than|too large|response size/i.test(message(err))) {
+          if (size > 1n && /range|too many|limit|exceed|more than|too large|response size/i.test(rpcErrorText(err))) {
             size = size / 2n;
             ahead = null;
             continue;
@@ -236,7 +230,7 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
         const taken = events.slice(0, plan.taken);
         await storeEvents(db, rows.slice(0, plan.taken), queueCloses(db, taken, Date.now()));
         objectCalls += await forward(env, plan.calls);
-        for (const e of taken) touched.add(`${e.sender.toLowerCase()}-${e.openBlock}`);
+        for (const e of taken) touched.add(channelKey(e));
         const complete = plan.taken === events.length;
         let next: Cursor;
         if (complete) {
@@ -288,7 +282,7 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
     if (syncError) throw syncError;
     await recordRun(db, { now: Date.now(), headBlock: Number(head), error: alert });
   } catch (err) {
-    report.error = message(err);
+    report.error = rpcErrorText(err);
     console.error("edge402 sync: run failed, the next run resumes from the cursor:", report.error);
     await recordRun(db, { now: Date.now(), headBlock: report.headBlock, error: report.error }).catch(() => undefined);
   } finally {
@@ -325,7 +319,7 @@ async function storeEvents(db: D1Database, rows: ChainEventRow[], queued: D1Prep
   await db.batch([...statements, ...queued]);
 }
 
-const channelKey = (e: ChainEvent) => `${e.sender.toLowerCase()}-${e.openBlock}`;
+const channelKey = (e: ChainEvent) => channelId(e.sender, e.openBlock);
 
 /**
  * The longest prefix of `events` (in chain order) that `budget` object calls can carry: each
