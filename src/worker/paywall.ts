@@ -25,7 +25,7 @@ import { verifyBalanceProof } from "../protocol/verify.js";
 import { channelStub } from "./channel/stub.js";
 import type { ChannelSnapshot } from "./channel/codec.js";
 import type { PayResult } from "./channel/object.js";
-import { DEFAULT_MAX_SERVING_MS } from "./channel/state.js";
+import { DEFAULT_MAX_SERVING_MS, meteredCharge } from "./channel/state.js";
 import { getConfig, type Config } from "./config.js";
 import type { Env } from "./env.js";
 import type { FlowCharge, FlowStatus } from "./flow/bucket.js";
@@ -466,7 +466,7 @@ async function settleMetered(
     throw err;
   }
   const charge = measured.res.status >= 500 ? 0n : measured.cost;
-  const capped = charge > reserved ? reserved : charge;
+  const capped = meteredCharge(charge, reserved);
   let settled: PayResult;
   try {
     settled = await stub().settle(reserveId, charge);
