@@ -24,7 +24,7 @@ import { paymentHeaderNames, RdnHeaders } from "../protocol/headers.js";
 import { verifyBalanceProof } from "../protocol/verify.js";
 import { channelStub } from "./channel/stub.js";
 import type { ChannelSnapshot } from "./channel/codec.js";
-import type { PayResult } from "./channel/object.js";
+import type { PayResult, Refusal } from "./channel/object.js";
 import { DEFAULT_MAX_SERVING_MS, meteredCharge } from "./channel/state.js";
 import { getConfig, type Config } from "./config.js";
 import type { Env } from "./env.js";
@@ -405,7 +405,7 @@ async function priorityPayer(
  *  named it) and, over the allowance, the paid bucket's 429 headers. */
 function refusal(
   c: Context,
-  result: PayResult & { ok: false },
+  result: Refusal,
   who: { sender: Address; openBlock: number },
   limits: Record<string, string>,
 ): Response {

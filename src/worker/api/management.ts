@@ -14,7 +14,7 @@ import { microTransferChannelsAbi } from "../../protocol/abi.js";
 import { publicClient } from "../chain.js";
 import { channelStub } from "../channel/stub.js";
 import type { ChannelSnapshot } from "../channel/codec.js";
-import type { CloseResult, PayResult } from "../channel/object.js";
+import type { CloseResult, InfoResult } from "../channel/object.js";
 import { getConfig, type Config } from "../config.js";
 import type { Env } from "../env.js";
 import { channels, syncState } from "../db/schema.js";
@@ -161,13 +161,13 @@ export function managementApi(routes: PricedRoute[]) {
     if (params instanceof Response) return params;
     const { sender, openBlock } = params;
     const stub = channelStub(c.env, sender, openBlock);
-    const result: PayResult = await withLookup(
+    const result: InfoResult = await withLookup(
       c.env,
       getConfig(c.env),
       c.req.raw,
       sender,
       openBlock,
-      (learned) => stub.info(sender, openBlock, learned) as Promise<PayResult>,
+      (learned) => stub.info(sender, openBlock, learned) as Promise<InfoResult>,
     );
     if (result.ok || result.channel) return c.json(channelJson(result.channel!));
     return refusal(c, result.code, result.message, result.headers);

@@ -23,7 +23,7 @@ import { NegativeCache, type NegativeStatus } from "./cache.js";
 export const LOOKUP_COST_UNITS = 2;
 
 /** This isolate's negative cache (bounded), in front of the LookupObject's. */
-const negative = new NegativeCache();
+const negativeLookup = new NegativeCache();
 /** This isolate's look-ups in flight, by channel and hint. */
 const running = new Map<string, Promise<Learned>>();
 
@@ -82,7 +82,7 @@ async function learn(
   hint: LookupHint,
 ): Promise<Learned> {
   const key = channelId(sender, openBlock);
-  const cached = hint === "channel" ? negative.get(key, Date.now()) : null;
+  const cached = hint === "channel" ? negativeLookup.get(key, Date.now()) : null;
   if (cached) return { refusal: { ok: false, code: NEGATIVE_CODES[cached] } };
   if (config.flowControl) {
     const answer = await flowStub(env, config, request).admit({
@@ -109,7 +109,7 @@ async function learn(
       return { channel: answer.channel };
     case "missing":
     case "unconfirmed":
-      negative.set(key, answer.status, Date.now());
+      negativeLookup.set(key, answer.status, Date.now());
       // A deposit re-read that finds no channel keeps the object's own refusal.
       return { refusal: hint === "channel" ? { ok: false, code: NEGATIVE_CODES[answer.status] } : null };
     case "rate_limited":

@@ -27,7 +27,7 @@ export type LookupStats = { lookups: number; refused: number; rpcRequests: numbe
 
 export class LookupObject extends DurableObject<Env> {
   private bucket: Bucket | null = null;
-  private readonly negative = new NegativeCache();
+  private readonly negativeLookup = new NegativeCache();
   private readonly running = new Map<string, Promise<LookupAnswer>>();
   private client: { url: string; client: PublicClient } | null = null;
   private stats_: LookupStats = { lookups: 0, refused: 0, rpcRequests: 0, budget: 0 };
@@ -36,7 +36,7 @@ export class LookupObject extends DurableObject<Env> {
   async lookup(sender: Address, openBlock: number): Promise<LookupAnswer> {
     const now = Date.now();
     const key = channelId(sender, openBlock);
-    const cached = this.negative.get(key, now);
+    const cached = this.negativeLookup.get(key, now);
     if (cached) return { status: cached };
     const running = this.running.get(key);
     if (running) return running;
@@ -74,7 +74,7 @@ export class LookupObject extends DurableObject<Env> {
       const r = await lookupChannel(config, sender, openBlock, this.rpc(config));
       if (r.status === "found")
         return { status: "found", channel: { ...r.channel, confirmedBlock: Number(r.confirmedBlock) } };
-      this.negative.set(key, r.status, Date.now());
+      this.negativeLookup.set(key, r.status, Date.now());
       return { status: r.status };
     } catch (err) {
       return { status: "chain_unavailable", message: err instanceof ChainUnavailableError ? err.message : String(err) };
