@@ -5,6 +5,8 @@
 // (`POST /channels/{sender}/{openBlock}/close`) and settling channels whose challenge has ended
 // (`POST /settle`). Every transaction goes through the ReceiverObject; each answer lists what
 // was sent, what an earlier transaction already covers, and what was refused and why.
+import { count, desc } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import type { Hono } from "hono";
 import { z } from "zod";
 import { parseAmount } from "../../protocol/amount.js";
@@ -12,6 +14,7 @@ import { publicClient } from "../chain.js";
 import { channelStub } from "../channel/stub.js";
 import { channelParams } from "../api/management.js";
 import { getConfig } from "../config.js";
+import { disputeQueue, receiverTxs } from "../db/schema.js";
 import type { Env } from "../env.js";
 import { errorResponse } from "../http/responses.js";
 import type { IntentOutcome } from "../receiver/object.js";
@@ -21,6 +24,21 @@ import { readSyncRow, recordAlert } from "../sync/cursor.js";
 import { runSync, type SyncReport } from "../sync/run.js";
 import { collectSettles, collectWithdrawals } from "./collect.js";
 import { sendNow } from "./run.js";
+
+/** A `receiver_txs` row as the admin view shows it: the table's own column names. */
+const receiverTxRow = {
+  hash: receiverTxs.hash,
+  kind: receiverTxs.kind,
+  sender: receiverTxs.sender,
+  open_block: receiverTxs.openBlock,
+  amount: receiverTxs.amount,
+  nonce: receiverTxs.nonce,
+  status: receiverTxs.status,
+  attempts: receiverTxs.attempts,
+  error: receiverTxs.error,
+  created_at: receiverTxs.createdAt,
+  updated_at: receiverTxs.updatedAt,
+};
 
 const withdrawBody = z.object({
   minimum: z
@@ -61,12 +79,12 @@ export function settlementAdmin(api: Hono<{ Bindings: Env }>): void {
     const config = getConfig(c.env);
     const row = await readSyncRow(c.env.DB);
     const now = Date.now();
-    const { results: txs } = await c.env.DB.prepare(
-      "SELECT * FROM receiver_txs ORDER BY updated_at DESC LIMIT 20",
-    ).all();
-    const { results: queue } = await c.env.DB.prepare(
-      "SELECT status, COUNT(*) AS n FROM dispute_queue GROUP BY status",
-    ).all<{ status: string; n: number }>();
+    const db = drizzle(c.env.DB);
+    const txs = await db.select(receiverTxRow).from(receiverTxs).orderBy(desc(receiverTxs.updatedAt)).limit(20);
+    const queue = await db
+      .select({ status: disputeQueue.status, n: count() })
+      .from(disputeQueue)
+      .groupBy(disputeQueue.status);
     return c.json({
       sync: row
         ? {

@@ -13,6 +13,7 @@ import { decodeEventLog, numberToHex, pad, toEventSelector, type Address, type H
 import { microTransferChannelsAbi } from "../../protocol/abi.js";
 import { CHAIN_EVENT_NAMES, eventId, type ChainEvent, type ChainEventName } from "../channel/events.js";
 import type { Config } from "../config.js";
+import type { chainEvents } from "../db/schema.js";
 
 type RpcLog = {
   address: Address;
@@ -26,16 +27,7 @@ type RpcLog = {
 };
 
 /** A row of D1 `chain_events`. */
-export type ChainEventRow = {
-  blockNumber: number;
-  blockHash: string;
-  logIndex: number;
-  txHash: string;
-  name: string;
-  sender: string;
-  openBlock: number;
-  args: string;
-};
+export type ChainEventRow = typeof chainEvents.$inferInsert;
 
 /** `nextHash`: the hash of the block `nextTo` asked for, read after this chunk's logs. */
 export type Chunk = { events: ChainEvent[]; rows: ChainEventRow[]; toHash: Hex; nextHash?: Hex };

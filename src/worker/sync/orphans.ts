@@ -7,10 +7,13 @@
 // was opened in the range with no ChannelCreated stored for it, is re-read from the chain at
 // the range's end and rewound to what the chain says there (removed, if nothing; a lower
 // deposit, if a top-up is gone).
+import { and, between, eq, lte, ne, notExists, or, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import type { Address, PublicClient } from "viem";
 import { channelId } from "../../protocol/channel-key.js";
 import { channelStub } from "../channel/stub.js";
 import type { Config } from "../config.js";
+import { chainEvents, channels } from "../db/schema.js";
 import type { Env } from "../env.js";
 import { channelAt } from "./reorg.js";
 
@@ -27,23 +30,36 @@ export async function settleOrphans(
   to: number,
   checked: Set<string> = new Set(),
 ): Promise<number> {
-  const { results } = await env.DB.prepare(
-    `SELECT c.sender, c.open_block FROM channels c
-       WHERE c.state != 'removed' AND (
-         (c.chain_read_block IS NOT NULL AND c.chain_read_block <= ?2)
-         OR (c.open_block BETWEEN ?1 AND ?2
-           AND NOT EXISTS (SELECT 1 FROM chain_events e WHERE e.sender = c.sender AND e.open_block = c.open_block AND e.name = 'ChannelCreated')))
-       ORDER BY c.open_block LIMIT ?3`,
-  )
-    .bind(from, to, MAX_ORPHANS + checked.size)
-    .all<{ sender: string; open_block: number }>();
+  const db = drizzle(env.DB);
+  const created = db
+    .select({ one: sql`1` })
+    .from(chainEvents)
+    .where(
+      and(
+        eq(chainEvents.sender, channels.sender),
+        eq(chainEvents.openBlock, channels.openBlock),
+        eq(chainEvents.name, "ChannelCreated"),
+      ),
+    );
+  const results = await db
+    .select({ sender: channels.sender, openBlock: channels.openBlock })
+    .from(channels)
+    .where(
+      and(
+        ne(channels.state, "removed"),
+        or(lte(channels.chainReadBlock, to), and(between(channels.openBlock, from, to), notExists(created))),
+      ),
+    )
+    .orderBy(channels.openBlock)
+    .limit(MAX_ORPHANS + checked.size);
   let n = 0;
   for (const r of results) {
-    const key = channelId(r.sender as Address, r.open_block);
+    const sender = r.sender as Address;
+    const key = channelId(sender, r.openBlock);
     if (checked.has(key) || n >= MAX_ORPHANS) continue;
     checked.add(key);
-    const onChain = await channelAt(client, config, r.sender as Address, r.open_block, to);
-    await channelStub(env, r.sender as Address, r.open_block).rewind([], onChain, to);
+    const onChain = await channelAt(client, config, sender, r.openBlock, to);
+    await channelStub(env, sender, r.openBlock).rewind([], onChain, to);
     n++;
   }
   return n;

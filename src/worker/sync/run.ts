@@ -22,12 +22,14 @@
 // next run resumes from the cursor; the settlement step still runs after a failed chunk.
 // Running twice, or concurrently, changes nothing the second time. The report counts the run's
 // JSON-RPC HTTP requests (the Workers subrequests it spends).
+import { drizzle } from "drizzle-orm/d1";
 import { createPublicClient, http, type Hex, type PublicClient } from "viem";
 import { channelId } from "../../protocol/channel-key.js";
 import type { ChainEvent } from "../channel/events.js";
 import { rpcErrorText } from "../chain.js";
 import { channelStub } from "../channel/stub.js";
 import { getConfig, type Config } from "../config.js";
+import { chainEvents } from "../db/schema.js";
 import type { Env } from "../env.js";
 import { queueCloses } from "../settlement/queue.js";
 import { runSettlement, type SettlementReport } from "../settlement/run.js";
@@ -228,7 +230,7 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
         }
         const plan = planForward(events, budget - objectCalls);
         const taken = events.slice(0, plan.taken);
-        await storeEvents(db, rows.slice(0, plan.taken), queueCloses(db, taken, Date.now()));
+        await storeEvents(db, rows.slice(0, plan.taken), taken);
         objectCalls += await forward(env, plan.calls);
         for (const e of taken) touched.add(channelKey(e));
         const complete = plan.taken === events.length;
@@ -291,32 +293,19 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
   return finish();
 }
 
-async function storeEvents(db: D1Database, rows: ChainEventRow[], queued: D1PreparedStatement[]): Promise<void> {
+/** Stores a chunk's events (each once) and queues its close requests, in one batch. */
+async function storeEvents(d1: D1Database, rows: ChainEventRow[], events: readonly ChainEvent[]): Promise<void> {
   if (rows.length === 0) return;
-  const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const part = rows.slice(i, i + ROWS_PER_INSERT);
-    statements.push(
+  const db = drizzle(d1);
+  const inserts = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT)
+    inserts.push(
       db
-        .prepare(
-          `INSERT OR IGNORE INTO chain_events (block_number, block_hash, log_index, tx_hash, name, sender, open_block, args) VALUES ${part.map(() => "(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
-        )
-        .bind(
-          ...part.flatMap((r) => [
-            r.blockNumber,
-            r.blockHash,
-            r.logIndex,
-            r.txHash,
-            r.name,
-            r.sender,
-            r.openBlock,
-            r.args,
-          ]),
-        ),
+        .insert(chainEvents)
+        .values(rows.slice(i, i + ROWS_PER_INSERT))
+        .onConflictDoNothing(),
     );
-  }
-  // The close requests go into the dispute queue in the same batch as their events.
-  await db.batch([...statements, ...queued]);
+  await db.batch([inserts[0]!, ...inserts.slice(1), ...queueCloses(db, events, Date.now())]);
 }
 
 const channelKey = (e: ChainEvent) => channelId(e.sender, e.openBlock);
