@@ -21,7 +21,7 @@ import { channels, syncState } from "../db/schema.js";
 import { BUFFER_SECONDS } from "../flow/bucket.js";
 import { channelHeaders, errorResponse } from "../http/responses.js";
 import { withLookup } from "../lookup/learn.js";
-import { maxServingMs, pricingMode, type PaywallOptions } from "../paywall.js";
+import { maxServingMs, pricingMode, type PaywallOptions } from "../pricing.js";
 
 /** A priced route as announced by GET /api/1/pricing. */
 export type PricedRoute = { method: string; path: string; options: PaywallOptions };
