@@ -17,7 +17,7 @@ import { getConfig } from "../config.js";
 import { disputeQueue, receiverTxs } from "../db/schema.js";
 import type { Env } from "../env.js";
 import { errorResponse } from "../http/responses.js";
-import type { IntentOutcome } from "../receiver/object.js";
+import type { IntentOutcome } from "../receiver/txs.js";
 import { lookupStub } from "../lookup/learn.js";
 import { receiverStub } from "../receiver/stub.js";
 import { readSyncRow, recordAlert } from "../sync/cursor.js";

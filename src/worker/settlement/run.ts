@@ -8,7 +8,7 @@ import { drizzle } from "drizzle-orm/d1";
 import type { PublicClient } from "viem";
 import type { Config } from "../config.js";
 import type { Env } from "../env.js";
-import type { IntentOutcome, TickResult, TxView } from "../receiver/object.js";
+import type { IntentOutcome, TickResult, TxView } from "../receiver/txs.js";
 import { receiverStub } from "../receiver/stub.js";
 import type { TxIntent } from "../receiver/txs.js";
 import { collectDisputes, collectSettles, collectWithdrawals } from "./collect.js";
