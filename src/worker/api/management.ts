@@ -89,157 +89,176 @@ function refusal(c: Context, code: ErrorCode, message?: string, headers?: Record
   return errorResponse(c, code, { message, headers });
 }
 
+type ApiContext = Context<{ Bindings: Env }>;
+
+/**
+ * The public management API's Hono app: `GET /stats`, `GET /pricing` (announcing `routes`),
+ * `GET /channels/{sender}/{openBlock}` and `DELETE /channels/{sender}/{openBlock}` (the sender's
+ * signed close request).
+ */
 export function managementApi(routes: PricedRoute[]) {
   const api = new Hono<{ Bindings: Env }>();
-
-  api.get("/stats", async (c) => {
-    const config = getConfig(c.env);
-    const db = drizzle(c.env.DB);
-    const [sync] = await db.select().from(syncState).where(eq(syncState.id, "main"));
-    const [open] = await db.select({ n: count() }).from(channels).where(eq(channels.state, "open"));
-    return c.json({
-      receiver: config.receiverAddress,
-      contract: config.contract,
-      token: config.token,
-      chainId: config.chainId,
-      challengePeriod: await challengePeriod(config),
-      minConfirmations: config.minConfirmations,
-      syncedBlock: sync?.blockNumber ?? null,
-      openChannels: open?.n ?? 0,
-      sync: sync
-        ? {
-            headBlock: sync.headBlock,
-            lastRunAt: sync.lastRunAt,
-            reorgs: sync.reorgs,
-            lastError: sync.lastError,
-            lastErrorAt: sync.lastErrorAt,
-          }
-        : null,
-      flowControl: flowControlJson(config),
-    });
-  });
-
-  api.get("/pricing", (c) => {
-    const config = getConfig(c.env);
-    return c.json({
-      token: config.token,
-      chainId: config.chainId,
-      allowCredit: config.allowCredit,
-      flowControl: flowControlJson(config),
-      allowances: {
-        free: { capacity: config.freeCapacity, buffer: config.freeCapacity * BUFFER_SECONDS },
-        paid: { capacity: config.paidCapacity, buffer: config.paidCapacity * BUFFER_SECONDS },
-      },
-      trialSeconds: config.trialSeconds,
-      routes: routes.map(({ method, path, options }) => {
-        const mode = pricingMode(options);
-        return {
-          method,
-          path,
-          mode,
-          ...(mode === "fixed" ? { price: String(options.price ?? 0) } : {}),
-          ...(mode === "metered"
-            ? {
-                maxPrice: String(options.metered!.maxPrice),
-                meter: {
-                  perMs: options.metered!.perMs ?? 1,
-                  perKiB: options.metered!.perKiB ?? 0,
-                  maxServingMs: maxServingMs(options.metered!),
-                },
-              }
-            : {}),
-          costUnits: options.costUnits ?? 1,
-          trial: options.trial ?? false,
-          ...(options.description ? { description: options.description } : {}),
-        };
-      }),
-    });
-  });
-
-  api.get("/channels/:sender/:openBlock", async (c) => {
-    const params = channelParams(c);
-    if (params instanceof Response) return params;
-    const { sender, openBlock } = params;
-    const stub = channelStub(c.env, sender, openBlock);
-    const result: InfoResult = await withLookup(
-      c.env,
-      getConfig(c.env),
-      c.req.raw,
-      sender,
-      openBlock,
-      (learned) => stub.info(sender, openBlock, learned) as Promise<InfoResult>,
-    );
-    if (result.ok || result.channel) return c.json(channelJson(result.channel!));
-    return refusal(c, result.code, result.message, result.headers);
-  });
-
-  api.delete("/channels/:sender/:openBlock", async (c) => {
-    const config = getConfig(c.env);
-    const params = channelParams(c);
-    if (params instanceof Response) return params;
-    const sigText = c.req.header(RdnHeaders.closeSignature);
-    const deadlineText = c.req.header(RdnHeaders.closeDeadline);
-    if (!sigText || !deadlineText) {
-      return errorResponse(c, "invalid_close_request", {
-        message: `A close request needs ${RdnHeaders.closeSignature} and ${RdnHeaders.closeDeadline}.`,
-      });
-    }
-    let signature: Hex;
-    let deadline: bigint;
-    try {
-      signature = parseSignature(sigText, RdnHeaders.closeSignature);
-      deadline = parseUint(deadlineText, RdnHeaders.closeDeadline, 64);
-    } catch (err) {
-      if (isProtocolError(err)) return errorResponse(c, "invalid_close_request", { message: err.message });
-      throw err;
-    }
-    if (deadline < BigInt(Math.floor(Date.now() / 1000))) {
-      return errorResponse(c, "invalid_close_request", { message: "The close request's deadline has passed." });
-    }
-    let valid = false;
-    try {
-      valid = await verifyCloseRequest({
-        chainId: config.chainId,
-        contract: config.contract,
-        receiver: config.receiverAddress,
-        openBlock: params.openBlock,
-        deadline,
-        signature,
-        sender: params.sender,
-      });
-    } catch (err) {
-      if (!isProtocolError(err)) throw err;
-    }
-    if (!valid)
-      return errorResponse(c, "invalid_close_request", {
-        message: "The close request is not signed by the channel's sender.",
-      });
-    const { sender, openBlock } = params;
-    const stub = channelStub(c.env, sender, openBlock);
-    const result: CloseResult = await withLookup(
-      c.env,
-      config,
-      c.req.raw,
-      sender,
-      openBlock,
-      (learned) => stub.requestClose(sender, openBlock, learned) as Promise<CloseResult>,
-    );
-    if (!result.ok) return refusal(c, result.code, result.message, result.headers);
-    // B and its signature ride along, so a client that lost its state can check B >= C and
-    // that B is its own before it signs C.
-    return c.json(
-      {
-        balance: result.balance.toString(),
-        closingSignature: result.closingSignature,
-        channel: channelJson(result.channel),
-      },
-      200,
-      {
-        ...channelHeaders(result.channel),
-        "Cache-Control": "no-store",
-      },
-    );
-  });
-
+  api.get("/stats", stats);
+  api.get("/pricing", (c) => pricing(c, routes));
+  api.get("/channels/:sender/:openBlock", channelInfo);
+  api.delete("/channels/:sender/:openBlock", closeChannel);
   return api;
+}
+
+/** GET /stats: the deployment, the sync's progress and health, the open channels. */
+async function stats(c: ApiContext): Promise<Response> {
+  const config = getConfig(c.env);
+  const db = drizzle(c.env.DB);
+  const [sync] = await db.select().from(syncState).where(eq(syncState.id, "main"));
+  const [open] = await db.select({ n: count() }).from(channels).where(eq(channels.state, "open"));
+  return c.json({
+    receiver: config.receiverAddress,
+    contract: config.contract,
+    token: config.token,
+    chainId: config.chainId,
+    challengePeriod: await challengePeriod(config),
+    minConfirmations: config.minConfirmations,
+    syncedBlock: sync?.blockNumber ?? null,
+    openChannels: open?.n ?? 0,
+    sync: sync
+      ? {
+          headBlock: sync.headBlock,
+          lastRunAt: sync.lastRunAt,
+          reorgs: sync.reorgs,
+          lastError: sync.lastError,
+          lastErrorAt: sync.lastErrorAt,
+        }
+      : null,
+    flowControl: flowControlJson(config),
+  });
+}
+
+/** GET /pricing: the token, the allowances and every priced route. */
+function pricing(c: ApiContext, routes: PricedRoute[]): Response {
+  const config = getConfig(c.env);
+  return c.json({
+    token: config.token,
+    chainId: config.chainId,
+    allowCredit: config.allowCredit,
+    flowControl: flowControlJson(config),
+    allowances: {
+      free: { capacity: config.freeCapacity, buffer: config.freeCapacity * BUFFER_SECONDS },
+      paid: { capacity: config.paidCapacity, buffer: config.paidCapacity * BUFFER_SECONDS },
+    },
+    trialSeconds: config.trialSeconds,
+    routes: routes.map(pricedRouteJson),
+  });
+}
+
+function pricedRouteJson({ method, path, options }: PricedRoute) {
+  const mode = pricingMode(options);
+  const meter = options.metered;
+  return {
+    method,
+    path,
+    mode,
+    ...(mode === "fixed" ? { price: String(options.price ?? 0) } : {}),
+    ...(meter
+      ? {
+          maxPrice: String(meter.maxPrice),
+          meter: { perMs: meter.perMs ?? 1, perKiB: meter.perKiB ?? 0, maxServingMs: maxServingMs(meter) },
+        }
+      : {}),
+    costUnits: options.costUnits ?? 1,
+    trial: options.trial ?? false,
+    ...(options.description ? { description: options.description } : {}),
+  };
+}
+
+/** GET /channels/{sender}/{openBlock}: the channel as its object holds it (learned from the
+ *  chain on first sight). */
+async function channelInfo(c: ApiContext): Promise<Response> {
+  const params = channelParams(c);
+  if (params instanceof Response) return params;
+  const { sender, openBlock } = params;
+  const stub = channelStub(c.env, sender, openBlock);
+  const result: InfoResult = await withLookup(
+    c.env,
+    getConfig(c.env),
+    c.req.raw,
+    sender,
+    openBlock,
+    (learned) => stub.info(sender, openBlock, learned) as Promise<InfoResult>,
+  );
+  if (result.ok || result.channel) return c.json(channelJson(result.channel!));
+  return refusal(c, result.code, result.message, result.headers);
+}
+
+/** DELETE /channels/{sender}/{openBlock}: the receiver's ClosingProof at C for the sender's
+ *  signed CloseRequest; the channel stops serving. */
+async function closeChannel(c: ApiContext): Promise<Response> {
+  const config = getConfig(c.env);
+  const params = channelParams(c);
+  if (params instanceof Response) return params;
+  const invalid = await checkCloseRequest(c, config, params);
+  if (invalid) return invalid;
+  const { sender, openBlock } = params;
+  const stub = channelStub(c.env, sender, openBlock);
+  const result: CloseResult = await withLookup(
+    c.env,
+    config,
+    c.req.raw,
+    sender,
+    openBlock,
+    (learned) => stub.requestClose(sender, openBlock, learned) as Promise<CloseResult>,
+  );
+  if (!result.ok) return refusal(c, result.code, result.message, result.headers);
+  // B and its signature ride along, so a client that lost its state can check B >= C and
+  // that B is its own before it signs C.
+  return c.json(
+    {
+      balance: result.balance.toString(),
+      closingSignature: result.closingSignature,
+      channel: channelJson(result.channel),
+    },
+    200,
+    {
+      ...channelHeaders(result.channel),
+      "Cache-Control": "no-store",
+    },
+  );
+}
+
+/** The `invalid_close_request` answer when the request's close headers are missing, malformed,
+ *  expired or not signed by the channel's sender; null when the request is good. */
+async function checkCloseRequest(
+  c: ApiContext,
+  config: Config,
+  channel: { sender: Address; openBlock: number },
+): Promise<Response | null> {
+  const invalid = (message: string) => errorResponse(c, "invalid_close_request", { message });
+  const sigText = c.req.header(RdnHeaders.closeSignature);
+  const deadlineText = c.req.header(RdnHeaders.closeDeadline);
+  if (!sigText || !deadlineText)
+    return invalid(`A close request needs ${RdnHeaders.closeSignature} and ${RdnHeaders.closeDeadline}.`);
+  let signature: Hex;
+  let deadline: bigint;
+  try {
+    signature = parseSignature(sigText, RdnHeaders.closeSignature);
+    deadline = parseUint(deadlineText, RdnHeaders.closeDeadline, 64);
+  } catch (err) {
+    if (isProtocolError(err)) return invalid(err.message);
+    throw err;
+  }
+  if (deadline < BigInt(Math.floor(Date.now() / 1000))) return invalid("The close request's deadline has passed.");
+  let valid = false;
+  try {
+    valid = await verifyCloseRequest({
+      chainId: config.chainId,
+      contract: config.contract,
+      receiver: config.receiverAddress,
+      openBlock: channel.openBlock,
+      deadline,
+      signature,
+      sender: channel.sender,
+    });
+  } catch (err) {
+    if (!isProtocolError(err)) throw err;
+  }
+  return valid ? null : invalid("The close request is not signed by the channel's sender.");
 }
