@@ -1,11 +1,17 @@
-// The Worker's env type: the bindings, vars and secrets declared in wrangler.jsonc, as
-// `wrangler types` generates them into worker-configuration.d.ts (Cloudflare.Env; `npm run
-// types` regenerates it, CI fails while it is stale), plus every other var src/worker/config.ts
-// reads, optional because wrangler.jsonc leaves them unset so their defaults apply.
+// The Worker's env type, from what `wrangler types` generates (so it cannot drift from
+// wrangler.jsonc) plus the optional vars config.ts reads that wrangler.jsonc leaves unset.
 import type { ConfigVar } from "./config.js";
 
 /** The vars config.ts understands that wrangler.jsonc does not set: all optional strings. */
 type OptionalVars = { [K in Exclude<ConfigVar, keyof Cloudflare.Env>]?: string };
 
-/** What the Worker, its Durable Objects and the scheduled sync receive as `env`. */
+/**
+ * What the Worker, its Durable Objects and the scheduled sync receive as `env`: the D1 and
+ * Durable Object bindings, and the vars and secrets of the configuration.
+ *
+ * @example
+ * ```ts
+ * const app = new Hono<{ Bindings: Env }>();
+ * ```
+ */
 export interface Env extends Cloudflare.Env, OptionalVars {}

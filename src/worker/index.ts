@@ -1,7 +1,6 @@
-// The Worker entry: the paywall app built from this deployment's configuration (the demo
-// routes when DEMO_ROUTES=true, the PROXY_ROUTES forwarded to ORIGIN_URL) with the admin chain
-// actions, the Durable Object classes (channels, the receiver's transaction sender), and the
-// scheduled handler (the chain sync, src/worker/sync/run.ts). Library users import from here too.
+// `edge402/worker`, and the Worker entry itself: a deployment configured only by its vars (the
+// demo routes, the PROXY_ROUTES forwarded to ORIGIN_URL) needs no code of its own, and a library
+// user builds the same app from the same exports.
 import type { Hono } from "hono";
 import { createApp, type AppRoute } from "./app.js";
 import { getConfig } from "./config.js";
@@ -41,6 +40,17 @@ function appFor(env: Env): Hono<{ Bindings: Env }> {
   return app;
 }
 
+/**
+ * The Worker of a deployment configured by its vars alone: the app (demo routes when
+ * DEMO_ROUTES=true, PROXY_ROUTES forwarded to ORIGIN_URL, the admin chain actions), built once
+ * per isolate, and the cron's chain sync.
+ *
+ * @example
+ * ```ts
+ * // The Worker's main module (wrangler.jsonc "main"), with a cron trigger for the sync:
+ * export { default, ChannelObject, ReceiverObject, FlowObject, LookupObject } from "edge402/worker";
+ * ```
+ */
 export default {
   fetch(request, env, ctx) {
     return appFor(env).fetch(request, env, ctx);

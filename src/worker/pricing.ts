@@ -24,7 +24,17 @@ export type MeterOptions = {
   maxServingMs?: number;
 };
 
-/** The options of `paywall()`: how one route is priced. */
+/**
+ * The options of `paywall()`: how one route is priced.
+ *
+ * @example
+ * ```ts
+ * const fixed: PaywallOptions = { price: 5n, description: "A joke" };
+ * const dynamic: PaywallOptions = { price: (c) => BigInt(c.req.query("n") ?? "1") };
+ * const metered: PaywallOptions = { metered: { maxPrice: 100n, perMs: 0.5 } };
+ * const trial: PaywallOptions = { price: 5n, trial: true };
+ * ```
+ */
 export type PaywallOptions = {
   /** A fixed price, or a function of the request (a dynamic price). Ignored when metered. */
   price?: Amount | ((c: Context) => Amount | Promise<Amount>);

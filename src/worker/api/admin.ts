@@ -43,8 +43,18 @@ const listQuery = z.object({
 type AdminContext = Context<{ Bindings: Env }>;
 
 /**
- * The admin API's Hono app, every route behind `adminAuth()`: `GET /channels` (paged, filtered by
- * `state` and `sender`), `GET /channels/{sender}/{openBlock}` and `GET /earnings`.
+ * The operator's API, every route behind `Authorization: Bearer <ADMIN_TOKEN>`: `GET /channels`
+ * (paged, filtered by `state` and `sender`), `GET /channels/{sender}/{openBlock}` and
+ * `GET /earnings`. `createApp` mounts it; mount it yourself under `/api/1/admin` otherwise.
+ *
+ * @returns A Hono app to mount under `${GATEWAY_PATH}/admin`; add chain actions with
+ *   `settlementAdmin(api)`.
+ * @example
+ * ```ts
+ * const admin = adminApi();
+ * settlementAdmin(admin);
+ * app.route(`${GATEWAY_PATH}/admin`, admin);
+ * ```
  */
 export function adminApi() {
   const api = new Hono<{ Bindings: Env }>();

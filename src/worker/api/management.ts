@@ -23,7 +23,7 @@ import { channelHeaders, errorResponse } from "../http/responses.js";
 import { withLookup } from "../lookup/learn.js";
 import { maxServingMs, pricingMode, type PaywallOptions } from "../pricing.js";
 
-/** A priced route as announced by GET /api/1/pricing. */
+/** A priced route as GET /api/1/pricing announces it: method, path and paywall options. */
 export type PricedRoute = { method: string; path: string; options: PaywallOptions };
 
 export function channelJson(ch: ChannelSnapshot) {
@@ -92,9 +92,17 @@ function refusal(c: Context, code: ErrorCode, message?: string, headers?: Record
 type ApiContext = Context<{ Bindings: Env }>;
 
 /**
- * The public management API's Hono app: `GET /stats`, `GET /pricing` (announcing `routes`),
+ * The public management API: `GET /stats`, `GET /pricing` (announcing `routes`),
  * `GET /channels/{sender}/{openBlock}` and `DELETE /channels/{sender}/{openBlock}` (the sender's
- * signed close request).
+ * signed close request). `createApp` mounts it; mount it yourself under `/api/1` in an app of
+ * your own.
+ *
+ * @param routes - The priced routes to announce (method, path, paywall options).
+ * @returns A Hono app to mount under `GATEWAY_PATH`.
+ * @example
+ * ```ts
+ * app.route(GATEWAY_PATH, managementApi([{ method: "GET", path: "/joke", options: { price: 10n } }]));
+ * ```
  */
 export function managementApi(routes: PricedRoute[]) {
   const api = new Hono<{ Bindings: Env }>();

@@ -114,6 +114,17 @@ export type CreditRequest = {
   learned?: LearnedChannel;
 };
 
+/**
+ * The Durable Object of one channel: the single writer of its payment state. Bind it as
+ * `CHANNELS` (a SQLite class) and export it from the Worker's entry; the paywall, the sync and
+ * the management API reach it through `channelStub`, never directly.
+ *
+ * @example
+ * ```ts
+ * // wrangler.jsonc: "durable_objects": { "bindings": [{ "name": "CHANNELS", "class_name": "ChannelObject" }] }
+ * export { ChannelObject } from "edge402/worker";
+ * ```
+ */
 export class ChannelObject extends DurableObject<Env> {
   private state: ChannelState | null = null;
   /** An object named the pre-1.1 way (`<sender>-<openBlock>`): it serves nothing any more,

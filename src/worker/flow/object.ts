@@ -35,6 +35,16 @@ export type FlowAnswer =
 
 export type FlowInfo = { firstSeen: number | null; bucket: Bucket | null };
 
+/**
+ * The Durable Object of one free client (keyed by its IP): its free token bucket and the start
+ * of its trial. Bind it as `FLOW` and export it from the Worker's entry.
+ *
+ * @example
+ * ```ts
+ * // wrangler.jsonc: "durable_objects": { "bindings": [{ "name": "FLOW", "class_name": "FlowObject" }] }
+ * export { FlowObject } from "edge402/worker";
+ * ```
+ */
 export class FlowObject extends DurableObject<Env> {
   private bucket: Bucket | null = null;
   private lastSeenStored = 0;

@@ -25,6 +25,16 @@ export type LookupAnswer =
 
 export type LookupStats = { lookups: number; refused: number; rpcRequests: number; budget: number };
 
+/**
+ * The Durable Object through which strangers' chain look-ups go (one per deployment), with its
+ * own RPC budget. Bind it as `LOOKUPS` and export it from the Worker's entry.
+ *
+ * @example
+ * ```ts
+ * // wrangler.jsonc: "durable_objects": { "bindings": [{ "name": "LOOKUPS", "class_name": "LookupObject" }] }
+ * export { LookupObject } from "edge402/worker";
+ * ```
+ */
 export class LookupObject extends DurableObject<Env> {
   private bucket: Bucket | null = null;
   private readonly negativeLookup = new NegativeCache();

@@ -23,6 +23,17 @@ import {
   type TxView,
 } from "./txs.js";
 
+/**
+ * The Durable Object that sends the receiver's transactions (withdraw, dispute, close, settle)
+ * one at a time, so nonces never collide. Bind it as `RECEIVER` (a SQLite class) and export it
+ * from the Worker's entry; the sync and the admin actions call it.
+ *
+ * @example
+ * ```ts
+ * // wrangler.jsonc: "durable_objects": { "bindings": [{ "name": "RECEIVER", "class_name": "ReceiverObject" }] }
+ * export { ReceiverObject } from "edge402/worker";
+ * ```
+ */
 export class ReceiverObject extends DurableObject<Env> {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly store: TxStore;

@@ -75,7 +75,17 @@ export function syncReportJson(r: SyncReport) {
 
 type AdminContext = Context<{ Bindings: Env }>;
 
-/** Adds the chain-action routes to the admin API (which already checks the token). */
+/**
+ * Adds the operator's chain actions to an admin API: `GET|POST /sync`, `POST /withdraw`,
+ * `POST /channels/{sender}/{openBlock}/close` and `POST /settle`.
+ *
+ * @param api - The admin API (from `adminApi()`, which already checks the admin token).
+ * @returns Nothing: the routes are added to `api`.
+ * @example
+ * ```ts
+ * const app = createApp({ routes, admin: settlementAdmin });
+ * ```
+ */
 export function settlementAdmin(api: Hono<{ Bindings: Env }>): void {
   api.get("/sync", syncView);
   api.post("/sync", async (c) => c.json(syncReportJson(await runSync(c.env))));

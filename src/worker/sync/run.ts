@@ -60,6 +60,7 @@ const ROWS_PER_INSERT = 12;
 /** Timeout of one JSON-RPC request of the sync. */
 const RPC_TIMEOUT_MS = 10_000;
 
+/** Options of one `runSync` call. */
 export type SyncOptions = {
   /** Overrides of the deployment's config for this run (tests: another RPC URL, deeper confirmations). */
   config?: Partial<Config>;
@@ -71,6 +72,8 @@ export type SyncOptions = {
   fetch?: typeof fetch;
 };
 
+/** What one sync run did: the blocks and events it read, the channels it touched, the reorg
+ *  it undid, the settlement step's outcome, the RPC requests it spent, and its error if any. */
 export type SyncReport = {
   ran: boolean;
   reason?: string;
@@ -144,7 +147,25 @@ const emptyReport = (): SyncReport => ({
   error: null,
 });
 
-/** Runs one sync (see the module comment). Never throws. */
+/**
+ * Runs one chain sync: reads the contract's events up to the confirmed head, undoes a reorg,
+ * hands each channel's events to its object, then disputes, settles and withdraws (see the
+ * module comment). Running twice, or concurrently, changes nothing the second time.
+ *
+ * @param env - The Worker's env (D1, the Durable Object bindings, the config vars).
+ * @param opts - Overrides for this run (tests), whether to settle, the object-call budget.
+ * @returns The run's report; an error is in `report.error` and recorded in D1 for the stats.
+ * @throws Never: a node error, a timeout or a lost lease ends the run, and the next resumes.
+ * @example
+ * ```ts
+ * export default {
+ *   fetch: app.fetch,
+ *   scheduled(_controller, env, ctx) {
+ *     ctx.waitUntil(runSync(env));
+ *   },
+ * } satisfies ExportedHandler<Env>;
+ * ```
+ */
 export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncReport> {
   const started = Date.now();
   const report = emptyReport();
