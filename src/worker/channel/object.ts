@@ -1,15 +1,8 @@
-// ChannelObject: one Durable Object per channel, the single writer of that channel's state.
-//
-// It loads the state once, applies the pure rules of state.ts, and writes its own SQLite
-// storage before it answers, so an accepted payment is durable before any byte of the
-// response (the output gate holds the reply until the write lands). It never calls the chain:
-// a channel it does not know, or a proof above the deposit it knows, is answered with a
-// `lookup` hint, and the Worker reads the chain under the requester's free allowance and the
-// strangers' RPC budget (src/worker/lookup) and calls again with what it `learned`, read at
-// the confirmed block. So a paid request on a known channel is one call with no chain I/O,
-// and a stranger cannot make the object spend RPC. D1 is a projection written behind by an
-// alarm, at most PROJECTION_DELAY_MS (plus retries) after a change; the same alarm ends metered
-// reservations whose time is up (state.ts `expireReservations`).
+// ChannelObject: one Durable Object per channel, the single writer of that channel's state, so
+// a payment is a compare-and-write with nothing to reconcile, durable before any byte of the
+// response. It never calls the chain: a channel or deposit it does not know is answered with a
+// `lookup` hint, so a stranger cannot make it spend RPC (the Worker reads the chain under the
+// strangers' budget, src/worker/lookup, and calls again with what it `learned`).
 import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { sql } from "drizzle-orm";
@@ -421,7 +414,8 @@ export class ChannelObject extends DurableObject<Env> {
     return { ok: true, cost: decision.cost, channel: snapshot(decision.state), flow: decision.flow };
   }
 
-  /** Writes the state to storage (durable before the reply) and schedules the D1 projection. */
+  /** Writes the state to storage (durable before the reply: the output gate holds it until the
+   *  write lands) and schedules the D1 projection, written behind by the alarm. */
   private persist(next: ChannelState): void {
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO channel (id, data) VALUES (1, ?)", encodeState(next));
     this.state = next;

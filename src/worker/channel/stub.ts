@@ -1,19 +1,15 @@
-// How the Worker reaches a channel's object: one Durable Object per channel of one deployment,
-// named `<chainId>:<contract>:<receiver>:<sender>-<openBlock>` (addresses lower-case), so a
-// namespace reused for another chain, contract or receiver never meets another deployment's
-// state. `channelStub` is the only way any code reaches a channel object. The object id of a
-// name is a hash, so the ids of recently reached channels are kept per namespace in a bounded
-// in-isolate map (oldest dropped first past CHANNEL_ID_CACHE_LIMIT).
-//
-// Objects named by earlier versions (`<sender>-<openBlock>`, the channel id that still keys
-// the D1 rows) are read once by the new object of the same channel and adopted when their
-// state proves to be this deployment's (object.ts `adoptLegacy`); see docs/upgrading.md.
+// How the Worker reaches a channel's object, the only way any code does: its name carries the
+// chain, contract and receiver (`<chainId>:<contract>:<receiver>:<channelId>`), so a namespace
+// reused for another deployment never meets that deployment's state. A 1.0 object (named by the
+// bare channel id) is read once by its successor and adopted when its state proves to be this
+// deployment's (object.ts `adoptLegacy`, docs/upgrading.md).
 import { getAddress, type Address } from "viem";
 import { channelId, parseChannelId } from "../../protocol/channel-key.js";
 import { getConfig, type Config } from "../config.js";
 import type { Env } from "../env.js";
 
-/** How many channel ids each namespace's cache holds at most. */
+/** How many channel ids (a hash of the name) each namespace's in-isolate cache holds at most;
+ *  past it the oldest goes. */
 export const CHANNEL_ID_CACHE_LIMIT = 10_000;
 
 const ids = new WeakMap<object, Map<string, DurableObjectId>>();

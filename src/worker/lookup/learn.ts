@@ -1,13 +1,7 @@
-// How the Worker meets a channel its object does not know (or a proof above the deposit the
-// object knows): the object answers with a `lookup` hint instead of calling the chain, and
-// `withLookup` reads the chain and calls the object again with what it learned. A look-up
-// passes, in order: this isolate's negative cache (an unknown channel asked about again costs
-// nothing) and its look-ups in flight (concurrent requests for one channel share one), the
-// requester's free flow-control bucket (LOOKUP_COST_UNITS, in its FlowObject, keyed by IP),
-// and the strangers' RPC budget in the LookupObject (object.ts).
-// Over an allowance the request gets 429 with Retry-After; a node that does not answer, 503
-// chain_unavailable; either way nothing changed. A known channel never gets here: its paid
-// request stays one object call with no chain I/O.
+// How the Worker teaches a channel's object what the chain says, when the object answered with a
+// `lookup` hint (a channel it never met, or a proof above the deposit it knows). Each look-up
+// is paid from the requester's free allowance and the strangers' budget, cheapest check first,
+// so unknown channels cost strangers, not the paywall; a known channel never gets here.
 import type { Address } from "viem";
 import { channelId } from "../../protocol/channel-key.js";
 import type { ErrorCode } from "../../protocol/errors.js";
@@ -48,9 +42,12 @@ export function lookupStub(env: Env) {
 }
 
 /**
- * Calls a channel's object (`call()`); when it answers with a `lookup` hint, reads the chain as
- * the module comment says and calls it once more with the record learned. `request` is the
- * client's request (its IP names its free bucket).
+ * Calls a channel's object (`call()`); when it answers with a `lookup` hint, reads the chain and
+ * calls it once more with the record learned. The read passes, in order: this isolate's
+ * negative cache and its look-ups in flight (one per channel), the requester's free bucket
+ * (LOOKUP_COST_UNITS; `request`'s IP names it) and the LookupObject's budget. Over an
+ * allowance: 429 with Retry-After; a node that does not answer: 503 chain_unavailable; either
+ * way nothing changed.
  */
 export async function withLookup<R extends { ok: boolean; lookup?: LookupHint }>(
   env: Env,

@@ -1,12 +1,7 @@
-// LookupObject: the one place where requests from strangers reach the chain (a singleton
-// Durable Object per deployment). A channel the paywall has never met, or a proof above the
-// deposit a channel's object knows, needs a getChannelInfo at the confirmed block; anyone can
-// ask for that with a throwaway key, so every such read goes through here: a negative cache
-// for every isolate, one read at a time per channel, and a token bucket of LOOKUP_RATE reads
-// per second (a buffer of BUFFER_SECONDS of it) on its own RPC client (LOOKUP_RPC_URL, else
-// RPC_URL). The sync and the receiver's transactions use clients of their own, so strangers
-// can spend at most this budget of the node's capacity, never the sync's or the disputes'.
-// Over the budget a look-up is refused with the time to wait; nothing is read or changed.
+// LookupObject: the one place where strangers' requests reach the chain (one per deployment).
+// Anyone can make the paywall look up a channel with a throwaway key, so these reads get their
+// own RPC client (LOOKUP_RPC_URL, else RPC_URL) and budget (LOOKUP_RATE per second), apart from
+// the sync's and the receiver's: strangers can never spend the node capacity disputes need.
 import { DurableObject } from "cloudflare:workers";
 import { createPublicClient, http, type Address, type PublicClient } from "viem";
 import { channelId } from "../../protocol/channel-key.js";

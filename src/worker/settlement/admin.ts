@@ -1,10 +1,6 @@
-// The operator's chain actions under /api/1/admin (mounted by index.ts through
-// `createApp({ admin })`, behind the admin token): the sync's health, its dispute queue and the
-// strangers' look-up budget, and one sync run now (`GET|POST /sync`), withdrawing earnings (`POST /withdraw {"minimum": "<amount>"}`), the
-// receiver-side cooperative close of a channel whose sender asked to close
-// (`POST /channels/{sender}/{openBlock}/close`) and settling channels whose challenge has ended
-// (`POST /settle`). Every transaction goes through the ReceiverObject; each answer lists what
-// was sent, what an earlier transaction already covers, and what was refused and why.
+// The operator's chain actions under /api/1/admin, behind the admin token. Every transaction
+// goes through the ReceiverObject, and each answer lists what was sent, what an earlier
+// transaction already covers, and what was refused and why, so an action can be repeated safely.
 import { count, desc } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { Context, Hono } from "hono";

@@ -1,12 +1,7 @@
 // What the objects learned from their own chain reads, checked against the synced chain. An
-// object learns its channel lazily (getChannelInfo at the confirmed block) when it is first
-// paid, and re-reads the deposit when a proof exceeds it, possibly before the sync reaches
-// that block; if a reorg then takes the creation or a top-up away before the sync gets there,
-// no event ever tells the object. So once the sync has read a range, every channel projected
-// in D1 whose object read the chain at or below the range's end (`chain_read_block`), or that
-// was opened in the range with no ChannelCreated stored for it, is re-read from the chain at
-// the range's end and rewound to what the chain says there (removed, if nothing; a lower
-// deposit, if a top-up is gone).
+// object reads the chain when it first meets its channel or a proof exceeds the deposit, maybe
+// before the sync reaches that block; if a reorg then takes the creation or a top-up away, no
+// event ever tells the object. So each synced range re-reads those channels and rewinds them.
 import { and, between, eq, lte, ne, notExists, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { Address, PublicClient } from "viem";
@@ -20,8 +15,10 @@ import { channelAt } from "./reorg.js";
 /** Channels checked per chunk; more wait for a later chunk or run. */
 const MAX_ORPHANS = 50;
 
-/** Checks the channels described above for blocks [from, to], skipping those in `checked` (this
- *  run's); returns how many it checked. */
+/** Re-reads at block `to`, and rewinds to what the chain says there (removed if nothing, a lower
+ *  deposit if a top-up is gone), every live channel whose object read the chain at or below
+ *  `to`, or that was opened in [from, to] with no ChannelCreated stored; skips those in
+ *  `checked` (this run's). Returns how many it checked. */
 export async function settleOrphans(
   env: Env,
   config: Config,

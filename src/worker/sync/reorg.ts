@@ -1,11 +1,7 @@
-// Reorgs, for the sync: finds the newest block the sync knew whose hash the chain still has (the
-// common ancestor; candidates are the recent checkpoints and the blocks of stored events, newest
-// first), then undoes what the removed blocks taught: every channel with an event there is told
-// which events are gone and what the chain says of it at the ancestor (one getChannelInfo there,
-// read by the sync so the object needs no chain call), its queued close (if any) is looked at
-// again, the events and checkpoints after the ancestor are deleted, and the cursor moves back
-// to the ancestor. The sync then reads forward
-// again from there. Every step repeats safely if the run dies half-way: the removed rows go last.
+// Reorgs, for the sync: find the newest block the sync knew that the chain still has, and undo
+// what the removed blocks taught (each touched channel is told which events are gone and what
+// the chain says at the ancestor, read here so the object needs no chain call). Every step
+// repeats safely if the run dies half-way: the removed rows go last.
 import { and, desc, eq, gt, lte, ne } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { BaseError, BlockNotFoundError, type Address, type Hex, type PublicClient } from "viem";
@@ -42,7 +38,8 @@ export async function cursorOnChain(client: PublicClient, cursor: Cursor): Promi
   return hash !== null && hash.toLowerCase() === cursor.blockHash.toLowerCase();
 }
 
-/** The newest known block still on the chain at or below `below`, else `floor`. */
+/** The newest known block (a checkpoint or a stored event's block) still on the chain at or
+ *  below `below`, else `floor`. */
 export async function findAncestor(
   client: PublicClient,
   d1: D1Database,
@@ -87,7 +84,8 @@ export async function channelAt(
   return readChannelInfo(client, config, sender, openBlock, BigInt(blockNumber));
 }
 
-/** Undoes everything after `ancestor` and moves the cursor back to it (see the module comment). */
+/** Undoes everything after `ancestor`: rewinds each channel with an event there, reopens its
+ *  queued close, deletes the events and checkpoints after it, and moves the cursor back to it. */
 export async function rewindTo(
   env: Env,
   config: Config,

@@ -1,27 +1,7 @@
-// One run of the chain sync, what the cron's scheduled() does (and POST /api/1/admin/sync):
-//
-// 1. take the lease in D1 `sync_state` (another run holding it: this one does nothing);
-// 2. read the head; the confirmed head is head - MIN_CONFIRMATIONS + 1;
-// 3. if the cursor's block hash is no longer on the chain, walk back to the common ancestor and
-//    undo what the removed blocks taught (reorg.ts);
-// 4. read forward from the cursor to the confirmed head in chunks of SYNC_CHUNK_BLOCKS, at most
-//    SYNC_MAX_CHUNKS and MAX_OBJECT_CALLS_PER_RUN channel-object calls per run (each chunk: one
-//    batched request for the logs, the last block's hash and the next chunk's, see logs.ts),
-//    store each event in `chain_events` (INSERT OR IGNORE on (block_hash, log_index)) and each
-//    close request in the dispute queue (one batch), hand each channel's events to its object
-//    (which applies each once, by id), check what the objects learned from their own chain
-//    reads up to there (orphans.ts), then move the cursor, conditional on still holding the
-//    lease. When the calls run out inside a chunk, the cursor stops after the last event
-//    handed over (its block and log index) and the next run resumes there;
-// 5. settle: dispute cheating closes and settle honest ones after their challenge (from the
-//    dispute queue), withdraw earnings over WITHDRAW_THRESHOLD, follow the receiver's pending
-//    transactions (settlement/run.ts);
-// 6. record the run (error or alert, head) and release the lease.
-//
-// It never throws: a node error, a timeout or a reorg mid-run is recorded in sync_state and the
-// next run resumes from the cursor; the settlement step still runs after a failed chunk.
-// Running twice, or concurrently, changes nothing the second time. The report counts the run's
-// JSON-RPC HTTP requests (the Workers subrequests it spends).
+// One run of the chain sync (the cron's scheduled(), and POST /api/1/admin/sync). The chain is
+// the truth and the channel objects apply what it says, so a run must survive being cut off
+// anywhere: it holds a lease in D1, moves its cursor only after what it read is stored and
+// applied, never throws (the next run resumes from the cursor), and changes nothing when repeated.
 import { drizzle } from "drizzle-orm/d1";
 import { createPublicClient, http, type Hex, type PublicClient } from "viem";
 import { minBigint } from "../../protocol/amount.js";
@@ -150,7 +130,7 @@ const emptyReport = (): SyncReport => ({
 /**
  * Runs one chain sync: reads the contract's events up to the confirmed head, undoes a reorg,
  * hands each channel's events to its object, then disputes, settles and withdraws (see the
- * module comment). Running twice, or concurrently, changes nothing the second time.
+ * steps of syncAndSettle). Running twice, or concurrently, changes nothing the second time.
  *
  * @param env - The Worker's env (D1, the Durable Object bindings, the config vars).
  * @param opts - Overrides for this run (tests), whether to settle, the object-call budget.
@@ -202,7 +182,12 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
   return finish();
 }
 
-/** Steps 2 to 6 of the module comment, under the lease. */
+/**
+ * The run under the lease: reads the head (the confirmed head is head - MIN_CONFIRMATIONS + 1),
+ * undoes a reorg if the cursor's block left the chain, reads forward, then settles (disputes,
+ * settles, withdrawals, the receiver's pending transactions: settlement/run.ts) even after a
+ * failed chunk, since the dispute queue does not depend on the cursor, and records the run.
+ */
 async function syncAndSettle(run: Run): Promise<void> {
   const { env, config, client, report } = run;
   const row = (await readSyncRow(env.DB))!;
@@ -258,8 +243,11 @@ async function undoReorg(run: Run, cursor: Cursor, head: bigint): Promise<Cursor
   return ancestor;
 }
 
-/** Step 4: reads chunk after chunk up to the confirmed head, within the run's chunk and
- *  object-call budgets. */
+/**
+ * Reads chunk after chunk (SYNC_CHUNK_BLOCKS blocks: one batched request for the logs, the last
+ * block's hash and the next chunk's, logs.ts) up to the confirmed head, at most SYNC_MAX_CHUNKS
+ * chunks and MAX_OBJECT_CALLS_PER_RUN channel-object calls per run.
+ */
 async function readForward(run: Run, cursor: Cursor, head: bigint, confirmed: bigint): Promise<void> {
   const { config, report } = run;
   const progress: Progress = {
