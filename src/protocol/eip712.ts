@@ -74,13 +74,29 @@ export type BalanceProofParameters = ChannelDomainParameters & {
   openBlock: number;
   balance: bigint;
 };
-/** A BalanceProof's complete typed data. */
-export type BalanceProofTypedDataReturnType = {
+/** A complete typed-data definition of one of the protocol's structs, for viem. */
+type TypedDataOf<Types, Primary extends string, Message> = {
   domain: ChannelDomain;
-  types: typeof balanceProofTypes;
-  primaryType: "BalanceProof";
-  message: { receiver: Address; openBlock: number; balance: bigint };
+  types: Types;
+  primaryType: Primary;
+  message: Message;
 };
+
+function typedData<Types, Primary extends string, Message>(
+  p: ChannelDomainParameters,
+  types: Types,
+  primaryType: Primary,
+  message: Message,
+): TypedDataOf<Types, Primary, Message> {
+  return { domain: channelDomain(p.chainId, p.contract), types, primaryType, message };
+}
+
+/** A BalanceProof's complete typed data. */
+export type BalanceProofTypedDataReturnType = TypedDataOf<
+  typeof balanceProofTypes,
+  "BalanceProof",
+  { receiver: Address; openBlock: number; balance: bigint }
+>;
 
 /**
  * The typed data of a BalanceProof: "I owe `receiver` a cumulative `balance` on this channel",
@@ -97,12 +113,11 @@ export type BalanceProofTypedDataReturnType = {
  * ```
  */
 export function balanceProofTypedData(p: BalanceProofParameters): BalanceProofTypedDataReturnType {
-  return {
-    domain: channelDomain(p.chainId, p.contract),
-    types: balanceProofTypes,
-    primaryType: "BalanceProof",
-    message: { receiver: p.receiver, openBlock: p.openBlock, balance: p.balance },
-  };
+  return typedData(p, balanceProofTypes, "BalanceProof", {
+    receiver: p.receiver,
+    openBlock: p.openBlock,
+    balance: p.balance,
+  });
 }
 
 /** "Close this channel at `balance`", signed by the receiver. */
@@ -112,12 +127,11 @@ export type ClosingProofParameters = ChannelDomainParameters & {
   balance: bigint;
 };
 /** A ClosingProof's complete typed data. */
-export type ClosingProofTypedDataReturnType = {
-  domain: ChannelDomain;
-  types: typeof closingProofTypes;
-  primaryType: "ClosingProof";
-  message: { sender: Address; openBlock: number; balance: bigint };
-};
+export type ClosingProofTypedDataReturnType = TypedDataOf<
+  typeof closingProofTypes,
+  "ClosingProof",
+  { sender: Address; openBlock: number; balance: bigint }
+>;
 
 /**
  * The typed data of a ClosingProof: "close this channel at `balance`", signed by the receiver.
@@ -132,12 +146,11 @@ export type ClosingProofTypedDataReturnType = {
  * ```
  */
 export function closingProofTypedData(p: ClosingProofParameters): ClosingProofTypedDataReturnType {
-  return {
-    domain: channelDomain(p.chainId, p.contract),
-    types: closingProofTypes,
-    primaryType: "ClosingProof",
-    message: { sender: p.sender, openBlock: p.openBlock, balance: p.balance },
-  };
+  return typedData(p, closingProofTypes, "ClosingProof", {
+    sender: p.sender,
+    openBlock: p.openBlock,
+    balance: p.balance,
+  });
 }
 
 /** "Give me a closing proof", signed by the sender; `deadline` is unix seconds. */
@@ -147,12 +160,11 @@ export type CloseRequestParameters = ChannelDomainParameters & {
   deadline: bigint;
 };
 /** A CloseRequest's complete typed data. */
-export type CloseRequestTypedDataReturnType = {
-  domain: ChannelDomain;
-  types: typeof closeRequestTypes;
-  primaryType: "CloseRequest";
-  message: { receiver: Address; openBlock: number; deadline: bigint };
-};
+export type CloseRequestTypedDataReturnType = TypedDataOf<
+  typeof closeRequestTypes,
+  "CloseRequest",
+  { receiver: Address; openBlock: number; deadline: bigint }
+>;
 
 /**
  * The typed data of a CloseRequest: "give me a closing proof", signed by the sender.
@@ -167,12 +179,11 @@ export type CloseRequestTypedDataReturnType = {
  * ```
  */
 export function closeRequestTypedData(p: CloseRequestParameters): CloseRequestTypedDataReturnType {
-  return {
-    domain: channelDomain(p.chainId, p.contract),
-    types: closeRequestTypes,
-    primaryType: "CloseRequest",
-    message: { receiver: p.receiver, openBlock: p.openBlock, deadline: p.deadline },
-  };
+  return typedData(p, closeRequestTypes, "CloseRequest", {
+    receiver: p.receiver,
+    openBlock: p.openBlock,
+    deadline: p.deadline,
+  });
 }
 
 /** Any of the protocol's typed-data definitions. */

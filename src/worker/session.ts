@@ -3,6 +3,7 @@
 // checked without state; it authorises spending credit only (the channel's object still refuses
 // a short credit). Two bounded caches skip the HMAC on the hot path, never changing its answer.
 import { getAddress, type Address } from "viem";
+import { BoundedMap } from "./bounded-map.js";
 
 export type SessionClaims = { sender: Address; openBlock: number; expiresAt: number };
 
@@ -52,32 +53,6 @@ function fromBase64Url(s: string): Uint8Array<ArrayBuffer> | null {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
-}
-
-/** A Map that keeps at most `limit` entries, dropping the oldest inserted first. */
-class BoundedMap<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly limit: number) {}
-  get(k: K): V | undefined {
-    return this.map.get(k);
-  }
-  set(k: K, v: V): void {
-    this.map.delete(k);
-    this.map.set(k, v);
-    while (this.map.size > this.limit) this.map.delete(this.map.keys().next().value as K);
-  }
-  delete(k: K): void {
-    this.map.delete(k);
-  }
-  has(k: K): boolean {
-    return this.map.has(k);
-  }
-  get size(): number {
-    return this.map.size;
-  }
-  clear(): void {
-    this.map.clear();
-  }
 }
 
 /** token → the secret it verified under and its claims. */

@@ -7,25 +7,21 @@ import { getAddress, type Address } from "viem";
 import { channelId, parseChannelId } from "../../protocol/channel-key.js";
 import { getConfig, type Config } from "../config.js";
 import type { Env } from "../env.js";
+import { boundedMapPer } from "../bounded-map.js";
 
 /** How many channel ids (a hash of the name) each namespace's in-isolate cache holds at most;
  *  past it the oldest goes. */
 export const CHANNEL_ID_CACHE_LIMIT = 10_000;
 
-const ids = new WeakMap<object, Map<string, DurableObjectId>>();
+const idsOf = boundedMapPer<object, string, DurableObjectId>(CHANNEL_ID_CACHE_LIMIT);
 
 /** The object id named `name` in `ns`, from the cache when it was asked for before. */
 export function cachedIdFromName(ns: { idFromName(name: string): DurableObjectId }, name: string): DurableObjectId {
-  let byName = ids.get(ns);
-  if (!byName) {
-    byName = new Map();
-    ids.set(ns, byName);
-  }
+  const byName = idsOf(ns);
   let id = byName.get(name);
   if (!id) {
     id = ns.idFromName(name);
     byName.set(name, id);
-    if (byName.size > CHANNEL_ID_CACHE_LIMIT) byName.delete(byName.keys().next().value as string);
   }
   return id;
 }
