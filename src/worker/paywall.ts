@@ -62,12 +62,8 @@ type Terms = { config: Config; price: bigint; headers: Readonly<HeaderRecord>; f
  * ```
  */
 export function paywall(opts: PaywallOptions): PaywallHandler {
-  return paywallHandler(routeSettings(opts));
-}
-
-/** The middleware of a route whose settings are checked. */
-function paywallHandler(route: RouteSettings): PaywallHandler {
-  return async (c, next) => {
+  const route = routeSettings(opts);
+  return async function paywallHandler(c, next) {
     const terms = await requestTerms(c, route);
     let trialHeaders: HeaderRecord = {};
     if (terms.price === 0n || terms.trial) {
@@ -79,6 +75,7 @@ function paywallHandler(route: RouteSettings): PaywallHandler {
   };
 }
 
+/** The request's price and terms, and whether it is a trial route's request still to be priced. */
 async function requestTerms(c: Context<{ Bindings: Env }>, route: RouteSettings): Promise<Terms> {
   const config = getConfig(c.env);
   const price = await resolvePrice(route.opts, c);
