@@ -10,12 +10,11 @@ import { z } from "zod";
 import { channelId } from "../../protocol/channel-key.js";
 import { parseAddress } from "../../protocol/codec.js";
 import { isProtocolError } from "../../protocol/errors.js";
-import { channelStub } from "../channel/stub.js";
 import { getConfig } from "../config.js";
 import type { Env } from "../env.js";
 import { channels } from "../db/schema.js";
 import { errorResponse } from "../http/responses.js";
-import { channelJson, channelParams } from "./management.js";
+import { channelFromPath, channelJson } from "./management.js";
 
 /** Rejects any request without the admin bearer token (401, JSON body, nothing changed). */
 export function adminAuth(): MiddlewareHandler<{ Bindings: Env }> {
@@ -96,10 +95,9 @@ async function listChannels(c: AdminContext): Promise<Response> {
 
 /** GET /channels/{sender}/{openBlock}: the channel as its object holds it, beside its D1 row. */
 async function channelDetail(c: AdminContext): Promise<Response> {
-  const params = channelParams(c);
-  if (params instanceof Response) return params;
-  const { sender, openBlock } = params;
-  const stub = channelStub(c.env, sender, openBlock);
+  const ch = channelFromPath(c);
+  if (ch instanceof Response) return ch;
+  const { sender, openBlock, stub } = ch;
   const raw = await stub.raw();
   if (!raw) return errorResponse(c, "not_found", { message: "This paywall has never seen that channel." });
   const [row] = await drizzle(c.env.DB)

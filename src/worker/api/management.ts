@@ -23,6 +23,8 @@ import { channelHeaders, errorResponse } from "../http/responses.js";
 import { withLookup } from "../lookup/learn.js";
 import { maxServingMs, pricingMode, type PaywallOptions } from "../pricing.js";
 
+type ApiContext = Context<{ Bindings: Env }>;
+
 /** A priced route as GET /api/1/pricing announces it: method, path and paywall options. */
 export type PricedRoute = { method: string; path: string; options: PaywallOptions };
 
@@ -57,13 +59,13 @@ async function challengePeriod(config: Config): Promise<number | null> {
   }
 }
 
-/** Parses the `{sender}/{openBlock}` path parameters, or answers 400. */
-export function channelParams(c: Context): { sender: Address; openBlock: number } | Response {
+/** The channel the `{sender}/{openBlock}` path parameters name, with its object's stub; a 400
+ *  answer when they are malformed. */
+export function channelFromPath(c: ApiContext) {
   try {
-    return {
-      sender: parseAddress(c.req.param("sender") ?? "", "sender"),
-      openBlock: parseOpenBlock(c.req.param("openBlock") ?? "", "openBlock"),
-    };
+    const sender = parseAddress(c.req.param("sender") ?? "", "sender");
+    const openBlock = parseOpenBlock(c.req.param("openBlock") ?? "", "openBlock");
+    return { sender, openBlock, stub: channelStub(c.env, sender, openBlock) };
   } catch (err) {
     if (isProtocolError(err)) return errorResponse(c, "bad_request", { message: err.message });
     throw err;
@@ -88,8 +90,6 @@ function refusal(c: Context, code: ErrorCode, message?: string, headers?: Record
   if (code === "nonexisting_channel") return errorResponse(c, "not_found", { message: "No such channel on chain." });
   return errorResponse(c, code, { message, headers });
 }
-
-type ApiContext = Context<{ Bindings: Env }>;
 
 /**
  * The public management API: `GET /stats`, `GET /pricing` (announcing `routes`),
@@ -181,10 +181,9 @@ function pricedRouteJson({ method, path, options }: PricedRoute) {
 /** GET /channels/{sender}/{openBlock}: the channel as its object holds it (learned from the
  *  chain on first sight). */
 async function channelInfo(c: ApiContext): Promise<Response> {
-  const params = channelParams(c);
-  if (params instanceof Response) return params;
-  const { sender, openBlock } = params;
-  const stub = channelStub(c.env, sender, openBlock);
+  const ch = channelFromPath(c);
+  if (ch instanceof Response) return ch;
+  const { sender, openBlock, stub } = ch;
   const result: InfoResult = await withLookup(
     c.env,
     getConfig(c.env),
@@ -201,12 +200,11 @@ async function channelInfo(c: ApiContext): Promise<Response> {
  *  signed CloseRequest; the channel stops serving. */
 async function closeChannel(c: ApiContext): Promise<Response> {
   const config = getConfig(c.env);
-  const params = channelParams(c);
-  if (params instanceof Response) return params;
-  const invalid = await checkCloseRequest(c, config, params);
+  const ch = channelFromPath(c);
+  if (ch instanceof Response) return ch;
+  const invalid = await checkCloseRequest(c, config, ch);
   if (invalid) return invalid;
-  const { sender, openBlock } = params;
-  const stub = channelStub(c.env, sender, openBlock);
+  const { sender, openBlock, stub } = ch;
   const result: CloseResult = await withLookup(
     c.env,
     config,

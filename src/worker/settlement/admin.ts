@@ -7,8 +7,7 @@ import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { parseAmount } from "../../protocol/amount.js";
 import { publicClient } from "../chain.js";
-import { channelStub } from "../channel/stub.js";
-import { channelParams } from "../api/management.js";
+import { channelFromPath } from "../api/management.js";
 import { getConfig, type Config } from "../config.js";
 import { disputeQueue, receiverTxs } from "../db/schema.js";
 import type { Env } from "../env.js";
@@ -157,10 +156,9 @@ async function withdraw(c: AdminContext): Promise<Response> {
 /** POST /channels/{sender}/{openBlock}/close: the receiver-side close of a channel whose sender
  *  asked to close. */
 async function closeChannel(c: AdminContext): Promise<Response> {
-  const params = channelParams(c);
-  if (params instanceof Response) return params;
-  const { sender, openBlock } = params;
-  const stub = channelStub(c.env, sender, openBlock);
+  const ch = channelFromPath(c);
+  if (ch instanceof Response) return ch;
+  const { sender, openBlock, stub } = ch;
   const proof = await stub.closeProof();
   if (!proof) {
     const raw = await stub.raw();
