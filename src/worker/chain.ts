@@ -28,6 +28,16 @@ export function publicClient(config: Pick<Config, "rpcUrl" | "chainId">): Public
   return client;
 }
 
+/**
+ * A chain error as one line for logs, alerts and the public sync status: viem's short message and
+ * the node's details, never the request (whose URL may carry an API key).
+ */
+export function rpcErrorText(err: unknown): string {
+  if (err instanceof BaseError)
+    return err.details && err.details !== err.shortMessage ? `${err.shortMessage} ${err.details}` : err.shortMessage;
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Raised when the node cannot be reached or answers with an error we cannot interpret. */
 export class ChainUnavailableError extends Error {
   override name = "ChainUnavailableError";

@@ -1,5 +1,6 @@
 // The demo routes that `npm start` serves (DEMO_ROUTES=true), as PROTOCOL.md section 4 lists
 // them: fixed, dynamic, free, trial and metered prices, each answering something checkable.
+import { parseAmount } from "../protocol/amount.js";
 import type { AppRoute } from "./app.js";
 import { errorResponse } from "./http/responses.js";
 
@@ -18,13 +19,13 @@ export const demoRoutes: AppRoute[] = [
     options: {
       price: (c) => {
         const n = c.req.param("n") ?? "";
-        return /^(0|[1-9][0-9]{0,57})$/.test(n) ? BigInt(n) : 0n;
+        return parseAmount(n, 192) ?? 0n;
       },
       description: "Answers n; price n.",
     },
     handler: (c) => {
       const n = c.req.param("n") ?? "";
-      if (!/^(0|[1-9][0-9]{0,57})$/.test(n))
+      if (parseAmount(n, 192) === null)
         return errorResponse(c, "bad_request", { message: "n must be an unsigned decimal integer." });
       return c.text(n);
     },
