@@ -21,7 +21,7 @@ import { ChannelLedger } from "./ledger.js";
 import { chooseTopUp, type ResolvedPolicy } from "./policy.js";
 import type { ChannelIdentity } from "./store.js";
 import { fetchServerInfo, gatewayOf, type ServerInfo } from "./server-info.js";
-import { isOurBalance, takeServerBalance } from "./reconcile.js";
+import { isOurBalance, reportFor, takeServerBalance } from "./reconcile.js";
 import { readChannelReport } from "./response.js";
 
 /** One channel as `channels` lists it (amounts as decimal strings, like the wire). */
@@ -179,16 +179,8 @@ export class ChannelManager {
   /** Reads one channel from the chain into its ledger; false when it no longer exists. */
   private async refresh(l: ChannelLedger): Promise<boolean> {
     const info = await this.o.chain.channelInfo(l.contract, l.receiver, l.openBlock);
-    if (!info) {
-      l.state = "settled";
-      return false;
-    }
-    if (info.deposit > l.deposit) l.deposit = info.deposit;
-    if (info.settleBlock > 0) {
-      l.state = "closing";
-      l.settleBlock = info.settleBlock;
-      l.closingBalance = info.closingBalance;
-    }
+    l.noteChainState(info);
+    if (!info) return false;
     // The receiver withdrew with a proof of ours: at least that much was accepted.
     if (info.withdrawn > l.signed) l.adopt(info.withdrawn, undefined);
     else if (info.withdrawn > l.accepted) l.recordServerBalance(info.withdrawn, undefined);
@@ -409,13 +401,9 @@ export class ChannelManager {
       );
     // A client that lost its state signed more than it knows: the answer's B, when its signature
     // is ours and B >= C, is owed already, so closing at C pays nothing more.
-    const report = readChannelReport(res.headers);
-    if (
-      balance > ledger.signed &&
-      report?.sender.toLowerCase() === ledger.sender.toLowerCase() &&
-      report.openBlock === ledger.openBlock
-    ) {
-      if (report.balance >= balance && (await isOurBalance(ledger, report.balance, report.signature)))
+    const report = reportFor(ledger, readChannelReport(res.headers));
+    if (balance > ledger.signed && report && report.balance >= balance) {
+      if (await isOurBalance(ledger, report.balance, report.signature))
         takeServerBalance(ledger, report, ledger.signed);
     }
     // Never sign a closing balance above what we know we signed: that would pay more than we owe.

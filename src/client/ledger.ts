@@ -12,6 +12,7 @@
 // waits' timeouts.
 import type { Address, Hex } from "viem";
 import { maxBigint } from "../protocol/amount.js";
+import type { ChannelRef } from "./hooks.js";
 import { storedChannelKey, type ChannelIdentity, type StoredChannel, type StoredChannelState } from "./store.js";
 
 export type { ChannelIdentity } from "./store.js";
@@ -82,6 +83,11 @@ export class ChannelLedger implements ChannelIdentity {
   /** chain:contract:sender:receiver:openBlock */
   get key(): string {
     return storedChannelKey(this);
+  }
+
+  /** The channel as the hooks name it: chain, contract, receiver and open block. */
+  get ref(): ChannelRef {
+    return { chainId: this.chainId, contract: this.contract, receiver: this.receiver, openBlock: this.openBlock };
   }
 
   /** The highest balance that may be at the server: a new proof must go above it. */
@@ -214,6 +220,23 @@ export class ChannelLedger implements ChannelIdentity {
     if (balance > before) this.baseline += balance - before;
   }
 
+  /**
+   * Takes the chain's word on the channel (`getChannelInfo`, null when it no longer exists): gone
+   * means settled, a higher deposit is taken, and a requested close makes it closing.
+   */
+  noteChainState(onChain: { deposit: bigint; settleBlock: number; closingBalance: bigint } | null): void {
+    if (!onChain) {
+      this.state = "settled";
+      return;
+    }
+    if (onChain.deposit > this.deposit) this.deposit = onChain.deposit;
+    if (onChain.settleBlock > 0) {
+      this.state = "closing";
+      this.settleBlock = onChain.settleBlock;
+      this.closingBalance = onChain.closingBalance;
+    }
+  }
+
   /** Takes the server's credit, a higher deposit and a fresh session token from a report. */
   applyReport(report: Pick<ChannelReport, "deposit" | "credit" | "session">): void {
     if (report.deposit !== undefined && report.deposit > this.deposit) this.deposit = report.deposit;
@@ -327,11 +350,7 @@ export class ChannelLedger implements ChannelIdentity {
     l.accepted = onChain.withdrawn;
     l.floor = onChain.withdrawn;
     l.baseline = onChain.withdrawn;
-    if (onChain.settleBlock > 0) {
-      l.state = "closing";
-      l.settleBlock = onChain.settleBlock;
-      l.closingBalance = onChain.closingBalance;
-    }
+    l.noteChainState(onChain);
     l.touch(false);
     return l;
   }

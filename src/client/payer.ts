@@ -138,12 +138,6 @@ export class Payer {
     const ledgers = book.forReceiver(ref);
     const price = terms.price;
     const base = { url: req.url, method: req.method, price, receiver: terms.receiver };
-    const channelRef = (l: ChannelLedger) => ({
-      chainId: l.chainId,
-      contract: l.contract,
-      receiver: l.receiver,
-      openBlock: l.openBlock,
-    });
 
     // 1. Prepaid credit, through the channel's session token.
     if (!opts.noCredit && price > 0n) {
@@ -159,7 +153,7 @@ export class Payer {
             ...base,
             kind: "session",
             amount: price,
-            channel: channelRef(ledger),
+            channel: ledger.ref,
             spent: book.spent,
             deposited: book.deposited,
           });
@@ -193,7 +187,7 @@ export class Payer {
       ...base,
       kind: "proof",
       amount,
-      ...((ledger ?? target) ? { channel: channelRef((ledger ?? target)!) } : {}),
+      ...((ledger ?? target) ? { channel: (ledger ?? target)!.ref } : {}),
       ...(funding ? { funding } : {}),
       spent: book.spent,
       deposited: book.deposited,

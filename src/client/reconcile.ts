@@ -11,6 +11,14 @@ import { verifyBalanceProof } from "../protocol/verify.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { ChannelLedger, ChannelReport } from "./ledger.js";
 
+/** `report` when it speaks of `ledger`'s channel (same sender and open block), else undefined. */
+export function reportFor(ledger: ChannelLedger, report: ChannelReport | null | undefined): ChannelReport | undefined {
+  if (!report) return undefined;
+  return report.sender.toLowerCase() === ledger.sender.toLowerCase() && report.openBlock === ledger.openBlock
+    ? report
+    : undefined;
+}
+
 /** True when `balance` is ours: zero, signed by this process, or its signature recovers to us. */
 export async function isOurBalance(
   ledger: ChannelLedger,
