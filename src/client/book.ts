@@ -6,7 +6,7 @@
 // returned proof on the next payment (see fetch.ts). The budgets count over the book, so over
 // the store: `spent` (what this store signed) and `deposited` (what it locked in channels,
 // deposits in flight included; `fund` checks and counts a deposit in one synchronous step).
-import type { Address } from "viem";
+import type { Address, Hex } from "viem";
 import type { ChainAccess } from "./chain.js";
 import { ChannelLedger } from "./ledger.js";
 import { checkDeposit, type ResolvedPolicy } from "./policy.js";
@@ -95,6 +95,34 @@ export class ChannelBook {
     } finally {
       this.depositsInFlight -= amount;
     }
+  }
+
+  /**
+   * Deposits `amount` for payments to `r`: a top-up of `target`, or a new channel opened with it
+   * when there is none, under `maxDeposit` (see `fund`). Returns the funded channel and the
+   * deposit's transaction.
+   */
+  fundChannel(
+    chain: ChainAccess,
+    policy: Pick<ResolvedPolicy, "maxDeposit">,
+    r: ReceiverRef,
+    amount: bigint,
+    target?: ChannelLedger,
+  ): Promise<{ ledger: ChannelLedger; hash: Hex }> {
+    const { contract, token, receiver } = r;
+    return this.fund(amount, policy, async () => {
+      if (target) {
+        const { hash } = await chain.topUp({ contract, token, receiver, openBlock: target.openBlock, added: amount });
+        target.deposit += amount;
+        target.funded += amount;
+        return { ledger: target, hash };
+      }
+      const opened = await chain.openChannel({ contract, token, receiver, deposit: amount });
+      const id = { chainId: r.chainId, contract, token, sender: this.sender, receiver, openBlock: opened.openBlock };
+      const ledger = this.add(new ChannelLedger(id, opened.deposit));
+      ledger.funded += amount;
+      return { ledger, hash: opened.hash };
+    });
   }
 
   /**

@@ -17,10 +17,10 @@ import type { ChannelBook } from "./book.js";
 import type { ChainAccess } from "./chain.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { Hooks } from "./hooks.js";
-import { ChannelLedger } from "./ledger.js";
+import type { ChannelLedger } from "./ledger.js";
 import { chooseTopUp, type ResolvedPolicy } from "./policy.js";
 import type { ChannelIdentity } from "./store.js";
-import { fetchServerInfo, gatewayOf, type ServerInfo } from "./server-info.js";
+import { checkServerTerms, fetchServerInfo, gatewayOf, type ServerInfo } from "./server-info.js";
 import { isOurBalance, reportFor, takeServerBalance } from "./reconcile.js";
 import { readChannelReport } from "./response.js";
 
@@ -131,20 +131,7 @@ export class ChannelManager {
     const gateway = stored ?? gatewayOf(serverUrl);
     try {
       const info = await fetchServerInfo(gateway, this.o.fetch);
-      const chainId = await this.o.chain.chainId();
-      if (info.chainId !== chainId) {
-        throw new Edge402Error(
-          ClientErrorCodes.termsMismatch,
-          `${origin} is on chain ${info.chainId}, the RPC node on chain ${chainId}.`,
-        );
-      }
-      const token = await this.o.chain.contractToken(info.contract);
-      if (token.toLowerCase() !== info.token.toLowerCase()) {
-        throw new Edge402Error(
-          ClientErrorCodes.termsMismatch,
-          `${origin} names token ${info.token}, but its contract holds ${token}.`,
-        );
-      }
+      await checkServerTerms(this.o.chain, info);
       return info;
     } catch (err) {
       if (err instanceof Edge402Error && err.code === ClientErrorCodes.serverUnreachable) return undefined;
@@ -201,63 +188,15 @@ export class ChannelManager {
     if (opts.openBlock !== undefined && !target) {
       throw new Edge402Error(ClientErrorCodes.noChannel, `No open channel ${opts.openBlock} to ${info.receiver}.`);
     }
-    const token = info.token;
-    const { book, chain } = this.o;
-    if (target) {
-      const { hash } = await book.fund(amount, this.o.policy, async () => {
-        const sent = await chain.topUp({
-          contract: info.contract,
-          token,
-          receiver: info.receiver,
-          openBlock: target.openBlock,
-          added: amount,
-        });
-        target.deposit += amount;
-        target.funded += amount;
-        return sent;
-      });
-      target.gateways.add(info.gateway);
-      await book.save();
-      return {
-        openBlock: target.openBlock,
-        receiver: info.receiver,
-        added: amount.toString(),
-        deposit: target.deposit.toString(),
-        opened: false,
-        hash,
-      };
-    }
-    const { ledger, hash } = await book.fund(amount, this.o.policy, async () => {
-      const opened = await chain.openChannel({
-        contract: info.contract,
-        token,
-        receiver: info.receiver,
-        deposit: amount,
-      });
-      const added = book.add(
-        new ChannelLedger(
-          {
-            chainId: info.chainId,
-            contract: info.contract,
-            token,
-            sender: chain.address,
-            receiver: info.receiver,
-            openBlock: opened.openBlock,
-          },
-          opened.deposit,
-        ),
-      );
-      added.funded += amount;
-      return { ledger: added, hash: opened.hash };
-    });
+    const { ledger, hash } = await this.o.book.fundChannel(this.o.chain, this.o.policy, info, amount, target);
     ledger.gateways.add(info.gateway);
-    await book.save();
+    await this.o.book.save();
     return {
       openBlock: ledger.openBlock,
       receiver: info.receiver,
       added: amount.toString(),
       deposit: ledger.deposit.toString(),
-      opened: true,
+      opened: target === undefined,
       hash,
     };
   }

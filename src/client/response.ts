@@ -3,24 +3,18 @@
 // refused request gets (B with its signature, D, credit, cost, session token), and the reason a
 // 402 refused (its flag header, else the JSON error body). Header values go through the
 // protocol's codec; a channel report that does not parse is ignored rather than trusted.
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
 import { parseAddress, parseOpenBlock, parseSessionToken, parseSignature, parseUint } from "../protocol/codec.js";
 import { isErrorCode, protocolErrorFromBody, refusalFlags, type ErrorCode } from "../protocol/errors.js";
 import { RdnHeaders } from "../protocol/headers.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { ChannelReport } from "./ledger.js";
+import type { ServerInfo } from "./server-info.js";
 
 /** Who to pay for a request, where, and how much. */
-export type Terms = {
-  /** The server's origin (`http://host:port`). */
-  origin: string;
-  /** `RDN-Gateway-Path` and the full gateway URL (origin + path). */
+export type Terms = ServerInfo & {
+  /** `RDN-Gateway-Path`. */
   gatewayPath: string;
-  gateway: string;
-  receiver: Address;
-  contract: Address;
-  token: Address;
-  chainId: number;
   /** The price of this request (for a metered route, its maximum). */
   price: bigint;
 };

@@ -5,16 +5,44 @@
 import type { Address } from "viem";
 import { parseAddress } from "../protocol/codec.js";
 import { GATEWAY_PATH } from "../protocol/headers.js";
+import type { ChainAccess } from "./chain.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
 
+/** Who a server is: where it takes payments, for which receiver, on which contract, token and chain. */
 export type ServerInfo = {
+  /** The server's origin (`http://host:port`). */
   origin: string;
+  /** Its gateway URL: the origin plus `RDN-Gateway-Path`. */
   gateway: string;
   receiver: Address;
   contract: Address;
   token: Address;
   chainId: number;
 };
+
+/**
+ * Refuses a server whose chain is not the RPC node's (`terms_mismatch`), whose contract is not
+ * trusted (`untrusted_contract`, trust.ts), or whose token is not its contract's (`terms_mismatch`).
+ */
+export async function checkServerTerms(
+  chain: Pick<ChainAccess, "chainId" | "contractToken">,
+  s: Pick<ServerInfo, "origin" | "chainId" | "contract" | "token">,
+): Promise<void> {
+  const id = await chain.chainId();
+  if (id !== s.chainId) {
+    throw new Edge402Error(
+      ClientErrorCodes.termsMismatch,
+      `${s.origin} takes payments on chain ${s.chainId}, but the RPC node is on chain ${id}.`,
+    );
+  }
+  const token = await chain.contractToken(s.contract);
+  if (token.toLowerCase() !== s.token.toLowerCase()) {
+    throw new Edge402Error(
+      ClientErrorCodes.termsMismatch,
+      `${s.origin} names token ${s.token}, but its contract ${s.contract} holds ${token}.`,
+    );
+  }
+}
 
 /** The gateway URL of a server: its origin plus the gateway path (default `/api/1`). */
 export function gatewayOf(serverUrl: string, gatewayPath: string = GATEWAY_PATH): string {
