@@ -270,94 +270,10 @@ export class ChannelManager {
   /** Asks for the receiver's closing proof, checks it, and closes on chain with it. */
   private async closeCooperatively(ledger: ChannelLedger, gateway: string): Promise<CloseResult> {
     const { chain } = this.o;
-    const deadline = BigInt(Math.floor(Date.now() / 1000) + (this.o.closeDeadlineSeconds ?? 300));
-    const domain = { chainId: ledger.chainId, contract: ledger.contract };
-    const closeSignature = await signCloseRequest(chain.signer, {
-      ...domain,
-      receiver: ledger.receiver,
-      openBlock: ledger.openBlock,
-      deadline,
-    });
-    const url = `${gateway}/channels/${ledger.sender}/${ledger.openBlock}`;
-    let res: Response;
-    try {
-      res = await this.o.fetch(url, {
-        method: "DELETE",
-        headers: {
-          [RdnHeaders.closeSignature]: closeSignature,
-          [RdnHeaders.closeDeadline]: deadline.toString(),
-          accept: "application/json",
-        },
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch (err) {
-      throw new Edge402Error(
-        ClientErrorCodes.serverUnreachable,
-        `The server does not answer the close request: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
-    let body: unknown;
-    try {
-      body = await res.json();
-    } catch {
-      body = undefined;
-    }
-    if (!res.ok) {
-      const refusal = protocolErrorFromBody(body);
-      throw new Edge402Error(
-        refusal?.code ?? ClientErrorCodes.serverUnreachable,
-        `The server refused to close (HTTP ${res.status}): ${refusal?.message ?? "no reason given"}`,
-        {
-          status: res.status,
-        },
-      );
-    }
-    const b = (body ?? {}) as { balance?: unknown; closingSignature?: unknown };
-    let balance: bigint;
-    let closingSignature: Hex;
-    try {
-      balance = parseUint(String(b.balance), "balance");
-      closingSignature = parseSignature(String(b.closingSignature), "closingSignature");
-    } catch (err) {
-      throw new Edge402Error(
-        ClientErrorCodes.invalidClosingProof,
-        `The server's closing proof is malformed: ${(err as Error).message}`,
-      );
-    }
-    const valid = await verifyClosingProof({
-      ...domain,
-      sender: ledger.sender,
-      openBlock: ledger.openBlock,
-      balance,
-      signature: closingSignature,
-      receiver: ledger.receiver,
-    });
-    if (!valid)
-      throw new Edge402Error(
-        ClientErrorCodes.invalidClosingProof,
-        "The closing proof is not signed by the channel's receiver.",
-      );
-    // A client that lost its state signed more than it knows: the answer's B, when its signature
-    // is ours and B >= C, is owed already, so closing at C pays nothing more.
-    const report = reportFor(ledger, readChannelReport(res.headers));
-    if (balance > ledger.signed && report && report.balance >= balance) {
-      if (await isOurBalance(ledger, report.balance, report.signature))
-        takeServerBalance(ledger, report, ledger.signed);
-    }
-    // Never sign a closing balance above what we know we signed: that would pay more than we owe.
-    if (balance > ledger.signed || balance > ledger.deposit) {
-      throw new Edge402Error(
-        ClientErrorCodes.invalidClosingProof,
-        `The server wants to close at ${balance}, above the ${ledger.signed} this client signed.`,
-      );
-    }
-    const balanceSignature = await signBalanceProof(chain.signer, {
-      ...domain,
-      receiver: ledger.receiver,
-      openBlock: ledger.openBlock,
-      balance,
-    });
+    const res = await this.requestClose(ledger, gateway);
+    const { balance, closingSignature } = await readClosingProof(res);
+    await checkClosingProof(ledger, balance, closingSignature, res.headers);
+    const balanceSignature = await signBalanceProof(chain.signer, { ...ledger.ref, balance });
     this.o.hooks.onProgress?.({ type: "close", openBlock: ledger.openBlock, mode: "cooperative" });
     const { hash } = await chain.cooperativeClose({
       contract: ledger.contract,
@@ -379,6 +295,35 @@ export class ChannelManager {
       refund: ledger.refund.toString(),
       hash,
     };
+  }
+
+  /** `DELETE {gateway}/channels/{sender}/{openBlock}` with a signed close request (PROTOCOL.md). */
+  private async requestClose(ledger: ChannelLedger, gateway: string): Promise<Response> {
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + (this.o.closeDeadlineSeconds ?? 300));
+    const closeSignature = await signCloseRequest(this.o.chain.signer, {
+      chainId: ledger.chainId,
+      contract: ledger.contract,
+      receiver: ledger.receiver,
+      openBlock: ledger.openBlock,
+      deadline,
+    });
+    try {
+      return await this.o.fetch(`${gateway}/channels/${ledger.sender}/${ledger.openBlock}`, {
+        method: "DELETE",
+        headers: {
+          [RdnHeaders.closeSignature]: closeSignature,
+          [RdnHeaders.closeDeadline]: deadline.toString(),
+          accept: "application/json",
+        },
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (err) {
+      throw new Edge402Error(
+        ClientErrorCodes.serverUnreachable,
+        `The server does not answer the close request: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
   }
 
   /** Settles every closing channel whose challenge period is over (of one server, or all). */
@@ -424,5 +369,74 @@ export class ChannelManager {
     }
     await this.o.book.save();
     return results;
+  }
+}
+
+/** The closing proof of a close answer; the server's refusal or a malformed proof is an error. */
+async function readClosingProof(res: Response): Promise<{ balance: bigint; closingSignature: Hex }> {
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    body = undefined;
+  }
+  if (!res.ok) {
+    const refusal = protocolErrorFromBody(body);
+    throw new Edge402Error(
+      refusal?.code ?? ClientErrorCodes.serverUnreachable,
+      `The server refused to close (HTTP ${res.status}): ${refusal?.message ?? "no reason given"}`,
+      { status: res.status },
+    );
+  }
+  const b = (body ?? {}) as { balance?: unknown; closingSignature?: unknown };
+  try {
+    return {
+      balance: parseUint(String(b.balance), "balance"),
+      closingSignature: parseSignature(String(b.closingSignature), "closingSignature"),
+    };
+  } catch (err) {
+    throw new Edge402Error(
+      ClientErrorCodes.invalidClosingProof,
+      `The server's closing proof is malformed: ${(err as Error).message}`,
+    );
+  }
+}
+
+/**
+ * Throws `invalid_closing_proof` unless the receiver signed the closing proof and its balance is
+ * at most what this client signed. A client that lost its state signed more than it knows: the
+ * answer's B (`headers`), when its signature is ours and B >= the closing balance, is owed
+ * already, so closing there pays nothing more.
+ */
+async function checkClosingProof(
+  ledger: ChannelLedger,
+  balance: bigint,
+  closingSignature: Hex,
+  headers: Headers,
+): Promise<void> {
+  const valid = await verifyClosingProof({
+    chainId: ledger.chainId,
+    contract: ledger.contract,
+    sender: ledger.sender,
+    openBlock: ledger.openBlock,
+    balance,
+    signature: closingSignature,
+    receiver: ledger.receiver,
+  });
+  if (!valid)
+    throw new Edge402Error(
+      ClientErrorCodes.invalidClosingProof,
+      "The closing proof is not signed by the channel's receiver.",
+    );
+  const report = reportFor(ledger, readChannelReport(headers));
+  if (balance > ledger.signed && report && report.balance >= balance) {
+    if (await isOurBalance(ledger, report.balance, report.signature)) takeServerBalance(ledger, report, ledger.signed);
+  }
+  // Never sign a closing balance above what we know we signed: that would pay more than we owe.
+  if (balance > ledger.signed || balance > ledger.deposit) {
+    throw new Edge402Error(
+      ClientErrorCodes.invalidClosingProof,
+      `The server wants to close at ${balance}, above the ${ledger.signed} this client signed.`,
+    );
   }
 }
