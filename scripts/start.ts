@@ -2,8 +2,8 @@
 // of scripts/stack.ts on fixed ports (anvil on $ANVIL_PORT, default 8545; the Worker on $PORT,
 // default 8787), with ADMIN_TOKEN from the environment or generated, then prints what runs
 // where, the demo routes and their prices, a funded test key (anvil's account 3) and
-// copy-paste commands that make a paid request (the edge402 CLI's, and scripts/pay-once.ts,
-// which needs nothing but this repo). Ctrl-C (or SIGTERM) stops everything and prints "stopped".
+// copy-paste commands that make a paid request with the edge402 CLI. Ctrl-C (or SIGTERM) stops
+// everything and prints "stopped".
 import { encodeFunctionData } from "viem";
 import { testTokenAbi } from "../src/protocol/abi.js";
 import { ANVIL_ADDRESSES, ANVIL_KEYS } from "./anvil.js";
@@ -81,7 +81,6 @@ function banner(stack: Stack): string {
     `  curl -i ${u}/echofix/hello        # 402 with the payment terms`,
     "",
     "Make a paid request (opens a channel, pays 5, prints the answer):",
-    `  EDGE402_PRIVATE_KEY=${userKey} EDGE402_RPC_URL=${stack.rpcUrl} npx tsx scripts/pay-once.ts ${u}/echofix/hello`,
     `With the edge402 CLI (first mint ${FAUCET_AMOUNT} test tokens to the key's account from the TestToken faucet):`,
     `  ${faucetCommand(stack, userAddress)}`,
     `  EDGE402_PRIVATE_KEY=${userKey} EDGE402_RPC_URL=${stack.rpcUrl} npx edge402 fetch ${u}/echofix/hello`,
