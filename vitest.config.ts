@@ -76,6 +76,8 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
+          // Builds dist/ (the CLI the tests run) and packs the package once per run.
+          globalSetup: ["test/helpers/package-global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           // Each file starts its own stack (anvil + wrangler dev); one at a time keeps them light.

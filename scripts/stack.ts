@@ -36,6 +36,8 @@ export interface StackOptions {
   scheduledEveryMs?: number;
   /** Stop everything on SIGINT/SIGTERM/SIGHUP and exit (default true). `npm start` installs its own. */
   handleSignals?: boolean;
+  /** The Worker project wrangler runs in (its wrangler config and D1 migrations); default this repo. */
+  projectDir?: string;
 }
 
 export interface Stack {
@@ -305,10 +307,11 @@ class WranglerDev {
 
   constructor(
     args: string[],
+    projectDir: string,
     private readonly quiet: boolean,
   ) {
     const child = spawn(WRANGLER, args, {
-      cwd: REPO_ROOT,
+      cwd: projectDir,
       env: childEnv(),
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
@@ -468,15 +471,15 @@ function writeVars(vars: Record<string, string>, envFile: string): string[] {
   return varArgs;
 }
 
-/** The local D1 migrations, into the persist dir. */
-async function applyMigrations(persistDir: string): Promise<void> {
-  await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], REPO_ROOT);
+/** The project's local D1 migrations, into the persist dir. */
+async function applyMigrations(projectDir: string, persistDir: string): Promise<void> {
+  await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], projectDir);
 }
 
 /** `wrangler dev --local` on 127.0.0.1:`port` (a free one when not given), answering once ready. */
 async function startWorker(
   lifetime: StackLifetime,
-  p: { port: number | undefined; varArgs: string[]; quiet: boolean },
+  p: { port: number | undefined; projectDir: string; varArgs: string[]; quiet: boolean },
 ): Promise<{ url: string; worker: WranglerDev }> {
   const port = p.port || (await freePort());
   const inspectorPort = await freePort();
@@ -498,7 +501,7 @@ async function startWorker(
     "info",
     ...p.varArgs,
   ];
-  const worker = new WranglerDev(args, p.quiet);
+  const worker = new WranglerDev(args, p.projectDir, p.quiet);
   lifetime.adoptWorker(worker);
   const url = `http://127.0.0.1:${port}`;
   await worker.waitUntilReady(url);
@@ -517,8 +520,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const adminToken = opts.env?.ADMIN_TOKEN ?? process.env.ADMIN_TOKEN ?? randomBytes(24).toString("hex");
     if (adminToken.length < 16) throw new Error("ADMIN_TOKEN must be at least 16 characters");
     const varArgs = writeVars(workerVars(opts, { anvil, deployment, origin }, adminToken), lifetime.envFile);
-    await applyMigrations(lifetime.persistDir);
-    const { url, worker } = await startWorker(lifetime, { port: opts.port, varArgs, quiet: opts.quiet ?? true });
+    const projectDir = opts.projectDir ?? REPO_ROOT;
+    await applyMigrations(projectDir, lifetime.persistDir);
+    const quiet = opts.quiet ?? true;
+    const { url, worker } = await startWorker(lifetime, { port: opts.port, projectDir, varArgs, quiet });
     lifetime.startScheduledLoop(url, opts.scheduledEveryMs ?? 3_000);
     return {
       url,

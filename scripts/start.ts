@@ -2,10 +2,9 @@
 // of scripts/stack.ts on fixed ports (anvil on $ANVIL_PORT, default 8545; the Worker on $PORT,
 // default 8787), with ADMIN_TOKEN from the environment or generated, then prints what runs
 // where, the demo routes and their prices, a funded test key (anvil's account 3) and
-// copy-paste commands that make a paid request with the edge402 CLI. Ctrl-C (or SIGTERM) stops
-// everything and prints "stopped".
-import { encodeFunctionData } from "viem";
-import { testTokenAbi } from "../src/protocol/abi.js";
+// copy-paste commands that make a paid request with the edge402 CLI (built by `prestart`, its
+// faucet minting the test tokens first). Ctrl-C (or SIGTERM) stops everything and prints "stopped".
+import { DEFAULT_FAUCET_AMOUNT } from "../src/client/faucet.js";
 import { ANVIL_ADDRESSES, ANVIL_KEYS } from "./anvil.js";
 import { PortInUseError, startStack, type Stack } from "./stack.js";
 
@@ -18,25 +17,6 @@ function portFromEnv(name: string, fallback: number): number {
     process.exit(1);
   }
   return port;
-}
-
-/** TestToken base units the faucet command mints: enough for many demo requests. */
-const FAUCET_AMOUNT = 1_000_000n;
-
-/** A curl line that mints test tokens to `to` through anvil (its default accounts are unlocked). */
-function faucetCommand(stack: Stack, to: string): string {
-  const data = encodeFunctionData({
-    abi: testTokenAbi,
-    functionName: "mint",
-    args: [to as `0x${string}`, FAUCET_AMOUNT],
-  });
-  const body = JSON.stringify({
-    jsonrpc: "2.0",
-    id: 1,
-    method: "eth_sendTransaction",
-    params: [{ from: to, to: stack.token, data }],
-  });
-  return `curl -s -H 'content-type: application/json' -d '${body}' ${stack.rpcUrl}`;
 }
 
 function banner(stack: Stack): string {
@@ -81,9 +61,10 @@ function banner(stack: Stack): string {
     `  curl -i ${u}/echofix/hello        # 402 with the payment terms`,
     "",
     "Make a paid request (opens a channel, pays 5, prints the answer):",
-    `With the edge402 CLI (first mint ${FAUCET_AMOUNT} test tokens to the key's account from the TestToken faucet):`,
-    `  ${faucetCommand(stack, userAddress)}`,
-    `  EDGE402_PRIVATE_KEY=${userKey} EDGE402_RPC_URL=${stack.rpcUrl} npx edge402 fetch ${u}/echofix/hello`,
+    `With the edge402 CLI (first mint ${DEFAULT_FAUCET_AMOUNT} test tokens to the key's account from the TestToken faucet):`,
+    `  export EDGE402_PRIVATE_KEY=${userKey} EDGE402_RPC_URL=${stack.rpcUrl}`,
+    `  npx edge402 faucet ${u}`,
+    `  npx edge402 fetch ${u}/echofix/hello`,
     "",
     "Ctrl-C stops everything.",
     "",

@@ -1,26 +1,32 @@
 // The `edge402` command: the SDK from a shell. `fetch <url>` works like curl (-X, -H, -d) and
 // pays 402s through channels, the body to stdout and what was paid to stderr; `channels` lists
 // the sender's channels, `topup` funds one, `close` closes the channels to a server (asking it
-// for a closing proof first, else uncooperatively) and `settle` finishes uncooperative closes
-// after the challenge period. The key comes from EDGE402_PRIVATE_KEY, the chain from
-// EDGE402_RPC_URL (or --rpc-url), the state from EDGE402_HOME (default ~/.edge402). The budgets
-// are per state directory: --max-total (EDGE402_MAX_TOTAL) on what is signed, --max-deposit
-// (EDGE402_MAX_DEPOSIT) on what is deposited; `fetch --max-spend` caps one command. Channel
-// contracts other than edge402's MicroTransferChannels are refused unless listed with
-// --trust-contract (EDGE402_TRUSTED_CONTRACTS, comma-separated). Listings take --json. A
-// refused payment exits 2 and prints its error code; other failures exit 1.
+// for a closing proof first, else uncooperatively), `settle` finishes uncooperative closes
+// after the challenge period and `faucet` mints test tokens on a local chain. The key comes
+// from EDGE402_PRIVATE_KEY, the chain from EDGE402_RPC_URL (or --rpc-url), the state from
+// EDGE402_HOME (default ~/.edge402). The budgets are per state directory: --max-total
+// (EDGE402_MAX_TOTAL) on what is signed, --max-deposit (EDGE402_MAX_DEPOSIT) on what is
+// deposited; `fetch --max-spend` caps one command. Channel contracts other than edge402's
+// MicroTransferChannels are refused unless listed with --trust-contract
+// (EDGE402_TRUSTED_CONTRACTS, comma-separated). Listings take --json. A refused payment exits 2
+// and prints its error code; other failures exit 1. `--help` lists examples, the variables and
+// the exit codes.
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { createEdge402Client, type Edge402Client } from "./client.js";
 import type { ChannelSummary, CloseResult, SettleResult, TopUpResult } from "./channels.js";
 import { ClientErrorCodes, Edge402Error, isEdge402Error } from "./errors.js";
+import { parseAddress } from "../protocol/codec.js";
+import { DEFAULT_FAUCET_AMOUNT, mintTestTokens, type FaucetResult } from "./faucet.js";
 import { FileChannelStore } from "./file-store.js";
 import type { PaymentReceipt, ProgressEvent } from "./hooks.js";
+import { fetchServerInfo, gatewayOf } from "./server-info.js";
+import packageJson from "../../package.json" with { type: "json" };
 
 /** Where the CLI writes; replaced in tests. */
 export type CliIo = {
@@ -140,6 +146,50 @@ function topUpLine(r: TopUpResult): string {
     : `channel ${r.openBlock}: added ${r.added}; deposit ${r.deposit} (tx ${r.hash})\n`;
 }
 
+function faucetLine(r: FaucetResult): string {
+  const gas = r.gasGranted > 0n ? ` (after granting ${r.gasGranted} wei of gas money)` : "";
+  return `minted ${r.amount} of token ${r.token} to ${r.to}${gas}; balance ${r.balance} (tx ${r.hash})\n`;
+}
+
+function parseAddressArg(value: string): Address {
+  try {
+    return parseAddress(value, "address");
+  } catch {
+    throw new InvalidArgumentError("expected a 0x-prefixed 20-byte address");
+  }
+}
+
+/** What `edge402 --help` prints after the commands. */
+const HELP_FOOTER = `
+Examples:
+  # mint test tokens to the key's account on a local chain (npm start prints these lines)
+  edge402 faucet http://127.0.0.1:8787
+  # a paid request: the body to stdout, what was paid to stderr
+  edge402 fetch http://127.0.0.1:8787/echofix/hello
+  edge402 fetch -X POST -H "content-type: application/json" -d @body.json https://api.example/paid
+  edge402 fetch --max-spend 100 https://api.example/paid  # refuse to pay more than 100
+  edge402 --max-total 10000 --max-deposit 50000 fetch https://api.example/paid
+  edge402 channels --json
+  edge402 topup https://api.example 5000
+  edge402 close https://api.example                       # cooperative, else uncooperative
+  edge402 settle                                          # after an uncooperative close's challenge period
+  edge402 <command> --help                                # a command's options
+
+Environment:
+  EDGE402_PRIVATE_KEY        the payer's private key, 0x + 64 hex digits (required by every command)
+  EDGE402_RPC_URL            the chain's JSON-RPC URL (or --rpc-url; required by every command)
+  EDGE402_HOME               the state directory: channels, budgets, locks (default ~/.edge402; or --home)
+  EDGE402_MAX_TOTAL          --max-total: the most this state directory signs away
+  EDGE402_MAX_DEPOSIT        --max-deposit: the most this state directory deposits
+  EDGE402_TRUSTED_CONTRACTS  --trust-contract: channel contracts to use whatever their code (comma-separated)
+
+Exit codes:
+  0  success
+  1  failure: bad arguments or settings, an HTTP status of 400 or more, an unreachable
+     server or chain, a faucet that cannot mint
+  2  a payment refused (by the budgets, a trust check or the server); the error code is printed
+`;
+
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   const env = io.env;
@@ -149,7 +199,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
 
   const program = new Command("edge402")
     .description("Pay for HTTP requests through edge402 payment channels.")
-    .version("0.1.0")
+    .version(packageJson.version)
+    .addHelpText("after", HELP_FOOTER)
     .addOption(new Option("--rpc-url <url>", "JSON-RPC URL of the chain").env("EDGE402_RPC_URL"))
     .addOption(new Option("--home <dir>", "state directory").env("EDGE402_HOME"))
     .addOption(
@@ -192,15 +243,21 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     maxDeposit?: bigint;
     trustContract?: string[];
   };
-  const makeClient = (extra: Parameters<typeof createEdge402Client>[0] = {}): Edge402Client => {
+  /** The payer's key and the chain, from the environment or the global options. */
+  const credentials = (): { key: Hex; rpcUrl: string } => {
     const g = program.opts<Globals>();
     const key = env.EDGE402_PRIVATE_KEY;
     if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key))
       throw new UsageError("set EDGE402_PRIVATE_KEY to the payer's private key (0x + 64 hex digits)");
     if (!g.rpcUrl) throw new UsageError("set EDGE402_RPC_URL (or --rpc-url) to the chain's JSON-RPC URL");
+    return { key: key as Hex, rpcUrl: g.rpcUrl };
+  };
+  const makeClient = (extra: Parameters<typeof createEdge402Client>[0] = {}): Edge402Client => {
+    const g = program.opts<Globals>();
+    const { key } = credentials();
     const home = resolve(g.home ?? join(env.HOME ?? homedir(), ".edge402"));
     return createEdge402Client({
-      account: privateKeyToAccount(key as Hex),
+      account: privateKeyToAccount(key),
       rpcUrl: g.rpcUrl,
       store: new FileChannelStore(home),
       confirmations: g.confirmations,
@@ -387,6 +444,51 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       else if (results.length === 0) io.stdout("no closing channels\n");
       else for (const r of results) io.stdout(settleLine(r));
     });
+
+  program
+    .command("faucet")
+    .description("mint test tokens (TestToken's public mint) on a local chain, to the key's account")
+    .argument("[server-url]", "the edge402 server whose token to mint (read from its /api/1/stats)")
+    .option("--token <address>", "the token to mint, instead of asking a server", parseAddressArg)
+    .option("--to <address>", "who gets the tokens (default: the key's account)", parseAddressArg)
+    .option("--amount <amount>", `amount in token base units (default ${DEFAULT_FAUCET_AMOUNT})`, parseAmount)
+    .option("--json", "print JSON")
+    .action(
+      async (server: string | undefined, opts: { token?: Address; to?: Address; amount?: bigint; json?: boolean }) => {
+        const { key, rpcUrl } = credentials();
+        let token = opts.token;
+        let chainId: number | undefined;
+        if (!token) {
+          if (!server)
+            throw new UsageError("name the server (edge402 faucet <server-url>) or the token (--token <address>)");
+          let gateway: string;
+          try {
+            gateway = gatewayOf(server);
+          } catch {
+            throw new UsageError(`not a URL: ${server}`);
+          }
+          ({ token, chainId } = await fetchServerInfo(gateway, globalThis.fetch));
+        }
+        const result = await mintTestTokens({
+          account: privateKeyToAccount(key),
+          rpcUrl,
+          token,
+          to: opts.to,
+          amount: opts.amount,
+          chainId,
+          confirmations: program.opts<Globals>().confirmations,
+          pollingInterval: 500,
+        });
+        if (opts.json)
+          json({
+            ...result,
+            amount: String(result.amount),
+            balance: String(result.balance),
+            gasGranted: String(result.gasGranted),
+          });
+        else io.stdout(faucetLine(result));
+      },
+    );
 
   try {
     await program.parseAsync(argv);

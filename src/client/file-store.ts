@@ -4,17 +4,37 @@
 // either the old or the new file, never half of one. Saves of one sender are queued within the
 // process. A file that is not a valid channel file is an error naming its path, never silently
 // replaced. Node modules are imported lazily so that importing the SDK stays runtime-neutral.
+//
+// Between processes, a sender's file has one user at a time: the first load or save takes the
+// lock file `<home>/locks/<sender lowercase>.lock` (file-lock.ts) and holds it until `close()`
+// or the process exits, because a client keeps the channels in memory between a load and its
+// saves, and two processes that both did so would overwrite each other's channels and balances.
+// A second process (another `edge402` command) waits for the first, up to `lockTimeoutMs`; a
+// lock left by a process that died is taken over.
 import type { Address } from "viem";
+import { acquireFileLock } from "./file-lock.js";
 import { parseStoredChannels, type ChannelStore, type StoredChannel, type StoredChannelsFile } from "./store.js";
 
 export class FileChannelStore implements ChannelStore {
   /** The directory that holds the channel files. */
   readonly dir: string;
   private readonly queues = new Map<string, Promise<void>>();
+  private readonly locks = new Map<string, Promise<() => Promise<void>>>();
+  private readonly locksDir: string;
+  private readonly lockTimeoutMs: number | undefined;
 
-  /** `home` is the client's state directory (the CLI's `EDGE402_HOME`, default `~/.edge402`). */
-  constructor(readonly home: string) {
-    this.dir = `${home.replace(/[\\/]+$/, "")}/channels`;
+  /**
+   * `home` is the client's state directory (the CLI's `EDGE402_HOME`, default `~/.edge402`).
+   * `lockTimeoutMs`: how long to wait for another process using the same sender's file (default 60 s).
+   */
+  constructor(
+    readonly home: string,
+    options: { lockTimeoutMs?: number } = {},
+  ) {
+    const base = home.replace(/[\\/]+$/, "");
+    this.dir = `${base}/channels`;
+    this.locksDir = `${base}/locks`;
+    this.lockTimeoutMs = options.lockTimeoutMs;
   }
 
   /** The file of one sender. */
@@ -22,9 +42,40 @@ export class FileChannelStore implements ChannelStore {
     return `${this.dir}/${sender.toLowerCase()}.json`;
   }
 
+  /** The lock file of one sender's file. */
+  lockPathOf(sender: Address): string {
+    return `${this.locksDir}/${sender.toLowerCase()}.lock`;
+  }
+
+  /** Lets other processes use the files this store has locked. */
+  async close(): Promise<void> {
+    const locks = [...this.locks.values()];
+    this.locks.clear();
+    await Promise.all(
+      locks.map((l) =>
+        l.then(
+          (release) => release(),
+          () => undefined,
+        ),
+      ),
+    );
+  }
+
+  private lock(sender: Address): Promise<unknown> {
+    const path = this.lockPathOf(sender);
+    let lock = this.locks.get(path);
+    if (!lock) {
+      lock = acquireFileLock(path, { timeoutMs: this.lockTimeoutMs, what: `the channel store ${this.pathOf(sender)}` });
+      lock.catch(() => this.locks.delete(path));
+      this.locks.set(path, lock);
+    }
+    return lock;
+  }
+
   async load(sender: Address): Promise<StoredChannel[]> {
     const { readFile } = await import("node:fs/promises");
     const path = this.pathOf(sender);
+    await this.lock(sender);
     await this.queues.get(path);
     let text: string;
     try {
@@ -46,7 +97,10 @@ export class FileChannelStore implements ChannelStore {
     const path = this.pathOf(sender);
     const text = `${JSON.stringify({ version: 1, channels } satisfies StoredChannelsFile, null, 2)}\n`;
     const previous = this.queues.get(path) ?? Promise.resolve();
-    const next = previous.then(() => this.writeAtomically(path, text));
+    const next = previous.then(async () => {
+      await this.lock(sender);
+      await this.writeAtomically(path, text);
+    });
     const tail = next.catch(() => undefined);
     this.queues.set(path, tail);
     void tail.then(() => {

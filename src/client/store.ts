@@ -8,7 +8,7 @@
 // signed and was funded with through this store), so `maxSpend.total` and `maxDeposit` hold
 // across processes that share a store, one at a time.
 import { getAddress, type Address, type Hex } from "viem";
-import { z } from "zod";
+import * as z from "zod";
 
 export type StoredChannelState = "open" | "closing" | "settled";
 

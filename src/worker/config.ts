@@ -3,13 +3,23 @@
 // a misconfigured deployment says what to fix instead of failing on the first paid request.
 import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { z } from "zod";
+import * as z from "zod/mini";
+import { en } from "zod/v4/locales";
 
-const decimal = (name: string) => z.string().regex(/^(0|[1-9][0-9]*)$/, `${name} must be an unsigned decimal integer`);
+// zod/mini (a tenth of classic zod in the bundle) has no messages of its own: the English ones
+// classic zod uses, so that a missing or mistyped setting reads the same.
+z.config(en());
+
+const decimal = (name: string) =>
+  z.string().check(z.regex(/^(0|[1-9][0-9]*)$/, `${name} must be an unsigned decimal integer`));
 const address = (name: string) =>
-  z.string().refine((v) => isAddress(v, { strict: false }), `${name} must be a 0x-prefixed 20-byte address`);
+  z.string().check(z.refine((v) => isAddress(v, { strict: false }), `${name} must be a 0x-prefixed 20-byte address`));
 const secret = (name: string, min: number) =>
-  z.string().min(min, `${name} must be at least ${min} characters (set it with wrangler secret put ${name})`);
+  z
+    .string()
+    .check(z.minLength(min, `${name} must be at least ${min} characters (set it with wrangler secret put ${name})`));
+const flag = (name: string, fallback: "true" | "false") =>
+  z._default(z.enum(["true", "false"], `${name} must be true or false`), fallback);
 
 const schema = z.object({
   CHAIN_ID: decimal("CHAIN_ID"),
@@ -18,48 +28,45 @@ const schema = z.object({
   TOKEN_ADDRESS: address("TOKEN_ADDRESS"),
   RECEIVER_PRIVATE_KEY: z
     .string()
-    .refine((v) => isHex(v) && v.length === 66, "RECEIVER_PRIVATE_KEY must be 0x + 64 hex digits"),
+    .check(z.refine((v) => isHex(v) && v.length === 66, "RECEIVER_PRIVATE_KEY must be 0x + 64 hex digits")),
   ADMIN_TOKEN: secret("ADMIN_TOKEN", 16),
   SESSION_SECRET: secret("SESSION_SECRET", 16),
-  MIN_CONFIRMATIONS: decimal("MIN_CONFIRMATIONS").default("1"),
-  SESSION_TTL_SECONDS: decimal("SESSION_TTL_SECONDS").default("3600"),
-  ALLOW_CREDIT: z.enum(["true", "false"], "ALLOW_CREDIT must be true or false").default("true"),
-  ORIGIN_URL: z.url("ORIGIN_URL must be an http(s) URL").optional(),
-  ORIGIN_SECRET: z.string().min(16, "ORIGIN_SECRET must be at least 16 characters").optional(),
-  PROXY_ROUTES: z.string().optional(),
-  DEMO_ROUTES: z.enum(["true", "false"], "DEMO_ROUTES must be true or false").default("false"),
-  DEPLOY_BLOCK: decimal("DEPLOY_BLOCK").default("0"),
-  WITHDRAW_THRESHOLD: decimal("WITHDRAW_THRESHOLD").default("0"),
-  SYNC_CHUNK_BLOCKS: decimal("SYNC_CHUNK_BLOCKS").default("2000"),
-  SYNC_MAX_CHUNKS: decimal("SYNC_MAX_CHUNKS").default("20"),
-  TRIAL_SECONDS: decimal("TRIAL_SECONDS").default("180"),
-  FREE_CAPACITY: decimal("FREE_CAPACITY").default("10"),
-  PAID_CAPACITY: decimal("PAID_CAPACITY").default("100"),
-  FLOW_CONTROL: z.enum(["true", "false"], "FLOW_CONTROL must be true or false").default("true"),
-  FLOW_KEY_PREFIX: decimal("FLOW_KEY_PREFIX").default("64"),
-  CHALLENGE_PERIOD: decimal("CHALLENGE_PERIOD").optional(),
-  LOOKUP_RPC_URL: z.url("LOOKUP_RPC_URL must be an http(s) URL").optional(),
-  LOOKUP_RATE: decimal("LOOKUP_RATE").default("5"),
+  MIN_CONFIRMATIONS: z._default(decimal("MIN_CONFIRMATIONS"), "1"),
+  SESSION_TTL_SECONDS: z._default(decimal("SESSION_TTL_SECONDS"), "3600"),
+  ALLOW_CREDIT: flag("ALLOW_CREDIT", "true"),
+  ORIGIN_URL: z.optional(z.url("ORIGIN_URL must be an http(s) URL")),
+  ORIGIN_SECRET: z.optional(z.string().check(z.minLength(16, "ORIGIN_SECRET must be at least 16 characters"))),
+  PROXY_ROUTES: z.optional(z.string()),
+  DEMO_ROUTES: flag("DEMO_ROUTES", "false"),
+  DEPLOY_BLOCK: z._default(decimal("DEPLOY_BLOCK"), "0"),
+  WITHDRAW_THRESHOLD: z._default(decimal("WITHDRAW_THRESHOLD"), "0"),
+  SYNC_CHUNK_BLOCKS: z._default(decimal("SYNC_CHUNK_BLOCKS"), "2000"),
+  SYNC_MAX_CHUNKS: z._default(decimal("SYNC_MAX_CHUNKS"), "20"),
+  TRIAL_SECONDS: z._default(decimal("TRIAL_SECONDS"), "180"),
+  FREE_CAPACITY: z._default(decimal("FREE_CAPACITY"), "10"),
+  PAID_CAPACITY: z._default(decimal("PAID_CAPACITY"), "100"),
+  FLOW_CONTROL: flag("FLOW_CONTROL", "true"),
+  FLOW_KEY_PREFIX: z._default(decimal("FLOW_KEY_PREFIX"), "64"),
+  CHALLENGE_PERIOD: z.optional(decimal("CHALLENGE_PERIOD")),
+  LOOKUP_RPC_URL: z.optional(z.url("LOOKUP_RPC_URL must be an http(s) URL")),
+  LOOKUP_RATE: z._default(decimal("LOOKUP_RATE"), "5"),
 });
 /** The name of a var or secret the configuration reads. */
 export type ConfigVar = keyof typeof schema.shape;
 
-const amount = z.union([z.string().regex(/^(0|[1-9][0-9]*)$/), z.number().int().nonnegative()]).transform(String);
+const amount = z.pipe(
+  z.union([z.string().check(z.regex(/^(0|[1-9][0-9]*)$/)), z.int().check(z.nonnegative())]),
+  z.transform(String),
+);
+const rate = z.optional(z.number().check(z.nonnegative()));
 const proxyRoute = z.object({
-  path: z.string().startsWith("/"),
-  method: z.string().toUpperCase().default("GET"),
-  price: amount.optional(),
-  metered: z
-    .object({
-      maxPrice: amount,
-      perMs: z.number().nonnegative().optional(),
-      perKiB: z.number().nonnegative().optional(),
-      maxServingMs: z.number().nonnegative().optional(),
-    })
-    .optional(),
-  trial: z.boolean().optional(),
-  costUnits: z.number().int().positive().optional(),
-  description: z.string().optional(),
+  path: z.string().check(z.startsWith("/")),
+  method: z._default(z.string().check(z.toUpperCase()), "GET"),
+  price: z.optional(amount),
+  metered: z.optional(z.object({ maxPrice: amount, perMs: rate, perKiB: rate, maxServingMs: rate })),
+  trial: z.optional(z.boolean()),
+  costUnits: z.optional(z.int().check(z.positive())),
+  description: z.optional(z.string()),
 });
 /** A priced path forwarded to ORIGIN_URL, from the PROXY_ROUTES var (a JSON array). */
 export type ProxyRoute = z.infer<typeof proxyRoute>;

@@ -1,15 +1,10 @@
 // The Worker entry: the paywall app built from this deployment's configuration (the demo
 // routes when DEMO_ROUTES=true, the PROXY_ROUTES forwarded to ORIGIN_URL) with the admin chain
 // actions, the Durable Object classes (channels, the receiver's transaction sender), and the
-// scheduled handler (the chain sync, src/worker/sync/run.ts). Library users import from here too.
-import type { Hono } from "hono";
-import { createApp, type AppRoute } from "./app.js";
-import { getConfig } from "./config.js";
-import type { Env } from "./env.js";
-import { demoRoutes } from "./demo.js";
-import { proxyToOrigin } from "./proxy.js";
-import { settlementAdmin } from "./settlement/admin.js";
-import { runSync } from "./sync/run.js";
+// scheduled handler (the chain sync, src/worker/sync/run.ts): `createWorker()` of worker.ts.
+// Library users import from here too (`edge402/worker`): `createWorker` with their own routes
+// wires the same Worker, or `paywall()` and `managementApi()` go into an app of their own.
+import { createWorker } from "./worker.js";
 
 export { ChannelObject } from "./channel/object.js";
 export { ReceiverObject } from "./receiver/object.js";
@@ -21,31 +16,7 @@ export { createApp, type AppRoute } from "./app.js";
 export { paywall, type PaywallOptions } from "./paywall.js";
 export { managementApi } from "./api/management.js";
 export { adminApi } from "./api/admin.js";
-export type { Env } from "./env.js";
+export { createWorker, type Edge402Worker, type FetchFallback, type WorkerOptions } from "./worker.js";
+export { REQUIRED_VARS, type Edge402Bindings, type Env, type RequiredVar } from "./env.js";
 
-const apps = new WeakMap<object, Hono<{ Bindings: Env }>>();
-
-function appFor(env: Env): Hono<{ Bindings: Env }> {
-  let app = apps.get(env);
-  if (!app) {
-    const config = getConfig(env);
-    const proxied: AppRoute[] = config.proxyRoutes.map(({ path, method, ...options }) => ({
-      method,
-      path,
-      options: { ...options, price: options.price === undefined ? undefined : BigInt(options.price) },
-      handler: proxyToOrigin(),
-    }));
-    app = createApp({ routes: [...(config.demoRoutes ? demoRoutes : []), ...proxied], admin: settlementAdmin });
-    apps.set(env, app);
-  }
-  return app;
-}
-
-export default {
-  fetch(request, env, ctx) {
-    return appFor(env).fetch(request, env, ctx);
-  },
-  scheduled(_controller, env, ctx) {
-    ctx.waitUntil(runSync(env));
-  },
-} satisfies ExportedHandler<Env>;
+export default createWorker();

@@ -6,7 +6,7 @@
 // 8x32 scalar (`USE_FORCE_WIDEMUL_INT64`: WebAssembly multiplies 64-bit integers natively but
 // has no 128-bit product, which the published npm builds emulate and lose ~3x to), the static
 // context with its precomputed tables compiled in (nothing is computed at load), and a small
-// `ECMULT_WINDOW_SIZE` (8: a 50 KB module; 15 would be 1 MB for ~5% speed).
+// `ECMULT_WINDOW_SIZE` (8: a 56 KB module; 15 would be 1 MB for ~5% speed).
 //
 //   npm run build:secp256k1                 # fetches the source from Debian (trixie, 0.5.0-2)
 //   npm run build:secp256k1 -- --src DIR    # or uses an extracted libsecp256k1-0.5.0 tree
@@ -14,6 +14,12 @@
 // Needs clang (>= 14) and wasm-ld (Debian: `apt-get install clang lld`). Without --src it runs
 // `apt-get source` with a private apt configuration in a temporary directory (the system's
 // apt configuration is not touched) and checks the tarball's SHA-256 before using it.
+//
+// Beside the module it writes secp256k1.manifest.json: the SHA-256 of every input (the glue C
+// source, the freestanding headers, the compiler flags, the libsecp256k1 release and its
+// tarball's hash) and of the module. CI has no clang to rebuild with, so
+// test/unit/secp256k1-wasm.test.ts checks the manifest instead: it fails when an input changed
+// without a rebuild, or when the committed module is not the one the manifest names.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +29,7 @@ import { fileURLToPath } from "node:url";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const WASM_PATH = join(HERE, "secp256k1.wasm");
+export const MANIFEST_PATH = join(HERE, "secp256k1.manifest.json");
 const GLUE = join(HERE, "secp256k1-recover.c");
 
 /** The upstream release, as Debian ships it (libsecp256k1_0.5.0.orig.tar.xz). */
@@ -41,8 +48,57 @@ const SYSROOT: Record<string, string> = {
   "stdio.h": "#pragma once\nint printf(const char *, ...);\n",
 };
 
-function sha256(data: Buffer): string {
+/** clang's flags besides the include paths and the output (the defines come from BUILD_DEFINES). */
+const CLANG_FLAGS = [
+  "--target=wasm32",
+  "-O3",
+  "-nostdlib",
+  "-ffreestanding",
+  "-Wall",
+  "-Wno-unused-function",
+  ...BUILD_DEFINES.map((d) => `-D${d}`),
+  "-Wl,--no-entry",
+  "-Wl,--gc-sections",
+  "-Wl,-z,stack-size=65536",
+];
+
+function sha256(data: Buffer | string): string {
   return createHash("sha256").update(data).digest("hex");
+}
+
+/** What secp256k1.manifest.json records: the build's inputs, and the module built from them. */
+export type WasmManifest = {
+  inputs: {
+    libsecp256k1: { version: string; tarball: string; sha256: string };
+    glue: { file: string; sha256: string };
+    sysroot: Record<string, string>;
+    clangFlags: string[];
+  };
+  wasm: { file: string; bytes: number; sha256: string };
+  /** The toolchain of the build that wrote it (the same inputs give the same module with it). */
+  builtWith?: { clang: string; wasmLd: string };
+};
+
+/** The manifest of the current inputs and the given module bytes. */
+export function wasmManifest(wasm: Buffer, builtWith?: WasmManifest["builtWith"]): WasmManifest {
+  return {
+    inputs: {
+      libsecp256k1: { version: LIBSECP256K1_VERSION, tarball: ORIG_TARBALL, sha256: ORIG_SHA256 },
+      glue: { file: "secp256k1-recover.c", sha256: sha256(readFileSync(GLUE)) },
+      sysroot: Object.fromEntries(Object.entries(SYSROOT).map(([name, text]) => [name, sha256(text)])),
+      clangFlags: CLANG_FLAGS,
+    },
+    wasm: { file: "secp256k1.wasm", bytes: wasm.length, sha256: sha256(wasm) },
+    ...(builtWith ? { builtWith } : {}),
+  };
+}
+
+function toolVersion(tool: string): string {
+  return execFileSync(tool, ["--version"], { encoding: "utf8" }).split("\n")[0]!.trim();
+}
+
+export function renderManifest(m: WasmManifest): string {
+  return `${JSON.stringify(m, null, 2)}\n`;
 }
 
 function checkSource(dir: string): string {
@@ -101,27 +157,7 @@ export function compileWasm(srcDir: string, work: string): Buffer {
   const out = join(work, "secp256k1.wasm");
   execFileSync(
     "clang",
-    [
-      "--target=wasm32",
-      "-O3",
-      "-nostdlib",
-      "-ffreestanding",
-      "-Wall",
-      "-Wno-unused-function",
-      "-isystem",
-      sysroot,
-      "-I",
-      srcDir,
-      "-I",
-      join(srcDir, "src"),
-      ...BUILD_DEFINES.map((d) => `-D${d}`),
-      "-Wl,--no-entry",
-      "-Wl,--gc-sections",
-      "-Wl,-z,stack-size=65536",
-      "-o",
-      out,
-      GLUE,
-    ],
+    [...CLANG_FLAGS, "-isystem", sysroot, "-I", srcDir, "-I", join(srcDir, "src"), "-o", out, GLUE],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   return readFileSync(out);
@@ -135,6 +171,10 @@ function main(argv: string[]): void {
     const src = checkSource(given ? resolve(given) : fetchDebianSource(work));
     const wasm = compileWasm(src, work);
     writeFileSync(WASM_PATH, wasm);
+    writeFileSync(
+      MANIFEST_PATH,
+      renderManifest(wasmManifest(wasm, { clang: toolVersion("clang"), wasmLd: toolVersion("wasm-ld") })),
+    );
     console.log(`wrote ${WASM_PATH} (${wasm.length} bytes, sha256 ${sha256(wasm)})`);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { and, asc, eq, gt, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono, type MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "hono/utils/buffer";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { channelId } from "../../protocol/channel-key.js";
 import { parseAddress } from "../../protocol/codec.js";
 import { isProtocolError } from "../../protocol/errors.js";
@@ -34,10 +34,10 @@ export function adminAuth(): MiddlewareHandler<{ Bindings: Env }> {
 }
 
 const listQuery = z.object({
-  state: z.enum(["open", "closing", "settled", "removed"]).optional(),
-  sender: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(60).optional(),
+  state: z.optional(z.enum(["open", "closing", "settled", "removed"])),
+  sender: z.optional(z.string()),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(500)), 50),
+  cursor: z.optional(z.string().check(z.maxLength(60))),
 });
 
 export function adminApi() {

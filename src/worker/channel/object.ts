@@ -24,7 +24,7 @@ import type { Env } from "../env.js";
 import { channels } from "../db/schema.js";
 import type { FlowCharge, FlowStatus } from "../flow/bucket.js";
 import { decodeState, encodeState, snapshot, type ChannelSnapshot } from "./codec.js";
-import { channelObjectName, legacyChannelStub, parseChannelObjectName } from "./stub.js";
+import { channelObjectName, parseChannelObjectName } from "./name.js";
 import {
   applyChainEvents,
   disputePlan,
@@ -258,7 +258,8 @@ export class ChannelObject extends DurableObject<Env> {
     if (!id) return;
     const config = getConfig(this.env);
     if (channelObjectName(config, id.sender, id.openBlock) !== name) return;
-    const old = await legacyChannelStub(this.env, id.sender, id.openBlock).handOver();
+    const ns = this.env.CHANNELS as DurableObjectNamespace<ChannelObject>;
+    const old = await ns.get(ns.idFromName(channelId(id.sender, id.openBlock))).handOver();
     const s = old?.state;
     if (!s?.balanceSig || s.sender.toLowerCase() !== id.sender.toLowerCase() || s.openBlock !== id.openBlock) return;
     const ours = await verifyBalanceProof({

@@ -8,10 +8,14 @@
 // Objects named by earlier versions (`<sender>-<openBlock>`, the channel id that still keys
 // the D1 rows) are read once by the new object of the same channel and adopted when their
 // state proves to be this deployment's (object.ts `adoptLegacy`); see docs/upgrading.md.
-import { getAddress, type Address } from "viem";
-import { channelId, parseChannelId } from "../../protocol/channel-key.js";
-import { getConfig, type Config } from "../config.js";
+import type { Address } from "viem";
+import { channelId } from "../../protocol/channel-key.js";
+import { getConfig } from "../config.js";
 import type { Env } from "../env.js";
+import { channelObjectName } from "./name.js";
+import type { ChannelObject } from "./object.js";
+
+export { channelObjectName, parseChannelObjectName } from "./name.js";
 
 /** How many channel ids each namespace's cache holds at most. */
 export const CHANNEL_ID_CACHE_LIMIT = 10_000;
@@ -34,31 +38,19 @@ export function cachedIdFromName(ns: { idFromName(name: string): DurableObjectId
   return id;
 }
 
-type Deployment = Pick<Config, "chainId" | "contract" | "receiverAddress">;
-
-/** The Durable Object name of a channel on one deployment (chain, contract, receiver). */
-export function channelObjectName(d: Deployment, sender: Address, openBlock: number): string {
-  return `${d.chainId}:${d.contract.toLowerCase()}:${d.receiverAddress.toLowerCase()}:${channelId(sender, openBlock)}`;
-}
-
-const objectNameShape = /^(0|[1-9][0-9]{0,19}):(0x[0-9a-f]{40}):(0x[0-9a-f]{40}):(.+)$/;
-
-/** Reads a `channelObjectName` back, or null for any other name (a pre-1.1 one included). */
-export function parseChannelObjectName(
-  name: string,
-): { chainId: number; contract: Address; receiver: Address; sender: Address; openBlock: number } | null {
-  const m = objectNameShape.exec(name);
-  const channel = m && parseChannelId(m[4]!);
-  if (!m || !channel) return null;
-  return { chainId: Number(m[1]), contract: getAddress(m[2]!), receiver: getAddress(m[3]!), ...channel };
-}
-
 /** The channel's object on this deployment. */
 export function channelStub(env: Env, sender: Address, openBlock: number) {
-  return env.CHANNELS.get(cachedIdFromName(env.CHANNELS, channelObjectName(getConfig(env), sender, openBlock)));
+  const ns = channelNamespace(env);
+  return ns.get(cachedIdFromName(ns, channelObjectName(getConfig(env), sender, openBlock)));
+}
+
+/** The CHANNELS binding with its class (Env leaves it untyped to keep types free of cycles). */
+function channelNamespace(env: Env): DurableObjectNamespace<ChannelObject> {
+  return env.CHANNELS as DurableObjectNamespace<ChannelObject>;
 }
 
 /** The object an earlier version kept this channel in (read only by the migration). */
 export function legacyChannelStub(env: Env, sender: Address, openBlock: number) {
-  return env.CHANNELS.get(env.CHANNELS.idFromName(channelId(sender, openBlock)));
+  const ns = channelNamespace(env);
+  return ns.get(ns.idFromName(channelId(sender, openBlock)));
 }

@@ -3,9 +3,11 @@
 import type { Config } from "../config.js";
 import type { Env } from "../env.js";
 import { clientKey } from "./client-key.js";
+import type { FlowObject } from "./object.js";
 
 export function flowStubForKey(env: Env, key: string) {
-  return env.FLOW.get(env.FLOW.idFromName(key));
+  const ns = env.FLOW as DurableObjectNamespace<FlowObject>;
+  return ns.get(ns.idFromName(key));
 }
 
 /** The FlowObject of the client that sent `request`. */

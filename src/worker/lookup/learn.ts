@@ -14,6 +14,7 @@ import type { ErrorCode } from "../../protocol/errors.js";
 import type { LearnedChannel, LookupHint } from "../channel/object.js";
 import type { Config } from "../config.js";
 import type { Env } from "../env.js";
+import type { LookupObject } from "./object.js";
 import { retryAfterSeconds } from "../flow/bucket.js";
 import { FlowHeaders, limitedHeaders } from "../flow/headers.js";
 import { flowStub } from "../flow/stub.js";
@@ -44,7 +45,8 @@ const NEGATIVE_CODES: Record<NegativeStatus, ErrorCode> = {
 };
 
 export function lookupStub(env: Env) {
-  return env.LOOKUPS.get(env.LOOKUPS.idFromName("lookups"));
+  const ns = env.LOOKUPS as DurableObjectNamespace<LookupObject>;
+  return ns.get(ns.idFromName("lookups"));
 }
 
 /**

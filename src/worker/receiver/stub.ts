@@ -2,8 +2,10 @@
 // address (a new key starts with a fresh nonce tracker), whatever isolate asks.
 import type { Env } from "../env.js";
 import { getConfig } from "../config.js";
+import type { ReceiverObject } from "./object.js";
 
 export function receiverStub(env: Env) {
   const address = getConfig(env).receiverAddress.toLowerCase();
-  return env.RECEIVER.get(env.RECEIVER.idFromName(`receiver-${address}`));
+  const ns = env.RECEIVER as DurableObjectNamespace<ReceiverObject>;
+  return ns.get(ns.idFromName(`receiver-${address}`));
 }

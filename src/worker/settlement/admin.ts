@@ -6,7 +6,7 @@
 // (`POST /settle`). Every transaction goes through the ReceiverObject; each answer lists what
 // was sent, what an earlier transaction already covers, and what was refused and why.
 import type { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { publicClient } from "../chain.js";
 import { channelStub } from "../channel/stub.js";
 import { channelParams } from "../api/management.js";
@@ -22,7 +22,9 @@ import { collectSettles, collectWithdrawals } from "./collect.js";
 import { sendNow } from "./run.js";
 
 const withdrawBody = z.object({
-  minimum: z.string().regex(/^(0|[1-9][0-9]{0,77})$/, "minimum must be an unsigned decimal string of token base units"),
+  minimum: z
+    .string()
+    .check(z.regex(/^(0|[1-9][0-9]{0,77})$/, "minimum must be an unsigned decimal string of token base units")),
 });
 
 /** An intent's outcome as JSON (amounts as decimal strings). */

@@ -1,0 +1,122 @@
+// The test-token faucet behind `edge402 faucet`: mints tokens on a local test chain through the
+// public `mint(address,uint256)` of edge402's TestToken (contracts/TestToken.sol), so a new
+// payer can fund itself without hand-written JSON-RPC. The mint is simulated first: a token
+// without a public mint (any real token) is refused with a FaucetError that says so, before
+// anything is signed. A payer with no ether for gas gets some from the node's
+// `anvil_setBalance` (anvil and Hardhat answer it; a real chain does not, and is refused).
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  parseEther,
+  type Address,
+  type Hex,
+  type LocalAccount,
+} from "viem";
+import { testTokenAbi } from "../protocol/abi.js";
+
+/** What `edge402 faucet` mints when no amount is given: enough for many demo requests. */
+export const DEFAULT_FAUCET_AMOUNT = 1_000_000n;
+
+/** Below this much ether the payer is given gas money on a local chain. */
+const GAS_FLOOR = parseEther("0.01");
+const GAS_GRANT = parseEther("100");
+
+export type FaucetOptions = {
+  /** Who signs and pays the gas of the mint. */
+  account: LocalAccount;
+  rpcUrl: string;
+  token: Address;
+  /** Who gets the tokens (default: the account). */
+  to?: Address;
+  amount?: bigint;
+  /** The chain the token must be on (e.g. the one the server names); a different RPC chain is refused. */
+  chainId?: number;
+  confirmations?: number;
+  pollingInterval?: number;
+};
+
+export type FaucetResult = {
+  chainId: number;
+  token: Address;
+  to: Address;
+  amount: bigint;
+  hash: Hex;
+  /** The recipient's token balance after the mint. */
+  balance: bigint;
+  /** Ether given to the account for gas first (0 when it had enough). */
+  gasGranted: bigint;
+};
+
+/** The faucet cannot mint here; the message says why and what to do. */
+export class FaucetError extends Error {
+  override name = "FaucetError";
+}
+
+export async function mintTestTokens(o: FaucetOptions): Promise<FaucetResult> {
+  const to = o.to ?? o.account.address;
+  const amount = o.amount ?? DEFAULT_FAUCET_AMOUNT;
+  const transport = http(o.rpcUrl, { retryCount: 0 });
+  const pub = createPublicClient({ transport, pollingInterval: o.pollingInterval });
+  const chainId = await pub.getChainId();
+  if (o.chainId !== undefined && chainId !== o.chainId) {
+    throw new FaucetError(
+      `the RPC URL is chain ${chainId}, but the token is on chain ${o.chainId}: point EDGE402_RPC_URL at that chain`,
+    );
+  }
+  const code = await pub.getCode({ address: o.token });
+  if (!code || code === "0x") throw new FaucetError(`there is no contract at ${o.token} on chain ${chainId}`);
+
+  let gasGranted = 0n;
+  const ether = await pub.getBalance({ address: o.account.address });
+  if (ether < GAS_FLOOR) {
+    try {
+      await pub.request({
+        method: "anvil_setBalance",
+        params: [o.account.address, `0x${(ether + GAS_GRANT).toString(16)}`],
+      } as never);
+    } catch {
+      throw new FaucetError(
+        `${o.account.address} has no ether for gas on chain ${chainId}, and the node is not a local test chain that can grant it`,
+      );
+    }
+    gasGranted = GAS_GRANT;
+  }
+
+  try {
+    await pub.simulateContract({
+      account: o.account,
+      address: o.token,
+      abi: testTokenAbi,
+      functionName: "mint",
+      args: [to, amount],
+    });
+  } catch {
+    throw new FaucetError(
+      `the token ${o.token} on chain ${chainId} has no public mint(address,uint256): the faucet only works with edge402's TestToken on a local test chain`,
+    );
+  }
+  const chain = defineChain({
+    id: chainId,
+    name: `chain-${chainId}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [o.rpcUrl] } },
+  });
+  const wallet = createWalletClient({ account: o.account, chain, transport });
+  const hash = await wallet.writeContract({
+    address: o.token,
+    abi: testTokenAbi,
+    functionName: "mint",
+    args: [to, amount],
+  });
+  const receipt = await pub.waitForTransactionReceipt({ hash, confirmations: o.confirmations ?? 1 });
+  if (receipt.status !== "success") throw new FaucetError(`the mint transaction ${hash} reverted`);
+  const balance = await pub.readContract({
+    address: o.token,
+    abi: testTokenAbi,
+    functionName: "balanceOf",
+    args: [to],
+  });
+  return { chainId, token: o.token, to, amount, hash, balance, gasGranted };
+}
