@@ -59,14 +59,14 @@ export type ChainOptions = TrustOptions & {
 
 export type OnChainChannel = { deposit: bigint; settleBlock: number; closingBalance: bigint; withdrawn: bigint };
 
-function describe(err: unknown): string {
+function errorText(err: unknown): string {
   if (err instanceof BaseError) return err.shortMessage;
   return err instanceof Error ? err.message : String(err);
 }
 
 function chainError(what: string, err: unknown): Edge402Error {
   if (err instanceof Edge402Error) return err;
-  return new Edge402Error(ClientErrorCodes.chainError, `${what}: ${describe(err)}`, { cause: err });
+  return new Edge402Error(ClientErrorCodes.chainError, `${what}: ${errorText(err)}`, { cause: err });
 }
 
 function isRevert(err: unknown): boolean {

@@ -89,24 +89,24 @@ export type ManagerOptions = {
   closeDeadlineSeconds?: number;
 };
 
-export function summarize(l: ChannelLedger): ChannelSummary {
+export function summarize(ledger: ChannelLedger): ChannelSummary {
   return {
-    chainId: l.chainId,
-    contract: l.contract,
-    token: l.token,
-    sender: l.sender,
-    receiver: l.receiver,
-    openBlock: l.openBlock,
-    state: l.state,
-    deposit: l.deposit.toString(),
-    balance: l.accepted.toString(),
-    signed: l.signed.toString(),
-    available: l.available.toString(),
-    credit: l.credit.toString(),
-    gateways: [...l.gateways],
-    ...(l.settleBlock !== undefined ? { settleBlock: l.settleBlock } : {}),
-    ...(l.closingBalance !== undefined ? { closingBalance: l.closingBalance.toString() } : {}),
-    ...(l.refund !== undefined ? { refund: l.refund.toString() } : {}),
+    chainId: ledger.chainId,
+    contract: ledger.contract,
+    token: ledger.token,
+    sender: ledger.sender,
+    receiver: ledger.receiver,
+    openBlock: ledger.openBlock,
+    state: ledger.state,
+    deposit: ledger.deposit.toString(),
+    balance: ledger.accepted.toString(),
+    signed: ledger.signed.toString(),
+    available: ledger.available.toString(),
+    credit: ledger.credit.toString(),
+    gateways: [...ledger.gateways],
+    ...(ledger.settleBlock !== undefined ? { settleBlock: ledger.settleBlock } : {}),
+    ...(ledger.closingBalance !== undefined ? { closingBalance: ledger.closingBalance.toString() } : {}),
+    ...(ledger.refund !== undefined ? { refund: ledger.refund.toString() } : {}),
   };
 }
 
@@ -119,19 +119,19 @@ function originOf(url: string): string {
 }
 
 export class ChannelManager {
-  constructor(private readonly o: ManagerOptions) {}
+  constructor(private readonly options: ManagerOptions) {}
 
   /** The server's identity (its contract trusted), or undefined when it does not answer. */
   private async identify(serverUrl: string): Promise<ServerInfo | undefined> {
     const origin = originOf(serverUrl);
-    const stored = this.o.book
+    const stored = this.options.book
       .all()
       .flatMap((l) => [...l.gateways])
       .find((g) => originOf(g) === origin);
     const gateway = stored ?? gatewayOf(serverUrl);
     try {
-      const info = await fetchServerInfo(gateway, this.o.fetch);
-      await checkServerTerms(this.o.chain, info);
+      const info = await fetchServerInfo(gateway, this.options.fetch);
+      await checkServerTerms(this.options.chain, info);
       return info;
     } catch (err) {
       if (err instanceof Edge402Error && err.code === ClientErrorCodes.serverUnreachable) return undefined;
@@ -141,36 +141,39 @@ export class ChannelManager {
 
   /** The channels paid through `serverUrl`: its receiver's (recovered from chain if need be), else the stored ones for its origin. */
   private async channelsOf(serverUrl: string): Promise<{ info: ServerInfo | undefined; ledgers: ChannelLedger[] }> {
-    await this.o.book.load();
+    await this.options.book.load();
     const info = await this.identify(serverUrl);
     if (info) {
-      await this.o.book.recover(this.o.chain, info);
-      return { info, ledgers: this.o.book.forReceiver(info) };
+      await this.options.book.recover(this.options.chain, info);
+      return { info, ledgers: this.options.book.forReceiver(info) };
     }
     const origin = originOf(serverUrl);
-    return { info, ledgers: this.o.book.all().filter((l) => [...l.gateways].some((g) => originOf(g) === origin)) };
+    return {
+      info,
+      ledgers: this.options.book.all().filter((l) => [...l.gateways].some((g) => originOf(g) === origin)),
+    };
   }
 
   /** The sender's channels, newest last; `refresh` reads each unsettled one from the chain. */
   async list(opts: { server?: string; refresh?: boolean; all?: boolean } = {}): Promise<ChannelSummary[]> {
-    await this.o.book.load();
-    let ledgers = opts.server ? (await this.channelsOf(opts.server)).ledgers : this.o.book.all();
+    await this.options.book.load();
+    let ledgers = opts.server ? (await this.channelsOf(opts.server)).ledgers : this.options.book.all();
     if (opts.refresh ?? true) {
       await Promise.all(ledgers.filter((l) => l.state !== "settled").map((l) => this.refresh(l)));
-      await this.o.book.save();
+      await this.options.book.save();
     }
     if (!opts.all) ledgers = ledgers.filter((l) => l.state !== "settled");
     return ledgers.sort((a, b) => a.openBlock - b.openBlock).map(summarize);
   }
 
   /** Reads one channel from the chain into its ledger; false when it no longer exists. */
-  private async refresh(l: ChannelLedger): Promise<boolean> {
-    const info = await this.o.chain.channelInfo(l.contract, l.receiver, l.openBlock);
-    l.noteChainState(info);
+  private async refresh(ledger: ChannelLedger): Promise<boolean> {
+    const info = await this.options.chain.channelInfo(ledger.contract, ledger.receiver, ledger.openBlock);
+    ledger.noteChainState(info);
     if (!info) return false;
     // The receiver withdrew with a proof of ours: at least that much was accepted.
-    if (info.withdrawn > l.signed) l.adopt(info.withdrawn, undefined);
-    else if (info.withdrawn > l.accepted) l.recordServerBalance(info.withdrawn, undefined);
+    if (info.withdrawn > ledger.signed) ledger.adopt(info.withdrawn, undefined);
+    else if (info.withdrawn > ledger.accepted) ledger.recordServerBalance(info.withdrawn, undefined);
     return true;
   }
 
@@ -188,9 +191,15 @@ export class ChannelManager {
     if (opts.openBlock !== undefined && !target) {
       throw new Edge402Error(ClientErrorCodes.noChannel, `No open channel ${opts.openBlock} to ${info.receiver}.`);
     }
-    const { ledger, hash } = await this.o.book.fundChannel(this.o.chain, this.o.policy, info, amount, target);
+    const { ledger, hash } = await this.options.book.fundChannel(
+      this.options.chain,
+      this.options.policy,
+      info,
+      amount,
+      target,
+    );
     ledger.gateways.add(info.gateway);
-    await this.o.book.save();
+    await this.options.book.save();
     return {
       openBlock: ledger.openBlock,
       receiver: info.receiver,
@@ -221,7 +230,7 @@ export class ChannelManager {
     const results: CloseResult[] = [];
     for (const ledger of candidates) {
       results.push(await this.closeOne(ledger, info, opts.uncooperative ?? false));
-      await this.o.book.save();
+      await this.options.book.save();
     }
     return results;
   }
@@ -253,9 +262,9 @@ export class ChannelManager {
         if (!(await this.refresh(ledger))) return { ...base, mode: "none", state: "settled", reason };
       }
     }
-    this.o.hooks.onProgress?.({ type: "close", openBlock: ledger.openBlock, mode: "uncooperative", reason });
+    this.options.hooks.onProgress?.({ type: "close", openBlock: ledger.openBlock, mode: "uncooperative", reason });
     const balance = ledger.accepted;
-    const { hash, settleBlock } = await this.o.chain.uncooperativeClose({
+    const { hash, settleBlock } = await this.options.chain.uncooperativeClose({
       contract: ledger.contract,
       receiver: ledger.receiver,
       openBlock: ledger.openBlock,
@@ -269,12 +278,12 @@ export class ChannelManager {
 
   /** Asks for the receiver's closing proof, checks it, and closes on chain with it. */
   private async closeCooperatively(ledger: ChannelLedger, gateway: string): Promise<CloseResult> {
-    const { chain } = this.o;
+    const { chain } = this.options;
     const res = await this.requestClose(ledger, gateway);
     const { balance, closingSignature } = await readClosingProof(res);
     await checkClosingProof(ledger, balance, closingSignature, res.headers);
     const balanceSignature = await signBalanceProof(chain.signer, { ...ledger.ref, balance });
-    this.o.hooks.onProgress?.({ type: "close", openBlock: ledger.openBlock, mode: "cooperative" });
+    this.options.hooks.onProgress?.({ type: "close", openBlock: ledger.openBlock, mode: "cooperative" });
     const { hash } = await chain.cooperativeClose({
       contract: ledger.contract,
       receiver: ledger.receiver,
@@ -299,8 +308,8 @@ export class ChannelManager {
 
   /** `DELETE {gateway}/channels/{sender}/{openBlock}` with a signed close request (PROTOCOL.md). */
   private async requestClose(ledger: ChannelLedger, gateway: string): Promise<Response> {
-    const deadline = BigInt(Math.floor(Date.now() / 1000) + (this.o.closeDeadlineSeconds ?? 300));
-    const closeSignature = await signCloseRequest(this.o.chain.signer, {
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + (this.options.closeDeadlineSeconds ?? 300));
+    const closeSignature = await signCloseRequest(this.options.chain.signer, {
       chainId: ledger.chainId,
       contract: ledger.contract,
       receiver: ledger.receiver,
@@ -308,7 +317,7 @@ export class ChannelManager {
       deadline,
     });
     try {
-      return await this.o.fetch(`${gateway}/channels/${ledger.sender}/${ledger.openBlock}`, {
+      return await this.options.fetch(`${gateway}/channels/${ledger.sender}/${ledger.openBlock}`, {
         method: "DELETE",
         headers: {
           [RdnHeaders.closeSignature]: closeSignature,
@@ -328,18 +337,18 @@ export class ChannelManager {
 
   /** Settles every closing channel whose challenge period is over (of one server, or all). */
   async settle(opts: { server?: string } = {}): Promise<SettleResult[]> {
-    await this.o.book.load();
-    const ledgers = opts.server ? (await this.channelsOf(opts.server)).ledgers : this.o.book.all();
+    await this.options.book.load();
+    const ledgers = opts.server ? (await this.channelsOf(opts.server)).ledgers : this.options.book.all();
     const closing = ledgers.filter((l) => l.state === "closing");
     const results: SettleResult[] = [];
-    const head = closing.length > 0 ? await this.o.chain.blockNumber() : 0n;
-    for (const l of closing) {
-      const base = { openBlock: l.openBlock, receiver: l.receiver };
-      if (!(await this.refresh(l))) {
+    const head = closing.length > 0 ? await this.options.chain.blockNumber() : 0n;
+    for (const ledger of closing) {
+      const base = { openBlock: ledger.openBlock, receiver: ledger.receiver };
+      if (!(await this.refresh(ledger))) {
         results.push({ ...base, state: "settled", note: "Already settled on chain." });
         continue;
       }
-      if (l.settleBlock === undefined) {
+      if (ledger.settleBlock === undefined) {
         results.push({
           ...base,
           state: "closing",
@@ -348,26 +357,32 @@ export class ChannelManager {
         continue;
       }
       // settle() needs block.number > settleBlock; the next block is head + 1.
-      if (head < BigInt(l.settleBlock)) {
+      if (head < BigInt(ledger.settleBlock)) {
         results.push({
           ...base,
           state: "closing",
-          settleBlock: l.settleBlock,
-          blocksLeft: Number(BigInt(l.settleBlock) - head),
+          settleBlock: ledger.settleBlock,
+          blocksLeft: Number(BigInt(ledger.settleBlock) - head),
         });
         continue;
       }
-      const { hash, balance } = await this.o.chain.settle({
-        contract: l.contract,
-        receiver: l.receiver,
-        openBlock: l.openBlock,
+      const { hash, balance } = await this.options.chain.settle({
+        contract: ledger.contract,
+        receiver: ledger.receiver,
+        openBlock: ledger.openBlock,
       });
-      l.state = "settled";
-      l.refund = l.deposit - balance;
-      results.push({ ...base, state: "settled", settleBlock: l.settleBlock, refund: l.refund.toString(), hash });
-      await this.o.book.save();
+      ledger.state = "settled";
+      ledger.refund = ledger.deposit - balance;
+      results.push({
+        ...base,
+        state: "settled",
+        settleBlock: ledger.settleBlock,
+        refund: ledger.refund.toString(),
+        hash,
+      });
+      await this.options.book.save();
     }
-    await this.o.book.save();
+    await this.options.book.save();
     return results;
   }
 }
@@ -388,11 +403,11 @@ async function readClosingProof(res: Response): Promise<{ balance: bigint; closi
       { status: res.status },
     );
   }
-  const b = (body ?? {}) as { balance?: unknown; closingSignature?: unknown };
+  const proof = (body ?? {}) as { balance?: unknown; closingSignature?: unknown };
   try {
     return {
-      balance: parseUint(String(b.balance), "balance"),
-      closingSignature: parseSignature(String(b.closingSignature), "closingSignature"),
+      balance: parseUint(String(proof.balance), "balance"),
+      closingSignature: parseSignature(String(proof.closingSignature), "closingSignature"),
     };
   } catch (err) {
     throw new Edge402Error(

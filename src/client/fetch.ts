@@ -94,7 +94,7 @@ function receiptOf(
 
 /** Closes the books of a payment answered with something other than a 402, and tells `afterPay`. */
 async function recordServed(
-  o: PayingFetchOptions,
+  options: PayingFetchOptions,
   payment: Payment,
   res: Response,
   req: RequestTemplate,
@@ -102,14 +102,15 @@ async function recordServed(
   const ledger = payment.ledger;
   const ours = reportFor(ledger, readChannelReport(res.headers));
   const signedBefore = ledger.signed;
-  o.payer.finish(payment, servedOutcome(payment, ours, res.ok));
+  options.payer.finish(payment, servedOutcome(payment, ours, res.ok));
   if (ours) {
     // A served response's balance that is not ours is not taken (nor is the response lost).
     if (await isOurBalance(ledger, ours.balance, ours.signature)) takeServerBalance(ledger, ours, signedBefore);
     ledger.applyReport(ours);
   }
-  await o.book.save();
-  if (ours?.cost !== undefined) await o.hooks.afterPay?.(receiptOf(payment, { ...ours, cost: ours.cost }, res, req));
+  await options.book.save();
+  if (ours?.cost !== undefined)
+    await options.hooks.afterPay?.(receiptOf(payment, { ...ours, cost: ours.cost }, res, req));
 }
 
 /**
@@ -123,21 +124,21 @@ class PaidAttempts {
   private resends = 0;
 
   constructor(
-    private readonly o: PayingFetchOptions,
+    private readonly options: PayingFetchOptions,
     private readonly req: RequestTemplate,
   ) {}
 
   async send(useKnownPrice: boolean): Promise<Response> {
-    const { o, req } = this;
-    if (req.paysItself) return o.fetch(req.build());
-    const known = useKnownPrice ? o.prices.get(req.method, req.url) : undefined;
-    if (known && known.price > 0n) this.payment = await o.payer.plan(known, req);
+    const { options, req } = this;
+    if (req.paysItself) return options.fetch(req.build());
+    const announced = useKnownPrice ? options.prices.get(req.method, req.url) : undefined;
+    if (announced && announced.price > 0n) this.payment = await options.payer.plan(announced, req);
     for (;;) {
       this.attempt++;
       const res = await this.sendOnce();
       if (await this.waitedOutRateLimit(res)) continue;
       if (res.status !== 402) {
-        if (this.payment) await recordServed(o, this.payment, res, req);
+        if (this.payment) await recordServed(options, this.payment, res, req);
         return res;
       }
       const terms = this.termsOf(res);
@@ -149,11 +150,11 @@ class PaidAttempts {
   /** Sends the request with the current payment; one that got no answer may be at the server. */
   private async sendOnce(): Promise<Response> {
     try {
-      return await this.o.fetch(this.req.build(this.payment));
+      return await this.options.fetch(this.req.build(this.payment));
     } catch (err) {
       if (this.payment) {
-        this.o.payer.finish(this.payment, "unknown");
-        await this.o.book.save();
+        this.options.payer.finish(this.payment, "unknown");
+        await this.options.book.save();
       }
       throw err;
     }
@@ -163,16 +164,17 @@ class PaidAttempts {
   private async waitedOutRateLimit(res: Response): Promise<boolean> {
     if (res.status !== 429) return false;
     const delayMs = retryAfterMs(res.headers.get("retry-after"));
-    if (delayMs === undefined || delayMs > this.o.maxRetryAfterMs || this.attempt >= this.o.maxAttempts) return false;
+    if (delayMs === undefined || delayMs > this.options.maxRetryAfterMs || this.attempt >= this.options.maxAttempts)
+      return false;
     discard(res);
     const { url } = this.req;
-    this.o.hooks.onProgress?.({ type: "retry", code: "rate_limited", attempt: this.attempt, delayMs, url });
+    this.options.hooks.onProgress?.({ type: "retry", code: "rate_limited", attempt: this.attempt, delayMs, url });
     await sleep(delayMs, this.req.signal);
     return true;
   }
 
   private finishRefused(): void {
-    if (this.payment) this.o.payer.finish(this.payment, "refused");
+    if (this.payment) this.options.payer.finish(this.payment, "refused");
   }
 
   /** The 402's terms (remembered for the next call to this URL), or null when it names none. */
@@ -189,7 +191,7 @@ class PaidAttempts {
       this.finishRefused();
       return null;
     }
-    this.o.prices.set(this.req.method, this.req.url, terms);
+    this.options.prices.set(this.req.method, this.req.url, terms);
     return terms;
   }
 
@@ -197,9 +199,9 @@ class PaidAttempts {
   private async answerRefusal(res: Response, terms: Terms): Promise<void> {
     const refusal = await readRefusal(res);
     const step = await this.stepAfter(res, refusal);
-    if (step.kind === "fail" || this.attempt >= this.o.maxAttempts) {
+    if (step.kind === "fail" || this.attempt >= this.options.maxAttempts) {
       if (step.kind === "resend") this.finishRefused();
-      await this.o.book.save();
+      await this.options.book.save();
       const gaveUp = step.kind === "fail" ? "" : ` (gave up after ${this.attempt} attempts)`;
       throw new Edge402Error(refusal.code, `${this.req.method} ${this.req.url}: ${refusal.message}${gaveUp}`, {
         status: 402,
@@ -211,32 +213,38 @@ class PaidAttempts {
       await this.backOff(refusal);
     } else {
       this.payment = undefined;
-      this.payment = await this.o.payer.plan(terms, this.req, step.options);
+      this.payment = await this.options.payer.plan(terms, this.req, step.options);
     }
   }
 
   private async stepAfter(res: Response, refusal: Refusal): Promise<RefusalStep> {
     let step: RefusalStep;
     try {
-      step = await stepAfterRefusal(this.o, this.payment, refusal, readChannelReport(res.headers));
+      step = await stepAfterRefusal(this.options, this.payment, refusal, readChannelReport(res.headers));
     } catch (err) {
-      await this.o.book.save();
+      await this.options.book.save();
       discard(res);
       throw err;
     }
-    await this.o.book.save();
+    await this.options.book.save();
     return step;
   }
 
   /** Waits before the same proof goes again (never a storm); an abort gives the proof up. */
   private async backOff(refusal: Refusal): Promise<void> {
-    const delayMs = retryDelay(this.resends++, this.o.backoff);
-    this.o.hooks.onProgress?.({ type: "retry", code: refusal.code, attempt: this.attempt, delayMs, url: this.req.url });
+    const delayMs = retryDelay(this.resends++, this.options.backoff);
+    this.options.hooks.onProgress?.({
+      type: "retry",
+      code: refusal.code,
+      attempt: this.attempt,
+      delayMs,
+      url: this.req.url,
+    });
     try {
       await sleep(delayMs, this.req.signal);
     } catch (err) {
       this.finishRefused();
-      await this.o.book.save();
+      await this.options.book.save();
       throw err;
     }
   }
@@ -261,11 +269,11 @@ function redirectTarget(req: RequestTemplate, res: Response, hops: number): Requ
 }
 
 /** The paying `fetch` over the client's payer, book and chain; see the module comment. */
-export function createPayingFetch(o: PayingFetchOptions): typeof fetch {
+export function createPayingFetch(options: PayingFetchOptions): typeof fetch {
   return async function edge402Fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     let req = await RequestTemplate.from(input, init);
     for (let hops = 0; ; hops++) {
-      const res = await new PaidAttempts(o, req).send(hops === 0);
+      const res = await new PaidAttempts(options, req).send(hops === 0);
       const next = redirectTarget(req, res, hops);
       if (!next) return res;
       req = next;

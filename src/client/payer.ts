@@ -68,34 +68,35 @@ type AskBase = Pick<PaymentContext, "url" | "method" | "price" | "receiver">;
 export class Payer {
   private readonly locks = new KeyedMutex();
 
-  constructor(private readonly o: PayerOptions) {}
+  constructor(private readonly options: PayerOptions) {}
 
   get sender(): Address {
-    return this.o.chain.address;
+    return this.options.chain.address;
   }
 
   /** Plans, funds and signs the payment of one request. */
   async plan(terms: Terms, req: { url: string; method: string }, opts: PlanOptions = {}): Promise<Payment> {
-    checkPrice(terms.price, this.o.policy);
-    await checkServerTerms(this.o.chain, terms);
-    if (opts.entitled && opts.entitled.session === undefined) await opts.entitled.waitForSession(this.o.sessionWaitMs);
+    checkPrice(terms.price, this.options.policy);
+    await checkServerTerms(this.options.chain, terms);
+    if (opts.entitled && opts.entitled.session === undefined)
+      await opts.entitled.waitForSession(this.options.sessionWaitMs);
     for (let round = 0; ; round++) {
       const planned = await this.locks.run(receiverKey(terms), () =>
         this.planLocked(terms, req, { ...opts, waitForPending: round < MAX_PENDING_WAITS }),
       );
       if (planned.kind === "wait") {
         // A prepaid proof in flight will leave enough credit: wait for it rather than sign more.
-        await planned.ledger.changed(this.o.sessionWaitMs);
+        await planned.ledger.changed(this.options.sessionWaitMs);
         planned.ledger.releasePending(planned.price);
         continue;
       }
-      await this.o.book.save();
+      await this.options.book.save();
       return planned;
     }
   }
 
   private async ask(ctx: PaymentContext): Promise<void> {
-    const answer = await this.o.hooks.beforePay?.(ctx);
+    const answer = await this.options.hooks.beforePay?.(ctx);
     if (answer === false) {
       throw new Edge402Error(
         ClientErrorCodes.paymentDeclined,
@@ -110,7 +111,7 @@ export class Payer {
     req: { url: string; method: string },
     opts: PlanOptions & { waitForPending: boolean },
   ): Promise<Payment | CreditWait> {
-    const { book, chain } = this.o;
+    const { book, chain } = this.options;
     await book.load();
     const ref = { chainId: terms.chainId, contract: terms.contract, token: terms.token, receiver: terms.receiver };
     if (!book.forReceiver(ref).some((l) => l.state === "open")) await book.recover(chain, ref);
@@ -134,7 +135,7 @@ export class Payer {
     base: AskBase,
     opts: PlanOptions & { waitForPending: boolean },
   ): Promise<SessionPayment | CreditWait | undefined> {
-    const { book, policy } = this.o;
+    const { book, policy } = this.options;
     const price = terms.price;
     const entitled = opts.entitled?.state === "open" ? opts.entitled : undefined;
     const candidates = entitled ? [entitled] : ledgers.filter((l) => l.state === "open" && l.session !== undefined);
@@ -162,7 +163,7 @@ export class Payer {
 
   /** A new balance proof from the smallest open channel that covers it, funding one first when none does. */
   private async proofPayment(terms: Terms, ledgers: ChannelLedger[], base: AskBase): Promise<ProofPayment> {
-    const { book, chain, policy } = this.o;
+    const { book, chain, policy } = this.options;
     const amount = paymentIncrement(terms.price, book.spent, policy);
     let ledger = chooseChannel(ledgers, amount);
     const target = ledger ? undefined : chooseTopUp(ledgers);
@@ -193,7 +194,7 @@ export class Payer {
     amount: bigint,
     target: ChannelLedger | undefined,
   ): NonNullable<PaymentContext["funding"]> {
-    const { book, policy } = this.o;
+    const { book, policy } = this.options;
     const funding = target
       ? { action: "topUp" as const, amount: topUpAmount(price, amount - target.available, policy) }
       : { action: "open" as const, amount: newChannelDeposit(price, amount, policy) };
@@ -203,7 +204,7 @@ export class Payer {
 
   /** Reserves the next cumulative balance on `ledger` (`amount` more) and signs it. */
   private async signNext(ledger: ChannelLedger, terms: Terms, amount: bigint): Promise<ProofPayment> {
-    const { book, chain, policy } = this.o;
+    const { book, chain, policy } = this.options;
     const price = terms.price;
     // Other receivers' payments may have signed meanwhile: the total is checked again, and the
     // balance reserved, in one synchronous step.

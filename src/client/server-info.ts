@@ -69,16 +69,16 @@ export async function fetchServerInfo(gateway: string, fetchFn: typeof fetch, ti
       { cause: err },
     );
   }
-  const b = (body ?? {}) as Record<string, unknown>;
+  const stats = (body ?? {}) as Record<string, unknown>;
   try {
-    const chainId = typeof b.chainId === "number" ? b.chainId : Number(b.chainId);
+    const chainId = typeof stats.chainId === "number" ? stats.chainId : Number(stats.chainId);
     if (!Number.isSafeInteger(chainId) || chainId <= 0) throw new Error("chainId is not a chain id");
     return {
       origin: new URL(gateway).origin,
       gateway,
-      receiver: parseAddress(String(b.receiver), "receiver"),
-      contract: parseAddress(String(b.contract), "contract"),
-      token: parseAddress(String(b.token), "token"),
+      receiver: parseAddress(String(stats.receiver), "receiver"),
+      contract: parseAddress(String(stats.contract), "contract"),
+      token: parseAddress(String(stats.token), "token"),
       chainId,
     };
   } catch (err) {
