@@ -64,6 +64,16 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** A chain viem can send transactions on: the one behind `rpcUrl`, with chain id `id`. */
+export function rpcChain(id: number, rpcUrl: string): Chain {
+  return defineChain({
+    id,
+    name: `chain-${id}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  });
+}
+
 function chainError(what: string, err: unknown): Edge402Error {
   if (err instanceof Edge402Error) return err;
   return new Edge402Error(ClientErrorCodes.chainError, `${what}: ${errorText(err)}`, { cause: err });
@@ -192,12 +202,7 @@ export class ChainAccess {
     this.wallet ??= (async () => {
       if (this.givenWallet) return this.givenWallet;
       const id = await this.chainId();
-      const chain: Chain = defineChain({
-        id,
-        name: `chain-${id}`,
-        nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-        rpcUrls: { default: { http: [this.rpcUrl!] } },
-      });
+      const chain = rpcChain(id, this.rpcUrl!);
       return createWalletClient({ account: this.account, chain, transport: http(this.rpcUrl, { retryCount: 0 }) });
     })();
     return this.wallet;

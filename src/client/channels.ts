@@ -264,12 +264,7 @@ export class ChannelManager {
     }
     this.options.hooks.onProgress?.({ type: "close", openBlock: ledger.openBlock, mode: "uncooperative", reason });
     const balance = ledger.accepted;
-    const { hash, settleBlock } = await this.options.chain.uncooperativeClose({
-      contract: ledger.contract,
-      receiver: ledger.receiver,
-      openBlock: ledger.openBlock,
-      balance,
-    });
+    const { hash, settleBlock } = await this.options.chain.uncooperativeClose({ ...ledger.ref, balance });
     ledger.state = "closing";
     ledger.settleBlock = settleBlock;
     ledger.closingBalance = balance;
@@ -284,14 +279,7 @@ export class ChannelManager {
     await checkClosingProof(ledger, balance, closingSignature, res.headers);
     const balanceSignature = await signBalanceProof(chain.signer, { ...ledger.ref, balance });
     this.options.hooks.onProgress?.({ type: "close", openBlock: ledger.openBlock, mode: "cooperative" });
-    const { hash } = await chain.cooperativeClose({
-      contract: ledger.contract,
-      receiver: ledger.receiver,
-      openBlock: ledger.openBlock,
-      balance,
-      balanceSignature,
-      closingSignature,
-    });
+    const { hash } = await chain.cooperativeClose({ ...ledger.ref, balance, balanceSignature, closingSignature });
     ledger.state = "settled";
     ledger.closingBalance = balance;
     ledger.refund = ledger.deposit - balance;
@@ -309,13 +297,7 @@ export class ChannelManager {
   /** `DELETE {gateway}/channels/{sender}/{openBlock}` with a signed close request (PROTOCOL.md). */
   private async requestClose(ledger: ChannelLedger, gateway: string): Promise<Response> {
     const deadline = BigInt(Math.floor(Date.now() / 1000) + (this.options.closeDeadlineSeconds ?? 300));
-    const closeSignature = await signCloseRequest(this.options.chain.signer, {
-      chainId: ledger.chainId,
-      contract: ledger.contract,
-      receiver: ledger.receiver,
-      openBlock: ledger.openBlock,
-      deadline,
-    });
+    const closeSignature = await signCloseRequest(this.options.chain.signer, { ...ledger.ref, deadline });
     try {
       return await this.options.fetch(`${gateway}/channels/${ledger.sender}/${ledger.openBlock}`, {
         method: "DELETE",
@@ -366,11 +348,7 @@ export class ChannelManager {
         });
         continue;
       }
-      const { hash, balance } = await this.options.chain.settle({
-        contract: ledger.contract,
-        receiver: ledger.receiver,
-        openBlock: ledger.openBlock,
-      });
+      const { hash, balance } = await this.options.chain.settle(ledger.ref);
       ledger.state = "settled";
       ledger.refund = ledger.deposit - balance;
       results.push({
@@ -430,13 +408,10 @@ async function checkClosingProof(
   headers: Headers,
 ): Promise<void> {
   const valid = await verifyClosingProof({
-    chainId: ledger.chainId,
-    contract: ledger.contract,
+    ...ledger.ref,
     sender: ledger.sender,
-    openBlock: ledger.openBlock,
     balance,
     signature: closingSignature,
-    receiver: ledger.receiver,
   });
   if (!valid)
     throw new Edge402Error(

@@ -7,7 +7,6 @@
 import {
   createPublicClient,
   createWalletClient,
-  defineChain,
   http,
   parseEther,
   type Address,
@@ -15,6 +14,7 @@ import {
   type LocalAccount,
 } from "viem";
 import { testTokenAbi } from "../protocol/abi.js";
+import { rpcChain } from "./chain.js";
 
 /** What `edge402 faucet` mints when no amount is given: enough for many demo requests. */
 export const DEFAULT_FAUCET_AMOUNT = 1_000_000n;
@@ -97,12 +97,7 @@ export async function mintTestTokens(options: FaucetOptions): Promise<FaucetResu
       `the token ${options.token} on chain ${chainId} has no public mint(address,uint256): the faucet only works with edge402's TestToken on a local test chain`,
     );
   }
-  const chain = defineChain({
-    id: chainId,
-    name: `chain-${chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [options.rpcUrl] } },
-  });
+  const chain = rpcChain(chainId, options.rpcUrl);
   const wallet = createWalletClient({ account: options.account, chain, transport });
   const hash = await wallet.writeContract({
     address: options.token,

@@ -27,15 +27,7 @@ export async function isOurBalance(
 ): Promise<boolean> {
   if (balance === 0n || balance === ledger.accepted || ledger.hasSigned(balance)) return true;
   if (!signature) return false;
-  return verifyBalanceProof({
-    chainId: ledger.chainId,
-    contract: ledger.contract,
-    receiver: ledger.receiver,
-    openBlock: ledger.openBlock,
-    balance,
-    signature,
-    sender: ledger.sender,
-  });
+  return verifyBalanceProof({ ...ledger.ref, balance, signature, sender: ledger.sender });
 }
 
 /**
