@@ -36,7 +36,7 @@ import { Mutex } from "./mutex.js";
 import { ContractTrust, type TrustOptions } from "./trust.js";
 
 export type ChainOptions = TrustOptions & {
-  /** A local account (`privateKeyToAccount`) or any viem account; needs `rpcUrl` or `publicClient`. */
+  /** The payer: a local account (`privateKeyToAccount`) or any viem account; needs `rpcUrl` to send. */
   account?: Account;
   /** Or a wallet client that carries its account (e.g. `custom(window.ethereum)`). */
   walletClient?: WalletClient;

@@ -1,12 +1,8 @@
-// Channel management outside of paying: list the sender's channels (refreshed from the chain),
-// top one up, close them, and settle them. Closing asks the server first: a `CloseRequest`
-// signature (deadline a few minutes ahead) on `DELETE {gateway}/channels/{sender}/{openBlock}`
-// returns the receiver's closing proof at the charged total; the client checks that proof,
-// signs its own balance proof for that balance and closes cooperatively on chain, getting the
-// unspent deposit back at once. When the server refuses, is gone, or its proof is unusable, it
-// closes uncooperatively at the last balance the server accepted; `settle` finishes such a
-// close once the challenge period is over. A server's contract is used only once trusted
-// (trust.ts), and every top-up counts against `maxDeposit`.
+// Channel management outside of paying: list, top up, close and settle. Closing asks the server
+// for its closing proof first because a cooperative close returns the unspent deposit at once;
+// when the server refuses, is gone or its proof is unusable, the client closes on its own at the
+// last balance the server accepted and settles after the challenge period. A server's contract
+// is used only once trusted (trust.ts), and every top-up counts against `maxDeposit`.
 import type { Address, Hex } from "viem";
 import { parseSignature, parseUint } from "../protocol/codec.js";
 import { protocolErrorFromBody } from "../protocol/errors.js";
@@ -41,6 +37,7 @@ export type ChannelSummary = ChannelIdentity & {
   refund?: string;
 };
 
+/** What `close` did to one channel. */
 export type CloseResult = {
   openBlock: number;
   receiver: Address;
@@ -57,6 +54,7 @@ export type CloseResult = {
   reason?: string;
 };
 
+/** What `settle` did to one closing channel, or how long it still has to wait. */
 export type SettleResult = {
   openBlock: number;
   receiver: Address;
@@ -69,6 +67,7 @@ export type SettleResult = {
   note?: string;
 };
 
+/** What `topUp` did: the channel funded (opened when `opened`), amounts as decimal strings. */
 export type TopUpResult = {
   openBlock: number;
   receiver: Address;
