@@ -1,11 +1,6 @@
-// The sender's channel book: every channel ledger of one sender in this process, loaded once
-// from the channel store and saved back to it (saves are coalesced: many changes in a burst
-// make one write). It also rebuilds what a lost store forgot: `recover` scans the chain for the
-// sender's `ChannelCreated` events to a receiver and keeps the channels `getChannelInfo` still
-// knows (a settled channel is deleted on chain); the balances come back from the server's
-// returned proof on the next payment (see fetch.ts). The budgets count over the book, so over
-// the store: `spent` (what this store signed) and `deposited` (what it locked in channels,
-// deposits in flight included; `fund` checks and counts a deposit in one synchronous step).
+// A sender's channels in this process, shared by every request, because the budgets and the
+// next balance must be counted over all of them at once: loaded once from the store, saved back
+// in coalesced writes, and rebuilt from the chain when the store was lost.
 import type { Address, Hex } from "viem";
 import type { ChainAccess } from "./chain.js";
 import { ChannelLedger } from "./ledger.js";
@@ -19,6 +14,12 @@ export function receiverKey(r: Pick<ReceiverRef, "chainId" | "contract" | "recei
   return `${r.chainId}:${r.contract.toLowerCase()}:${r.receiver.toLowerCase()}`;
 }
 
+/**
+ * Every channel ledger of one sender. `recover` finds the channels a lost store forgot from the
+ * chain's `ChannelCreated` events (their balances come back from the server's returned proof on
+ * the next payment); `spent` and `deposited` are the budgets' counters over the store, and
+ * `fund` checks and counts a deposit in one synchronous step.
+ */
 export class ChannelBook {
   private readonly ledgers = new Map<string, ChannelLedger>();
   private loading: Promise<void> | undefined;

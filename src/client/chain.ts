@@ -1,13 +1,7 @@
-// Everything the client does on chain, through viem: read a channel (`getChannelInfo`), find a
-// sender's channels to a receiver from `ChannelCreated` logs, open a channel (one
-// `createChannelWithPermit` transaction when the token supports EIP-2612, else approve +
-// `createChannel`), top up, close cooperatively or not, and settle. Transactions are sent one at
-// a time per client (nonces), waited for with the configured confirmations, and reported as
-// progress events; a revert or RPC failure becomes `Edge402Error("chain_error")`. The signer is
-// a local viem account or a wallet client (an EIP-1193 provider such as a browser wallet).
-// No deposit goes to a contract that `ContractTrust` (trust.ts) has not accepted, and only
-// events emitted by the channel contract itself count: a receipt's logs also hold the token's,
-// and a hostile token or RPC node can forge the channel events' shapes.
+// Everything the client does on chain, in one place, because every chain answer is hostile
+// until checked: no deposit goes to a contract trust.ts has not accepted, only events the
+// channel contract itself emitted count (a hostile token or node can forge their shape), and
+// every failure becomes one `chain_error`.
 import {
   BaseError,
   ContractFunctionRevertedError,
@@ -109,6 +103,13 @@ function channelEvents<E extends ChannelEventName>(
   );
 }
 
+/**
+ * The client's chain reads and transactions, for a local account or a wallet client (an EIP-1193
+ * provider such as a browser wallet). Transactions go one at a time (nonces), are waited for with
+ * the configured confirmations and reported as progress events. A channel opens in one
+ * `createChannelWithPermit` transaction when the token's EIP-2612 domain checks out, else with
+ * approve and `createChannel`.
+ */
 export class ChainAccess {
   readonly publicClient: PublicClient;
   readonly address: Address;

@@ -1,16 +1,7 @@
-// The `edge402` command: the SDK from a shell. `fetch <url>` works like curl (-X, -H, -d) and
-// pays 402s through channels, the body to stdout and what was paid to stderr; `channels` lists
-// the sender's channels, `topup` funds one, `close` closes the channels to a server (asking it
-// for a closing proof first, else uncooperatively), `settle` finishes uncooperative closes
-// after the challenge period and `faucet` mints test tokens on a local chain. The key comes
-// from EDGE402_PRIVATE_KEY, the chain from EDGE402_RPC_URL (or --rpc-url), the state from
-// EDGE402_HOME (default ~/.edge402). The budgets are per state directory: --max-total
-// (EDGE402_MAX_TOTAL) on what is signed, --max-deposit (EDGE402_MAX_DEPOSIT) on what is
-// deposited; `fetch --max-spend` caps one command. Channel contracts other than edge402's
-// MicroTransferChannels are refused unless listed with --trust-contract
-// (EDGE402_TRUSTED_CONTRACTS, comma-separated). Listings take --json. A refused payment exits 2
-// and prints its error code; other failures exit 1. `--help` lists examples, the variables and
-// the exit codes.
+// The `edge402` command: the SDK from a shell, for people and scripts alike, so its output is
+// predictable: the body on stdout, payments and progress on stderr, listings with --json, and an
+// exit code that tells a refused payment (2) from a failure (1). HELP_FOOTER below is the
+// reference for commands, variables and exit codes.
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";

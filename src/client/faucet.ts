@@ -1,9 +1,6 @@
-// The test-token faucet behind `edge402 faucet`: mints tokens on a local test chain through the
-// public `mint(address,uint256)` of edge402's TestToken (contracts/TestToken.sol), so a new
-// payer can fund itself without hand-written JSON-RPC. The mint is simulated first: a token
-// without a public mint (any real token) is refused with a FaucetError that says so, before
-// anything is signed. A payer with no ether for gas gets some from the node's
-// `anvil_setBalance` (anvil and Hardhat answer it; a real chain does not, and is refused).
+// The test-token faucet behind `edge402 faucet`, so a new payer on a local chain funds itself
+// without hand-written JSON-RPC. It works only on a local test setup: the mint is simulated
+// first (a real token has no public mint) and gas money comes only from `anvil_setBalance`.
 import {
   createPublicClient,
   createWalletClient,

@@ -1,15 +1,7 @@
-// The client's book-keeping for one channel, in memory: what is deposited, the last balance the
-// server accepted (B) with our signature of it, the proofs in flight, the credit the server
-// reported and its session token. It is where concurrency is made safe: `reserve` hands out the
-// next cumulative balance synchronously, so two requests never sign the same balance, and every
-// reservation ends in exactly one of `settleAccepted` (the server took it), `settleRefused`
-// (the server refused it, so it holds nothing) or `settleUnknown` (no answer: never sign below
-// it again). New proofs always start above everything that may be at the server. Credit is
-// held per request (`holdCredit`), and the prepaid surplus of proofs still in flight can be
-// held too (`holdPending`) by requests that wait for it (`changed`) instead of signing more.
-// It also keeps the budgets' counters, persisted with the channel: what this store signed on it
-// (`spentHere`) and deposited into it (`funded`). No I/O; the only clock is `updatedAt` and the
-// waits' timeouts.
+// One channel's books in memory, where concurrency is made safe: the next cumulative balance is
+// handed out synchronously so two requests never sign the same one, and every proof ends
+// accepted, refused or unknown, so a new proof always starts above whatever may be at the
+// server. No I/O.
 import type { Address, Hex } from "viem";
 import { maxBigint } from "../protocol/amount.js";
 import type { ChannelRef } from "./hooks.js";

@@ -1,12 +1,7 @@
-// The payer: turns "this request costs `price` at these terms" into a payment, under the
-// spending policy. Terms are only taken on the RPC node's chain and for a trusted channel
-// contract holding the named token (trust.ts), before anything is recovered, signed or
-// deposited. Per receiver, one request at a time (a keyed async mutex) checks the budgets
-// (`maxSpend`, and `maxDeposit` for a deposit), asks the `beforePay` hook, takes prepaid credit
-// when a session token covers the price, else picks the smallest open channel that covers the
-// amount (opening one or topping one up on chain first), reserves the next cumulative balance
-// synchronously and signs it. The lock is released before the request is sent, so many
-// requests are in flight while proofs are made strictly one after another. `finish` closes every payment's books with the server's answer.
+// Turns "this request costs `price` at these terms" into a payment under the spending policy.
+// Deciding and reserving happen for one request at a time per receiver, but the lock is let go
+// before the request is sent, so many requests are in flight while proofs are made strictly one
+// after another.
 import type { Address, Hex } from "viem";
 import { signBalanceProof } from "../protocol/sign.js";
 import { receiverKey, type ChannelBook } from "./book.js";
@@ -65,6 +60,13 @@ type CreditWait = { kind: "wait"; ledger: ChannelLedger; price: bigint };
 /** What `beforePay` is told about every payment of one request. */
 type AskBase = Pick<PaymentContext, "url" | "method" | "price" | "receiver">;
 
+/**
+ * Plans, funds and signs payments. Terms are taken only on the RPC node's chain and for a
+ * trusted contract holding the named token. Then the budgets and `beforePay` are asked, prepaid
+ * credit is spent through a session token when it covers the price, else the smallest open
+ * channel that covers the amount signs the next balance (a channel is opened or topped up on
+ * chain first when none does). `finish` closes every payment's books with the server's answer.
+ */
 export class Payer {
   private readonly locks = new KeyedMutex();
 

@@ -1,7 +1,6 @@
-// Who a server is, asked directly: `GET {origin}/api/1/stats` (PROTOCOL.md, management API)
-// names its receiver, contract, token and chain. The close, top-up and settle commands use it
-// when no priced request has announced the terms yet; a server that does not answer is
-// reported as `server_unreachable`, and the caller falls back to what its store remembers.
+// Who a server is, asked directly (`GET {gateway}/stats`), for the channel commands that run
+// before any priced request announced the terms; and the one check of a server's terms against
+// our chain and its contract, used by every path that pays or funds.
 import type { Address } from "viem";
 import { parseAddress } from "../protocol/codec.js";
 import { GATEWAY_PATH } from "../protocol/headers.js";
