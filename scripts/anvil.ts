@@ -1,13 +1,6 @@
-// scripts/anvil.ts owns running a local anvil chain for the contract tests, `npm start` and the
-// bench. `startAnvil()` spawns the anvil binary from the @foundry-rs/anvil npm package
-// (no network, no foundryup) on 127.0.0.1 with chain id 31337 and the default
-// "test ... junk" mnemonic, picks a free port when none is given (retrying if another process
-// grabs it first), waits until `eth_chainId` answers (20 s, with anvil's stderr in the error),
-// and returns a handle whose `stop()` kills the process and waits for it to exit; a process
-// exit hook also kills it if the caller never stops it. It also exports the ten default
-// accounts (`ANVIL_KEYS`, `ANVIL_ADDRESSES`) and small JSON-RPC wrappers for anvil's test
-// methods (`mine`, `snapshot`, `revert`). It is deliberately dependency-light: Node built-ins,
-// `fetch` and viem's types only.
+// A local anvil chain for the contract tests, `npm start` and the bench, from the
+// @foundry-rs/anvil npm package, because nothing may be downloaded at run time (no foundryup).
+// Deliberately light: Node built-ins, `fetch` and viem's types only.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -132,7 +125,14 @@ export async function revert(rpcUrl: string, id: Hex): Promise<boolean> {
   return rpc<boolean>(rpcUrl, "evm_revert", [id]);
 }
 
-/** Starts anvil and resolves once it answers `eth_chainId`. */
+/**
+ * Starts anvil on 127.0.0.1 with chain id 31337 and the default "test … junk" mnemonic
+ * (`ANVIL_KEYS`, `ANVIL_ADDRESSES`), on a free port unless one is given (retried if another
+ * process takes it first). A process exit hook kills it if the caller never stops it.
+ *
+ * @returns Once it answers `eth_chainId`: its RPC URL and `stop()`, which resolves when it exited.
+ * @throws {Error} when it does not answer within 20 s (its stderr in the message), or the port is taken.
+ */
 export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilHandle> {
   const fixedPort = opts.port !== undefined && opts.port !== 0;
   let lastError: Error | undefined;

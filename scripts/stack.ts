@@ -1,14 +1,7 @@
-// scripts/stack.ts owns the whole local stack that `npm start` and the end-to-end tests run:
-// a fresh anvil chain with TestToken and MicroTransferChannels deployed from anvil's account 0,
-// the demo echo origin (scripts/demo-origin.ts) behind the Worker's proxied route, the local D1
-// migrations, and the paywall Worker under `wrangler dev --local` on 127.0.0.1 with anvil's
-// account 1 as its receiver, local D1 and Durable Objects persisted to a fresh temp dir, and its
-// scheduled handler triggered every few seconds (production runs it by cron). `startStack()`
-// resolves once `GET /api/1/stats` answers 200 and returns the addresses and a `stop()` that
-// ends the scheduled loop, kills wrangler's whole process group (workerd included), the origin
-// and anvil, and removes the temp dir. Exit and signal hooks stop whatever is still running if
-// the caller never does. Secrets reach wrangler through an env file (mode 0600) in the persist
-// dir, never on the command line; every other var is a `--var`.
+// The whole local stack in one call, because `npm start`, the end-to-end tests and the bench
+// must run the same thing: a fresh anvil with the contracts, the demo origin, and the Worker
+// under `wrangler dev --local`. Everything it starts stops with it, even when the caller never
+// calls stop(), and secrets never reach a command line.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -508,7 +501,19 @@ async function startWorker(
   return { url, worker };
 }
 
-/** Starts anvil, the contracts, the demo origin and the Worker; see the module comment. */
+/**
+ * Starts the local stack: anvil with TestToken and MicroTransferChannels deployed from its
+ * account 0, the demo echo origin behind the Worker's proxied route, the local D1 migrations,
+ * and the Worker under `wrangler dev --local` on 127.0.0.1 with anvil's account 1 as receiver,
+ * its state in a fresh temp dir (or `persistDir`) and its scheduled handler triggered every few
+ * seconds (production runs it by cron). Secrets go to wrangler through an env file (mode 0600),
+ * every other var as `--var`.
+ *
+ * @returns Once `GET /api/1/stats` answers 200: the URLs and addresses, and `stop()`, which ends
+ * the loop, wrangler's whole process group, the origin and anvil, and removes the temp dir.
+ * @throws {PortInUseError} when a fixed port is taken; any other start-up failure stops what
+ * was started and throws with wrangler's output.
+ */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   installHooks(opts.handleSignals ?? true);
   await assertPortsFree(opts);

@@ -1,9 +1,6 @@
-// scripts/start.ts owns `npm start`, the local run of PROTOCOL.md section 4: it starts the stack
-// of scripts/stack.ts on fixed ports (anvil on $ANVIL_PORT, default 8545; the Worker on $PORT,
-// default 8787), with ADMIN_TOKEN from the environment or generated, then prints what runs
-// where, the demo routes and their prices, a funded test key (anvil's account 3) and
-// copy-paste commands that make a paid request with the edge402 CLI (built by `prestart`, its
-// faucet minting the test tokens first). Ctrl-C (or SIGTERM) stops everything and prints "stopped".
+// `npm start`: the local run of PROTOCOL.md section 4, on fixed ports ($ANVIL_PORT, default 8545;
+// $PORT, default 8787), printing what runs where and copy-paste commands that fund a test key
+// and make a paid request with the edge402 CLI. Ctrl-C (or SIGTERM) stops everything.
 import { DEFAULT_FAUCET_AMOUNT } from "../src/client/faucet.js";
 import { ANVIL_ADDRESSES, ANVIL_KEYS } from "./anvil.js";
 import { PortInUseError, startStack, type Stack } from "./stack.js";
