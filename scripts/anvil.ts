@@ -221,7 +221,10 @@ class AnvilProcess {
     return this.stopped;
   }
 
-  /** Resolves once anvil answers `eth_chainId` with its chain id; throws when it died, something else answers, or time runs out. */
+  /**
+   * Resolves once anvil answers `eth_chainId` with its chain id; throws when it died, something else
+   * answers, or time runs out.
+   */
   async waitUntilAnswering(rpcUrl: string): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {

@@ -290,7 +290,10 @@ class StackLifetime {
   }
 }
 
-/** `wrangler dev` as a detached process group: its output kept (the last 64 KiB) and, once ready, echoed unless quiet. */
+/**
+ * `wrangler dev` as a detached process group: its output kept (the last 64 KiB) and, once ready,
+ * echoed unless quiet.
+ */
 class WranglerDev {
   private readonly child: ChildProcess;
   private readonly exited: Promise<void>;
@@ -332,7 +335,10 @@ class WranglerDev {
     }
   }
 
-  /** Resolves once `GET {url}/api/1/stats` answers 200; throws when wrangler exits, the Worker is misconfigured, or time runs out. */
+  /**
+   * Resolves once `GET {url}/api/1/stats` answers 200; throws when wrangler exits, the Worker is
+   * misconfigured, or time runs out.
+   */
   async waitUntilReady(url: string): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     let last = "no answer yet";
@@ -416,7 +422,10 @@ async function startOrigin(lifetime: StackLifetime): Promise<DemoOrigin> {
   return origin;
 }
 
-/** The Worker's vars: the chain and contracts, the demo routes, fresh secrets, then the environment's and the caller's overrides. */
+/**
+ * The Worker's vars: the chain and contracts, the demo routes, fresh secrets, then the environment's
+ * and the caller's overrides.
+ */
 function workerVars(
   opts: StackOptions,
   chain: { anvil: AnvilHandle; deployment: Deployment; origin: DemoOrigin },

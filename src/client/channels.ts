@@ -138,7 +138,10 @@ export class ChannelManager {
     }
   }
 
-  /** The channels paid through `serverUrl`: its receiver's (recovered from chain if need be), else the stored ones for its origin. */
+  /**
+   * The channels paid through `serverUrl`: its receiver's (recovered from chain if need be), else the
+   * stored ones for its origin.
+   */
   private async channelsOf(serverUrl: string): Promise<{ info: ServerInfo | undefined; ledgers: ChannelLedger[] }> {
     await this.options.book.load();
     const info = await this.identify(serverUrl);

@@ -195,7 +195,10 @@ class PaidAttempts {
     return terms;
   }
 
-  /** Settles the refused payment and readies the next attempt (the same proof, or a new one); throws when the refusal ends the call. */
+  /**
+   * Settles the refused payment and readies the next attempt (the same proof, or a new one); throws
+   * when the refusal ends the call.
+   */
   private async answerRefusal(res: Response, terms: Terms): Promise<void> {
     const refusal = await readRefusal(res);
     const step = await this.stepAfter(res, refusal);
