@@ -82,7 +82,10 @@ export class LookupObject extends DurableObject<Env> {
       this.negativeLookup.set(key, r.status, Date.now());
       return { status: r.status };
     } catch (err) {
-      return { status: "chain_unavailable", message: err instanceof ChainUnavailableError ? err.message : rpcErrorText(err) };
+      return {
+        status: "chain_unavailable",
+        message: err instanceof ChainUnavailableError ? err.message : rpcErrorText(err),
+      };
     }
   }
 
