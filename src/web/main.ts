@@ -1,0 +1,115 @@
+// The entry of the page's script (bundled by scripts/build-web.ts into the one asset the Worker
+// serves): reads the data the Worker put in the page, starts wallet discovery, shows amounts in
+// token units and wires the page's action: "Pay" on a 402 page, "Close and refund" on the
+// wallet page. A 402 page also pays at once, without a click, when this browser already has a
+// channel with this site for the account its wallet already allowed (one signature prompt when
+// the credit has run out); otherwise it waits for the click.
+import { formatUnits } from "viem";
+import { RdnHeaders } from "../protocol/headers.js";
+import { closeAndRefund, currentChannel } from "./close.js";
+import type { Context } from "./context.js";
+import { storeKey } from "./context.js";
+import { PageError } from "./errors.js";
+import { account, ensureChain } from "./eth.js";
+import { readPageData, type PageData } from "./page-data.js";
+import { pay } from "./pay.js";
+import { serverChannel, tokenInfo } from "./server.js";
+import { loadChannel } from "./store.js";
+import { discoverWallets, findWallet } from "./wallet.js";
+
+const NO_WALLET =
+  "No wallet found in this browser. Install an Ethereum wallet (a browser extension) and reload this page, or pay with the edge402 command below.";
+
+const data = readPageData(document);
+if (data) void start(data);
+
+function element<T extends HTMLElement>(id: string): T | null {
+  return document.getElementById(id) as T | null;
+}
+
+async function start(data: PageData): Promise<void> {
+  discoverWallets();
+  const statusEl = element("edge402-status");
+  const errorEl = element("edge402-error");
+  const buttons = [element<HTMLButtonElement>("edge402-pay"), element<HTMLButtonElement>("edge402-close")];
+  const token = await tokenInfo(data.gatewayPath);
+  const format = (amount: bigint) =>
+    token ? `${formatUnits(amount, token.decimals)} ${token.symbol}` : `${amount} base units of the token`;
+  const status = (text: string) => {
+    if (statusEl) statusEl.textContent = text;
+  };
+  const fail = (err: unknown) => {
+    const e =
+      err instanceof PageError ? err : new PageError("failed", `Something went wrong: ${(err as Error).message}`);
+    if (errorEl) {
+      errorEl.textContent = e.message;
+      errorEl.dataset.kind = e.kind;
+    }
+    status("");
+  };
+
+  /** Runs `action` with the wallet's account; `ask` allows wallet prompts for the account. */
+  const withWallet = async (ask: boolean, action: (ctx: Context) => Promise<void>) => {
+    const wallet = findWallet();
+    if (!wallet) {
+      if (ask) fail(new PageError("no_wallet", NO_WALLET));
+      return;
+    }
+    if (errorEl) errorEl.textContent = "";
+    for (const b of buttons) if (b) b.disabled = true;
+    try {
+      const sender = await account(wallet, ask);
+      if (sender) await action({ data, wallet, sender, token, format, status });
+    } catch (err) {
+      fail(err);
+    } finally {
+      for (const b of buttons) if (b) b.disabled = false;
+    }
+  };
+
+  if (data.page === "pay") {
+    const price = BigInt(data.headers?.[RdnHeaders.price] ?? "0");
+    const set = (id: string, text: string) => {
+      const el = element(id);
+      if (el) el.textContent = text;
+    };
+    set("edge402-price", format(price));
+    set("edge402-deposit", format(price * BigInt(data.depositRequests)));
+    set("edge402-pay", `Pay ${format(price)}`);
+    element("edge402-pay")?.addEventListener("click", () =>
+      withWallet(true, async (ctx) => {
+        await ensureChain(ctx.wallet, data.chainId, true);
+        await pay(ctx, price, true);
+      }),
+    );
+    // Already paying on this site from this browser: no click needed.
+    await withWallet(false, async (ctx) => {
+      const named = data.headers?.[RdnHeaders.senderAddress]?.toLowerCase() === ctx.sender.toLowerCase();
+      if (!loadChannel(storeKey(ctx))?.openBlock && !named) return;
+      await ensureChain(ctx.wallet, data.chainId, false);
+      if (!(await pay(ctx, price, false))) status("");
+    });
+    return;
+  }
+
+  const describe = async (ctx: Context) => {
+    const openBlock = await currentChannel(ctx);
+    const held = openBlock === null ? null : await serverChannel(data.gatewayPath, ctx.sender, openBlock);
+    status(
+      held
+        ? `Your channel (opened in block ${openBlock}): deposit ${format(held.deposit)}, spent ${format(held.charged)}; closing returns ${format(held.deposit - held.charged)}.`
+        : `${ctx.sender} has no open channel with this site.`,
+    );
+  };
+  element("edge402-close")?.addEventListener("click", () =>
+    withWallet(true, async (ctx) => {
+      await ensureChain(ctx.wallet, data.chainId, true);
+      const { refund, paid } = await closeAndRefund(ctx);
+      status(`Channel closed: ${format(refund)} came back to your account; the site kept ${format(paid)}.`);
+    }),
+  );
+  await withWallet(false, async (ctx) => {
+    await ensureChain(ctx.wallet, data.chainId, false);
+    await describe(ctx);
+  });
+}
