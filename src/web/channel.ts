@@ -37,18 +37,35 @@ export const depositFor = (ctx: Context, price: bigint) => price * BigInt(ctx.da
  */
 export async function usableChannel(ctx: Context, price: bigint, open: boolean): Promise<Usable | null> {
   const key = storeKey(ctx);
-  const stored = loadChannel(key);
-  if (stored?.pendingTx && stored.openBlock === undefined) await finishOpen(ctx, stored);
-  const candidates = new Set<number>();
-  if (stored?.openBlock !== undefined) candidates.add(stored.openBlock);
+  let stored = loadChannel(key);
+  if (stored?.pendingTx && stored.openBlock === undefined) {
+    await finishOpen(ctx, stored);
+    stored = loadChannel(key);
+  }
+  const known: number[] = [];
+  if (stored?.openBlock !== undefined) known.push(stored.openBlock);
   const headers = ctx.data.headers ?? {};
   const named = headers[RdnHeaders.senderAddress];
   if (named?.toLowerCase() === ctx.sender.toLowerCase() && headers[RdnHeaders.openBlock])
-    candidates.add(Number(headers[RdnHeaders.openBlock]));
-  if (open)
-    for (const openBlock of await createdChannels(ctx.wallet, { ...ctx.data, sender: ctx.sender }))
-      candidates.add(openBlock);
-  for (const openBlock of candidates) {
+    known.push(Number(headers[RdnHeaders.openBlock]));
+  const found =
+    (await firstUsable(ctx, known, price, stored)) ??
+    (open
+      ? await firstUsable(ctx, await createdChannels(ctx.wallet, { ...ctx.data, sender: ctx.sender }), price, stored)
+      : null);
+  if (found || !open) return found;
+  return openChannel(ctx, price, stored);
+}
+
+/** The first of `openBlocks` that the server serves and whose deposit still covers `price`. */
+async function firstUsable(
+  ctx: Context,
+  openBlocks: number[],
+  price: bigint,
+  stored: StoredChannel | null,
+): Promise<Usable | null> {
+  const key = storeKey(ctx);
+  for (const openBlock of new Set(openBlocks)) {
     const held = await serverChannel(ctx.data.gatewayPath, ctx.sender, openBlock);
     if (held?.state !== "open" || held.deposit - held.charged < price) continue;
     const signed = stored?.openBlock === openBlock ? BigInt(stored.signed) : 0n;
@@ -61,7 +78,7 @@ export async function usableChannel(ctx: Context, price: bigint, open: boolean):
       charged: held.charged,
     };
   }
-  return open ? openChannel(ctx, price, stored) : null;
+  return null;
 }
 
 /** Waits for an open transaction sent before a reload, and remembers the channel it made. */

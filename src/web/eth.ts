@@ -21,6 +21,8 @@ import { PageError } from "./errors.js";
 import { walletRequest, type Wallet } from "./wallet.js";
 
 const POLL_MS = 500;
+/** Polls in a row in which the node does not know a sent transaction before it counts as dropped. */
+const DROPPED_AFTER_POLLS = 20;
 
 /** The account the wallet gives this page: with a prompt (`ask`), else only one already allowed. */
 export async function account(wallet: Wallet, ask: boolean): Promise<Address | null> {
@@ -135,9 +137,14 @@ export async function waitForTransaction(
   onWait: (text: string) => void,
 ): Promise<Receipt> {
   let receipt: Receipt | null = null;
-  for (;;) {
+  for (let unknown = 0; ; ) {
     receipt = await walletRequest<Receipt | null>(wallet, "eth_getTransactionReceipt", [hash], "reading the chain");
     if (receipt) break;
+    // A transaction the node no longer knows (cancelled or replaced in the wallet) never lands.
+    const tx = await walletRequest<unknown>(wallet, "eth_getTransactionByHash", [hash], "reading the chain");
+    unknown = tx ? 0 : unknown + 1;
+    if (unknown >= DROPPED_AFTER_POLLS)
+      throw new PageError("transaction_failed", `The transaction (${what}, ${hash}) was dropped; nothing was paid.`);
     onWait(`Waiting for ${what} (${hash}) to be mined…`);
     await sleep(POLL_MS);
   }

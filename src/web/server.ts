@@ -2,6 +2,7 @@
 // facts and permit domain (GET /token, read once from the chain by the Worker and cached), and
 // a channel's state as the server holds it (GET /channels/{sender}/{openBlock}).
 import type { Address } from "viem";
+import { PageError } from "./errors.js";
 
 export type TokenInfo = {
   decimals: number;
@@ -21,7 +22,9 @@ export async function tokenInfo(gateway: string): Promise<TokenInfo | null> {
   }
 }
 
-/** The channel as the server holds it, or null when it does not know it. */
+/** The channel as the server holds it, or null when it does not exist. A server that cannot
+ *  answer now (busy, chain unreachable) is an error: the page never takes that for "no channel"
+ *  and opens a second one. */
 export async function serverChannel(
   gateway: string,
   sender: Address,
@@ -31,7 +34,12 @@ export async function serverChannel(
     headers: { Accept: "application/json" },
     cache: "no-store",
   });
-  if (!res.ok) return null;
+  if (res.status === 404) return null;
+  if (!res.ok)
+    throw new PageError(
+      "failed",
+      `The site cannot tell the state of your channel now (HTTP ${res.status}); nothing was paid. Try again in a moment.`,
+    );
   const j = (await res.json()) as Record<string, string>;
   return {
     state: String(j.state),
