@@ -16,6 +16,8 @@ export class PageError extends Error {
   constructor(
     readonly kind: PageErrorKind,
     message: string,
+    /** The wallet's own words, when it failed. */
+    override readonly cause?: string,
   ) {
     super(message);
   }
@@ -30,5 +32,6 @@ export function fromWallet(err: unknown, what: string): PageError {
   const e = err as { code?: number; message?: string } | undefined;
   if (e?.code === USER_REJECTED)
     return new PageError("rejected", `You rejected the request in your wallet (${what}). Nothing was paid.`);
-  return new PageError("failed", `${what} failed: ${e?.message ?? String(err)}`);
+  const reason = e?.message ?? String(err);
+  return new PageError("failed", `${what} failed: ${reason}`, reason);
 }

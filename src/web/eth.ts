@@ -123,9 +123,16 @@ function createdIn(logs: Log[], ch: { contract: Address; sender: Address; receiv
 
 type Receipt = { status: Hex; blockNumber: Hex; logs: Log[]; transactionHash: Hex };
 
-/** Sends a transaction from `from` and returns its hash (the wallet asks the person). */
+/** Sends a transaction from `from` and returns its hash (the wallet asks the person). A wallet
+ *  that will not send it (it would revert, no gas) is "transaction_failed"; a refusal "rejected". */
 export async function sendTransaction(wallet: Wallet, from: Address, to: Address, data: Hex, what: string) {
-  return walletRequest<Hex>(wallet, "eth_sendTransaction", [{ from, to, data }], what);
+  try {
+    return await walletRequest<Hex>(wallet, "eth_sendTransaction", [{ from, to, data }], what);
+  } catch (err) {
+    if (err instanceof PageError && err.kind === "failed")
+      throw new PageError("transaction_failed", `The transaction (${what}) failed: ${err.cause}. Nothing was paid.`);
+    throw err;
+  }
 }
 
 /** Waits until `hash` is mined with `confirmations` blocks; a reverted transaction is "transaction_failed". */

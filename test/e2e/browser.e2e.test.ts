@@ -5,14 +5,23 @@
 // Covers: no wallet, the first visit (one click: permit, deposit, proof, the resource shown at
 // the same URL), a second URL served by the session cookie with no click, credit running out
 // (one signature), a reload (nothing paid twice), a refused signature (nothing paid, and a
-// channel opened before it is reused), too few tokens, the wrong chain, and "Close and refund"
+// channel opened before it is reused), too few tokens, a failed transaction, the wrong chain,
+// and "Close and refund"
 // (the unspent deposit back on chain). With UPDATE_SCREENSHOTS=1 it saves the 402 page and the
 // paid page as docs/img/paywall-402.png and paywall-paid.png (the README shows them).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
-import { createPublicClient, createWalletClient, http, type Address, type PublicClient } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  encodeFunctionData,
+  http,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { microTransferChannelsAbi, testTokenAbi } from "../../src/protocol/abi.js";
@@ -41,6 +50,8 @@ const PAYER = ANVIL_ADDRESSES[6]!;
 const REFUSER = ANVIL_ADDRESSES[7]!;
 const PENNILESS = ANVIL_ADDRESSES[8]!;
 const INTERRUPTED = ANVIL_ADDRESSES[9]!;
+/** anvil's account 5: its tokens leave between the page's balance check and its transaction. */
+const DRAINED = ANVIL_ADDRESSES[5]!;
 
 let stack: Stack;
 let chromium: { context: BrowserContext; close(): Promise<void> };
@@ -50,7 +61,7 @@ beforeAll(async () => {
   stack = await startStack({ env: { FREE_CAPACITY: "1000000", PAID_CAPACITY: "1000000" }, scheduledEveryMs: 2_000 });
   pub = createPublicClient({ transport: http(stack.rpcUrl) }) as PublicClient;
   const minter = createWalletClient({ account: privateKeyToAccount(ANVIL_KEYS[0]!), transport: http(stack.rpcUrl) });
-  for (const to of [PAYER, REFUSER, INTERRUPTED]) {
+  for (const to of [PAYER, REFUSER, INTERRUPTED, DRAINED]) {
     const hash = await minter.writeContract({
       address: stack.token,
       abi: testTokenAbi,
@@ -276,6 +287,44 @@ describe("paying in the browser", () => {
     expect((await alertOf(page).getAttribute("data-kind")) ?? "").toBe("insufficient_balance");
     expect(wallet.count("eth_signTypedData_v4")).toBe(0);
     expect(wallet.count("eth_sendTransaction")).toBe(0);
+    await page.close();
+  });
+
+  it("a transaction that fails shows the message and leaves no channel", async () => {
+    const { page, wallet } = (await openPage(DRAINED)) as { page: Page; wallet: TestWallet };
+    // After the page checked the balance and the permit was signed, the tokens leave the account
+    // (a real transfer on anvil): the deposit transaction can only revert.
+    wallet.beforeSend = async () => {
+      const res = await fetch(stack.rpcUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "eth_sendTransaction",
+          params: [
+            {
+              from: DRAINED,
+              to: stack.token,
+              data: encodeFunctionData({ abi: testTokenAbi, functionName: "transfer", args: [PAYER, FUNDS] }),
+            },
+          ],
+        }),
+      });
+      const { result } = (await res.json()) as { result: Hex };
+      await pub.waitForTransactionReceipt({ hash: result });
+    };
+    await page.goto(`${stack.url}/echofix/drained`);
+    await payButton(page).click();
+    await expect.poll(() => alertOf(page).getAttribute("data-kind"), { timeout: 60_000 }).toBe("transaction_failed");
+    expect(await alertOf(page).textContent()).toMatch(
+      /^The transaction \(the channel's deposit, 0x[0-9a-f]{64}\) failed on chain; nothing was paid\.$/,
+    );
+    // Nothing left to wait for after a reload.
+    const remembered = await page.evaluate(() => Object.keys(localStorage));
+    expect(remembered.filter((k) => k.endsWith(DRAINED.toLowerCase()))).toEqual([]);
+    expect(await tokens(DRAINED)).toBe(0n);
+    expect(await channelsOf(DRAINED)).toEqual([]);
     await page.close();
   });
 

@@ -3,7 +3,7 @@
 // sends (`eth_sendTransaction`) for real; no answer is made up except what a wallet itself
 // decides: which account the page may see (after `eth_requestAccounts`), the person's refusal
 // of a prompt (EIP-1193 error 4001, when a test asks for one), and a wallet left on another
-// chain. It announces itself by EIP-6963 or sets `window.ethereum`, and records every method
+// chain. A test may also change the chain just before the page's transaction goes out. It announces itself by EIP-6963 or sets `window.ethereum`, and records every method
 // the page called, so a test can count prompts.
 import type { Page } from "playwright-core";
 import type { Address } from "viem";
@@ -29,6 +29,9 @@ export class TestWallet {
   /** What "the person" answers to the next signature requests, in order ("reject": error
    *  4001); once it is empty every request is signed. */
   signatures: Array<"sign" | "reject"> = [];
+  /** Runs before the page's next transaction is sent: a test changes the chain in between, as
+   *  the person's other wallet activity could. */
+  beforeSend: (() => Promise<void>) | undefined;
   private connected = false;
   private chainId: number | undefined;
 
@@ -91,6 +94,12 @@ export class TestWallet {
         if (this.opts.refuseSwitch) return refuse("User rejected the request.");
         this.chainId = undefined;
         return { result: null };
+      case "eth_sendTransaction": {
+        const before = this.beforeSend;
+        this.beforeSend = undefined;
+        await before?.();
+        break;
+      }
       case "eth_signTypedData_v4":
         if (this.signatures.shift() === "reject") return refuse("User denied message signature.");
         break;
