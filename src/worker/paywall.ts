@@ -31,6 +31,7 @@ import type { FlowCharge, FlowStatus } from "./flow/bucket.js";
 import { limitedHeaders, policyHeader, rateLimitHeaders, trialHeader } from "./flow/headers.js";
 import { flowStub } from "./flow/stub.js";
 import { channelHeaders, errorResponse, termsHeaders } from "./http/responses.js";
+import { sessionCookie } from "./http/session-cookie.js";
 import { withLookup } from "./lookup/learn.js";
 import { sessionToken, verifySession } from "./session.js";
 
@@ -424,7 +425,8 @@ function refusal(
 }
 
 /** A served paid request's headers: the terms, the channel, the paid bucket, its cost and a
- *  session token (the one it came with while fresh), private to the payer. */
+ *  session token (the one it came with while fresh, also as the browser's session cookie),
+ *  private to the payer. */
 async function answerPaid(
   c: Context,
   config: Config,
@@ -440,6 +442,8 @@ async function answerPaid(
     [RdnHeaders.cost]: cost.toString(),
     [RdnHeaders.session]: session,
   });
+  // Appended, not set: the handler's own cookies stay.
+  c.res.headers.append("Set-Cookie", sessionCookie(session, c.req.url));
 }
 
 /**
