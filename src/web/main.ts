@@ -13,7 +13,7 @@ import { PageError } from "./errors.js";
 import { account, ensureChain } from "./eth.js";
 import { readPageData, type PageData } from "./page-data.js";
 import { pay } from "./pay.js";
-import { serverChannel, tokenInfo } from "./server.js";
+import { serverChannel, tokenInfo, type TokenInfo } from "./server.js";
 import { loadChannel } from "./store.js";
 import { discoverWallets, findWallet } from "./wallet.js";
 
@@ -32,7 +32,9 @@ async function start(data: PageData): Promise<void> {
   const statusEl = element("edge402-status");
   const errorEl = element("edge402-error");
   const buttons = [element<HTMLButtonElement>("edge402-pay"), element<HTMLButtonElement>("edge402-close")];
-  const token = await tokenInfo(data.gatewayPath);
+  // Read once; the buttons work at once and wait for it (a click never falls on a page not ready).
+  const tokenRead = tokenInfo(data.gatewayPath);
+  let token: TokenInfo | null = null;
   const format = (amount: bigint) =>
     token ? `${formatUnits(amount, token.decimals)} ${token.symbol}` : `${amount} base units of the token`;
   const status = (text: string) => {
@@ -58,6 +60,7 @@ async function start(data: PageData): Promise<void> {
     if (errorEl) errorEl.textContent = "";
     for (const b of buttons) if (b) b.disabled = true;
     try {
+      token = await tokenRead;
       const sender = await account(wallet, ask);
       if (sender) await action({ data, wallet, sender, token, format, status });
     } catch (err) {
@@ -69,6 +72,13 @@ async function start(data: PageData): Promise<void> {
 
   if (data.page === "pay") {
     const price = BigInt(data.headers?.[RdnHeaders.price] ?? "0");
+    element("edge402-pay")?.addEventListener("click", () =>
+      withWallet(true, async (ctx) => {
+        await ensureChain(ctx.wallet, data.chainId, true);
+        await pay(ctx, price, true);
+      }),
+    );
+    token = await tokenRead;
     const set = (id: string, text: string) => {
       const el = element(id);
       if (el) el.textContent = text;
@@ -76,12 +86,6 @@ async function start(data: PageData): Promise<void> {
     set("edge402-price", format(price));
     set("edge402-deposit", format(price * BigInt(data.depositRequests)));
     set("edge402-pay", `Pay ${format(price)}`);
-    element("edge402-pay")?.addEventListener("click", () =>
-      withWallet(true, async (ctx) => {
-        await ensureChain(ctx.wallet, data.chainId, true);
-        await pay(ctx, price, true);
-      }),
-    );
     // Already paying on this site from this browser: no click needed.
     await withWallet(false, async (ctx) => {
       const named = data.headers?.[RdnHeaders.senderAddress]?.toLowerCase() === ctx.sender.toLowerCase();

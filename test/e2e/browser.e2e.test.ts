@@ -122,10 +122,18 @@ const alertOf = (page: Page) => page.getByRole("alert");
 describe("paying in the browser", () => {
   it("without a wallet, Pay says there is none", async () => {
     const { page } = await openPage(null);
+    // The token's facts arrive only after the click (a slow network): the button works before.
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    await page.route("**/api/1/token", async (route) => {
+      await held;
+      await route.continue();
+    });
     const res = await page.goto(`${stack.url}/echofix/nowallet`);
     expect(res?.status()).toBe(402);
     await payButton(page).click();
     await expect.poll(() => alertOf(page).textContent()).toContain("No wallet found");
+    release();
     await page.close();
   });
 
