@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { parseAmount as readUint } from "../protocol/amount.js";
 import { createEdge402Client, type Edge402Client } from "./client.js";
 import type { ChannelSummary, CloseResult, SettleResult, TopUpResult } from "./channels.js";
 import { ClientErrorCodes, Edge402Error, isEdge402Error } from "./errors.js";
@@ -42,7 +43,7 @@ const EXIT_FAILURE = 1;
 const EXIT_REFUSED = 2;
 
 function parseAmount(value: string): bigint {
-  if (!/^(0|[1-9][0-9]{0,77})$/.test(value))
+  if (readUint(value) === null)
     throw new InvalidArgumentError("expected an amount in token base units (an unsigned decimal integer)");
   return BigInt(value);
 }
@@ -62,8 +63,7 @@ function parsePositiveInt(value: string): number {
 }
 
 function parseOpenBlockArg(value: string): number {
-  if (!/^(0|[1-9][0-9]{0,9})$/.test(value) || Number(value) > 0xffffffff)
-    throw new InvalidArgumentError("expected an open block number");
+  if (readUint(value, 32) === null) throw new InvalidArgumentError("expected an open block number");
   return Number(value);
 }
 

@@ -9,6 +9,7 @@
 // across processes that share a store, one at a time.
 import { getAddress, type Address, type Hex } from "viem";
 import * as z from "zod";
+import { parseAmount } from "../protocol/amount.js";
 
 export type StoredChannelState = "open" | "closing" | "settled";
 
@@ -64,7 +65,7 @@ const address = z
   .string()
   .regex(/^0x[0-9a-fA-F]{40}$/, "expected an address")
   .transform((a) => getAddress(a.toLowerCase()));
-const uint = z.string().regex(/^(0|[1-9][0-9]*)$/, "expected an unsigned decimal integer");
+const uint = z.string().refine((v) => parseAmount(v) !== null, "expected an unsigned decimal integer");
 const signature = z
   .string()
   .regex(/^0x[0-9a-fA-F]{130}$/, "expected a 65-byte signature")

@@ -1,16 +1,17 @@
-// The EIP-712 side of the protocol: the `MicroTransferChannels` v1 domain, the three signed
-// types (BalanceProof by the sender, ClosingProof by the receiver, CloseRequest by the sender,
-// HTTP only) exactly as the contract hashes them, and builders returning complete viem typed-data
-// definitions (`{ domain, types, primaryType, message }`) for `signTypedData`, `hashTypedData`
-// and `recoverTypedDataAddress`. Any `eth_signTypedData_v4` wallet signs the same bytes.
+// The EIP-712 side of the protocol, exactly as the contract hashes it: the domain, the three
+// signed types, and builders of complete viem typed-data definitions, so the contract, the
+// Worker, the client and any `eth_signTypedData_v4` wallet all sign and check the same bytes.
 import type { Address } from "viem";
 
+/** The EIP-712 domain name of the channel manager contract. */
 export const EIP712_NAME = "MicroTransferChannels";
+/** The EIP-712 domain version of the channel manager contract. */
 export const EIP712_VERSION = "1";
 
 /** Where a signature is valid: one chain, one channel manager contract. */
 export type ChannelDomainParameters = { chainId: number; contract: Address };
 
+/** The full EIP-712 domain of a channel manager. */
 export type ChannelDomain = {
   name: typeof EIP712_NAME;
   version: typeof EIP712_VERSION;
@@ -18,16 +19,29 @@ export type ChannelDomain = {
   verifyingContract: Address;
 };
 
-/** The EIP-712 domain of a channel manager. */
+/**
+ * The EIP-712 domain of a channel manager.
+ *
+ * @param chainId - The chain the contract is on.
+ * @param verifyingContract - The channel manager's address.
+ * @returns `{ name, version, chainId, verifyingContract }`.
+ * @example
+ * ```ts
+ * const domain = channelDomain(8453, "0x…");
+ * ```
+ */
 export function channelDomain(chainId: number, verifyingContract: Address): ChannelDomain {
   return { name: EIP712_NAME, version: EIP712_VERSION, chainId, verifyingContract };
 }
 
-/** The encoded type strings, as the contract's type hashes are computed from them. */
+/** The encoded BalanceProof type, as the contract's type hash is computed from it. */
 export const BALANCE_PROOF_TYPE = "BalanceProof(address receiver,uint32 openBlock,uint192 balance)";
+/** The encoded ClosingProof type, as the contract's type hash is computed from it. */
 export const CLOSING_PROOF_TYPE = "ClosingProof(address sender,uint32 openBlock,uint192 balance)";
+/** The encoded CloseRequest type (HTTP only: the contract never sees it). */
 export const CLOSE_REQUEST_TYPE = "CloseRequest(address receiver,uint32 openBlock,uint64 deadline)";
 
+/** The BalanceProof type for viem's `types`. */
 export const balanceProofTypes = {
   BalanceProof: [
     { name: "receiver", type: "address" },
@@ -36,6 +50,7 @@ export const balanceProofTypes = {
   ],
 } as const;
 
+/** The ClosingProof type for viem's `types`. */
 export const closingProofTypes = {
   ClosingProof: [
     { name: "sender", type: "address" },
@@ -44,6 +59,7 @@ export const closingProofTypes = {
   ],
 } as const;
 
+/** The CloseRequest type for viem's `types`. */
 export const closeRequestTypes = {
   CloseRequest: [
     { name: "receiver", type: "address" },
@@ -58,20 +74,50 @@ export type BalanceProofParameters = ChannelDomainParameters & {
   openBlock: number;
   balance: bigint;
 };
-export type BalanceProofTypedDataReturnType = {
+/** A complete typed-data definition of one of the protocol's structs, for viem. */
+type TypedDataOf<Types, Primary extends string, Message> = {
   domain: ChannelDomain;
-  types: typeof balanceProofTypes;
-  primaryType: "BalanceProof";
-  message: { receiver: Address; openBlock: number; balance: bigint };
+  types: Types;
+  primaryType: Primary;
+  message: Message;
 };
 
+function typedData<Types, Primary extends string, Message>(
+  p: ChannelDomainParameters,
+  types: Types,
+  primaryType: Primary,
+  message: Message,
+): TypedDataOf<Types, Primary, Message> {
+  return { domain: channelDomain(p.chainId, p.contract), types, primaryType, message };
+}
+
+/** A BalanceProof's complete typed data. */
+export type BalanceProofTypedDataReturnType = TypedDataOf<
+  typeof balanceProofTypes,
+  "BalanceProof",
+  { receiver: Address; openBlock: number; balance: bigint }
+>;
+
+/**
+ * The typed data of a BalanceProof: "I owe `receiver` a cumulative `balance` on this channel",
+ * signed by the sender.
+ *
+ * @param p - The domain (`chainId`, `contract`) and the message (`receiver`, `openBlock`, `balance`).
+ * @returns `{ domain, types, primaryType, message }` for viem's `signTypedData`, `hashTypedData`
+ *   and `recoverTypedDataAddress`.
+ * @example
+ * ```ts
+ * const signature = await account.signTypedData(
+ *   balanceProofTypedData({ chainId, contract, receiver, openBlock, balance: 1500n }),
+ * );
+ * ```
+ */
 export function balanceProofTypedData(p: BalanceProofParameters): BalanceProofTypedDataReturnType {
-  return {
-    domain: channelDomain(p.chainId, p.contract),
-    types: balanceProofTypes,
-    primaryType: "BalanceProof",
-    message: { receiver: p.receiver, openBlock: p.openBlock, balance: p.balance },
-  };
+  return typedData(p, balanceProofTypes, "BalanceProof", {
+    receiver: p.receiver,
+    openBlock: p.openBlock,
+    balance: p.balance,
+  });
 }
 
 /** "Close this channel at `balance`", signed by the receiver. */
@@ -80,20 +126,31 @@ export type ClosingProofParameters = ChannelDomainParameters & {
   openBlock: number;
   balance: bigint;
 };
-export type ClosingProofTypedDataReturnType = {
-  domain: ChannelDomain;
-  types: typeof closingProofTypes;
-  primaryType: "ClosingProof";
-  message: { sender: Address; openBlock: number; balance: bigint };
-};
+/** A ClosingProof's complete typed data. */
+export type ClosingProofTypedDataReturnType = TypedDataOf<
+  typeof closingProofTypes,
+  "ClosingProof",
+  { sender: Address; openBlock: number; balance: bigint }
+>;
 
+/**
+ * The typed data of a ClosingProof: "close this channel at `balance`", signed by the receiver.
+ *
+ * @param p - The domain (`chainId`, `contract`) and the message (`sender`, `openBlock`, `balance`).
+ * @returns `{ domain, types, primaryType, message }` for viem.
+ * @example
+ * ```ts
+ * const closingSig = await receiver.signTypedData(
+ *   closingProofTypedData({ chainId, contract, sender, openBlock, balance: charged }),
+ * );
+ * ```
+ */
 export function closingProofTypedData(p: ClosingProofParameters): ClosingProofTypedDataReturnType {
-  return {
-    domain: channelDomain(p.chainId, p.contract),
-    types: closingProofTypes,
-    primaryType: "ClosingProof",
-    message: { sender: p.sender, openBlock: p.openBlock, balance: p.balance },
-  };
+  return typedData(p, closingProofTypes, "ClosingProof", {
+    sender: p.sender,
+    openBlock: p.openBlock,
+    balance: p.balance,
+  });
 }
 
 /** "Give me a closing proof", signed by the sender; `deadline` is unix seconds. */
@@ -102,20 +159,31 @@ export type CloseRequestParameters = ChannelDomainParameters & {
   openBlock: number;
   deadline: bigint;
 };
-export type CloseRequestTypedDataReturnType = {
-  domain: ChannelDomain;
-  types: typeof closeRequestTypes;
-  primaryType: "CloseRequest";
-  message: { receiver: Address; openBlock: number; deadline: bigint };
-};
+/** A CloseRequest's complete typed data. */
+export type CloseRequestTypedDataReturnType = TypedDataOf<
+  typeof closeRequestTypes,
+  "CloseRequest",
+  { receiver: Address; openBlock: number; deadline: bigint }
+>;
 
+/**
+ * The typed data of a CloseRequest: "give me a closing proof", signed by the sender.
+ *
+ * @param p - The domain (`chainId`, `contract`) and the message (`receiver`, `openBlock`, and
+ *   `deadline` in unix seconds).
+ * @returns `{ domain, types, primaryType, message }` for viem.
+ * @example
+ * ```ts
+ * const deadline = BigInt(Math.floor(Date.now() / 1000) + 300);
+ * const sig = await account.signTypedData(closeRequestTypedData({ chainId, contract, receiver, openBlock, deadline }));
+ * ```
+ */
 export function closeRequestTypedData(p: CloseRequestParameters): CloseRequestTypedDataReturnType {
-  return {
-    domain: channelDomain(p.chainId, p.contract),
-    types: closeRequestTypes,
-    primaryType: "CloseRequest",
-    message: { receiver: p.receiver, openBlock: p.openBlock, deadline: p.deadline },
-  };
+  return typedData(p, closeRequestTypes, "CloseRequest", {
+    receiver: p.receiver,
+    openBlock: p.openBlock,
+    deadline: p.deadline,
+  });
 }
 
 /** Any of the protocol's typed-data definitions. */

@@ -1,8 +1,6 @@
-// Error codes of the edge402 protocol: the stable snake_case reasons every 4xx/5xx body carries
-// (`{"error": {"code", "message"}}`), the HTTP status each one maps to, the `RDN-*` flag header a
-// refused payment gets (at most one per response), a default one-sentence message per code, and
-// `ProtocolError`, the one error type the codec, the verifier and the server throw and the client
-// rebuilds from a response body. The codes are data: the same strings in code, docs and tests.
+// The protocol's error codes as data (x402's model): stable snake_case strings, the same in code,
+// docs and tests, with each one's HTTP status, refusal flag and default message, and the one
+// error type that the codec, the verifier and the server throw and the client rebuilds.
 import { RdnFlags } from "./headers.js";
 
 /** Every error reason, as a stable snake_case string. */
@@ -27,11 +25,21 @@ export const ErrorCodes = {
   internalError: "internal_error",
 } as const;
 
+/** One of the protocol's error codes. */
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 const errorCodeSet: ReadonlySet<string> = new Set(Object.values(ErrorCodes));
 
-/** True when `value` is one of the protocol's error codes. */
+/**
+ * Whether `value` is one of the protocol's error codes.
+ *
+ * @param value - Anything (a response body's `error.code`).
+ * @returns True for a known code.
+ * @example
+ * ```ts
+ * isErrorCode("invalid_amount"); // true
+ * ```
+ */
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && errorCodeSet.has(value);
 }
@@ -96,7 +104,16 @@ export type ProtocolErrorBody = {
   error: { code: ErrorCode; message: string; details?: Record<string, string> };
 };
 
-/** The protocol's one error type: a stable code, its HTTP status, a message and optional details. */
+/**
+ * The protocol's one error type: a stable code, its HTTP status, a message and optional details.
+ *
+ * @example
+ * ```ts
+ * throw new ProtocolError("malformed_header", "RDN-Balance: expected an unsigned decimal integer.", {
+ *   header: "RDN-Balance",
+ * });
+ * ```
+ */
 export class ProtocolError extends Error {
   override readonly name = "ProtocolError";
   readonly code: ErrorCode;
@@ -122,13 +139,36 @@ export class ProtocolError extends Error {
   }
 }
 
+/**
+ * Whether `e` is a ProtocolError.
+ *
+ * @param e - A caught value.
+ * @returns True for a ProtocolError.
+ * @example
+ * ```ts
+ * try {
+ *   parsePaymentHeaders(get);
+ * } catch (err) {
+ *   if (isProtocolError(err)) return Response.json(err.toJSON(), { status: err.status });
+ *   throw err;
+ * }
+ * ```
+ */
 export function isProtocolError(e: unknown): e is ProtocolError {
   return e instanceof ProtocolError;
 }
 
 /**
- * Rebuilds a `ProtocolError` from a parsed response body (the client side of `toJSON`), or
- * returns null when the body is not a protocol error body.
+ * Rebuilds a `ProtocolError` from a parsed response body (the client side of `toJSON`). Only
+ * string details are kept.
+ *
+ * @param body - A parsed JSON body.
+ * @returns The error, or null when the body is not a protocol error body with a known code.
+ * @example
+ * ```ts
+ * const err = protocolErrorFromBody(await res.json());
+ * if (err?.code === "insufficient_credit") await topUp();
+ * ```
  */
 export function protocolErrorFromBody(body: unknown): ProtocolError | null {
   if (typeof body !== "object" || body === null) return null;

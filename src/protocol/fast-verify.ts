@@ -1,16 +1,7 @@
-// The fast path behind verify.ts: who signed one of the protocol's EIP-712 structs, computed
-// without viem. Per configuration (chainId + contract) the domain separator is computed once
-// and cached; the three type hashes once per process. A struct is one Keccak-256 over four
-// fixed 32-byte words (type hash ‖ address ‖ openBlock ‖ amount), the digest
-// keccak256(0x1901 ‖ domain separator ‖ struct hash); both hashes, public-key recovery
-// (libsecp256k1 v0.5.0) and the signer's address happen in one call into secp256k1.wasm
-// (see secp/build-wasm.ts). The signature rules are checked first, on the bytes, with the same
-// reasons as `normalizeSignature` (low s, v in {0, 1, 27, 28}, r and s in range), and the
-// inputs as viem's `validateTypedData` checks them (addresses, with their checksum when mixed
-// case; integer ranges): every refusal is a `ProtocolError("invalid_balance_proof")`, exactly
-// where viem's path refuses. A failure to load the WebAssembly module is a plain Error (never a
-// refused proof). The module is fetched and instantiated on the first verification, nothing
-// at import; viem stays the reference (fast-verify.test.ts compares the two on random proofs).
+// The fast path behind verify.ts: recovering who signed one of the protocol's EIP-712 structs
+// is the one costly step of a paid request, so it runs without viem, as one call into
+// libsecp256k1 in WebAssembly with the domain separators cached. It refuses exactly what viem's
+// path refuses (fast-verify.test.ts compares the two on random proofs), with the same reasons.
 import type { Address } from "viem";
 import { loadSecp256k1Module } from "#secp256k1-wasm";
 import { BALANCE_PROOF_TYPE, CLOSE_REQUEST_TYPE, CLOSING_PROOF_TYPE, EIP712_NAME, EIP712_VERSION } from "./eip712.js";

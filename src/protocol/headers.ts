@@ -1,11 +1,18 @@
-// The names of the protocol's HTTP headers: the terms a priced route announces, the payment a
-// client sends, the channel state the server echoes, the close request, and the refusal flags.
-// Named `RdnHeaders` so it never shadows the global `Headers` class. Header names are
-// case-insensitive on the wire; these are the canonical spellings from PROTOCOL.md.
+// The protocol's HTTP header names, spelled once, as PROTOCOL.md spells them (the wire is
+// case-insensitive). `RdnHeaders` rather than `Headers`, so it never shadows the global class.
 
 /** The management API and payment terms live under this path. */
 export const GATEWAY_PATH = "/api/1";
 
+/**
+ * The `RDN-*` headers: the terms a priced route announces, the payment a client sends, the
+ * channel state the server echoes, and the close request.
+ *
+ * @example
+ * ```ts
+ * const price = BigInt(res.headers.get(RdnHeaders.price) ?? "0");
+ * ```
+ */
 export const RdnHeaders = {
   gatewayPath: "RDN-Gateway-Path",
   receiverAddress: "RDN-Receiver-Address",
@@ -26,9 +33,17 @@ export const RdnHeaders = {
   closeDeadline: "RDN-Close-Deadline",
 } as const;
 
+/** One of the `RDN-*` header names. */
 export type RdnHeaderName = (typeof RdnHeaders)[keyof typeof RdnHeaders];
 
-/** The refusal flag headers of a 402 (value `1`, at most one per response). */
+/**
+ * The refusal flag headers of a 402 (value `1`, at most one per response).
+ *
+ * @example
+ * ```ts
+ * if (res.headers.get(RdnFlags.insufficientCredit) === "1") await payWithProof();
+ * ```
+ */
 export const RdnFlags = {
   invalidBalanceProof: "RDN-Invalid-Balance-Proof",
   nonexistingChannel: "RDN-Nonexisting-Channel",
@@ -39,6 +54,7 @@ export const RdnFlags = {
   insufficientCredit: "RDN-Insufficient-Credit",
 } as const;
 
+/** One of the refusal flag header names. */
 export type RdnFlagName = (typeof RdnFlags)[keyof typeof RdnFlags];
 
 /** The headers (and cookie names) a client pays with. */

@@ -52,6 +52,8 @@ describe("the protocol package", () => {
         "SECP256K1_HALF_N",
         "minBigint",
         "maxBigint",
+        "parseAmount",
+        "MAX_UINT_DIGITS",
       ]),
     );
   });

@@ -1,12 +1,7 @@
-// The protocol package: everything the Worker and the client share. It is viem, standard
-// JavaScript and one WebAssembly module, with no Workers or Node APIs outside the per-runtime
-// loaders in secp/. Error codes, header names, the strict header codec, amount helpers, the
-// signature rules, the EIP-712 domain and types, channel identity, signing, verification and the
-// contract ABIs. Verification recovers signers in secp/secp256k1.wasm (libsecp256k1 built by
-// secp/build-wasm.ts, called from fast-verify.ts), which the package.json `imports` entry
-// `#secp256k1-wasm` resolves per runtime: workerd imports it as a module the bundler compiles,
-// browsers fetch it, Node (the default) reads it with node:fs. It is instantiated on the first
-// verification, not at import.
+// `edge402/protocol`: everything the Worker and the client share, so the two sides cannot drift.
+// Only viem, standard JavaScript and one WebAssembly module (secp/, loaded per runtime through
+// the `#secp256k1-wasm` import on the first verification), so it runs in workerd, Node and
+// browsers alike.
 export * from "./amount.js";
 export * from "./channel-key.js";
 export * from "./codec.js";

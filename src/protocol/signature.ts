@@ -1,8 +1,6 @@
-// The signature rules of the protocol, in one place: a signature is `0x` + 130 hex, `r ‖ s ‖ v`,
-// with 0 < r < n, 0 < s <= n/2 (low s, EIP-2) and v in {27, 28} (0 and 1 accepted as 27 and 28).
-// `normalizeSignature` checks a signature against these rules and returns its canonical form
-// (lowercase, v in {27, 28}); any failure is a `ProtocolError("invalid_balance_proof")`. The
-// header codec adds its own shape check (a malformed header is a 400, not a refused proof).
+// The signature rules of the protocol, in one place: `r ‖ s ‖ v` with 0 < r < n, low s (EIP-2)
+// and v in {27, 28} (0 and 1 accepted as 27 and 28), so one signature has one canonical form and
+// a malleable twin cannot be replayed as a different proof.
 import type { Hex } from "viem";
 import { ProtocolError } from "./errors.js";
 
@@ -13,18 +11,38 @@ export const SECP256K1_HALF_N = SECP256K1_N >> 1n;
 
 const signatureShape = /^0x[0-9a-fA-F]{130}$/;
 
+/** A signature as received: any string. */
 export type NormalizeSignatureParameters = string;
+/** A canonical signature: lowercase, v in {27, 28}. */
 export type NormalizeSignatureReturnType = Hex;
 
-/** True when `value` has the shape of a signature: `0x` + 130 hex digits (any case). */
+/**
+ * Whether `value` has the shape of a signature: `0x` + 130 hex digits (any case). The shape
+ * only: `normalizeSignature` checks the rules.
+ *
+ * @param value - Any string.
+ * @returns True for the shape.
+ * @example
+ * ```ts
+ * isSignatureShape("0x" + "ab".repeat(65)); // true
+ * ```
+ */
 export function isSignatureShape(value: string): boolean {
   return signatureShape.test(value);
 }
 
 /**
- * Checks a 65-byte `r ‖ s ‖ v` signature (r and s in range, low s, v in {0, 1, 27, 28}) and
- * returns it lowercase with v in {27, 28}. Throws `ProtocolError("invalid_balance_proof")`.
- * `details` (e.g. `{ header }`) is attached to the error.
+ * Checks a 65-byte `r ‖ s ‖ v` signature against the rules and returns its canonical form.
+ *
+ * @param signature - `0x` + 130 hex digits.
+ * @param details - Attached to the error (e.g. `{ header }`).
+ * @returns The signature lowercase with v in {27, 28}.
+ * @throws ProtocolError `invalid_balance_proof` for a wrong shape, r or s out of range, a high
+ *   s, or v outside {0, 1, 27, 28}.
+ * @example
+ * ```ts
+ * const canonical = normalizeSignature(await account.signTypedData(typedData));
+ * ```
  */
 export function normalizeSignature(
   signature: NormalizeSignatureParameters,

@@ -27,8 +27,17 @@ function element<T extends HTMLElement>(id: string): T | null {
   return document.getElementById(id) as T | null;
 }
 
-async function start(data: PageData): Promise<void> {
-  discoverWallets();
+/** What both pages share: amounts in token units, the status and error lines, and running an
+ *  action with the wallet's account (buttons disabled meanwhile, errors shown). */
+type Ui = {
+  format: (amount: bigint) => string;
+  status: (text: string) => void;
+  /** The token's facts, once read. */
+  token: () => Promise<TokenInfo | null>;
+  withWallet: (ask: boolean, action: (ctx: Context) => Promise<void>) => Promise<void>;
+};
+
+function pageUi(data: PageData): Ui {
   const statusEl = element("edge402-status");
   const errorEl = element("edge402-error");
   const buttons = [element<HTMLButtonElement>("edge402-pay"), element<HTMLButtonElement>("edge402-close")];
@@ -49,8 +58,6 @@ async function start(data: PageData): Promise<void> {
     }
     status("");
   };
-
-  /** Runs `action` with the wallet's account; `ask` allows wallet prompts for the account. */
   const withWallet = async (ask: boolean, action: (ctx: Context) => Promise<void>) => {
     const wallet = findWallet();
     if (!wallet) {
@@ -69,51 +76,60 @@ async function start(data: PageData): Promise<void> {
       for (const b of buttons) if (b) b.disabled = false;
     }
   };
+  return { format, status, withWallet, token: async () => (token = await tokenRead) };
+}
 
-  if (data.page === "pay") {
-    const price = BigInt(data.headers?.[RdnHeaders.price] ?? "0");
-    element("edge402-pay")?.addEventListener("click", () =>
-      withWallet(true, async (ctx) => {
-        await ensureChain(ctx.wallet, data.chainId, true);
-        await pay(ctx, price, true);
-      }),
-    );
-    token = await tokenRead;
-    const set = (id: string, text: string) => {
-      const el = element(id);
-      if (el) el.textContent = text;
-    };
-    set("edge402-price", format(price));
-    set("edge402-deposit", format(price * BigInt(data.depositRequests)));
-    set("edge402-pay", `Pay ${format(price)}`);
-    // Already paying on this site from this browser: no click needed.
-    await withWallet(false, async (ctx) => {
-      const named = data.headers?.[RdnHeaders.senderAddress]?.toLowerCase() === ctx.sender.toLowerCase();
-      if (!loadChannel(storeKey(ctx))?.openBlock && !named) return;
-      await ensureChain(ctx.wallet, data.chainId, false);
-      if (!(await pay(ctx, price, false))) status("");
-    });
-    return;
-  }
+async function start(data: PageData): Promise<void> {
+  discoverWallets();
+  const ui = pageUi(data);
+  if (data.page === "pay") await payPage(data, ui);
+  else await walletPage(data, ui);
+}
 
-  const describe = async (ctx: Context) => {
+/** The 402 page: "Pay", and paying at once from a channel this browser already has. */
+async function payPage(data: PageData, ui: Ui): Promise<void> {
+  const price = BigInt(data.headers?.[RdnHeaders.price] ?? "0");
+  element("edge402-pay")?.addEventListener("click", () =>
+    ui.withWallet(true, async (ctx) => {
+      await ensureChain(ctx.wallet, data.chainId, true);
+      await pay(ctx, price, true);
+    }),
+  );
+  await ui.token();
+  const set = (id: string, text: string) => {
+    const el = element(id);
+    if (el) el.textContent = text;
+  };
+  set("edge402-price", ui.format(price));
+  set("edge402-deposit", ui.format(price * BigInt(data.depositRequests)));
+  set("edge402-pay", `Pay ${ui.format(price)}`);
+  // Already paying on this site from this browser: no click needed.
+  await ui.withWallet(false, async (ctx) => {
+    const named = data.headers?.[RdnHeaders.senderAddress]?.toLowerCase() === ctx.sender.toLowerCase();
+    if (!loadChannel(storeKey(ctx))?.openBlock && !named) return;
+    await ensureChain(ctx.wallet, data.chainId, false);
+    if (!(await pay(ctx, price, false))) ui.status("");
+  });
+}
+
+/** The wallet page: the person's channel with this site, and "Close and refund". */
+async function walletPage(data: PageData, ui: Ui): Promise<void> {
+  const { format } = ui;
+  element("edge402-close")?.addEventListener("click", () =>
+    ui.withWallet(true, async (ctx) => {
+      await ensureChain(ctx.wallet, data.chainId, true);
+      const { refund, paid } = await closeAndRefund(ctx);
+      ui.status(`Channel closed: ${format(refund)} came back to your account; the site kept ${format(paid)}.`);
+    }),
+  );
+  await ui.withWallet(false, async (ctx) => {
+    await ensureChain(ctx.wallet, data.chainId, false);
     const openBlock = await currentChannel(ctx);
     const held = openBlock === null ? null : await serverChannel(data.gatewayPath, ctx.sender, openBlock);
-    status(
+    ui.status(
       held
         ? `Your channel (opened in block ${openBlock}): deposit ${format(held.deposit)}, spent ${format(held.charged)}; closing returns ${format(held.deposit - held.charged)}.`
         : `${ctx.sender} has no open channel with this site.`,
     );
-  };
-  element("edge402-close")?.addEventListener("click", () =>
-    withWallet(true, async (ctx) => {
-      await ensureChain(ctx.wallet, data.chainId, true);
-      const { refund, paid } = await closeAndRefund(ctx);
-      status(`Channel closed: ${format(refund)} came back to your account; the site kept ${format(paid)}.`);
-    }),
-  );
-  await withWallet(false, async (ctx) => {
-    await ensureChain(ctx.wallet, data.chainId, false);
-    await describe(ctx);
   });
 }

@@ -12,14 +12,39 @@ import type { Env } from "./env.js";
 import { errorResponse } from "./http/responses.js";
 import { paywall } from "./paywall.js";
 
+/** A priced route of `createApp`: its method, path, paywall options and handler. */
 export type AppRoute = PricedRoute & { handler: Handler<{ Bindings: Env }> };
 
+/** The options of `createApp`. */
 export type CreateAppOptions = {
   routes: AppRoute[];
   /** Extra admin routes (chain actions), mounted behind the admin token. */
   admin?: (api: Hono<{ Bindings: Env }>) => void;
 };
 
+/**
+ * The paywall's whole Hono app: the management and admin APIs under `/api/1`, each route behind
+ * its `paywall()`, and one error handler that answers the protocol's JSON error body.
+ *
+ * @param options - `routes` (method, path, paywall options, handler) and `admin`, extra admin
+ *   routes such as `settlementAdmin`.
+ * @returns The Hono app; its `fetch` is the Worker's.
+ * @throws Error at once when a route's paywall options are invalid (see `paywall`).
+ * @example
+ * ```ts
+ * import { createApp, runSync, settlementAdmin, type Env } from "edge402/worker";
+ * export { ChannelObject, ReceiverObject, FlowObject, LookupObject } from "edge402/worker";
+ *
+ * const app = createApp({
+ *   routes: [{ method: "GET", path: "/joke", options: { price: 10n }, handler: (c) => c.text("…") }],
+ *   admin: settlementAdmin,
+ * });
+ * export default {
+ *   fetch: app.fetch,
+ *   scheduled: (_c, env, ctx) => ctx.waitUntil(runSync(env)),
+ * } satisfies ExportedHandler<Env>;
+ * ```
+ */
 export function createApp({ routes, admin }: CreateAppOptions) {
   const app = new Hono<{ Bindings: Env }>();
   const adminRoutes = adminApi();

@@ -28,6 +28,16 @@ export function publicClient(config: Pick<Config, "rpcUrl" | "chainId">): Public
   return client;
 }
 
+/**
+ * A chain error as one line for logs, alerts and the public sync status: viem's short message and
+ * the node's details, never the request (whose URL may carry an API key).
+ */
+export function rpcErrorText(err: unknown): string {
+  if (err instanceof BaseError)
+    return err.details && err.details !== err.shortMessage ? `${err.shortMessage} ${err.details}` : err.shortMessage;
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Raised when the node cannot be reached or answers with an error we cannot interpret. */
 export class ChainUnavailableError extends Error {
   override name = "ChainUnavailableError";
@@ -65,7 +75,7 @@ export async function lookupChannel(
     return { status: "found", channel: info, confirmedBlock };
   } catch (err) {
     if (err instanceof ChainUnavailableError) throw err;
-    throw new ChainUnavailableError(err instanceof Error ? err.message : String(err));
+    throw new ChainUnavailableError(rpcErrorText(err));
   }
 }
 
@@ -89,6 +99,6 @@ export async function readChannelInfo(
     return { deposit, settleBlock: Number(settleBlock), closingBalance, withdrawn };
   } catch (err) {
     if (err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError)) return null;
-    throw new ChainUnavailableError(err instanceof Error ? err.message : String(err));
+    throw new ChainUnavailableError(rpcErrorText(err));
   }
 }

@@ -96,7 +96,7 @@ describe("parseConfig messages", () => {
       "PROXY_ROUTES[0]: Invalid input: expected object, received number",
       'PROXY_ROUTES[1.path]: Invalid string: must start with "/"',
       "PROXY_ROUTES[1.method]: Invalid input: expected string, received number",
-      "PROXY_ROUTES[1.price]: Invalid string: must match pattern /^(0|[1-9][0-9]*)$/",
+      "PROXY_ROUTES[1.price]: must be an unsigned decimal integer",
       "PROXY_ROUTES[1.metered.maxPrice]: Too small: expected number to be >=0",
       "PROXY_ROUTES[1.metered.perMs]: Too small: expected number to be >=0",
       "PROXY_ROUTES[1.metered.maxServingMs]: Invalid input: expected number, received string",

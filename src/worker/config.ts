@@ -5,13 +5,14 @@ import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import * as z from "zod/mini";
 import { en } from "zod/v4/locales";
+import { parseAmount } from "../protocol/amount.js";
 
 // zod/mini (a tenth of classic zod in the bundle) has no messages of its own: the English ones
 // classic zod uses, so that a missing or mistyped setting reads the same.
 z.config(en());
 
-const decimal = (name: string) =>
-  z.string().check(z.regex(/^(0|[1-9][0-9]*)$/, `${name} must be an unsigned decimal integer`));
+const isAmount = (v: string | number) => parseAmount(v) !== null;
+const decimal = (name: string) => z.string().check(z.refine(isAmount, `${name} must be an unsigned decimal integer`));
 const address = (name: string) =>
   z.string().check(z.refine((v) => isAddress(v, { strict: false }), `${name} must be a 0x-prefixed 20-byte address`));
 const secret = (name: string, min: number) =>
@@ -57,7 +58,10 @@ const schema = z.object({
 export type ConfigVar = keyof typeof schema.shape;
 
 const amount = z.pipe(
-  z.union([z.string().check(z.regex(/^(0|[1-9][0-9]*)$/)), z.int().check(z.nonnegative())]),
+  z.union([
+    z.string().check(z.refine(isAmount, "must be an unsigned decimal integer")),
+    z.int().check(z.nonnegative()),
+  ]),
   z.transform(String),
 );
 const rate = z.optional(z.number().check(z.nonnegative()));

@@ -2,6 +2,7 @@
 // them: fixed, dynamic, free, trial and metered prices, each answering something checkable,
 // and an HTML article for the browser's paying page.
 import { html } from "hono/html";
+import { parseAmount } from "../protocol/amount.js";
 import type { AppRoute } from "./app.js";
 import { errorResponse } from "./http/responses.js";
 
@@ -40,13 +41,13 @@ the unspent deposit back.</p>
     options: {
       price: (c) => {
         const n = c.req.param("n") ?? "";
-        return /^(0|[1-9][0-9]{0,57})$/.test(n) ? BigInt(n) : 0n;
+        return parseAmount(n, 192) ?? 0n;
       },
       description: "Answers n; price n.",
     },
     handler: (c) => {
       const n = c.req.param("n") ?? "";
-      if (!/^(0|[1-9][0-9]{0,57})$/.test(n))
+      if (parseAmount(n, 192) === null)
         return errorResponse(c, "bad_request", { message: "n must be an unsigned decimal integer." });
       return c.text(n);
     },

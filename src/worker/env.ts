@@ -43,5 +43,14 @@ export interface Edge402Bindings {
 type RequiredVars = { [K in RequiredVar]: string };
 type OptionalVars = { [K in Exclude<ConfigVar, RequiredVar>]?: string };
 
-/** What the Worker, its Durable Objects and the scheduled sync receive as `env`. */
+/**
+ * What the Worker, its Durable Objects and the scheduled sync receive as `env`: the D1 and
+ * Durable Object bindings, and the vars and secrets of the configuration. It stands alone, so a
+ * project's own generated `Env` with more bindings satisfies it.
+ *
+ * @example
+ * ```ts
+ * const app = new Hono<{ Bindings: Env }>();
+ * ```
+ */
 export interface Env extends Edge402Bindings, RequiredVars, OptionalVars {}

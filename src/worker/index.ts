@@ -1,9 +1,6 @@
-// The Worker entry: the paywall app built from this deployment's configuration (the demo
-// routes when DEMO_ROUTES=true, the PROXY_ROUTES forwarded to ORIGIN_URL) with the admin chain
-// actions, the Durable Object classes (channels, the receiver's transaction sender), and the
-// scheduled handler (the chain sync, src/worker/sync/run.ts): `createWorker()` of worker.ts.
-// Library users import from here too (`edge402/worker`): `createWorker` with their own routes
-// wires the same Worker, or `paywall()` and `managementApi()` go into an app of their own.
+// `edge402/worker`, and the Worker entry itself: a deployment configured only by its vars (the
+// demo routes, the PROXY_ROUTES forwarded to ORIGIN_URL) needs no code of its own, and a library
+// user wires the same Worker with `createWorker` and its own routes (worker.ts).
 import { createWorker } from "./worker.js";
 
 export { ChannelObject } from "./channel/object.js";
@@ -19,4 +16,15 @@ export { adminApi } from "./api/admin.js";
 export { createWorker, type Edge402Worker, type FetchFallback, type WorkerOptions } from "./worker.js";
 export { REQUIRED_VARS, type Edge402Bindings, type Env, type RequiredVar } from "./env.js";
 
+/**
+ * The Worker of a deployment configured by its vars alone: `createWorker()` with no routes of its
+ * own (demo routes when DEMO_ROUTES=true, PROXY_ROUTES forwarded to ORIGIN_URL, the admin chain
+ * actions), and the cron's chain sync.
+ *
+ * @example
+ * ```ts
+ * // The Worker's main module (wrangler.jsonc "main"), with a cron trigger for the sync:
+ * export { default, ChannelObject, ReceiverObject, FlowObject, LookupObject } from "edge402/worker";
+ * ```
+ */
 export default createWorker();

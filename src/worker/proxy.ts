@@ -1,13 +1,8 @@
-// Proxy mode: forwards a (paid) request to ORIGIN_URL with its method, headers, body and
-// query, and streams the origin's answer back. Hop-by-hop headers and the client's payment
-// headers and cookies are dropped; the origin learns who paid from `X-Edge402-*` headers that
-// only the paywall sets (any the client sent are removed), signed off with ORIGIN_SECRET when
-// one is configured so the origin can refuse requests that did not come through the paywall.
-// The target is ORIGIN_URL's origin and base path followed by the request's path, never the
-// path resolved against ORIGIN_URL (which reads `//host/x` as another host): a target that
-// leaves ORIGIN_URL's origin or base path is refused with 400 `invalid_proxy_target`. The
-// origin's answer cannot speak for the paywall: its `RDN-*` and `PAYMENT-*` headers and its
-// `rdn-` cookies are dropped (the paywall adds its own after).
+// Proxy mode: forwards a paid request to ORIGIN_URL and streams the answer back. The request is
+// hostile: the client's payment headers and cookies and any `X-Edge402-*` header are dropped,
+// the target never leaves ORIGIN_URL's origin and base path (else 400 `invalid_proxy_target`).
+// The origin is told who paid by `X-Edge402-*` headers signed with ORIGIN_SECRET, and its answer
+// cannot speak for the paywall (its `RDN-*`, `PAYMENT-*` headers and `rdn-` cookies are dropped).
 import type { Context } from "hono";
 import { paymentHeaderNames } from "../protocol/headers.js";
 import { getConfig } from "./config.js";

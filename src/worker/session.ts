@@ -1,15 +1,9 @@
-// Session tokens: what a served paid request hands back in `RDN-Session` so the client can
-// spend its prepaid credit without signing a new proof. A token is bound to one channel and
-// expires; it is `s1.<sender hex>.<openBlock>.<expiry unix s>.<HMAC-SHA256, base64url>` keyed
-// with SESSION_SECRET, so the Worker checks it without any state. It authorises spending
-// credit only: the channel's object still refuses when the credit is short.
-//
-// The hot path keeps two small bounded in-isolate caches, both only ever a shortcut to the
-// answer the HMAC would give: tokens already verified (or issued) here → their claims, until
-// they expire, so a repeated token skips the HMAC verify; and per channel the token last handed
-// out, which `sessionToken` hands out again while it is valid for more than half its TTL
-// instead of signing a new one.
+// Session tokens: a served paid request hands one back (`RDN-Session`) so the client spends its
+// credit without signing a proof per request. The token is an HMAC over its channel and expiry,
+// checked without state; it authorises spending credit only (the channel's object still refuses
+// a short credit). Two bounded caches skip the HMAC on the hot path, never changing its answer.
 import { getAddress, type Address } from "viem";
+import { BoundedMap } from "./bounded-map.js";
 
 export type SessionClaims = { sender: Address; openBlock: number; expiresAt: number };
 
@@ -61,32 +55,6 @@ function fromBase64Url(s: string): Uint8Array<ArrayBuffer> | null {
   return out;
 }
 
-/** A Map that keeps at most `limit` entries, dropping the oldest inserted first. */
-class BoundedMap<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly limit: number) {}
-  get(k: K): V | undefined {
-    return this.map.get(k);
-  }
-  set(k: K, v: V): void {
-    this.map.delete(k);
-    this.map.set(k, v);
-    while (this.map.size > this.limit) this.map.delete(this.map.keys().next().value as K);
-  }
-  delete(k: K): void {
-    this.map.delete(k);
-  }
-  has(k: K): boolean {
-    return this.map.has(k);
-  }
-  get size(): number {
-    return this.map.size;
-  }
-  clear(): void {
-    this.map.clear();
-  }
-}
-
 /** token → the secret it verified under and its claims. */
 const verified = new BoundedMap<string, { secret: string; claims: SessionClaims }>(SESSION_CACHE_LIMIT);
 /** `<secret>\0<sender lowercase hex>.<openBlock>` → the token last handed out for it. */
@@ -106,7 +74,8 @@ function remember(secret: string, token: string, claims: SessionClaims): void {
   verified.set(token, { secret, claims });
 }
 
-/** Issues a token for a channel, valid for `ttlSeconds` from `now` (unix seconds). */
+/** Issues a token for a channel, valid for `ttlSeconds` from `now` (unix seconds):
+ *  `s1.<sender hex>.<openBlock>.<expiry unix s>.<HMAC-SHA256 with SESSION_SECRET, base64url>`. */
 export async function issueSession(
   secret: string,
   claims: { sender: Address; openBlock: number },

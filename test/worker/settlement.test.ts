@@ -11,7 +11,8 @@ import { describe, expect, it } from "vitest";
 import { microTransferChannelsAbi } from "../../src/protocol/abi.js";
 import { RdnHeaders } from "../../src/protocol/headers.js";
 import { channelStub } from "../../src/worker/channel/stub.js";
-import type { ReceiverObject, SubmitResult } from "../../src/worker/receiver/object.js";
+import type { ReceiverObject } from "../../src/worker/receiver/object.js";
+import type { SubmitResult } from "../../src/worker/receiver/txs.js";
 import { receiverStub } from "../../src/worker/receiver/stub.js";
 import { runSync } from "../../src/worker/sync/run.js";
 import {

@@ -14,16 +14,18 @@ import { microTransferChannelsAbi } from "../../protocol/abi.js";
 import { publicClient } from "../chain.js";
 import { channelStub } from "../channel/stub.js";
 import type { ChannelSnapshot } from "../channel/codec.js";
-import type { CloseResult, PayResult } from "../channel/object.js";
+import type { CloseResult, InfoResult } from "../channel/object.js";
 import { getConfig, type Config } from "../config.js";
 import type { Env } from "../env.js";
 import { channels, syncState } from "../db/schema.js";
 import { BUFFER_SECONDS } from "../flow/bucket.js";
 import { channelHeaders, errorResponse } from "../http/responses.js";
 import { withLookup } from "../lookup/learn.js";
-import { maxServingMs, pricingMode, type PaywallOptions } from "../paywall.js";
+import { maxServingMs, pricingMode, type PaywallOptions } from "../pricing.js";
 
-/** A priced route as announced by GET /api/1/pricing. */
+type ApiContext = Context<{ Bindings: Env }>;
+
+/** A priced route as GET /api/1/pricing announces it: method, path and paywall options. */
 export type PricedRoute = { method: string; path: string; options: PaywallOptions };
 
 export function channelJson(ch: ChannelSnapshot) {
@@ -57,13 +59,13 @@ async function challengePeriod(config: Config): Promise<number | null> {
   }
 }
 
-/** Parses the `{sender}/{openBlock}` path parameters, or answers 400. */
-export function channelParams(c: Context): { sender: Address; openBlock: number } | Response {
+/** The channel the `{sender}/{openBlock}` path parameters name, with its object's stub; a 400
+ *  answer when they are malformed. */
+export function channelFromPath(c: ApiContext) {
   try {
-    return {
-      sender: parseAddress(c.req.param("sender") ?? "", "sender"),
-      openBlock: parseOpenBlock(c.req.param("openBlock") ?? "", "openBlock"),
-    };
+    const sender = parseAddress(c.req.param("sender") ?? "", "sender");
+    const openBlock = parseOpenBlock(c.req.param("openBlock") ?? "", "openBlock");
+    return { sender, openBlock, stub: channelStub(c.env, sender, openBlock) };
   } catch (err) {
     if (isProtocolError(err)) return errorResponse(c, "bad_request", { message: err.message });
     throw err;
@@ -89,157 +91,180 @@ function refusal(c: Context, code: ErrorCode, message?: string, headers?: Record
   return errorResponse(c, code, { message, headers });
 }
 
+/**
+ * The public management API: `GET /stats`, `GET /pricing` (announcing `routes`),
+ * `GET /channels/{sender}/{openBlock}` and `DELETE /channels/{sender}/{openBlock}` (the sender's
+ * signed close request). `createApp` mounts it; mount it yourself under `/api/1` in an app of
+ * your own.
+ *
+ * @param routes - The priced routes to announce (method, path, paywall options).
+ * @returns A Hono app to mount under `GATEWAY_PATH`.
+ * @example
+ * ```ts
+ * app.route(GATEWAY_PATH, managementApi([{ method: "GET", path: "/joke", options: { price: 10n } }]));
+ * ```
+ */
 export function managementApi(routes: PricedRoute[]) {
   const api = new Hono<{ Bindings: Env }>();
-
-  api.get("/stats", async (c) => {
-    const config = getConfig(c.env);
-    const db = drizzle(c.env.DB);
-    const [sync] = await db.select().from(syncState).where(eq(syncState.id, "main"));
-    const [open] = await db.select({ n: count() }).from(channels).where(eq(channels.state, "open"));
-    return c.json({
-      receiver: config.receiverAddress,
-      contract: config.contract,
-      token: config.token,
-      chainId: config.chainId,
-      challengePeriod: await challengePeriod(config),
-      minConfirmations: config.minConfirmations,
-      syncedBlock: sync?.blockNumber ?? null,
-      openChannels: open?.n ?? 0,
-      sync: sync
-        ? {
-            headBlock: sync.headBlock,
-            lastRunAt: sync.lastRunAt,
-            reorgs: sync.reorgs,
-            lastError: sync.lastError,
-            lastErrorAt: sync.lastErrorAt,
-          }
-        : null,
-      flowControl: flowControlJson(config),
-    });
-  });
-
-  api.get("/pricing", (c) => {
-    const config = getConfig(c.env);
-    return c.json({
-      token: config.token,
-      chainId: config.chainId,
-      allowCredit: config.allowCredit,
-      flowControl: flowControlJson(config),
-      allowances: {
-        free: { capacity: config.freeCapacity, buffer: config.freeCapacity * BUFFER_SECONDS },
-        paid: { capacity: config.paidCapacity, buffer: config.paidCapacity * BUFFER_SECONDS },
-      },
-      trialSeconds: config.trialSeconds,
-      routes: routes.map(({ method, path, options }) => {
-        const mode = pricingMode(options);
-        return {
-          method,
-          path,
-          mode,
-          ...(mode === "fixed" ? { price: String(options.price ?? 0) } : {}),
-          ...(mode === "metered"
-            ? {
-                maxPrice: String(options.metered!.maxPrice),
-                meter: {
-                  perMs: options.metered!.perMs ?? 1,
-                  perKiB: options.metered!.perKiB ?? 0,
-                  maxServingMs: maxServingMs(options.metered!),
-                },
-              }
-            : {}),
-          costUnits: options.costUnits ?? 1,
-          trial: options.trial ?? false,
-          ...(options.description ? { description: options.description } : {}),
-        };
-      }),
-    });
-  });
-
-  api.get("/channels/:sender/:openBlock", async (c) => {
-    const params = channelParams(c);
-    if (params instanceof Response) return params;
-    const { sender, openBlock } = params;
-    const stub = channelStub(c.env, sender, openBlock);
-    const result: PayResult = await withLookup(
-      c.env,
-      getConfig(c.env),
-      c.req.raw,
-      sender,
-      openBlock,
-      (learned) => stub.info(sender, openBlock, learned) as Promise<PayResult>,
-    );
-    if (result.ok || result.channel) return c.json(channelJson(result.channel!));
-    return refusal(c, result.code, result.message, result.headers);
-  });
-
-  api.delete("/channels/:sender/:openBlock", async (c) => {
-    const config = getConfig(c.env);
-    const params = channelParams(c);
-    if (params instanceof Response) return params;
-    const sigText = c.req.header(RdnHeaders.closeSignature);
-    const deadlineText = c.req.header(RdnHeaders.closeDeadline);
-    if (!sigText || !deadlineText) {
-      return errorResponse(c, "invalid_close_request", {
-        message: `A close request needs ${RdnHeaders.closeSignature} and ${RdnHeaders.closeDeadline}.`,
-      });
-    }
-    let signature: Hex;
-    let deadline: bigint;
-    try {
-      signature = parseSignature(sigText, RdnHeaders.closeSignature);
-      deadline = parseUint(deadlineText, RdnHeaders.closeDeadline, 64);
-    } catch (err) {
-      if (isProtocolError(err)) return errorResponse(c, "invalid_close_request", { message: err.message });
-      throw err;
-    }
-    if (deadline < BigInt(Math.floor(Date.now() / 1000))) {
-      return errorResponse(c, "invalid_close_request", { message: "The close request's deadline has passed." });
-    }
-    let valid = false;
-    try {
-      valid = await verifyCloseRequest({
-        chainId: config.chainId,
-        contract: config.contract,
-        receiver: config.receiverAddress,
-        openBlock: params.openBlock,
-        deadline,
-        signature,
-        sender: params.sender,
-      });
-    } catch (err) {
-      if (!isProtocolError(err)) throw err;
-    }
-    if (!valid)
-      return errorResponse(c, "invalid_close_request", {
-        message: "The close request is not signed by the channel's sender.",
-      });
-    const { sender, openBlock } = params;
-    const stub = channelStub(c.env, sender, openBlock);
-    const result: CloseResult = await withLookup(
-      c.env,
-      config,
-      c.req.raw,
-      sender,
-      openBlock,
-      (learned) => stub.requestClose(sender, openBlock, learned) as Promise<CloseResult>,
-    );
-    if (!result.ok) return refusal(c, result.code, result.message, result.headers);
-    // B and its signature ride along, so a client that lost its state can check B >= C and
-    // that B is its own before it signs C.
-    return c.json(
-      {
-        balance: result.balance.toString(),
-        closingSignature: result.closingSignature,
-        channel: channelJson(result.channel),
-      },
-      200,
-      {
-        ...channelHeaders(result.channel),
-        "Cache-Control": "no-store",
-      },
-    );
-  });
-
+  api.get("/stats", stats);
+  api.get("/pricing", (c) => pricing(c, routes));
+  api.get("/channels/:sender/:openBlock", channelInfo);
+  api.delete("/channels/:sender/:openBlock", closeChannel);
   return api;
+}
+
+/** GET /stats: the deployment, the sync's progress and health, the open channels. */
+async function stats(c: ApiContext): Promise<Response> {
+  const config = getConfig(c.env);
+  const db = drizzle(c.env.DB);
+  const [sync] = await db.select().from(syncState).where(eq(syncState.id, "main"));
+  const [open] = await db.select({ n: count() }).from(channels).where(eq(channels.state, "open"));
+  return c.json({
+    receiver: config.receiverAddress,
+    contract: config.contract,
+    token: config.token,
+    chainId: config.chainId,
+    challengePeriod: await challengePeriod(config),
+    minConfirmations: config.minConfirmations,
+    syncedBlock: sync?.blockNumber ?? null,
+    openChannels: open?.n ?? 0,
+    sync: sync
+      ? {
+          headBlock: sync.headBlock,
+          lastRunAt: sync.lastRunAt,
+          reorgs: sync.reorgs,
+          lastError: sync.lastError,
+          lastErrorAt: sync.lastErrorAt,
+        }
+      : null,
+    flowControl: flowControlJson(config),
+  });
+}
+
+/** GET /pricing: the token, the allowances and every priced route. */
+function pricing(c: ApiContext, routes: PricedRoute[]): Response {
+  const config = getConfig(c.env);
+  return c.json({
+    token: config.token,
+    chainId: config.chainId,
+    allowCredit: config.allowCredit,
+    flowControl: flowControlJson(config),
+    allowances: {
+      free: { capacity: config.freeCapacity, buffer: config.freeCapacity * BUFFER_SECONDS },
+      paid: { capacity: config.paidCapacity, buffer: config.paidCapacity * BUFFER_SECONDS },
+    },
+    trialSeconds: config.trialSeconds,
+    routes: routes.map(pricedRouteJson),
+  });
+}
+
+function pricedRouteJson({ method, path, options }: PricedRoute) {
+  const mode = pricingMode(options);
+  const meter = options.metered;
+  return {
+    method,
+    path,
+    mode,
+    ...(mode === "fixed" ? { price: String(options.price ?? 0) } : {}),
+    ...(meter
+      ? {
+          maxPrice: String(meter.maxPrice),
+          meter: { perMs: meter.perMs ?? 1, perKiB: meter.perKiB ?? 0, maxServingMs: maxServingMs(meter) },
+        }
+      : {}),
+    costUnits: options.costUnits ?? 1,
+    trial: options.trial ?? false,
+    ...(options.description ? { description: options.description } : {}),
+  };
+}
+
+/** GET /channels/{sender}/{openBlock}: the channel as its object holds it (learned from the
+ *  chain on first sight). */
+async function channelInfo(c: ApiContext): Promise<Response> {
+  const ch = channelFromPath(c);
+  if (ch instanceof Response) return ch;
+  const { sender, openBlock, stub } = ch;
+  const result: InfoResult = await withLookup(
+    c.env,
+    getConfig(c.env),
+    c.req.raw,
+    sender,
+    openBlock,
+    (learned) => stub.info(sender, openBlock, learned) as Promise<InfoResult>,
+  );
+  if (result.ok || result.channel) return c.json(channelJson(result.channel!));
+  return refusal(c, result.code, result.message, result.headers);
+}
+
+/** DELETE /channels/{sender}/{openBlock}: the receiver's ClosingProof at C for the sender's
+ *  signed CloseRequest; the channel stops serving. */
+async function closeChannel(c: ApiContext): Promise<Response> {
+  const config = getConfig(c.env);
+  const ch = channelFromPath(c);
+  if (ch instanceof Response) return ch;
+  const invalid = await checkCloseRequest(c, config, ch);
+  if (invalid) return invalid;
+  const { sender, openBlock, stub } = ch;
+  const result: CloseResult = await withLookup(
+    c.env,
+    config,
+    c.req.raw,
+    sender,
+    openBlock,
+    (learned) => stub.requestClose(sender, openBlock, learned) as Promise<CloseResult>,
+  );
+  if (!result.ok) return refusal(c, result.code, result.message, result.headers);
+  // B and its signature ride along, so a client that lost its state can check B >= C and
+  // that B is its own before it signs C.
+  return c.json(
+    {
+      balance: result.balance.toString(),
+      closingSignature: result.closingSignature,
+      channel: channelJson(result.channel),
+    },
+    200,
+    {
+      ...channelHeaders(result.channel),
+      "Cache-Control": "no-store",
+    },
+  );
+}
+
+/** The `invalid_close_request` answer when the request's close headers are missing, malformed,
+ *  expired or not signed by the channel's sender; null when the request is good. */
+async function checkCloseRequest(
+  c: ApiContext,
+  config: Config,
+  channel: { sender: Address; openBlock: number },
+): Promise<Response | null> {
+  const invalid = (message: string) => errorResponse(c, "invalid_close_request", { message });
+  const sigText = c.req.header(RdnHeaders.closeSignature);
+  const deadlineText = c.req.header(RdnHeaders.closeDeadline);
+  if (!sigText || !deadlineText)
+    return invalid(`A close request needs ${RdnHeaders.closeSignature} and ${RdnHeaders.closeDeadline}.`);
+  let signature: Hex;
+  let deadline: bigint;
+  try {
+    signature = parseSignature(sigText, RdnHeaders.closeSignature);
+    deadline = parseUint(deadlineText, RdnHeaders.closeDeadline, 64);
+  } catch (err) {
+    if (isProtocolError(err)) return invalid(err.message);
+    throw err;
+  }
+  if (deadline < BigInt(Math.floor(Date.now() / 1000))) return invalid("The close request's deadline has passed.");
+  let valid = false;
+  try {
+    valid = await verifyCloseRequest({
+      chainId: config.chainId,
+      contract: config.contract,
+      receiver: config.receiverAddress,
+      openBlock: channel.openBlock,
+      deadline,
+      signature,
+      sender: channel.sender,
+    });
+  } catch (err) {
+    if (!isProtocolError(err)) throw err;
+  }
+  return valid ? null : invalid("The close request is not signed by the channel's sender.");
 }

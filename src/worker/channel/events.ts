@@ -1,14 +1,7 @@
-// The chain's side of a channel as pure functions over ChannelState (like state.ts): how each
-// contract event the sync forwards changes the channel, how a reorg rewinds it to what the chain
-// says at the common ancestor, and which stored proof settlement may use (a dispute of a
-// cheating close, a withdraw that leaves credit refundable, a receiver-side close). No I/O, no
-// clock: the ChannelObject keeps the list of events it applied (`AppliedEvent`, keyed by the
-// event id `<blockHash>:<logIndex>`) beside its state and persists what these return.
-//
-// Every event is applied as an absolute fact, so applying one twice changes nothing even
-// without the id check: the deposit is the created deposit plus every applied top-up (and
-// never below a deposit read from the chain), `withdrawn` is the contract's cumulative value,
-// a close carries its balance and settle block.
+// The chain's side of a channel as pure functions over ChannelState (like state.ts): what each
+// contract event does, how a reorg rewinds it, and which stored proof settlement may use. Every
+// event is applied as an absolute fact (the created deposit plus the top-ups, the contract's
+// cumulative withdrawn), so applying one twice changes nothing even without the id check.
 import type { Address } from "viem";
 import { newChannelState, type ChannelState, type Proof } from "./state.js";
 

@@ -1,15 +1,8 @@
-// ChannelObject: one Durable Object per channel, the single writer of that channel's state.
-//
-// It loads the state once, applies the pure rules of state.ts, and writes its own SQLite
-// storage before it answers, so an accepted payment is durable before any byte of the
-// response (the output gate holds the reply until the write lands). It never calls the chain:
-// a channel it does not know, or a proof above the deposit it knows, is answered with a
-// `lookup` hint, and the Worker reads the chain under the requester's free allowance and the
-// strangers' RPC budget (src/worker/lookup) and calls again with what it `learned`, read at
-// the confirmed block. So a paid request on a known channel is one call with no chain I/O,
-// and a stranger cannot make the object spend RPC. D1 is a projection written behind by an
-// alarm, at most PROJECTION_DELAY_MS (plus retries) after a change; the same alarm ends metered
-// reservations whose time is up (state.ts `expireReservations`).
+// ChannelObject: one Durable Object per channel, the single writer of that channel's state, so
+// a payment is a compare-and-write with nothing to reconcile, durable before any byte of the
+// response. It never calls the chain: a channel or deposit it does not know is answered with a
+// `lookup` hint, so a stranger cannot make it spend RPC (the Worker reads the chain under the
+// strangers' budget, src/worker/lookup, and calls again with what it `learned`).
 import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { sql } from "drizzle-orm";
@@ -61,32 +54,29 @@ export type LearnedChannel = OnChainChannel & { confirmedBlock: number };
  *  object does not know the channel, or the proof exceeds the deposit it knows. */
 export type LookupHint = "channel" | "deposit";
 
-/** `flow` is the payer's allowance when the request was flow-controlled; a `rate_limited`
- *  refusal adds `retryAfterMs`; `headers` are extra response headers (a look-up's limits). */
-export type PayResult =
-  | { ok: true; cost: bigint; channel: ChannelSnapshot; flow?: FlowStatus }
-  | {
-      ok: false;
-      code: ErrorCode;
-      message?: string;
-      channel?: ChannelSnapshot;
-      flow?: FlowStatus;
-      retryAfterMs?: number;
-      lookup?: LookupHint;
-      headers?: Record<string, string>;
-    };
+/** Every refused call of the object: its stable code and message, the channel as the object
+ *  holds it, the payer's allowance (`flow`, and `retryAfterMs` on a `rate_limited` refusal), a
+ *  `lookup` hint, and extra response headers (`headers`: a look-up's limits, added by the Worker). */
+export type Refusal = {
+  ok: false;
+  code: ErrorCode;
+  message?: string;
+  channel?: ChannelSnapshot;
+  flow?: FlowStatus;
+  retryAfterMs?: number;
+  lookup?: LookupHint;
+  headers?: Record<string, string>;
+};
 
-export type CloseResult =
-  | { ok: true; balance: bigint; closingSignature: Hex; channel: ChannelSnapshot }
-  | {
-      ok: false;
-      code: ErrorCode;
-      message?: string;
-      channel?: ChannelSnapshot;
-      lookup?: LookupHint;
-      retryAfterMs?: number;
-      headers?: Record<string, string>;
-    };
+/** A payment or a spend: what it cost, the channel after it, and the payer's allowance when the
+ *  request was flow-controlled. */
+export type PayResult = { ok: true; cost: bigint; channel: ChannelSnapshot; flow?: FlowStatus } | Refusal;
+
+/** The receiver's closing proof at C, signed for a sender who asked to close. */
+export type CloseResult = { ok: true; balance: bigint; closingSignature: Hex; channel: ChannelSnapshot } | Refusal;
+
+/** The channel as the object holds it (`info`). */
+export type InfoResult = { ok: true; channel: ChannelSnapshot } | Refusal;
 
 /** What the sync learns back from applying a channel's events (see events.ts). */
 export type ApplyEventsResult = { applied: number; channel: ChannelSnapshot | null; dispute: DisputePlan | null };
@@ -117,6 +107,17 @@ export type CreditRequest = {
   learned?: LearnedChannel;
 };
 
+/**
+ * The Durable Object of one channel: the single writer of its payment state. Bind it as
+ * `CHANNELS` (a SQLite class) and export it from the Worker's entry; the paywall, the sync and
+ * the management API reach it through `channelStub`, never directly.
+ *
+ * @example
+ * ```ts
+ * // wrangler.jsonc: "durable_objects": { "bindings": [{ "name": "CHANNELS", "class_name": "ChannelObject" }] }
+ * export { ChannelObject } from "edge402/worker";
+ * ```
+ */
 export class ChannelObject extends DurableObject<Env> {
   private state: ChannelState | null = null;
   /** An object named the pre-1.1 way (`<sender>-<openBlock>`): it serves nothing any more,
@@ -144,7 +145,7 @@ export class ChannelObject extends DurableObject<Env> {
   /** A payment with a fresh balance proof whose signature the Worker already verified. */
   async pay(req: ProofRequest): Promise<PayResult> {
     if (req.knownOnly && !this.state) return { ok: false, code: "nonexisting_channel" };
-    const known = this.known(req.sender, req.openBlock, req.learned);
+    const known = this.loadOrLearn(req.sender, req.openBlock, req.learned);
     if (!known.ok) return known;
     const decision = this.decideProof(req);
     if (!decision.ok && decision.code === "insufficient_deposit" && !req.learned) {
@@ -156,7 +157,7 @@ export class ChannelObject extends DurableObject<Env> {
 
   /** A session request: spend `price` from credit (or reserve it, for a metered route). */
   async spend(req: CreditRequest): Promise<PayResult> {
-    const known = this.known(req.sender, req.openBlock, req.learned);
+    const known = this.loadOrLearn(req.sender, req.openBlock, req.learned);
     if (!known.ok) return known;
     const flow = req.flow && { ...req.flow, random: Math.random() };
     return this.commit(chargeCredit(known.state, { ...req, flow }, Date.now()));
@@ -186,10 +187,10 @@ export class ChannelObject extends DurableObject<Env> {
   }
 
   /** The channel as the object knows it (a `lookup` hint when it does not know it). */
-  async info(sender: Address, openBlock: number, learned?: LearnedChannel): Promise<PayResult> {
-    const known = this.known(sender, openBlock, learned);
+  async info(sender: Address, openBlock: number, learned?: LearnedChannel): Promise<InfoResult> {
+    const known = this.loadOrLearn(sender, openBlock, learned);
     if (!known.ok) return known;
-    return { ok: true, cost: 0n, channel: snapshot(known.state) };
+    return { ok: true, channel: snapshot(known.state) };
   }
 
   /**
@@ -197,7 +198,7 @@ export class ChannelObject extends DurableObject<Env> {
    * receiver's ClosingProof at C and stop serving. Asking again returns the same answer.
    */
   async requestClose(sender: Address, openBlock: number, learned?: LearnedChannel): Promise<CloseResult> {
-    const known = this.known(sender, openBlock, learned);
+    const known = this.loadOrLearn(sender, openBlock, learned);
     if (!known.ok) return known;
     const s = known.state;
     if (s.status === "removed") return { ok: false, code: "nonexisting_channel", channel: snapshot(s) };
@@ -414,7 +415,8 @@ export class ChannelObject extends DurableObject<Env> {
     return { ok: true, cost: decision.cost, channel: snapshot(decision.state), flow: decision.flow };
   }
 
-  /** Writes the state to storage (durable before the reply) and schedules the D1 projection. */
+  /** Writes the state to storage (durable before the reply: the output gate holds it until the
+   *  write lands) and schedules the D1 projection, written behind by the alarm. */
   private persist(next: ChannelState): void {
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO channel (id, data) VALUES (1, ?)", encodeState(next));
     this.state = next;
@@ -438,13 +440,11 @@ export class ChannelObject extends DurableObject<Env> {
   /** The channel's state, from `learned` (a chain read the caller made after a `lookup` hint)
    *  if this object has never seen it; with a state already, `learned` is a deposit re-read.
    *  Whether it may serve is for the rules to say (state.ts), not for this look-up. */
-  private known(
+  private loadOrLearn(
     sender: Address,
     openBlock: number,
     learned?: LearnedChannel,
-  ):
-    | { ok: true; state: ChannelState }
-    | { ok: false; code: ErrorCode; message?: string; channel?: ChannelSnapshot; lookup?: LookupHint } {
+  ): { ok: true; state: ChannelState } | Refusal {
     if (this.legacy)
       return { ok: false, code: "internal_error", message: "a pre-1.1 channel object serves nothing; its state moved" };
     if (!this.state) {

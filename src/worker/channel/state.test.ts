@@ -7,6 +7,7 @@ import {
   DEFAULT_MAX_SERVING_MS,
   expireReservations,
   markCloseRequested,
+  meteredCharge,
   MAX_PENDING_PROOFS,
   newChannelState,
   nextReservationExpiry,
@@ -183,5 +184,14 @@ describe("withDeposit", () => {
     expect(withDeposit(s, 100n, 2, 40)).toBe(s);
     expect(withDeposit(s, 150n, 2).deposit).toBe(150n);
     expect(withDeposit(s, 90n, 2, 40)).toMatchObject({ deposit: 90n, readBlock: 40 });
+  });
+});
+
+describe("meteredCharge", () => {
+  it("is the measured cost, never below 0 nor above the reservation", () => {
+    expect(meteredCharge(15n, 40n)).toBe(15n);
+    expect(meteredCharge(40n, 40n)).toBe(40n);
+    expect(meteredCharge(1000n, 40n)).toBe(40n);
+    expect(meteredCharge(-5n, 40n)).toBe(0n);
   });
 });

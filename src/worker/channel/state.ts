@@ -232,6 +232,12 @@ export function chargeCapacity(s: ChannelState, flow: FlowGate | undefined, now:
   return { ok: true, state: g.bucket ? { ...s, flow: g.bucket } : s, cost: 0n, flow: g.status };
 }
 
+/** What a served metered request is charged: its measured cost, never below 0 nor above the
+ *  `reserved` maximum. The paywall reports the same figure it asks the object to settle. */
+export function meteredCharge(measured: bigint, reserved: bigint): bigint {
+  return measured < 0n ? 0n : measured > reserved ? reserved : measured;
+}
+
 /**
  * Settles a metered reservation at its measured cost (capped at the reserved maximum) and
  * frees the rest back to credit. Unknown ids (settled, or expired) change nothing and cost 0.
@@ -239,7 +245,7 @@ export function chargeCapacity(s: ChannelState, flow: FlowGate | undefined, now:
 export function settleReservation(s: ChannelState, id: string, measured: bigint, now: number): Decision {
   const reserved = s.reservations[id]?.amount;
   if (reserved === undefined) return { ok: true, state: s, cost: 0n };
-  const cost = measured < 0n ? 0n : measured > reserved ? reserved : measured;
+  const cost = meteredCharge(measured, reserved);
   const next = touch(s, now);
   delete next.reservations[id];
   next.charged = s.charged - (reserved - cost);

@@ -1,39 +1,31 @@
-// How the Worker reaches a channel's object: one Durable Object per channel of one deployment,
-// named `<chainId>:<contract>:<receiver>:<sender>-<openBlock>` (addresses lower-case), so a
-// namespace reused for another chain, contract or receiver never meets another deployment's
-// state. `channelStub` is the only way any code reaches a channel object. The object id of a
-// name is a hash, so the ids of recently reached channels are kept per namespace in a bounded
-// in-isolate map (oldest dropped first past CHANNEL_ID_CACHE_LIMIT).
-//
-// Objects named by earlier versions (`<sender>-<openBlock>`, the channel id that still keys
-// the D1 rows) are read once by the new object of the same channel and adopted when their
-// state proves to be this deployment's (object.ts `adoptLegacy`); see docs/upgrading.md.
+// How the Worker reaches a channel's object, the only way any code does: its name carries the
+// chain, contract and receiver (`<chainId>:<contract>:<receiver>:<channelId>`, name.ts), so a
+// namespace reused for another deployment never meets that deployment's state. A 1.0 object
+// (named by the bare channel id) is read once by its successor and adopted when its state
+// proves to be this deployment's (object.ts `adoptLegacy`, docs/upgrading.md).
 import type { Address } from "viem";
 import { channelId } from "../../protocol/channel-key.js";
 import { getConfig } from "../config.js";
 import type { Env } from "../env.js";
+import { boundedMapPer } from "../bounded-map.js";
 import { channelObjectName } from "./name.js";
 import type { ChannelObject } from "./object.js";
 
 export { channelObjectName, parseChannelObjectName } from "./name.js";
 
-/** How many channel ids each namespace's cache holds at most. */
+/** How many channel ids (a hash of the name) each namespace's in-isolate cache holds at most;
+ *  past it the oldest goes. */
 export const CHANNEL_ID_CACHE_LIMIT = 10_000;
 
-const ids = new WeakMap<object, Map<string, DurableObjectId>>();
+const idsOf = boundedMapPer<object, string, DurableObjectId>(CHANNEL_ID_CACHE_LIMIT);
 
 /** The object id named `name` in `ns`, from the cache when it was asked for before. */
 export function cachedIdFromName(ns: { idFromName(name: string): DurableObjectId }, name: string): DurableObjectId {
-  let byName = ids.get(ns);
-  if (!byName) {
-    byName = new Map();
-    ids.set(ns, byName);
-  }
+  const byName = idsOf(ns);
   let id = byName.get(name);
   if (!id) {
     id = ns.idFromName(name);
     byName.set(name, id);
-    if (byName.size > CHANNEL_ID_CACHE_LIMIT) byName.delete(byName.keys().next().value as string);
   }
   return id;
 }

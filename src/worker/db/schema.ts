@@ -1,24 +1,14 @@
-// The D1 schema (drizzle): the operator's queryable projection of the paywall.
-//
-// - `channels`: one row per channel, written only by that channel's ChannelObject
-//   (write-behind, see channel-object.ts). `version` is the object's own change counter, so
-//   a late write can never overwrite a newer one. Amounts are decimal strings: uint192 does
-//   not fit SQLite's 64-bit integers.
-// - `sync_state`: the chain-sync cursor (last applied block and its hash) and its health.
-// - `sync_checkpoints`: recent block hashes the sync passed, for finding a reorg's ancestor.
-// - `chain_events`: every contract event the sync applied, keyed by block hash and log index,
-//   so a reorg can find and undo what the removed blocks taught us.
-// - `receiver_txs`: transactions the receiver sent (withdraw, dispute, close, settle) and
-//   their fate.
-// - `dispute_queue`: every close request the sync saw, written in the same batch as its event,
-//   which the settlement step drains (dispute, then settle) until the channel is settled on
-//   chain or the close is gone: disputes never depend on the `channels` projection.
+// The D1 schema (drizzle): the operator's queryable projection of the paywall, and the sync's own
+// state. Every D1 query goes through these tables, so a renamed column fails to compile. Amounts
+// are decimal strings: uint192 does not fit SQLite's 64-bit integers.
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
+/** One row per channel, written only by that channel's ChannelObject (write-behind). `version`
+ *  is the object's change counter, so a late write never overwrites a newer one. */
 export const channels = sqliteTable(
   "channels",
   {
-    id: text("id").primaryKey(), // `${sender lowercase}-${openBlock}`
+    id: text("id").primaryKey(), // channelId(sender, openBlock), protocol/channel-key.ts
     sender: text("sender").notNull(),
     openBlock: integer("open_block").notNull(),
     state: text("state", { enum: ["open", "closing", "settled", "removed"] }).notNull(),
@@ -41,6 +31,7 @@ export const channels = sqliteTable(
   (t) => [index("channels_state").on(t.state), index("channels_sender").on(t.sender)],
 );
 
+/** The chain sync's one row: its cursor (last applied block and hash), lease and health. */
 export const syncState = sqliteTable("sync_state", {
   id: text("id").primaryKey(), // one row: "main"
   blockNumber: integer("block_number").notNull(),
@@ -64,6 +55,8 @@ export const syncCheckpoints = sqliteTable("sync_checkpoints", {
   blockHash: text("block_hash").notNull(),
 });
 
+/** Every contract event the sync applied, keyed by block hash and log index, so a reorg can
+ *  find and undo what the removed blocks taught. */
 export const chainEvents = sqliteTable(
   "chain_events",
   {
@@ -83,6 +76,8 @@ export const chainEvents = sqliteTable(
   ],
 );
 
+/** The receiver's transactions (withdraw, dispute, close, settle), one row per broadcast hash,
+ *  mirrored from the ReceiverObject for the admin views. */
 export const receiverTxs = sqliteTable(
   "receiver_txs",
   {
@@ -101,14 +96,15 @@ export const receiverTxs = sqliteTable(
   (t) => [index("receiver_txs_channel").on(t.sender, t.openBlock), index("receiver_txs_status").on(t.status)],
 );
 
-/** Close requests to watch until settled (see the module comment). `status`: `pending` (the
+/** Every close request the sync saw, written in the same batch as its event and drained by the
+ *  settlement step, so disputes never depend on the `channels` projection. `status`: `pending` (the
  *  challenge runs: look again each run, dispute if a held proof beats the claim), `honest` (no
  *  proof beats it: wait for the settle block, then settle), `done` (the channel is settled on
  *  chain), `moot` (the close is no longer on chain, e.g. a reorg took it). */
 export const disputeQueue = sqliteTable(
   "dispute_queue",
   {
-    id: text("id").primaryKey(), // `${sender lowercase}-${openBlock}`
+    id: text("id").primaryKey(), // channelId(sender, openBlock), protocol/channel-key.ts
     sender: text("sender").notNull(),
     openBlock: integer("open_block").notNull(),
     closingBalance: text("closing_balance").notNull(),

@@ -1,13 +1,7 @@
-// FlowObject: one Durable Object per client without a channel (named by its IP key, see
-// client-key.ts), holding that client's free token bucket and the start of its trial.
-//
-// The bucket lives in memory only: it is full again BUFFER_SECONDS after the client's last
-// request, and an object is only evicted after being idle for longer than that, so nothing is
-// lost by not writing it (and a free request costs no storage write). The first-seen time is
-// written once, durably, and never reset while the object lives, so waiting does not renew a
-// trial; the object forgets a client (deletes its storage) only after IDLE_EXPIRY_MS without a
-// request, far longer than any trial. Each call decides synchronously, so concurrent requests
-// on one bucket are serialised by the object and can never overspend it.
+// FlowObject: one Durable Object per client without a channel (keyed by IP, client-key.ts): its
+// free token bucket and the start of its trial. The bucket lives in memory only (it refills
+// faster than an idle object is evicted), so a free request costs no storage write; the
+// first-seen time is written once, so waiting never renews a trial.
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../config.js";
 import type { Env } from "../env.js";
@@ -35,6 +29,17 @@ export type FlowAnswer =
 
 export type FlowInfo = { firstSeen: number | null; bucket: Bucket | null };
 
+/**
+ * The Durable Object of one free client (keyed by its IP): its free token bucket and the start
+ * of its trial. Each call decides synchronously, so concurrent requests on one bucket are
+ * serialised and never overspend it. Bind it as `FLOW` and export it from the Worker's entry.
+ *
+ * @example
+ * ```ts
+ * // wrangler.jsonc: "durable_objects": { "bindings": [{ "name": "FLOW", "class_name": "FlowObject" }] }
+ * export { FlowObject } from "edge402/worker";
+ * ```
+ */
 export class FlowObject extends DurableObject<Env> {
   private bucket: Bucket | null = null;
   private lastSeenStored = 0;

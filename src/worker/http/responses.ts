@@ -6,21 +6,18 @@ import { errorMessages, errorStatus, refusalFlags, type ErrorCode } from "../../
 import { GATEWAY_PATH, RdnHeaders } from "../../protocol/headers.js";
 import type { ChannelSnapshot } from "../channel/codec.js";
 import { getConfig, type Config } from "../config.js";
+import { boundedMapPer } from "../bounded-map.js";
 import { pageSettings, paywallPage, type PageSettings } from "./paywall-page.js";
 
 /** How many prices each config's terms cache holds (a dynamic price can take many values). */
 const TERMS_CACHE_LIMIT = 1024;
-const termsCache = new WeakMap<Config, Map<bigint, Readonly<Record<string, string>>>>();
+const termsOf = boundedMapPer<Config, bigint, Readonly<Record<string, string>>>(TERMS_CACHE_LIMIT);
 
 /** The terms of a priced route: who to pay, where, and how much this request costs. The
  *  record is shared (cached per config and price, oldest price dropped past the limit):
  *  callers copy it, never change it. */
 export function termsHeaders(config: Config, price: bigint): Readonly<Record<string, string>> {
-  let byPrice = termsCache.get(config);
-  if (!byPrice) {
-    byPrice = new Map();
-    termsCache.set(config, byPrice);
-  }
+  const byPrice = termsOf(config);
   let terms = byPrice.get(price);
   if (!terms) {
     terms = Object.freeze({
@@ -32,7 +29,6 @@ export function termsHeaders(config: Config, price: bigint): Readonly<Record<str
       [RdnHeaders.price]: price.toString(),
     });
     byPrice.set(price, terms);
-    if (byPrice.size > TERMS_CACHE_LIMIT) byPrice.delete(byPrice.keys().next().value as bigint);
   }
   return terms;
 }

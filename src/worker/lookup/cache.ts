@@ -3,6 +3,7 @@
 // asking again about the same unknown channel costs no RPC call. Oldest entries go first past
 // NEGATIVE_CACHE_LIMIT. The Worker keeps one per isolate in front of the LookupObject, which
 // keeps one for every isolate.
+import { BoundedMap } from "../bounded-map.js";
 
 /** Entries kept at most; past that the oldest is dropped. */
 export const NEGATIVE_CACHE_LIMIT = 10_000;
@@ -13,9 +14,11 @@ export const NEGATIVE_TTL_MS = { missing: 5000, unconfirmed: 1500 } as const;
 export type NegativeStatus = keyof typeof NEGATIVE_TTL_MS;
 
 export class NegativeCache {
-  private entries = new Map<string, { status: NegativeStatus; until: number }>();
+  private readonly entries: BoundedMap<string, { status: NegativeStatus; until: number }>;
 
-  constructor(private readonly limit = NEGATIVE_CACHE_LIMIT) {}
+  constructor(limit = NEGATIVE_CACHE_LIMIT) {
+    this.entries = new BoundedMap(limit);
+  }
 
   get(key: string, now: number): NegativeStatus | null {
     const e = this.entries.get(key);
@@ -26,9 +29,7 @@ export class NegativeCache {
   }
 
   set(key: string, status: NegativeStatus, now: number): void {
-    this.entries.delete(key);
     this.entries.set(key, { status, until: now + NEGATIVE_TTL_MS[status] });
-    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value as string);
   }
 
   get size(): number {

@@ -1,13 +1,7 @@
-// How the Worker meets a channel its object does not know (or a proof above the deposit the
-// object knows): the object answers with a `lookup` hint instead of calling the chain, and
-// `withLookup` reads the chain and calls the object again with what it learned. A look-up
-// passes, in order: this isolate's negative cache (an unknown channel asked about again costs
-// nothing) and its look-ups in flight (concurrent requests for one channel share one), the
-// requester's free flow-control bucket (LOOKUP_COST_UNITS, in its FlowObject, keyed by IP),
-// and the strangers' RPC budget in the LookupObject (object.ts).
-// Over an allowance the request gets 429 with Retry-After; a node that does not answer, 503
-// chain_unavailable; either way nothing changed. A known channel never gets here: its paid
-// request stays one object call with no chain I/O.
+// How the Worker teaches a channel's object what the chain says, when the object answered with a
+// `lookup` hint (a channel it never met, or a proof above the deposit it knows). Each look-up
+// is paid from the requester's free allowance and the strangers' budget, cheapest check first,
+// so unknown channels cost strangers, not the paywall; a known channel never gets here.
 import type { Address } from "viem";
 import { channelId } from "../../protocol/channel-key.js";
 import type { ErrorCode } from "../../protocol/errors.js";
@@ -24,7 +18,7 @@ import { NegativeCache, type NegativeStatus } from "./cache.js";
 export const LOOKUP_COST_UNITS = 2;
 
 /** This isolate's negative cache (bounded), in front of the LookupObject's. */
-const negative = new NegativeCache();
+const negativeLookup = new NegativeCache();
 /** This isolate's look-ups in flight, by channel and hint. */
 const running = new Map<string, Promise<Learned>>();
 
@@ -50,9 +44,12 @@ export function lookupStub(env: Env) {
 }
 
 /**
- * Calls a channel's object (`call()`); when it answers with a `lookup` hint, reads the chain as
- * the module comment says and calls it once more with the record learned. `request` is the
- * client's request (its IP names its free bucket).
+ * Calls a channel's object (`call()`); when it answers with a `lookup` hint, reads the chain and
+ * calls it once more with the record learned. The read passes, in order: this isolate's
+ * negative cache and its look-ups in flight (one per channel), the requester's free bucket
+ * (LOOKUP_COST_UNITS; `request`'s IP names it) and the LookupObject's budget. Over an
+ * allowance: 429 with Retry-After; a node that does not answer: 503 chain_unavailable; either
+ * way nothing changed.
  */
 export async function withLookup<R extends { ok: boolean; lookup?: LookupHint }>(
   env: Env,
@@ -84,7 +81,7 @@ async function learn(
   hint: LookupHint,
 ): Promise<Learned> {
   const key = channelId(sender, openBlock);
-  const cached = hint === "channel" ? negative.get(key, Date.now()) : null;
+  const cached = hint === "channel" ? negativeLookup.get(key, Date.now()) : null;
   if (cached) return { refusal: { ok: false, code: NEGATIVE_CODES[cached] } };
   if (config.flowControl) {
     const answer = await flowStub(env, config, request).admit({
@@ -111,7 +108,7 @@ async function learn(
       return { channel: answer.channel };
     case "missing":
     case "unconfirmed":
-      negative.set(key, answer.status, Date.now());
+      negativeLookup.set(key, answer.status, Date.now());
       // A deposit re-read that finds no channel keeps the object's own refusal.
       return { refusal: hint === "channel" ? { ok: false, code: NEGATIVE_CODES[answer.status] } : null };
     case "rate_limited":

@@ -1,16 +1,11 @@
-// LookupObject: the one place where requests from strangers reach the chain (a singleton
-// Durable Object per deployment). A channel the paywall has never met, or a proof above the
-// deposit a channel's object knows, needs a getChannelInfo at the confirmed block; anyone can
-// ask for that with a throwaway key, so every such read goes through here: a negative cache
-// for every isolate, one read at a time per channel, and a token bucket of LOOKUP_RATE reads
-// per second (a buffer of BUFFER_SECONDS of it) on its own RPC client (LOOKUP_RPC_URL, else
-// RPC_URL). The sync and the receiver's transactions use clients of their own, so strangers
-// can spend at most this budget of the node's capacity, never the sync's or the disputes'.
-// Over the budget a look-up is refused with the time to wait; nothing is read or changed.
+// LookupObject: the one place where strangers' requests reach the chain (one per deployment).
+// Anyone can make the paywall look up a channel with a throwaway key, so these reads get their
+// own RPC client (LOOKUP_RPC_URL, else RPC_URL) and budget (LOOKUP_RATE per second), apart from
+// the sync's and the receiver's: strangers can never spend the node capacity disputes need.
 import { DurableObject } from "cloudflare:workers";
 import { createPublicClient, http, type Address, type PublicClient } from "viem";
 import { channelId } from "../../protocol/channel-key.js";
-import { ChainUnavailableError, lookupChannel } from "../chain.js";
+import { ChainUnavailableError, lookupChannel, rpcErrorText } from "../chain.js";
 import type { LearnedChannel } from "../channel/object.js";
 import { getConfig, type Config } from "../config.js";
 import type { Env } from "../env.js";
@@ -25,9 +20,19 @@ export type LookupAnswer =
 
 export type LookupStats = { lookups: number; refused: number; rpcRequests: number; budget: number };
 
+/**
+ * The Durable Object through which strangers' chain look-ups go (one per deployment), with its
+ * own RPC budget. Bind it as `LOOKUPS` and export it from the Worker's entry.
+ *
+ * @example
+ * ```ts
+ * // wrangler.jsonc: "durable_objects": { "bindings": [{ "name": "LOOKUPS", "class_name": "LookupObject" }] }
+ * export { LookupObject } from "edge402/worker";
+ * ```
+ */
 export class LookupObject extends DurableObject<Env> {
   private bucket: Bucket | null = null;
-  private readonly negative = new NegativeCache();
+  private readonly negativeLookup = new NegativeCache();
   private readonly running = new Map<string, Promise<LookupAnswer>>();
   private client: { url: string; client: PublicClient } | null = null;
   private stats_: LookupStats = { lookups: 0, refused: 0, rpcRequests: 0, budget: 0 };
@@ -36,7 +41,7 @@ export class LookupObject extends DurableObject<Env> {
   async lookup(sender: Address, openBlock: number): Promise<LookupAnswer> {
     const now = Date.now();
     const key = channelId(sender, openBlock);
-    const cached = this.negative.get(key, now);
+    const cached = this.negativeLookup.get(key, now);
     if (cached) return { status: cached };
     const running = this.running.get(key);
     if (running) return running;
@@ -74,10 +79,13 @@ export class LookupObject extends DurableObject<Env> {
       const r = await lookupChannel(config, sender, openBlock, this.rpc(config));
       if (r.status === "found")
         return { status: "found", channel: { ...r.channel, confirmedBlock: Number(r.confirmedBlock) } };
-      this.negative.set(key, r.status, Date.now());
+      this.negativeLookup.set(key, r.status, Date.now());
       return { status: r.status };
     } catch (err) {
-      return { status: "chain_unavailable", message: err instanceof ChainUnavailableError ? err.message : String(err) };
+      return {
+        status: "chain_unavailable",
+        message: err instanceof ChainUnavailableError ? err.message : rpcErrorText(err),
+      };
     }
   }
 

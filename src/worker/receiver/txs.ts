@@ -4,6 +4,7 @@
 // a stuck transaction are raised for its replacement. Pure: the ReceiverObject does the I/O.
 import { encodeFunctionData, type Address, type Hex } from "viem";
 import { microTransferChannelsAbi } from "../../protocol/abi.js";
+import { maxBigint } from "../../protocol/amount.js";
 
 export type TxKind = "withdraw" | "dispute" | "close" | "settle";
 export type TxStatus = "pending" | "confirmed" | "failed";
@@ -43,6 +44,53 @@ export type TxRecord = {
 };
 
 export type Fees = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
+
+/** A transaction as the admin API and the sync report it. */
+export type TxView = {
+  hash: Hex;
+  hashes: Hex[];
+  kind: TxKind;
+  sender: Address;
+  openBlock: number;
+  amount: string;
+  nonce: number;
+  status: TxStatus;
+  attempts: number;
+  error: string | null;
+};
+
+export type IntentOutcome =
+  | { intent: TxIntent; result: "sent"; tx: TxView }
+  | { intent: TxIntent; result: "covered"; tx: TxView }
+  | { intent: TxIntent; result: "refused"; reason: string; alert?: boolean };
+
+export type SubmitResult = { outcomes: IntentOutcome[]; alert: string | null };
+/** `reorged`: mined transactions whose block a reorg took; they are pending again. */
+export type TickResult = {
+  pending: number;
+  confirmed: TxView[];
+  failed: TxView[];
+  replaced: TxView[];
+  reorged: TxView[];
+  alert: string | null;
+};
+export type SubmitOptions = { fees?: Fees };
+export type TickOptions = { stuckAfterMs?: number };
+
+export function viewOf(r: TxRecord): TxView {
+  return {
+    hash: r.minedHash ?? r.hashes[r.hashes.length - 1]!,
+    hashes: r.hashes,
+    kind: r.kind,
+    sender: r.sender,
+    openBlock: r.openBlock,
+    amount: r.amount.toString(),
+    nonce: r.nonce,
+    status: r.status,
+    attempts: r.attempts,
+    error: r.error,
+  };
+}
 
 /** How much a replacement raises both fees at least (nodes require +10%). */
 export const FEE_BUMP_PERCENT = 25n;
@@ -97,9 +145,8 @@ export function coveredBy(records: readonly TxRecord[], intent: TxIntent): TxRec
  *  market when that is higher, and the tip never above the cap. */
 export function bumpFees(old: Fees, market: Fees): Fees {
   const up = (v: bigint) => (v * (100n + FEE_BUMP_PERCENT) + 99n) / 100n + 1n;
-  const max = (a: bigint, b: bigint) => (a > b ? a : b);
-  const maxPriorityFeePerGas = max(up(old.maxPriorityFeePerGas), market.maxPriorityFeePerGas);
-  const maxFeePerGas = max(max(up(old.maxFeePerGas), market.maxFeePerGas), maxPriorityFeePerGas);
+  const maxPriorityFeePerGas = maxBigint(up(old.maxPriorityFeePerGas), market.maxPriorityFeePerGas);
+  const maxFeePerGas = maxBigint(maxBigint(up(old.maxFeePerGas), market.maxFeePerGas), maxPriorityFeePerGas);
   return { maxFeePerGas, maxPriorityFeePerGas };
 }
 

@@ -3,19 +3,20 @@
 // the dispute queue the sync writes, see queue.ts, judged against the chain as it is now), and
 // withdrawals of every channel whose withdrawable-but-not-withdrawn amount reaches a minimum
 // (candidates from the D1 projection). Each channel's object has the final word and the proof.
+import { and, eq, ne } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import type { Address, PublicClient } from "viem";
 import { readChannelInfo } from "../chain.js";
 import type { DisputePlan } from "../channel/events.js";
 import { channelStub } from "../channel/stub.js";
 import type { Config } from "../config.js";
+import { channels } from "../db/schema.js";
 import type { Env } from "../env.js";
 import type { TxIntent } from "../receiver/txs.js";
 import { dueCloses, markClose, settleableCloses } from "./queue.js";
 
 /** Candidates read per pass; the rest wait for the next run. */
 export const MAX_CANDIDATES = 200;
-
-type Row = { sender: string; open_block: number };
 
 const disputeIntent = (sender: Address, openBlock: number, plan: DisputePlan): TxIntent => ({
   kind: "dispute",
@@ -47,25 +48,27 @@ export async function collectDisputes(
   // One batched JSON-RPC request for every row's channel.
   const chain = await Promise.all(rows.map((r) => readChannelInfo(client, config, r.sender, r.openBlock, confirmed)));
   const out: QueuedDispute[] = [];
-  const marks: D1PreparedStatement[] = [];
+  const db = drizzle(env.DB);
+  const marks: ReturnType<typeof markClose>[] = [];
   const now = Date.now();
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
     const onChain = chain[i]!;
     if (!onChain || onChain.settleBlock === 0) {
-      marks.push(markClose(env.DB, row.id, { status: onChain ? "moot" : "done", now }));
+      marks.push(markClose(db, row.id, { status: onChain ? "moot" : "done", now }));
       continue;
     }
     const plan = await channelStub(env, row.sender, row.openBlock).disputeProof(onChain);
     const facts = { closingBalance: onChain.closingBalance, settleBlock: onChain.settleBlock, now };
-    if (!plan) marks.push(markClose(env.DB, row.id, { status: "honest", ...facts }));
+    if (!plan) marks.push(markClose(db, row.id, { status: "honest", ...facts }));
     else {
       if (row.closingBalance !== onChain.closingBalance || row.settleBlock !== onChain.settleBlock)
-        marks.push(markClose(env.DB, row.id, { status: "pending", ...facts }));
+        marks.push(markClose(db, row.id, { status: "pending", ...facts }));
       out.push({ intent: disputeIntent(row.sender, row.openBlock, plan), rowId: row.id });
     }
   }
-  if (marks.length > 0) await env.DB.batch(marks);
+  const [first, ...rest] = marks;
+  if (first) await db.batch([first, ...rest]);
   return out;
 }
 
@@ -76,20 +79,27 @@ export async function collectDisputes(
  */
 export async function collectWithdrawals(env: Env, minimum: bigint): Promise<TxIntent[]> {
   const floor = minimum > 0n ? minimum : 1n;
-  const { results } = await env.DB.prepare(
-    "SELECT sender, open_block, withdrawable, withdrawn FROM channels WHERE state = 'open' AND withdrawable != withdrawn ORDER BY updated_at LIMIT ?",
-  )
-    .bind(MAX_CANDIDATES)
-    .all<Row & { withdrawable: string; withdrawn: string }>();
+  const results = await drizzle(env.DB)
+    .select({
+      sender: channels.sender,
+      openBlock: channels.openBlock,
+      withdrawable: channels.withdrawable,
+      withdrawn: channels.withdrawn,
+    })
+    .from(channels)
+    .where(and(eq(channels.state, "open"), ne(channels.withdrawable, channels.withdrawn)))
+    .orderBy(channels.updatedAt)
+    .limit(MAX_CANDIDATES);
   const intents: TxIntent[] = [];
   for (const r of results) {
     if (BigInt(r.withdrawable) - BigInt(r.withdrawn) < floor) continue;
-    const proof = await channelStub(env, r.sender as Address, r.open_block).withdrawProof();
+    const sender = r.sender as Address;
+    const proof = await channelStub(env, sender, r.openBlock).withdrawProof();
     if (!proof || proof.balance - BigInt(r.withdrawn) < floor) continue;
     intents.push({
       kind: "withdraw",
-      sender: r.sender as Address,
-      openBlock: r.open_block,
+      sender,
+      openBlock: r.openBlock,
       balance: proof.balance,
       balanceSig: proof.signature,
     });

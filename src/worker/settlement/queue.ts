@@ -3,8 +3,12 @@
 // block first, until each close is settled on chain (`done`) or gone from it (`moot`). So a
 // cheating close is looked at in every run until it is answered, however many channels the
 // `channels` projection holds and whatever order it keeps them in.
+import { and, asc, eq, lt, ne, or, type SQL, sql } from "drizzle-orm";
+import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
 import type { Address } from "viem";
+import { channelId } from "../../protocol/channel-key.js";
 import type { ChainEvent } from "../channel/events.js";
+import { disputeQueue } from "../db/schema.js";
 
 /** Queue rows looked at per run, most urgent settle block first; the rest wait one run. */
 export const MAX_QUEUE_ROWS = 50;
@@ -21,78 +25,83 @@ export type QueueRow = {
   attempts: number;
 };
 
-const rowId = (sender: string, openBlock: number) => `${sender.toLowerCase()}-${openBlock}`;
-
 /** The statements that queue the close requests among `events` (for the sync's event batch).
  *  The same close read again changes nothing; another close of the channel (a reorg mined a
  *  different one) is queued afresh. */
-export function queueCloses(db: D1Database, events: readonly ChainEvent[], now: number): D1PreparedStatement[] {
+export function queueCloses(db: DrizzleD1Database, events: readonly ChainEvent[], now: number) {
+  const excluded = (column: string) => sql.raw(`excluded.${column}`);
   return events
     .filter((e) => e.name === "ChannelCloseRequested")
     .map((e) =>
       db
-        .prepare(
-          `INSERT INTO dispute_queue (id, sender, open_block, closing_balance, settle_block, close_block, status, attempts, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-           ON CONFLICT(id) DO UPDATE SET closing_balance = excluded.closing_balance, settle_block = excluded.settle_block,
-             close_block = excluded.close_block, status = 'pending', updated_at = excluded.updated_at
-           WHERE dispute_queue.close_block != excluded.close_block OR dispute_queue.settle_block != excluded.settle_block
-             OR dispute_queue.closing_balance != excluded.closing_balance`,
-        )
-        .bind(
-          rowId(e.sender, e.openBlock),
-          e.sender.toLowerCase(),
-          e.openBlock,
-          e.amount.toString(),
-          e.settleBlock ?? 0,
-          e.blockNumber,
-          now,
-          now,
-        ),
+        .insert(disputeQueue)
+        .values({
+          id: channelId(e.sender, e.openBlock),
+          sender: e.sender.toLowerCase(),
+          openBlock: e.openBlock,
+          closingBalance: e.amount.toString(),
+          settleBlock: e.settleBlock ?? 0,
+          closeBlock: e.blockNumber,
+          status: "pending",
+          attempts: 0,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .onConflictDoUpdate({
+          target: disputeQueue.id,
+          set: {
+            closingBalance: excluded("closing_balance"),
+            settleBlock: excluded("settle_block"),
+            closeBlock: excluded("close_block"),
+            status: "pending",
+            updatedAt: excluded("updated_at"),
+          },
+          setWhere: or(
+            ne(disputeQueue.closeBlock, excluded("close_block")),
+            ne(disputeQueue.settleBlock, excluded("settle_block")),
+            ne(disputeQueue.closingBalance, excluded("closing_balance")),
+          ),
+        }),
     );
 }
 
-type Stored = {
-  id: string;
-  sender: string;
-  open_block: number;
-  closing_balance: string;
-  settle_block: number;
-  status: QueueStatus;
-  attempts: number;
-};
-
-async function select(db: D1Database, where: string, head: bigint, limit: number): Promise<QueueRow[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT id, sender, open_block, closing_balance, settle_block, status, attempts FROM dispute_queue WHERE ${where} ORDER BY settle_block, id LIMIT ?2`,
-    )
-    .bind(Number(head), limit)
-    .all<Stored>();
-  return results.map((r) => ({
-    id: r.id,
-    sender: r.sender as Address,
-    openBlock: r.open_block,
-    closingBalance: BigInt(r.closing_balance),
-    settleBlock: r.settle_block,
-    status: r.status,
-    attempts: r.attempts,
-  }));
+/** The queue rows `where` selects, most urgent settle block first. */
+async function select(d1: D1Database, where: SQL | undefined, limit: number): Promise<QueueRow[]> {
+  const rows = await drizzle(d1)
+    .select({
+      id: disputeQueue.id,
+      sender: disputeQueue.sender,
+      openBlock: disputeQueue.openBlock,
+      closingBalance: disputeQueue.closingBalance,
+      settleBlock: disputeQueue.settleBlock,
+      status: disputeQueue.status,
+      attempts: disputeQueue.attempts,
+    })
+    .from(disputeQueue)
+    .where(where)
+    .orderBy(asc(disputeQueue.settleBlock), asc(disputeQueue.id))
+    .limit(limit);
+  return rows.map((r) => ({ ...r, sender: r.sender as Address, closingBalance: BigInt(r.closingBalance) }));
 }
 
+/** Honest closes whose challenge is over at `head`. */
+const challengeOver = (head: bigint) =>
+  and(eq(disputeQueue.status, "honest"), lt(disputeQueue.settleBlock, Number(head)));
+
 /** Rows that need a look now: every pending close, and honest ones whose challenge is over. */
-export function dueCloses(db: D1Database, head: bigint, limit = MAX_QUEUE_ROWS): Promise<QueueRow[]> {
-  return select(db, "status = 'pending' OR (status = 'honest' AND settle_block < ?1)", head, limit);
+export function dueCloses(d1: D1Database, head: bigint, limit = MAX_QUEUE_ROWS): Promise<QueueRow[]> {
+  return select(d1, or(eq(disputeQueue.status, "pending"), challengeOver(head)), limit);
 }
 
 /** Honest closes whose challenge is over (`settle` may be called in the next block). */
-export function settleableCloses(db: D1Database, head: bigint, limit = MAX_QUEUE_ROWS): Promise<QueueRow[]> {
-  return select(db, "status = 'honest' AND settle_block < ?1", head, limit);
+export function settleableCloses(d1: D1Database, head: bigint, limit = MAX_QUEUE_ROWS): Promise<QueueRow[]> {
+  return select(d1, challengeOver(head), limit);
 }
 
-/** The statement that records what the settlement step learned of a queued close. */
+/** The statement that records what the settlement step learned of a queued close (fields not
+ *  given keep their value). */
 export function markClose(
-  db: D1Database,
+  db: DrizzleD1Database,
   id: string,
   p: {
     status: QueueStatus;
@@ -102,19 +111,16 @@ export function markClose(
     attempted?: boolean;
     now: number;
   },
-): D1PreparedStatement {
+) {
   return db
-    .prepare(
-      `UPDATE dispute_queue SET status = ?, closing_balance = COALESCE(?, closing_balance), settle_block = COALESCE(?, settle_block),
-         last_error = ?, attempts = attempts + ?, updated_at = ? WHERE id = ?`,
-    )
-    .bind(
-      p.status,
-      p.closingBalance?.toString() ?? null,
-      p.settleBlock ?? null,
-      p.error ?? null,
-      p.attempted ? 1 : 0,
-      p.now,
-      id,
-    );
+    .update(disputeQueue)
+    .set({
+      status: p.status,
+      ...(p.closingBalance !== undefined ? { closingBalance: p.closingBalance.toString() } : {}),
+      ...(p.settleBlock !== undefined ? { settleBlock: p.settleBlock } : {}),
+      lastError: p.error ?? null,
+      ...(p.attempted ? { attempts: sql`${disputeQueue.attempts} + 1` } : {}),
+      updatedAt: p.now,
+    })
+    .where(eq(disputeQueue.id, id));
 }

@@ -4,10 +4,11 @@
 // nonces), record on each queued close what became of its dispute, then let the object follow
 // its pending transactions. Returns what was sent and any alert (the receiver lacks gas, a
 // transaction stays stuck).
+import { drizzle } from "drizzle-orm/d1";
 import type { PublicClient } from "viem";
 import type { Config } from "../config.js";
 import type { Env } from "../env.js";
-import type { IntentOutcome, TickResult, TxView } from "../receiver/object.js";
+import type { IntentOutcome, TickResult, TxView } from "../receiver/txs.js";
 import { receiverStub } from "../receiver/stub.js";
 import type { TxIntent } from "../receiver/txs.js";
 import { collectDisputes, collectSettles, collectWithdrawals } from "./collect.js";
@@ -42,17 +43,17 @@ export async function runSettlement(env: Env, p: SettlementOptions): Promise<Set
   if (queued.length > 0) {
     // Each queued close keeps its dispute's fate: the next run tries again until the chain shows it settled.
     const now = Date.now();
-    await env.DB.batch(
-      queued.map((q, i) => {
-        const o = submitted.outcomes[i]!;
-        return markClose(env.DB, q.rowId, {
-          status: "pending",
-          error: o.result === "refused" ? o.reason : null,
-          attempted: true,
-          now,
-        });
-      }),
-    );
+    const db = drizzle(env.DB);
+    const marks = queued.map((q, i) => {
+      const o = submitted.outcomes[i]!;
+      return markClose(db, q.rowId, {
+        status: "pending",
+        error: o.result === "refused" ? o.reason : null,
+        attempted: true,
+        now,
+      });
+    });
+    await db.batch([marks[0]!, ...marks.slice(1)]);
   }
   const tick = await receiver.tick();
   submitted.outcomes = withLatest(submitted.outcomes, tick);

@@ -3,6 +3,10 @@
 // lets only one sync run at a time (a conditional UPDATE of `lock_until`; every later write of
 // the run is conditional on still holding it), the run's health (last error, reorgs, head), and
 // the recent checkpoints (block hashes) a reorg walk compares with the chain.
+import { and, desc, eq, isNull, lte, or, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { syncCheckpoints, syncState } from "../db/schema.js";
+
 export const SYNC_ID = "main";
 /** How long a run holds the lease unless it renews it (each chunk renews). */
 export const LEASE_MS = 120_000;
@@ -27,44 +31,36 @@ export type SyncRow = Cursor & {
 export type Lease = { until: number };
 
 /** Creates the row on first use: the cursor just before the contract's deploy block. */
-export async function ensureSyncRow(db: D1Database, deployBlock: bigint): Promise<void> {
-  await db
-    .prepare("INSERT OR IGNORE INTO sync_state (id, block_number, block_hash) VALUES (?, ?, '')")
-    .bind(SYNC_ID, Number(deployBlock) - 1)
-    .run();
+export async function ensureSyncRow(d1: D1Database, deployBlock: bigint): Promise<void> {
+  await drizzle(d1)
+    .insert(syncState)
+    .values({ id: SYNC_ID, blockNumber: Number(deployBlock) - 1, blockHash: "" })
+    .onConflictDoNothing();
 }
 
-export async function readSyncRow(db: D1Database): Promise<SyncRow | null> {
-  const r = await db.prepare("SELECT * FROM sync_state WHERE id = ?").bind(SYNC_ID).first<Record<string, unknown>>();
+export async function readSyncRow(d1: D1Database): Promise<SyncRow | null> {
+  const r = await drizzle(d1).select().from(syncState).where(eq(syncState.id, SYNC_ID)).get();
   if (!r) return null;
-  return {
-    blockNumber: r.block_number as number,
-    blockHash: r.block_hash as string,
-    logIndex: (r.log_index as number | null) ?? null,
-    headBlock: (r.head_block as number | null) ?? null,
-    eventsApplied: r.events_applied as number,
-    reorgs: r.reorgs as number,
-    lastRunAt: (r.last_run_at as number | null) ?? null,
-    lastError: (r.last_error as string | null) ?? null,
-    lastErrorAt: (r.last_error_at as number | null) ?? null,
-    lockUntil: (r.lock_until as number | null) ?? null,
-  };
+  const { id: _id, ...row } = r;
+  return row;
 }
 
 /** Takes the lease when nobody holds an unexpired one; null when another run has it. */
-export async function acquireLease(db: D1Database, now: number, ms = LEASE_MS): Promise<Lease | null> {
+export async function acquireLease(d1: D1Database, now: number, ms = LEASE_MS): Promise<Lease | null> {
   const until = now + ms;
-  const r = await db
-    .prepare("UPDATE sync_state SET lock_until = ? WHERE id = ? AND (lock_until IS NULL OR lock_until <= ?)")
-    .bind(until, SYNC_ID, now)
+  const r = await drizzle(d1)
+    .update(syncState)
+    .set({ lockUntil: until })
+    .where(and(eq(syncState.id, SYNC_ID), or(isNull(syncState.lockUntil), lte(syncState.lockUntil, now))))
     .run();
   return r.meta.changes === 1 ? { until } : null;
 }
 
-export async function releaseLease(db: D1Database, lease: Lease): Promise<void> {
-  await db
-    .prepare("UPDATE sync_state SET lock_until = NULL WHERE id = ? AND lock_until = ?")
-    .bind(SYNC_ID, lease.until)
+export async function releaseLease(d1: D1Database, lease: Lease): Promise<void> {
+  await drizzle(d1)
+    .update(syncState)
+    .set({ lockUntil: null })
+    .where(and(eq(syncState.id, SYNC_ID), eq(syncState.lockUntil, lease.until)))
     .run();
 }
 
@@ -74,63 +70,78 @@ export async function releaseLease(db: D1Database, lease: Lease): Promise<void> 
  * must stop, another run owns the sync now.
  */
 export async function advanceCursor(
-  db: D1Database,
+  d1: D1Database,
   lease: Lease,
   to: Cursor,
   p: { events: number; headBlock: number; now: number; reorg?: boolean },
 ): Promise<boolean> {
+  const db = drizzle(d1);
   const until = p.now + LEASE_MS;
+  const held = (lockUntil: number) => and(eq(syncState.id, SYNC_ID), eq(syncState.lockUntil, lockUntil));
   const [update] = await db.batch([
     db
-      .prepare(
-        `UPDATE sync_state SET block_number = ?, block_hash = ?, log_index = ?, events_applied = events_applied + ?, head_block = ?,
-           reorgs = reorgs + ?, lock_until = ? WHERE id = ? AND lock_until = ?`,
+      .update(syncState)
+      .set({
+        blockNumber: to.blockNumber,
+        blockHash: to.blockHash,
+        logIndex: to.logIndex ?? null,
+        eventsApplied: sql`${syncState.eventsApplied} + ${p.events}`,
+        headBlock: p.headBlock,
+        reorgs: sql`${syncState.reorgs} + ${p.reorg ? 1 : 0}`,
+        lockUntil: until,
+      })
+      .where(held(lease.until)),
+    // The checkpoint only while the lease (just renewed) is still this run's.
+    db
+      .insert(syncCheckpoints)
+      .select(
+        db
+          .select({
+            blockNumber: sql<number>`${to.blockNumber}`.as("block_number"),
+            blockHash: sql<string>`${to.blockHash}`.as("block_hash"),
+          })
+          .from(syncState)
+          .where(held(until)),
       )
-      .bind(
-        to.blockNumber,
-        to.blockHash,
-        to.logIndex ?? null,
-        p.events,
-        p.headBlock,
-        p.reorg ? 1 : 0,
-        until,
-        SYNC_ID,
-        lease.until,
+      .onConflictDoUpdate({ target: syncCheckpoints.blockNumber, set: { blockHash: to.blockHash } }),
+    db
+      .delete(syncCheckpoints)
+      .where(
+        lte(
+          syncCheckpoints.blockNumber,
+          db
+            .select({ n: syncCheckpoints.blockNumber })
+            .from(syncCheckpoints)
+            .orderBy(desc(syncCheckpoints.blockNumber))
+            .limit(1)
+            .offset(CHECKPOINTS_KEPT),
+        ),
       ),
-    db
-      .prepare(
-        "INSERT OR REPLACE INTO sync_checkpoints (block_number, block_hash) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM sync_state WHERE id = ? AND lock_until = ?)",
-      )
-      .bind(to.blockNumber, to.blockHash, SYNC_ID, until),
-    db
-      .prepare(
-        "DELETE FROM sync_checkpoints WHERE block_number <= (SELECT block_number FROM sync_checkpoints ORDER BY block_number DESC LIMIT 1 OFFSET ?)",
-      )
-      .bind(CHECKPOINTS_KEPT),
   ]);
-  if (update!.meta.changes !== 1) return false;
+  if (update.meta.changes !== 1) return false;
   lease.until = until;
   return true;
 }
 
-/** Records how the run ended: its time, the head it saw, and its error (null clears it). */
+/** Records how the run ended: its time, the head it saw (kept when null), and its error (null
+ *  clears it; the time of the last error stays). */
 export async function recordRun(
-  db: D1Database,
+  d1: D1Database,
   p: { now: number; headBlock: number | null; error: string | null },
 ): Promise<void> {
-  await db
-    .prepare(
-      `UPDATE sync_state SET last_run_at = ?, head_block = COALESCE(?, head_block), last_error = ?,
-         last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END WHERE id = ?`,
-    )
-    .bind(p.now, p.headBlock, p.error, p.error, p.now, SYNC_ID)
+  await drizzle(d1)
+    .update(syncState)
+    .set({
+      lastRunAt: p.now,
+      lastError: p.error,
+      ...(p.headBlock !== null ? { headBlock: p.headBlock } : {}),
+      ...(p.error !== null ? { lastErrorAt: p.now } : {}),
+    })
+    .where(eq(syncState.id, SYNC_ID))
     .run();
 }
 
 /** Records an alert (e.g. the receiver lacks gas) where `stats` and the admin view show it. */
-export async function recordAlert(db: D1Database, text: string, now: number): Promise<void> {
-  await db
-    .prepare("UPDATE sync_state SET last_error = ?, last_error_at = ? WHERE id = ?")
-    .bind(text, now, SYNC_ID)
-    .run();
+export async function recordAlert(d1: D1Database, text: string, now: number): Promise<void> {
+  await drizzle(d1).update(syncState).set({ lastError: text, lastErrorAt: now }).where(eq(syncState.id, SYNC_ID)).run();
 }

@@ -1,18 +1,12 @@
-// Reads one chunk of the chain for the sync: the contract's five channel events for this
-// receiver (one `eth_getLogs` with the receiver as the indexed topic it is) and the hash of the
-// chunk's last block (the new cursor), both in one batched JSON-RPC request, decoded into the
-// ChainEvents the channel objects apply and the rows D1 `chain_events` keeps, in chain order.
-//
-// The logs must come from the chain whose block `to` has the hash the cursor will keep, or a
-// reorg between the two reads would leave another fork's events applied under a cursor that
-// looks fine. So the hash of `to` is also read in an earlier request (the previous chunk's
-// batch reads the next chunk's end ahead; the first chunk of a run pays one request more), and
-// the chunk is refused (ChainMovedError) unless both reads agree: the logs were then read
-// while `to`, and so every block below it, stayed on the chain.
+// Reads one chunk of the chain for the sync: this receiver's channel events and the hash of the
+// chunk's last block (the new cursor), decoded in chain order. A reorg between those two reads
+// would leave another fork's events under a cursor that looks fine, so the chunk is refused
+// (ChainMovedError) unless an earlier read of that block's hash agrees.
 import { decodeEventLog, numberToHex, pad, toEventSelector, type Address, type Hex, type PublicClient } from "viem";
 import { microTransferChannelsAbi } from "../../protocol/abi.js";
 import { CHAIN_EVENT_NAMES, eventId, type ChainEvent, type ChainEventName } from "../channel/events.js";
 import type { Config } from "../config.js";
+import type { chainEvents } from "../db/schema.js";
 
 type RpcLog = {
   address: Address;
@@ -26,16 +20,7 @@ type RpcLog = {
 };
 
 /** A row of D1 `chain_events`. */
-export type ChainEventRow = {
-  blockNumber: number;
-  blockHash: string;
-  logIndex: number;
-  txHash: string;
-  name: string;
-  sender: string;
-  openBlock: number;
-  args: string;
-};
+export type ChainEventRow = typeof chainEvents.$inferInsert;
 
 /** `nextHash`: the hash of the block `nextTo` asked for, read after this chunk's logs. */
 export type Chunk = { events: ChainEvent[]; rows: ChainEventRow[]; toHash: Hex; nextHash?: Hex };
@@ -61,8 +46,10 @@ export function logFilter(config: Pick<Config, "contract" | "receiverAddress">, 
 }
 
 /**
- * Reads blocks [from, to]. `toHash`: the hash of `to` as an earlier request read it (read here
- * first when not given); `nextTo`: the next chunk's end, whose hash the same batch reads ahead.
+ * Reads blocks [from, to]: one `eth_getLogs` (the receiver is an indexed topic) and the hash of
+ * `to`, in one batched request. `toHash`: the hash of `to` as an earlier request read it (read
+ * here first when not given: the first chunk of a run pays one request more); `nextTo`: the next
+ * chunk's end, whose hash the same batch reads ahead.
  */
 export async function fetchChunk(
   client: PublicClient,

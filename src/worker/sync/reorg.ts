@@ -1,16 +1,16 @@
-// Reorgs, for the sync: finds the newest block the sync knew whose hash the chain still has (the
-// common ancestor; candidates are the recent checkpoints and the blocks of stored events, newest
-// first), then undoes what the removed blocks taught: every channel with an event there is told
-// which events are gone and what the chain says of it at the ancestor (one getChannelInfo there,
-// read by the sync so the object needs no chain call), its queued close (if any) is looked at
-// again, the events and checkpoints after the ancestor are deleted, and the cursor moves back
-// to the ancestor. The sync then reads forward
-// again from there. Every step repeats safely if the run dies half-way: the removed rows go last.
+// Reorgs, for the sync: find the newest block the sync knew that the chain still has, and undo
+// what the removed blocks taught (each touched channel is told which events are gone and what
+// the chain says at the ancestor, read here so the object needs no chain call). Every step
+// repeats safely if the run dies half-way: the removed rows go last.
+import { and, desc, eq, gt, lte, ne } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
 import { BaseError, BlockNotFoundError, type Address, type Hex, type PublicClient } from "viem";
+import { channelId } from "../../protocol/channel-key.js";
 import { readChannelInfo } from "../chain.js";
-import type { OnChainRecord } from "../channel/events.js";
+import { eventId, type OnChainRecord } from "../channel/events.js";
 import { channelStub } from "../channel/stub.js";
 import type { Config } from "../config.js";
+import { chainEvents, disputeQueue, syncCheckpoints } from "../db/schema.js";
 import type { Env } from "../env.js";
 import { advanceCursor, type Cursor, type Lease } from "./cursor.js";
 
@@ -38,29 +38,34 @@ export async function cursorOnChain(client: PublicClient, cursor: Cursor): Promi
   return hash !== null && hash.toLowerCase() === cursor.blockHash.toLowerCase();
 }
 
-/** The newest known block still on the chain at or below `below`, else `floor`. */
+/** The newest known block (a checkpoint or a stored event's block) still on the chain at or
+ *  below `below`, else `floor`. */
 export async function findAncestor(
   client: PublicClient,
-  db: D1Database,
+  d1: D1Database,
   below: number,
   floor: Cursor,
 ): Promise<Cursor> {
+  const db = drizzle(d1);
   for (let page = 0; page < WALK_MAX_PAGES; page++) {
-    const { results } = await db
-      .prepare(
-        `SELECT block_number, block_hash FROM (
-           SELECT block_number, block_hash FROM sync_checkpoints WHERE block_number <= ?1
-           UNION SELECT DISTINCT block_number, block_hash FROM chain_events WHERE block_number <= ?1)
-         ORDER BY block_number DESC LIMIT ?2 OFFSET ?3`,
+    const results = await db
+      .select({ blockNumber: syncCheckpoints.blockNumber, blockHash: syncCheckpoints.blockHash })
+      .from(syncCheckpoints)
+      .where(lte(syncCheckpoints.blockNumber, below))
+      .union(
+        db
+          .selectDistinct({ blockNumber: chainEvents.blockNumber, blockHash: chainEvents.blockHash })
+          .from(chainEvents)
+          .where(lte(chainEvents.blockNumber, below)),
       )
-      .bind(below, WALK_PAGE, page * WALK_PAGE)
-      .all<{ block_number: number; block_hash: string }>();
-    const hashes = await Promise.all(results.map((r) => blockHash(client, r.block_number)));
+      .orderBy(desc(syncCheckpoints.blockNumber))
+      .limit(WALK_PAGE)
+      .offset(page * WALK_PAGE);
+    const hashes = await Promise.all(results.map((r) => blockHash(client, r.blockNumber)));
     for (let i = 0; i < results.length; i++) {
       const r = results[i]!;
-      if (r.block_number <= floor.blockNumber) return floor;
-      if (hashes[i]?.toLowerCase() === r.block_hash.toLowerCase())
-        return { blockNumber: r.block_number, blockHash: r.block_hash };
+      if (r.blockNumber <= floor.blockNumber) return floor;
+      if (hashes[i]?.toLowerCase() === r.blockHash.toLowerCase()) return r;
     }
     if (results.length < WALK_PAGE) break;
   }
@@ -79,7 +84,8 @@ export async function channelAt(
   return readChannelInfo(client, config, sender, openBlock, BigInt(blockNumber));
 }
 
-/** Undoes everything after `ancestor` and moves the cursor back to it (see the module comment). */
+/** Undoes everything after `ancestor`: rewinds each channel with an event there, reopens its
+ *  queued close, deletes the events and checkpoints after it, and moves the cursor back to it. */
 export async function rewindTo(
   env: Env,
   config: Config,
@@ -89,22 +95,27 @@ export async function rewindTo(
   ancestor: Cursor,
   p: { headBlock: number; now: number },
 ): Promise<RewindReport | null> {
-  const db = env.DB;
-  const { results } = await db
-    .prepare(
-      "SELECT block_hash, log_index, sender, open_block FROM chain_events WHERE block_number > ? ORDER BY block_number, log_index",
-    )
-    .bind(ancestor.blockNumber)
-    .all<{ block_hash: string; log_index: number; sender: string; open_block: number }>();
+  const db = drizzle(env.DB);
+  const removed = gt(chainEvents.blockNumber, ancestor.blockNumber);
+  const results = await db
+    .select({
+      blockHash: chainEvents.blockHash,
+      logIndex: chainEvents.logIndex,
+      sender: chainEvents.sender,
+      openBlock: chainEvents.openBlock,
+    })
+    .from(chainEvents)
+    .where(removed)
+    .orderBy(chainEvents.blockNumber, chainEvents.logIndex);
   const byChannel = new Map<string, { sender: Address; openBlock: number; ids: string[] }>();
   for (const r of results) {
-    const key = `${r.sender}-${r.open_block}`;
+    const key = channelId(r.sender as Address, r.openBlock);
     let entry = byChannel.get(key);
     if (!entry) {
-      entry = { sender: r.sender as Address, openBlock: r.open_block, ids: [] };
+      entry = { sender: r.sender as Address, openBlock: r.openBlock, ids: [] };
       byChannel.set(key, entry);
     }
-    entry.ids.push(`${r.block_hash}:${r.log_index}`);
+    entry.ids.push(eventId(r.blockHash, r.logIndex));
   }
   for (const ch of byChannel.values()) {
     const onChain = await channelAt(client, config, ch.sender, ch.openBlock, ancestor.blockNumber);
@@ -113,15 +124,16 @@ export async function rewindTo(
   // A queued close of a channel the reorg touched is looked at again (its settlement may be gone).
   const reopen = [...byChannel.keys()].map((key) =>
     db
-      .prepare("UPDATE dispute_queue SET status = 'pending', updated_at = ? WHERE id = ? AND status != 'pending'")
-      .bind(p.now, key),
+      .update(disputeQueue)
+      .set({ status: "pending", updatedAt: p.now })
+      .where(and(eq(disputeQueue.id, key), ne(disputeQueue.status, "pending"))),
   );
   await db.batch([
+    db.delete(chainEvents).where(removed),
+    db.delete(syncCheckpoints).where(gt(syncCheckpoints.blockNumber, ancestor.blockNumber)),
     ...reopen,
-    db.prepare("DELETE FROM chain_events WHERE block_number > ?").bind(ancestor.blockNumber),
-    db.prepare("DELETE FROM sync_checkpoints WHERE block_number > ?").bind(ancestor.blockNumber),
   ]);
-  const moved = await advanceCursor(db, lease, ancestor, {
+  const moved = await advanceCursor(env.DB, lease, ancestor, {
     events: 0,
     headBlock: p.headBlock,
     now: p.now,

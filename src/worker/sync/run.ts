@@ -1,31 +1,16 @@
-// One run of the chain sync, what the cron's scheduled() does (and POST /api/1/admin/sync):
-//
-// 1. take the lease in D1 `sync_state` (another run holding it: this one does nothing);
-// 2. read the head; the confirmed head is head - MIN_CONFIRMATIONS + 1;
-// 3. if the cursor's block hash is no longer on the chain, walk back to the common ancestor and
-//    undo what the removed blocks taught (reorg.ts);
-// 4. read forward from the cursor to the confirmed head in chunks of SYNC_CHUNK_BLOCKS, at most
-//    SYNC_MAX_CHUNKS and MAX_OBJECT_CALLS_PER_RUN channel-object calls per run (each chunk: one
-//    batched request for the logs, the last block's hash and the next chunk's, see logs.ts),
-//    store each event in `chain_events` (INSERT OR IGNORE on (block_hash, log_index)) and each
-//    close request in the dispute queue (one batch), hand each channel's events to its object
-//    (which applies each once, by id), check what the objects learned from their own chain
-//    reads up to there (orphans.ts), then move the cursor, conditional on still holding the
-//    lease. When the calls run out inside a chunk, the cursor stops after the last event
-//    handed over (its block and log index) and the next run resumes there;
-// 5. settle: dispute cheating closes and settle honest ones after their challenge (from the
-//    dispute queue), withdraw earnings over WITHDRAW_THRESHOLD, follow the receiver's pending
-//    transactions (settlement/run.ts);
-// 6. record the run (error or alert, head) and release the lease.
-//
-// It never throws: a node error, a timeout or a reorg mid-run is recorded in sync_state and the
-// next run resumes from the cursor; the settlement step still runs after a failed chunk.
-// Running twice, or concurrently, changes nothing the second time. The report counts the run's
-// JSON-RPC HTTP requests (the Workers subrequests it spends).
-import { BaseError, createPublicClient, http, type Hex, type PublicClient } from "viem";
+// One run of the chain sync (the cron's scheduled(), and POST /api/1/admin/sync). The chain is
+// the truth and the channel objects apply what it says, so a run must survive being cut off
+// anywhere: it holds a lease in D1, moves its cursor only after what it read is stored and
+// applied, never throws (the next run resumes from the cursor), and changes nothing when repeated.
+import { drizzle } from "drizzle-orm/d1";
+import { createPublicClient, http, type Hex, type PublicClient } from "viem";
+import { minBigint } from "../../protocol/amount.js";
+import { channelId } from "../../protocol/channel-key.js";
 import type { ChainEvent } from "../channel/events.js";
+import { rpcErrorText } from "../chain.js";
 import { channelStub } from "../channel/stub.js";
 import { getConfig, type Config } from "../config.js";
+import { chainEvents } from "../db/schema.js";
 import type { Env } from "../env.js";
 import { queueCloses } from "../settlement/queue.js";
 import { runSettlement, type SettlementReport } from "../settlement/run.js";
@@ -55,6 +40,7 @@ const ROWS_PER_INSERT = 12;
 /** Timeout of one JSON-RPC request of the sync. */
 const RPC_TIMEOUT_MS = 10_000;
 
+/** Options of one `runSync` call. */
 export type SyncOptions = {
   /** Overrides of the deployment's config for this run (tests: another RPC URL, deeper confirmations). */
   config?: Partial<Config>;
@@ -66,6 +52,8 @@ export type SyncOptions = {
   fetch?: typeof fetch;
 };
 
+/** What one sync run did: the blocks and events it read, the channels it touched, the reorg
+ *  it undid, the settlement step's outcome, the RPC requests it spent, and its error if any. */
 export type SyncReport = {
   ran: boolean;
   reason?: string;
@@ -102,230 +90,290 @@ function syncClient(config: Config, onRequest: () => void, fetchFn: typeof fetch
   }) as PublicClient;
 }
 
-/** A run's error for sync_state (shown by the public stats): the node's answer, never its URL,
- *  which may carry an API key. */
-function message(err: unknown): string {
-  if (err instanceof BaseError)
-    return err.details && err.details !== err.shortMessage ? `${err.shortMessage} ${err.details}` : err.shortMessage;
-  return err instanceof Error ? err.message : String(err);
-}
+/** What the steps of one run share: the deployment (with the run's overrides), the run's own
+ *  node client, the lease it holds, and the report it fills in. */
+type Run = { env: Env; config: Config; client: PublicClient; lease: Lease; report: SyncReport; opts: SyncOptions };
 
-/** Runs one sync (see the module comment). Never throws. */
+/** The forward read's progress through the chunks of one run. */
+type Progress = {
+  cursor: Cursor;
+  /** Blocks per chunk (halved when the node refuses a range). */
+  size: bigint;
+  objectCalls: number;
+  budget: number;
+  /** The next chunk's last block and its hash, read with this chunk. */
+  ahead: { blockNumber: bigint; hash: Hex } | null;
+  /** Channels that got events, and channels whose own chain reads were checked (orphans.ts). */
+  touched: Set<string>;
+  checked: Set<string>;
+};
+
+const emptyReport = (): SyncReport => ({
+  ran: false,
+  headBlock: null,
+  confirmedBlock: null,
+  fromBlock: null,
+  toBlock: null,
+  blocks: 0,
+  chunks: 0,
+  events: 0,
+  channels: 0,
+  orphans: 0,
+  partial: false,
+  reorg: null,
+  settlement: null,
+  rpcRequests: 0,
+  ms: 0,
+  error: null,
+});
+
+/**
+ * Runs one chain sync: reads the contract's events up to the confirmed head, undoes a reorg,
+ * hands each channel's events to its object, then disputes, settles and withdraws (see the
+ * steps of syncAndSettle). Running twice, or concurrently, changes nothing the second time.
+ *
+ * @param env - The Worker's env (D1, the Durable Object bindings, the config vars).
+ * @param opts - Overrides for this run (tests), whether to settle, the object-call budget.
+ * @returns The run's report; an error is in `report.error` and recorded in D1 for the stats.
+ * @throws Never: a node error, a timeout or a lost lease ends the run, and the next resumes.
+ * @example
+ * ```ts
+ * export default {
+ *   fetch: app.fetch,
+ *   scheduled(_controller, env, ctx) {
+ *     ctx.waitUntil(runSync(env));
+ *   },
+ * } satisfies ExportedHandler<Env>;
+ * ```
+ */
 export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncReport> {
   const started = Date.now();
-  const report: SyncReport = {
-    ran: false,
-    headBlock: null,
-    confirmedBlock: null,
-    fromBlock: null,
-    toBlock: null,
-    blocks: 0,
-    chunks: 0,
-    events: 0,
-    channels: 0,
-    orphans: 0,
-    partial: false,
-    reorg: null,
-    settlement: null,
-    rpcRequests: 0,
-    ms: 0,
-    error: null,
-  };
+  const report = emptyReport();
   const finish = () => ({ ...report, ms: Date.now() - started });
   let config: Config;
   try {
     config = { ...getConfig(env), ...opts.config };
   } catch (err) {
     console.error("edge402 sync: configuration", err);
-    return { ...finish(), error: message(err) };
+    return { ...finish(), error: rpcErrorText(err) };
   }
-  const db = env.DB;
-  const client = syncClient(
-    config,
-    () => {
-      report.rpcRequests++;
-    },
-    opts.fetch,
-  );
+  const client = syncClient(config, () => report.rpcRequests++, opts.fetch);
   let lease: Lease | null;
   try {
-    await ensureSyncRow(db, config.deployBlock);
-    lease = await acquireLease(db, Date.now());
+    await ensureSyncRow(env.DB, config.deployBlock);
+    lease = await acquireLease(env.DB, Date.now());
   } catch (err) {
     console.error("edge402 sync: D1 unavailable", err);
-    return { ...finish(), error: message(err) };
+    return { ...finish(), error: rpcErrorText(err) };
   }
   if (!lease) return { ...finish(), reason: "another sync run holds the lease" };
   report.ran = true;
   try {
-    const row = (await readSyncRow(db))!;
-    let cursor: Cursor = { blockNumber: row.blockNumber, blockHash: row.blockHash, logIndex: row.logIndex };
-    // One batched request: the head, and whether the cursor's block is still on the chain.
-    const [head, cursorKept] = await Promise.all([
-      client.getBlockNumber({ cacheTime: 0 }),
-      cursorOnChain(client, cursor),
-    ]);
-    const confirmed = head - BigInt(config.minConfirmations - 1);
-    report.headBlock = Number(head);
-    report.confirmedBlock = Number(confirmed);
-
-    // A chunk that fails (a node error, a reorg under it) does not keep the settlement from
-    // running: the dispute queue does not depend on the cursor.
-    let syncError: unknown = null;
-    try {
-      if (!cursorKept) {
-        const floor = { blockNumber: Number(config.deployBlock) - 1, blockHash: "" };
-        const ancestor = await findAncestor(client, db, cursor.blockNumber - 1, floor);
-        const rewound = await rewindTo(env, config, client, lease, cursor, ancestor, {
-          headBlock: Number(head),
-          now: Date.now(),
-        });
-        if (!rewound) throw new Error("lost the sync lease while undoing a reorg");
-        report.reorg = rewound;
-        console.warn(
-          `edge402 sync: reorg, rewound from block ${cursor.blockNumber} to ${ancestor.blockNumber} (${rewound.removedEvents} events undone)`,
-        );
-        cursor = ancestor;
-      }
-
-      const touched = new Set<string>();
-      const checked = new Set<string>();
-      const budget = opts.maxObjectCalls ?? MAX_OBJECT_CALLS_PER_RUN;
-      let size = config.syncChunkBlocks > 0n ? config.syncChunkBlocks : 1n;
-      let objectCalls = 0;
-      let ahead: { blockNumber: bigint; hash: Hex } | null = null;
-      while (report.chunks < config.syncMaxChunks && objectCalls < budget) {
-        const partial = cursor.logIndex !== null && cursor.logIndex !== undefined;
-        const from = BigInt(partial ? cursor.blockNumber : cursor.blockNumber + 1);
-        if (from > confirmed) break;
-        const to = from + size - 1n < confirmed ? from + size - 1n : confirmed;
-        const nextTo = to < confirmed ? (to + size < confirmed ? to + size : confirmed) : undefined;
-        let chunk: Chunk;
-        try {
-          chunk = await fetchChunk(client, config, from, to, {
-            toHash: ahead?.blockNumber === to ? ahead.hash : undefined,
-            nextTo,
-          });
-        } catch (err) {
-          // A node that limits the range or the result size: halve the chunk and try again.
-          if (size > 1n && /range|too many|limit|exceed|more than|too large|response size/i.test(message(err))) {
-            size = size / 2n;
-            ahead = null;
-            continue;
-          }
-          throw err;
-        }
-        ahead = nextTo !== undefined && chunk.nextHash ? { blockNumber: nextTo, hash: chunk.nextHash } : null;
-        report.fromBlock ??= Number(from);
-        let { events, rows } = chunk;
-        if (partial) {
-          // Resuming inside block `from`: its events up to the cursor's log index are applied.
-          // They must be the same block's, else the chain moved and the next run walks back.
-          const done = events.filter((e) => e.blockNumber === cursor.blockNumber && e.logIndex <= cursor.logIndex!);
-          if (
-            events.some(
-              (e) => e.blockNumber === cursor.blockNumber && !e.id.startsWith(`${cursor.blockHash.toLowerCase()}:`),
-            )
-          ) {
-            throw new ChainMovedError(`block ${cursor.blockNumber} changed since the last run stopped inside it`);
-          }
-          events = events.slice(done.length);
-          rows = rows.slice(done.length);
-        }
-        const plan = planForward(events, budget - objectCalls);
-        const taken = events.slice(0, plan.taken);
-        await storeEvents(db, rows.slice(0, plan.taken), queueCloses(db, taken, Date.now()));
-        objectCalls += await forward(env, plan.calls);
-        for (const e of taken) touched.add(`${e.sender.toLowerCase()}-${e.openBlock}`);
-        const complete = plan.taken === events.length;
-        let next: Cursor;
-        if (complete) {
-          const orphans = await settleOrphans(env, config, client, Number(from), Number(to), checked);
-          report.orphans += orphans;
-          objectCalls += orphans;
-          next = { blockNumber: Number(to), blockHash: chunk.toHash, logIndex: null };
-        } else {
-          const last = plan.taken - 1;
-          next = {
-            blockNumber: taken[last]!.blockNumber,
-            blockHash: rows[last]!.blockHash,
-            logIndex: taken[last]!.logIndex,
-          };
-        }
-        if (
-          !(await advanceCursor(db, lease, next, { events: taken.length, headBlock: Number(head), now: Date.now() }))
-        ) {
-          throw new Error(
-            "lost the sync lease (a run took longer than the lease); the next run resumes from the cursor",
-          );
-        }
-        cursor = next;
-        report.chunks++;
-        report.events += taken.length;
-        report.toBlock = next.blockNumber;
-        if (!complete) {
-          report.partial = true;
-          break;
-        }
-        report.blocks += Number(to - from + 1n);
-      }
-      report.channels = touched.size;
-    } catch (err) {
-      syncError = err;
-    }
-
-    let alert: string | null = null;
-    if (opts.settle !== false) {
-      report.settlement = await runSettlement(env, {
-        config,
-        client,
-        head,
-        confirmed,
-        withdrawMinimum: config.withdrawThreshold > 0n ? config.withdrawThreshold : null,
-      });
-      alert = report.settlement.alert;
-    }
-    if (syncError) throw syncError;
-    await recordRun(db, { now: Date.now(), headBlock: Number(head), error: alert });
+    await syncAndSettle({ env, config, client, lease, report, opts });
   } catch (err) {
-    report.error = message(err);
+    report.error = rpcErrorText(err);
     console.error("edge402 sync: run failed, the next run resumes from the cursor:", report.error);
-    await recordRun(db, { now: Date.now(), headBlock: report.headBlock, error: report.error }).catch(() => undefined);
+    await recordRun(env.DB, { now: Date.now(), headBlock: report.headBlock, error: report.error }).catch(
+      () => undefined,
+    );
   } finally {
-    await releaseLease(db, lease).catch(() => undefined);
+    await releaseLease(env.DB, lease).catch(() => undefined);
   }
   return finish();
 }
 
-async function storeEvents(db: D1Database, rows: ChainEventRow[], queued: D1PreparedStatement[]): Promise<void> {
-  if (rows.length === 0) return;
-  const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const part = rows.slice(i, i + ROWS_PER_INSERT);
-    statements.push(
-      db
-        .prepare(
-          `INSERT OR IGNORE INTO chain_events (block_number, block_hash, log_index, tx_hash, name, sender, open_block, args) VALUES ${part.map(() => "(?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
-        )
-        .bind(
-          ...part.flatMap((r) => [
-            r.blockNumber,
-            r.blockHash,
-            r.logIndex,
-            r.txHash,
-            r.name,
-            r.sender,
-            r.openBlock,
-            r.args,
-          ]),
-        ),
-    );
+/**
+ * The run under the lease: reads the head (the confirmed head is head - MIN_CONFIRMATIONS + 1),
+ * undoes a reorg if the cursor's block left the chain, reads forward, then settles (disputes,
+ * settles, withdrawals, the receiver's pending transactions: settlement/run.ts) even after a
+ * failed chunk, since the dispute queue does not depend on the cursor, and records the run.
+ */
+async function syncAndSettle(run: Run): Promise<void> {
+  const { env, config, client, report } = run;
+  const row = (await readSyncRow(env.DB))!;
+  let cursor: Cursor = { blockNumber: row.blockNumber, blockHash: row.blockHash, logIndex: row.logIndex };
+  // One batched request: the head, and whether the cursor's block is still on the chain.
+  const [head, cursorKept] = await Promise.all([
+    client.getBlockNumber({ cacheTime: 0 }),
+    cursorOnChain(client, cursor),
+  ]);
+  const confirmed = head - BigInt(config.minConfirmations - 1);
+  report.headBlock = Number(head);
+  report.confirmedBlock = Number(confirmed);
+
+  // A chunk that fails (a node error, a reorg under it) does not keep the settlement from
+  // running: the dispute queue does not depend on the cursor.
+  let syncError: unknown = null;
+  try {
+    if (!cursorKept) cursor = await undoReorg(run, cursor, head);
+    await readForward(run, cursor, head, confirmed);
+  } catch (err) {
+    syncError = err;
   }
-  // The close requests go into the dispute queue in the same batch as their events.
-  await db.batch([...statements, ...queued]);
+
+  let alert: string | null = null;
+  if (run.opts.settle !== false) {
+    report.settlement = await runSettlement(env, {
+      config,
+      client,
+      head,
+      confirmed,
+      withdrawMinimum: config.withdrawThreshold > 0n ? config.withdrawThreshold : null,
+    });
+    alert = report.settlement.alert;
+  }
+  if (syncError) throw syncError;
+  await recordRun(env.DB, { now: Date.now(), headBlock: Number(head), error: alert });
 }
 
-const channelKey = (e: ChainEvent) => `${e.sender.toLowerCase()}-${e.openBlock}`;
+/** The cursor's block is gone: walks back to the common ancestor and undoes what the removed
+ *  blocks taught (reorg.ts). Returns the ancestor, the new cursor. */
+async function undoReorg(run: Run, cursor: Cursor, head: bigint): Promise<Cursor> {
+  const floor = { blockNumber: Number(run.config.deployBlock) - 1, blockHash: "" };
+  const ancestor = await findAncestor(run.client, run.env.DB, cursor.blockNumber - 1, floor);
+  const rewound = await rewindTo(run.env, run.config, run.client, run.lease, cursor, ancestor, {
+    headBlock: Number(head),
+    now: Date.now(),
+  });
+  if (!rewound) throw new Error("lost the sync lease while undoing a reorg");
+  run.report.reorg = rewound;
+  console.warn(
+    `edge402 sync: reorg, rewound from block ${cursor.blockNumber} to ${ancestor.blockNumber} (${rewound.removedEvents} events undone)`,
+  );
+  return ancestor;
+}
+
+/**
+ * Reads chunk after chunk (SYNC_CHUNK_BLOCKS blocks: one batched request for the logs, the last
+ * block's hash and the next chunk's, logs.ts) up to the confirmed head, at most SYNC_MAX_CHUNKS
+ * chunks and MAX_OBJECT_CALLS_PER_RUN channel-object calls per run.
+ */
+async function readForward(run: Run, cursor: Cursor, head: bigint, confirmed: bigint): Promise<void> {
+  const { config, report } = run;
+  const progress: Progress = {
+    cursor,
+    size: config.syncChunkBlocks > 0n ? config.syncChunkBlocks : 1n,
+    objectCalls: 0,
+    budget: run.opts.maxObjectCalls ?? MAX_OBJECT_CALLS_PER_RUN,
+    ahead: null,
+    touched: new Set(),
+    checked: new Set(),
+  };
+  while (report.chunks < config.syncMaxChunks && progress.objectCalls < progress.budget) {
+    const inside = progress.cursor.logIndex !== null && progress.cursor.logIndex !== undefined;
+    const from = BigInt(inside ? progress.cursor.blockNumber : progress.cursor.blockNumber + 1);
+    if (from > confirmed) break;
+    const to = minBigint(from + progress.size - 1n, confirmed);
+    const chunk = await fetchSized(run, progress, from, to, confirmed);
+    if (!chunk) continue;
+    report.fromBlock ??= Number(from);
+    const complete = await applyChunk(run, progress, inside ? resumeInside(progress.cursor, chunk) : chunk, {
+      from,
+      to,
+      head,
+    });
+    if (!complete) {
+      report.partial = true;
+      break;
+    }
+    report.blocks += Number(to - from + 1n);
+  }
+  report.channels = progress.touched.size;
+}
+
+/** The chunk [from, to], or null when the node refused its size and the size was halved (the
+ *  caller asks again). */
+async function fetchSized(run: Run, p: Progress, from: bigint, to: bigint, confirmed: bigint): Promise<Chunk | null> {
+  const nextTo = to < confirmed ? minBigint(to + p.size, confirmed) : undefined;
+  let chunk: Chunk;
+  try {
+    chunk = await fetchChunk(run.client, run.config, from, to, {
+      toHash: p.ahead?.blockNumber === to ? p.ahead.hash : undefined,
+      nextTo,
+    });
+  } catch (err) {
+    // A node that limits the range or the result size: halve the chunk and try again.
+    if (p.size > 1n && /range|too many|limit|exceed|more than|too large|response size/i.test(rpcErrorText(err))) {
+      p.size = p.size / 2n;
+      p.ahead = null;
+      return null;
+    }
+    throw err;
+  }
+  p.ahead = nextTo !== undefined && chunk.nextHash ? { blockNumber: nextTo, hash: chunk.nextHash } : null;
+  return chunk;
+}
+
+/** A chunk read again from the block the last run stopped inside: its events up to the cursor's
+ *  log index are applied, so they are dropped. They must be the same block's, else the chain
+ *  moved and the next run walks back. */
+function resumeInside(cursor: Cursor, chunk: Chunk): Chunk {
+  const inBlock = chunk.events.filter((e) => e.blockNumber === cursor.blockNumber);
+  if (inBlock.some((e) => !e.id.startsWith(`${cursor.blockHash.toLowerCase()}:`)))
+    throw new ChainMovedError(`block ${cursor.blockNumber} changed since the last run stopped inside it`);
+  const done = inBlock.filter((e) => e.logIndex <= cursor.logIndex!).length;
+  return { ...chunk, events: chunk.events.slice(done), rows: chunk.rows.slice(done) };
+}
+
+/**
+ * Stores a chunk's events, hands as many to their objects as the budget allows, checks the
+ * orphans of a chunk done, and moves the cursor (after the last event handed over, when the
+ * budget ran out inside the chunk). True when the whole chunk was applied.
+ */
+async function applyChunk(
+  run: Run,
+  p: Progress,
+  { events, rows, toHash }: Chunk,
+  range: { from: bigint; to: bigint; head: bigint },
+): Promise<boolean> {
+  const { env, report } = run;
+  const plan = planForward(events, p.budget - p.objectCalls);
+  const taken = events.slice(0, plan.taken);
+  await storeEvents(env.DB, rows.slice(0, plan.taken), taken);
+  p.objectCalls += await forward(env, plan.calls);
+  for (const e of taken) p.touched.add(channelKey(e));
+  const complete = plan.taken === events.length;
+  let next: Cursor;
+  if (complete) {
+    const to = Number(range.to);
+    const orphans = await settleOrphans(env, run.config, run.client, Number(range.from), to, p.checked);
+    report.orphans += orphans;
+    p.objectCalls += orphans;
+    next = { blockNumber: to, blockHash: toHash, logIndex: null };
+  } else {
+    const last = taken[plan.taken - 1]!;
+    next = { blockNumber: last.blockNumber, blockHash: rows[plan.taken - 1]!.blockHash, logIndex: last.logIndex };
+  }
+  const moved = await advanceCursor(env.DB, run.lease, next, {
+    events: taken.length,
+    headBlock: Number(range.head),
+    now: Date.now(),
+  });
+  if (!moved)
+    throw new Error("lost the sync lease (a run took longer than the lease); the next run resumes from the cursor");
+  p.cursor = next;
+  report.chunks++;
+  report.events += taken.length;
+  report.toBlock = next.blockNumber;
+  return complete;
+}
+
+/** Stores a chunk's events (each once) and queues its close requests, in one batch. */
+async function storeEvents(d1: D1Database, rows: ChainEventRow[], events: readonly ChainEvent[]): Promise<void> {
+  if (rows.length === 0) return;
+  const db = drizzle(d1);
+  const inserts = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT)
+    inserts.push(
+      db
+        .insert(chainEvents)
+        .values(rows.slice(i, i + ROWS_PER_INSERT))
+        .onConflictDoNothing(),
+    );
+  await db.batch([inserts[0]!, ...inserts.slice(1), ...queueCloses(db, events, Date.now())]);
+}
+
+const channelKey = (e: ChainEvent) => channelId(e.sender, e.openBlock);
 
 /**
  * The longest prefix of `events` (in chain order) that `budget` object calls can carry: each
