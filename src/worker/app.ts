@@ -1,14 +1,18 @@
-// Builds the paywall's Hono app: the management, browser and admin APIs under /api/1, each priced route
+// Builds the paywall's Hono app: the management, browser and admin APIs under /api/1, the
+// operator's dashboard at /admin, each priced route
 // behind its paywall middleware, and one error handler that turns anything thrown into the
 // protocol's JSON error body. Library users call `createApp` with their own routes, or mount
 // `paywall()` and `managementApi()` in an app of their own.
 import { Hono, type Handler } from "hono";
 import { GATEWAY_PATH } from "../protocol/headers.js";
 import { adminApi } from "./api/admin.js";
+import { dashboardAdmin } from "./api/admin-dashboard.js";
+import { dashboardApp } from "./api/dashboard.js";
 import { managementApi, type PricedRoute } from "./api/management.js";
 import { webApi } from "./api/web.js";
 import { ConfigError } from "./config.js";
 import type { Env } from "./env.js";
+import { DASHBOARD_PATH } from "./http/admin-cookie.js";
 import { errorResponse } from "./http/responses.js";
 import { paywall } from "./paywall.js";
 
@@ -48,10 +52,12 @@ export type CreateAppOptions = {
 export function createApp({ routes, admin }: CreateAppOptions) {
   const app = new Hono<{ Bindings: Env }>();
   const adminRoutes = adminApi();
+  dashboardAdmin(adminRoutes);
   admin?.(adminRoutes);
   app.route(GATEWAY_PATH, managementApi(routes));
   app.route(GATEWAY_PATH, webApi());
   app.route(`${GATEWAY_PATH}/admin`, adminRoutes);
+  app.route(DASHBOARD_PATH, dashboardApp());
   for (const r of routes) app.on(r.method, r.path, paywall(r.options), r.handler);
 
   app.notFound((c) =>

@@ -1,0 +1,119 @@
+// The admin routes the operator's dashboard needs beyond the others, under /api/1/admin behind
+// the same auth: `GET /overview` (the earnings totals, channels by state, payments in the last
+// hour and day) and `GET /chain` (the receiver's gas and token balances read from the chain now,
+// its alert, and the dispute queue's entries). Amounts are decimal strings of base units.
+import { asc, desc, eq, inArray } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import type { Context, Hono } from "hono";
+import { testTokenAbi } from "../../protocol/abi.js";
+import { publicClient, rpcErrorText } from "../chain.js";
+import { getConfig } from "../config.js";
+import { channels, disputeQueue, receiverTxs } from "../db/schema.js";
+import type { Env } from "../env.js";
+import { receiverStub } from "../receiver/stub.js";
+import { earningsSummary } from "./admin.js";
+
+type AdminContext = Context<{ Bindings: Env }>;
+
+/** How many dispute queue entries `GET /chain` lists (the open ones first). */
+const DISPUTES_LISTED = 50;
+
+/**
+ * Adds the dashboard's routes to an admin API: `GET /overview` and `GET /chain`.
+ *
+ * @param api - The admin API (from `adminApi()`, which already checks the credentials).
+ */
+export function dashboardAdmin(api: Hono<{ Bindings: Env }>): void {
+  api.get("/overview", overview);
+  api.get("/chain", chain);
+}
+
+/** The channels by the state an operator reads: a sender's close request counts as closing. */
+async function channelStates(db: ReturnType<typeof drizzle>) {
+  const rows = await db
+    .select({ state: channels.state, closeRequested: channels.closeRequested })
+    .from(channels)
+    .where(inArray(channels.state, ["open", "closing", "settled", "removed"]));
+  const byState = { open: 0, closing: 0, settled: 0, removed: 0 };
+  for (const r of rows) byState[r.state === "open" && r.closeRequested ? "closing" : r.state]++;
+  return byState;
+}
+
+/** GET /overview: what the dashboard's first view shows, in one answer. */
+async function overview(c: AdminContext): Promise<Response> {
+  const db = drizzle(c.env.DB);
+  const summary = await earningsSummary(db);
+  return c.json({
+    earned: summary.earned,
+    withdrawn: summary.withdrawn,
+    withdrawableNow: summary.withdrawableNow,
+    outstandingCredit: summary.outstandingCredit,
+    deposits: summary.deposits,
+    channels: await channelStates(db),
+    note: summary.note,
+  });
+}
+
+/** The receiver's gas (wei) and token balances (base units), read now; null when the node fails. */
+async function receiverBalances(c: AdminContext) {
+  const config = getConfig(c.env);
+  const client = publicClient(config);
+  try {
+    const [gas, tokens, head] = await Promise.all([
+      client.getBalance({ address: config.receiverAddress }),
+      client.readContract({
+        address: config.token,
+        abi: testTokenAbi,
+        functionName: "balanceOf",
+        args: [config.receiverAddress],
+      }),
+      client.getBlockNumber({ cacheTime: 0 }),
+    ]);
+    return { gasBalance: gas.toString(), tokenBalance: tokens.toString(), headBlock: Number(head), error: null };
+  } catch (err) {
+    return { gasBalance: null, tokenBalance: null, headBlock: null, error: rpcErrorText(err) };
+  }
+}
+
+/** GET /chain: the receiver on chain, its pending transactions and alert, the dispute queue. */
+async function chain(c: AdminContext): Promise<Response> {
+  const config = getConfig(c.env);
+  const db = drizzle(c.env.DB);
+  const [balances, status, pending, disputes] = await Promise.all([
+    receiverBalances(c),
+    receiverStub(c.env).status(0),
+    db.select({ hash: receiverTxs.hash }).from(receiverTxs).where(eq(receiverTxs.status, "pending")),
+    db
+      .select()
+      .from(disputeQueue)
+      .orderBy(
+        // pending and honest closes first, most urgent settle block first
+        desc(inArray(disputeQueue.status, ["pending", "honest"])),
+        asc(disputeQueue.settleBlock),
+        desc(disputeQueue.updatedAt),
+      )
+      .limit(DISPUTES_LISTED),
+  ]);
+  return c.json({
+    receiver: {
+      address: config.receiverAddress,
+      ...balances,
+      pendingTransactions: pending.length,
+      alert: status.alert,
+      alertAt: status.alertAt,
+    },
+    token: config.token,
+    contract: config.contract,
+    disputes: disputes.map((d) => ({
+      sender: d.sender,
+      openBlock: d.openBlock,
+      closingBalance: d.closingBalance,
+      settleBlock: d.settleBlock,
+      closeBlock: d.closeBlock,
+      status: d.status,
+      attempts: d.attempts,
+      lastError: d.lastError,
+      updatedAt: d.updatedAt,
+    })),
+  });
+}
