@@ -195,7 +195,7 @@ describe("the dashboard's admin routes", () => {
     >;
     for (const key of ["earned", "withdrawn", "withdrawableNow", "outstandingCredit", "deposits"])
       expect(overview[key], key).toBe(earnings[key]);
-    const states = overview.channels as Record<string, number>;
+    const states = overview.channels as Record<"open" | "closing" | "settled" | "removed", number>;
     const byState = earnings.byState as Record<string, number>;
     expect(states.open + states.closing + states.settled + states.removed).toBe(earnings.channels);
     expect(states.settled).toBe(byState.settled ?? 0);

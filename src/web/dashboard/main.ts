@@ -1,7 +1,8 @@
 // The entry of the dashboard's script (bundled by scripts/build-web.ts into the asset the Worker
 // serves at /admin/assets/): a view per URL hash (#overview, #traffic, #channels,
-// #channel/<sender>/<openBlock>, #chain, #actions), the navigation marked, and each view's
-// timers stopped when the person moves on, so a late answer never draws over another view.
+// #channel/<sender>/<openBlock>, #chain, #actions), the navigation marked, each view's timers
+// stopped when the person moves on (so a late answer never draws over another view), and amounts
+// in token units or base units, as this browser last chose.
 import { adminApi } from "./api.js";
 import { actionsView } from "./actions.js";
 import { chainView } from "./chain.js";
@@ -21,6 +22,10 @@ const VIEWS: Record<string, View> = {
   chain: chainView,
   actions: actionsView,
 };
+
+/** Where this browser remembers whether amounts show in token units or base units. */
+const UNITS_KEY = "edge402-dashboard-units";
+const unitsIn = (): "token" | "base" => (localStorage.getItem(UNITS_KEY) === "base" ? "base" : "token");
 
 const data = readDashboardData(document);
 if (data) start(data);
@@ -44,7 +49,7 @@ function start(data: DashboardData): void {
     }
     const ctx = {
       api,
-      token: await api.token(),
+      token: unitsIn() === "base" ? null : await api.token(),
       args,
       alive,
       show: (...nodes: Node[]) => {
@@ -61,5 +66,13 @@ function start(data: DashboardData): void {
     }
   };
   addEventListener("hashchange", () => void route());
+  const units = document.getElementById("units") as HTMLSelectElement | null;
+  if (units) {
+    units.value = unitsIn();
+    units.addEventListener("change", () => {
+      localStorage.setItem(UNITS_KEY, units.value);
+      void route();
+    });
+  }
   void route();
 }

@@ -38,7 +38,8 @@ export function card(label: string, id: string, value: Node | string, sub?: Node
 /** An amount's card: the exact amount in token units, the base units under it. */
 export function amountCard(label: string, id: string, amountEl: HTMLElement): HTMLElement {
   const base = amountEl.dataset.base;
-  return card(label, id, amountEl, base === undefined ? undefined : `${base} base units`);
+  const sub = base === undefined || amountEl.textContent === `${base} base units` ? undefined : `${base} base units`;
+  return card(label, id, amountEl, sub);
 }
 
 /** A table: headings (a leading "#" marks a numeric column) and rows of cells. */

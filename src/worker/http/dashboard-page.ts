@@ -26,7 +26,7 @@ const STYLE = `:root{color-scheme:light dark;--fg:#1b1f24;--muted:#57606a;--bg:#
 *{box-sizing:border-box}body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:var(--fg);background:var(--bg)}
 header{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem;padding:.6rem 1rem;border-bottom:1px solid var(--line)}
 header h1{font-size:1.05rem;margin:0}nav{display:flex;flex-wrap:wrap;gap:.25rem}nav a{padding:.3rem .6rem;border-radius:.35rem;color:var(--fg);text-decoration:none}
-nav a[aria-current=page]{background:var(--accent);color:#fff}header form{margin-left:auto}
+nav a[aria-current=page]{background:var(--accent);color:#fff}header .units{margin-left:auto;font-size:.9rem;color:var(--muted)}
 main{padding:1rem;max-width:72rem;margin:0 auto}h2{font-size:1.15rem;margin:.2rem 0 .8rem}h3{font-size:1rem;margin:1.2rem 0 .5rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:.75rem}.card{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:.7rem .9rem}
 .card .label{color:var(--muted);font-size:.85rem}.card .value{font-size:1.1rem;font-weight:600;overflow-wrap:anywhere}.card .base{color:var(--muted);font-size:.8rem;overflow-wrap:anywhere}
@@ -42,7 +42,7 @@ input,select{padding:.4rem .5rem;border:1px solid var(--line);border-radius:.35r
 .chart{width:100%;height:auto;display:block;background:var(--card);border:1px solid var(--line);border-radius:.5rem}
 .chart text{fill:var(--muted);font-size:11px}.chart .grid{stroke:var(--line)}.chart .line{fill:none;stroke-width:1.5}
 .legend{display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.85rem;margin:.3rem 0 1rem}.swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:.15rem;margin-right:.3rem;vertical-align:-.1rem}
-.action{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:.8rem 1rem;margin-bottom:.75rem}
+.action{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:.8rem 1rem;margin-bottom:.75rem}.action h3{margin-top:0}
 .login{max-width:24rem;margin:4rem auto;padding:0 1rem}.login label{display:block;margin:.8rem 0 .3rem}.login input{width:100%}.login button{margin-top:1rem}
 @media (max-width:40rem){main{padding:.6rem}header{padding:.5rem .6rem}th,td{padding:.3rem .4rem}}`;
 
@@ -76,6 +76,7 @@ export function dashboardPage(): string {
     "edge402 admin",
     `<header><h1>edge402 admin</h1>
 <nav aria-label="Views">${link("overview", "Overview")}${link("traffic", "Traffic")}${link("channels", "Channels")}${link("chain", "Chain")}${link("actions", "Actions")}</nav>
+<label class="units">Amounts in <select id="units"><option value="token">token units</option><option value="base">base units</option></select></label>
 <form method="post" action="${DASHBOARD_PATH}/logout"><button type="submit" class="secondary">Log out</button></form></header>
 <main id="view" aria-live="polite"><p class="muted">Loading…</p></main>
 <script type="application/json" id="${DASHBOARD_DATA_ID}">${JSON.stringify(data).replace(/</g, "\\u003c")}</script>
