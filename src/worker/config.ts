@@ -51,6 +51,9 @@ const schema = z.object({
   CHALLENGE_PERIOD: z.optional(decimal("CHALLENGE_PERIOD")),
   LOOKUP_RPC_URL: z.optional(z.url("LOOKUP_RPC_URL must be an http(s) URL")),
   LOOKUP_RATE: z._default(decimal("LOOKUP_RATE"), "5"),
+  X402_FACILITATOR_URL: z.optional(z.url("X402_FACILITATOR_URL must be an http(s) URL")),
+  X402_TOKEN_NAME: z.optional(z.string()),
+  X402_TOKEN_VERSION: z.optional(z.string()),
 });
 /** The name of a var or secret the configuration reads. */
 export type ConfigVar = keyof typeof schema.shape;
@@ -121,6 +124,9 @@ export interface Config {
   lookupRpcUrl?: string;
   /** Look-ups per second all strangers together may cause (each about two RPC requests). */
   lookupRate: number;
+  /** The x402 `exact` offer: the facilitator that verifies and settles it, and the token's
+   *  EIP-712 domain its EIP-3009 authorizations are signed over. Absent: `channel` only. */
+  x402Exact?: { facilitatorUrl: string; tokenName: string; tokenVersion: string };
 }
 
 /** Thrown when the vars and secrets do not make a valid configuration. */
@@ -161,6 +167,7 @@ export function parseConfig(vars: Record<string, unknown>): Config {
     ...(Number(v.LOOKUP_RATE) < 1 ? ["LOOKUP_RATE must be at least 1"] : []),
   ];
   if (flowIssues.length > 0) throw new ConfigError(flowIssues);
+  const x402Exact = exactOffer(v);
   return {
     chainId: Number(v.CHAIN_ID),
     rpcUrl: v.RPC_URL,
@@ -189,7 +196,20 @@ export function parseConfig(vars: Record<string, unknown>): Config {
     challengePeriod: v.CHALLENGE_PERIOD === undefined ? undefined : Number(v.CHALLENGE_PERIOD),
     lookupRpcUrl: v.LOOKUP_RPC_URL,
     lookupRate: Number(v.LOOKUP_RATE),
+    ...(x402Exact ? { x402Exact } : {}),
   };
+}
+
+/** The `exact` offer's settings: all three vars, or none of them. */
+function exactOffer(v: z.infer<typeof schema>): Config["x402Exact"] {
+  const { X402_FACILITATOR_URL: facilitatorUrl, X402_TOKEN_NAME: tokenName, X402_TOKEN_VERSION: tokenVersion } = v;
+  if (facilitatorUrl === undefined && tokenName === undefined && tokenVersion === undefined) return undefined;
+  if (facilitatorUrl === undefined || tokenName === undefined || tokenVersion === undefined) {
+    throw new ConfigError([
+      "X402_FACILITATOR_URL, X402_TOKEN_NAME and X402_TOKEN_VERSION (the token's EIP-712 domain) go together: set all three or none",
+    ]);
+  }
+  return { facilitatorUrl: facilitatorUrl.replace(/\/+$/, ""), tokenName, tokenVersion };
 }
 
 const cache = new WeakMap<object, Config>();
