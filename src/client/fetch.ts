@@ -15,13 +15,13 @@ import type { ChannelBook } from "./book.js";
 import type { ChainAccess } from "./chain.js";
 import { Edge402Error } from "./errors.js";
 import type { Hooks } from "./hooks.js";
-import type { ChannelLedger, ChannelReport } from "./ledger.js";
-import type { Payer, Payment, PlanOptions } from "./payer.js";
-import { refusalAction, retryDelay, type BackoffOptions } from "./policy.js";
-import { isOurBalance, reconcileRefusedProof, takeServerBalance } from "./reconcile.js";
+import type { Payer, Payment } from "./payer.js";
+import { retryDelay, type BackoffOptions } from "./policy.js";
+import { closeServed, reportFor } from "./reconcile.js";
 import { isRedirect, MAX_REDIRECTS, nextHop } from "./redirect.js";
+import { stepAfterRefusal, type RefusalStep } from "./refusal.js";
 import { type PriceBook, RequestTemplate } from "./request.js";
-import { readChannelReport, readRefusal, readTerms, type Refusal, type Terms } from "./response.js";
+import { readChannelReport, readRefusal, readTerms, type Terms } from "./response.js";
 
 export type PayingFetchOptions = {
   payer: Payer;
@@ -37,8 +37,6 @@ export type PayingFetchOptions = {
   /** A 429 is retried when its `Retry-After` is at most this (ms); else it is returned. */
   maxRetryAfterMs: number;
 };
-
-type Decision = { kind: "resend" } | { kind: "plan"; options: PlanOptions } | { kind: "fail" };
 
 function discard(res: Response): void {
   res.body?.cancel().catch(() => undefined);
@@ -67,35 +65,11 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-function reportFor(ledger: ChannelLedger, report: ChannelReport | null): ChannelReport | undefined {
-  if (!report) return undefined;
-  return report.sender.toLowerCase() === ledger.sender.toLowerCase() && report.openBlock === ledger.openBlock
-    ? report
-    : undefined;
-}
-
 export function createPayingFetch(o: PayingFetchOptions): typeof fetch {
   async function served(payment: Payment, res: Response, req: RequestTemplate): Promise<void> {
     const ledger = payment.ledger;
     const ours = reportFor(ledger, readChannelReport(res.headers));
-    const signedBefore = ledger.signed;
-    if (payment.kind === "proof") {
-      const outcome = ours
-        ? ours.balance >= payment.balance
-          ? "accepted"
-          : "refused"
-        : res.ok
-          ? "refused"
-          : "unknown";
-      o.payer.finish(payment, outcome);
-    } else {
-      o.payer.finish(payment, "accepted");
-    }
-    if (ours) {
-      // A served response's balance that is not ours is not taken (nor is the response lost).
-      if (await isOurBalance(ledger, ours.balance, ours.signature)) takeServerBalance(ledger, ours, signedBefore);
-      ledger.applyReport(ours);
-    }
+    await closeServed(o.payer, payment, ours, res.ok);
     await o.book.save();
     if (ours?.cost !== undefined) {
       await o.hooks.afterPay?.({
@@ -114,86 +88,6 @@ export function createPayingFetch(o: PayingFetchOptions): typeof fetch {
         deposit: ours.deposit ?? ledger.deposit,
         credit: ours.credit ?? ledger.credit,
       });
-    }
-  }
-
-  /** Settles the books of a refused payment and says what to do next. */
-  async function onRefusal(
-    payment: Payment | undefined,
-    refusal: Refusal,
-    report: ChannelReport | null,
-  ): Promise<Decision> {
-    const action = refusalAction(refusal.code);
-    if (!payment)
-      return action === "fail" && refusal.code !== "payment_required"
-        ? { kind: "fail" }
-        : { kind: "plan", options: {} };
-    const ledger = payment.ledger;
-    const ours = reportFor(ledger, report);
-    const finishRefused = (): void => o.payer.finish(payment, "refused");
-
-    switch (action) {
-      case "pay":
-        finishRefused();
-        return { kind: "plan", options: {} };
-
-      case "reconcile": {
-        if (payment.kind === "session" || !ours) {
-          finishRefused();
-          return { kind: "plan", options: { noCredit: payment.kind === "session" } };
-        }
-        const next = await reconcileRefusedProof(ledger, payment, ours);
-        return { kind: "plan", options: next === "credit" ? { entitled: ledger } : {} };
-      }
-
-      case "wait":
-        if (payment.kind === "session") {
-          finishRefused();
-          return { kind: "plan", options: {} };
-        }
-        return { kind: "resend" };
-
-      case "check_deposit":
-      case "check_channel": {
-        if (payment.kind === "session") {
-          finishRefused();
-          return { kind: "plan", options: { noCredit: true } };
-        }
-        const info = await o.chain.channelInfo(ledger.contract, ledger.receiver, ledger.openBlock);
-        if (!info) {
-          finishRefused();
-          ledger.state = "settled";
-          return { kind: "plan", options: {} };
-        }
-        if (info.deposit > ledger.deposit) ledger.deposit = info.deposit;
-        if (info.settleBlock > 0) {
-          finishRefused();
-          ledger.state = "closing";
-          ledger.settleBlock = info.settleBlock;
-          ledger.closingBalance = info.closingBalance;
-          return { kind: "plan", options: {} };
-        }
-        // The chain has it: the server has not caught up yet. Same proof, after a backoff.
-        if (action === "check_channel" || info.deposit >= payment.balance) return { kind: "resend" };
-        finishRefused();
-        ledger.deposit = info.deposit;
-        return { kind: "plan", options: {} };
-      }
-
-      case "switch_channel":
-        finishRefused();
-        if (ledger.state === "open") ledger.state = "closing";
-        return { kind: "plan", options: {} };
-
-      case "drop_session":
-        finishRefused();
-        ledger.credit = ours?.credit ?? 0n;
-        if (refusal.code === "invalid_session") ledger.setSession(undefined);
-        return { kind: "plan", options: { noCredit: true } };
-
-      default:
-        finishRefused();
-        return { kind: "fail" };
     }
   }
 
@@ -246,9 +140,9 @@ export function createPayingFetch(o: PayingFetchOptions): typeof fetch {
       }
       o.prices.set(req.method, req.url, terms);
       const refusal = await readRefusal(res);
-      let decision: Decision;
+      let decision: RefusalStep;
       try {
-        decision = await onRefusal(payment, refusal, readChannelReport(res.headers));
+        decision = await stepAfterRefusal(o, payment, refusal, readChannelReport(res.headers));
       } catch (err) {
         await o.book.save();
         discard(res);
