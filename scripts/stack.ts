@@ -17,9 +17,10 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Address } from "viem";
-import { DEFAULT_CHALLENGE_PERIOD, deployContracts } from "../contracts/deploy.js";
+import { DEFAULT_CHALLENGE_PERIOD, deployContracts, TEST_TOKEN_DOMAIN } from "../contracts/deploy.js";
 import { ANVIL_ADDRESSES, ANVIL_KEYS, freePort, startAnvil, type AnvilHandle } from "./anvil.js";
 import { startDemoOrigin, type DemoOrigin } from "./demo-origin.js";
+import { startX402Facilitator } from "./x402-facilitator.js";
 
 export interface StackOptions {
   /** anvil's port on 127.0.0.1; 0 or undefined picks a free one. */
@@ -38,6 +39,8 @@ export interface StackOptions {
   handleSignals?: boolean;
   /** The Worker project wrangler runs in (its wrangler config and D1 migrations); default this repo. */
   projectDir?: string;
+  /** anvil mines a block every this many seconds instead of at once (a real chain's pace). */
+  anvilBlockTime?: number;
 }
 
 export interface Stack {
@@ -51,6 +54,8 @@ export interface Stack {
   receiver: Address;
   adminToken: string;
   origin: { url: string };
+  /** The local x402 facilitator (X402_FACILITATOR_URL) and the account it settles from. */
+  facilitator: { url: string; address: Address };
   deployBlock: bigint;
   /** The proxied priced routes configured (PROXY_ROUTES). */
   proxyRoutes: ProxyRouteSpec[];
@@ -263,7 +268,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   live.add(handle);
 
   try {
-    const anvil: AnvilHandle = await startAnvil({ port: opts.anvilPort, quiet: true }).catch((err: Error) => {
+    const anvil: AnvilHandle = await startAnvil({
+      port: opts.anvilPort,
+      quiet: true,
+      blockTime: opts.anvilBlockTime,
+    }).catch((err: Error) => {
       if (opts.anvilPort && /already in use|EADDRINUSE|os error 98/i.test(err.message))
         throw new PortInUseError("anvil", opts.anvilPort);
       throw err;
@@ -276,6 +285,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     });
     const origin: DemoOrigin = await startDemoOrigin();
     cleanups.push(() => origin.stop());
+    // A local x402 facilitator (settling from anvil's account 2), so stock x402 `exact` clients pay too.
+    const facilitator = await startX402Facilitator({
+      rpcUrl: anvil.rpcUrl,
+      chainId: deployment.chainId,
+      privateKey: ANVIL_KEYS[2]!,
+    });
+    cleanups.push(() => facilitator.stop());
 
     const adminToken = opts.env?.ADMIN_TOKEN ?? process.env.ADMIN_TOKEN ?? randomBytes(24).toString("hex");
     if (adminToken.length < 16) throw new Error("ADMIN_TOKEN must be at least 16 characters");
@@ -292,6 +308,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       PROXY_ROUTES: JSON.stringify(DEMO_PROXY_ROUTES),
       RECEIVER_PRIVATE_KEY: ANVIL_KEYS[1]!,
       SESSION_SECRET: randomBytes(32).toString("hex"),
+      X402_FACILITATOR_URL: facilitator.url,
+      X402_TOKEN_NAME: TEST_TOKEN_DOMAIN.name,
+      X402_TOKEN_VERSION: TEST_TOKEN_DOMAIN.version,
     };
     for (const key of PASS_THROUGH) {
       const value = process.env[key];
@@ -423,6 +442,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       receiver: ANVIL_ADDRESSES[1]!,
       adminToken,
       origin: { url: origin.url },
+      facilitator: { url: facilitator.url, address: facilitator.address },
       deployBlock: deployment.deployBlock,
       proxyRoutes: DEMO_PROXY_ROUTES,
       persistDir,

@@ -54,17 +54,28 @@ function exactFacilitator(opts: X402FacilitatorOptions): { facilitator: x402Faci
   return { facilitator, address: account.address };
 }
 
-/** The facilitator's HTTP routes, as HTTPFacilitatorClient calls them. */
+/** The facilitator's HTTP routes, as HTTPFacilitatorClient calls them. A payload the scheme
+ *  cannot even read is an invalid payment (400 with the verdict), not a facilitator failure. */
 function facilitatorApp(facilitator: x402Facilitator): Hono {
   const app = new Hono();
   app.get("/supported", (c) => c.json(facilitator.getSupported()));
   app.post("/verify", async (c) => {
     const body = await c.req.json<FacilitatorRequest>();
-    return c.json(await facilitator.verify(body.paymentPayload, body.paymentRequirements));
+    try {
+      return c.json(await facilitator.verify(body.paymentPayload, body.paymentRequirements));
+    } catch (err) {
+      return c.json({ isValid: false, invalidReason: "invalid_payload", invalidMessage: (err as Error).message }, 400);
+    }
   });
   app.post("/settle", async (c) => {
     const body = await c.req.json<FacilitatorRequest>();
-    return c.json(await facilitator.settle(body.paymentPayload, body.paymentRequirements));
+    try {
+      return c.json(await facilitator.settle(body.paymentPayload, body.paymentRequirements));
+    } catch (err) {
+      const network = body.paymentRequirements?.network ?? "";
+      const failed = { success: false, errorReason: "settle_failed", errorMessage: (err as Error).message };
+      return c.json({ ...failed, transaction: "", network }, 400);
+    }
   });
   return app;
 }

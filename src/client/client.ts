@@ -94,12 +94,23 @@ export type Edge402Client = {
   settle(opts?: { server?: string }): Promise<SettleResult[]>;
 };
 
-export function createEdge402Client(options: Edge402ClientOptions): Edge402Client {
+/** The parts every way of paying shares, for one signer on one chain: the chain access (with
+ *  its contract trust check), the channel book over the store, the payer under the policy,
+ *  the channel manager, and the backoff between resends. */
+export type ClientParts = {
+  chain: ChainAccess;
+  book: ChannelBook;
+  payer: Payer;
+  manager: ChannelManager;
+  hooks: Hooks;
+  backoff: BackoffOptions;
+  /** The fetch that sends requests. */
+  send: typeof fetch;
+};
+
+/** Checks the options and builds the parts (the paying fetch's and the x402 scheme's). */
+export function createClientParts(options: Omit<Edge402ClientOptions, "maxAttempts">): ClientParts {
   const policy = resolvePolicy(options);
-  const maxAttempts = options.maxAttempts ?? 6;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 2) {
-    throw new Edge402Error(ClientErrorCodes.invalidArgument, "maxAttempts must be an integer of at least 2");
-  }
   const hooks: Hooks = { beforePay: options.beforePay, afterPay: options.afterPay, onProgress: options.onProgress };
   const chain = new ChainAccess({
     account: options.account,
@@ -118,6 +129,15 @@ export function createEdge402Client(options: Edge402ClientOptions): Edge402Clien
   const book = new ChannelBook(options.store ?? new MemoryChannelStore(), chain.address);
   const payer = new Payer({ chain, book, policy, hooks, sessionWaitMs: options.sessionWaitMs ?? 10_000 });
   const manager = new ChannelManager({ chain, book, hooks, policy, fetch: send });
+  return { chain, book, payer, manager, hooks, backoff: { ...DEFAULT_BACKOFF, ...options.backoff }, send };
+}
+
+export function createEdge402Client(options: Edge402ClientOptions): Edge402Client {
+  const maxAttempts = options.maxAttempts ?? 6;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 2) {
+    throw new Edge402Error(ClientErrorCodes.invalidArgument, "maxAttempts must be an integer of at least 2");
+  }
+  const { chain, book, payer, manager, hooks, backoff, send } = createClientParts(options);
   const paying = createPayingFetch({
     payer,
     book,
@@ -126,7 +146,7 @@ export function createEdge402Client(options: Edge402ClientOptions): Edge402Clien
     prices: new PriceBook(),
     fetch: send,
     maxAttempts,
-    backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+    backoff,
     maxRetryAfterMs: options.maxRetryAfterMs ?? 10_000,
   });
   return {
