@@ -3,8 +3,9 @@
 // default 8787), with ADMIN_TOKEN from the environment or generated, then prints what runs
 // where, the demo routes and their prices, a funded test key (anvil's account 3) and
 // copy-paste commands that make a paid request (the edge402 CLI's, built by `prestart`, its
-// faucet minting the test tokens first; and scripts/pay-once.ts). Ctrl-C (or SIGTERM) stops
-// everything and prints "stopped".
+// faucet minting the test tokens first; scripts/pay-once.ts; and x402's own client through
+// scripts/x402-pay.ts, with the stock `exact` scheme or edge402's `channel` scheme). Ctrl-C
+// (or SIGTERM) stops everything and prints "stopped".
 import { DEFAULT_FAUCET_AMOUNT } from "../src/client/faucet.js";
 import { ANVIL_ADDRESSES, ANVIL_KEYS } from "./anvil.js";
 import { PortInUseError, startStack, type Stack } from "./stack.js";
@@ -45,6 +46,7 @@ function banner(stack: Stack): string {
     `  contract         ${stack.contract}   (MicroTransferChannels, challenge period 500)`,
     `  receiver         ${stack.receiver}   (anvil account 1)`,
     `  worker           ${u}`,
+    `  x402 facilitator ${stack.facilitator.url}   (x402's own, settling from anvil account 2)`,
     `  demo origin      ${stack.origin.url}`,
     `  admin token      ${stack.adminToken}`,
     "",
@@ -67,6 +69,10 @@ function banner(stack: Stack): string {
     `  export EDGE402_PRIVATE_KEY=${userKey} EDGE402_RPC_URL=${stack.rpcUrl}`,
     `  npx edge402 faucet ${u}`,
     `  npx edge402 fetch ${u}/echofix/hello`,
+    "",
+    "Pay with x402's own client (@x402/fetch; after the faucet above):",
+    `  EDGE402_PRIVATE_KEY=${userKey} npx tsx scripts/x402-pay.ts ${u}/echofix/hello   # stock "exact"`,
+    `  EDGE402_PRIVATE_KEY=${userKey} EDGE402_RPC_URL=${stack.rpcUrl} npx tsx scripts/x402-pay.ts --channel ${u}/echofix/hello`,
     "",
     "Ctrl-C stops everything.",
     "",
