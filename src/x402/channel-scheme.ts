@@ -109,15 +109,14 @@ export class ChannelScheme implements SchemeNetworkClient {
     }
     const terms = termsOfRequirement(requirements, url);
     const retry = this.retries.get(requirements);
-    const payment =
-      retry?.resend ?? (await this.parts.payer.plan(terms, { url, method: "*" }, retry?.options ?? {}));
+    const payment = retry?.resend ?? (await this.parts.payer.plan(terms, { url, method: "*" }, retry?.options ?? {}));
     const payload = payloadOf(payment);
     this.sent.set(payload, payment);
     return { x402Version, payload };
   }
 
   /** x402's hook after a paid request: closes the payment's books, and asks for a retry when one can help. */
-  private async onPaymentResponse(ctx: PaymentResponseContext): Promise<void | { recovered: true }> {
+  private async onPaymentResponse(ctx: PaymentResponseContext): Promise<undefined | { recovered: true }> {
     const payment = this.sent.get(ctx.paymentPayload.payload);
     if (!payment) return undefined;
     this.sent.delete(ctx.paymentPayload.payload);
@@ -142,7 +141,7 @@ export class ChannelScheme implements SchemeNetworkClient {
     requirements: PaymentRequirements,
     payment: Payment,
     required: NonNullable<PaymentResponseContext["paymentRequired"]>,
-  ): Promise<void | { recovered: true }> {
+  ): Promise<undefined | { recovered: true }> {
     const code = isErrorCode(required.error) ? required.error : "payment_required";
     const offer = required.accepts.find((r) => r.scheme === CHANNEL_SCHEME);
     const step = await stepAfterRefusal(

@@ -79,9 +79,10 @@ beforeAll(async () => {
   publicClient = createPublicClient({ chain, transport, pollingInterval: 20 });
   accounts = ANVIL_KEYS.map((k) => privateKeyToAccount(k));
   wallets = accounts.map((account) => createWalletClient({ account, chain, transport, pollingInterval: 20 }));
-  const artifact = JSON.parse(
-    readFileSync(new URL("../../contracts/out/TestToken.json", import.meta.url), "utf8"),
-  ) as { abi: unknown; bytecode: Hex };
+  const artifact = JSON.parse(readFileSync(new URL("../../contracts/out/TestToken.json", import.meta.url), "utf8")) as {
+    abi: unknown;
+    bytecode: Hex;
+  };
   expect(artifact.abi).toEqual(abi);
   const hash = await wallets[DEPLOYER]!.deployContract({ abi, bytecode: artifact.bytecode, args: [] });
   const receipt = await publicClient.waitForTransactionReceipt({ hash });

@@ -164,9 +164,19 @@ describe("x402 with the channel scheme", () => {
       encodePaymentSignatureHeader({ x402Version: 2, accepted, payload });
     const cases: Array<[string, string, number, string]> = [
       ["garbage", "not base64!", 400, "malformed_payment_signature"],
-      ["a channel payload missing its signature", sig(channel, { ...proof, signature: undefined }), 400, "malformed_payment_signature"],
+      [
+        "a channel payload missing its signature",
+        sig(channel, { ...proof, signature: undefined }),
+        400,
+        "malformed_payment_signature",
+      ],
       ["a proof under another scheme", sig({ ...channel, scheme: "upto" }, proof), 402, "unsupported_payment_scheme"],
-      ["a proof to another receiver", sig({ ...channel, payTo: payer.address }, proof), 402, "payment_requirements_mismatch"],
+      [
+        "a proof to another receiver",
+        sig({ ...channel, payTo: payer.address }, proof),
+        402,
+        "payment_requirements_mismatch",
+      ],
       ["a proof as an exact payload", sig(offer.accepts[1]!, proof), 402, "payment_invalid"],
     ];
     for (const [what, header, status, code] of cases) {
@@ -182,7 +192,13 @@ describe("x402 with the channel scheme", () => {
     const before = await serverChannel(payer.address, openBlock);
     const offer = decodePaymentRequiredHeader((await fetch(`${stack.url}/echofix/d`)).headers.get("PAYMENT-REQUIRED")!);
     const sign = (balance: bigint) =>
-      signBalanceProof(payer, { chainId: stack.chainId, contract: stack.contract, receiver: stack.receiver, openBlock, balance });
+      signBalanceProof(payer, {
+        chainId: stack.chainId,
+        contract: stack.contract,
+        receiver: stack.receiver,
+        openBlock,
+        balance,
+      });
     const held = BigInt(before.balance!);
     // A stale RDN-* proof (the balance the server holds) beside a good x402 proof above it.
     const stale = encodeProofHeaders({ sender: payer.address, openBlock, balance: held, signature: await sign(held) });
@@ -190,7 +206,12 @@ describe("x402 with the channel scheme", () => {
     const x402 = encodePaymentSignatureHeader({
       x402Version: 2,
       accepted: offer.accepts[0]!,
-      payload: { sender: payer.address, openBlock: String(openBlock), balance: good.toString(), signature: await sign(good) },
+      payload: {
+        sender: payer.address,
+        openBlock: String(openBlock),
+        balance: good.toString(),
+        signature: await sign(good),
+      },
     });
     const refused = await fetch(`${stack.url}/echofix/d`, { headers: { ...stale, "PAYMENT-SIGNATURE": x402 } });
     expect(refused.status).toBe(402);

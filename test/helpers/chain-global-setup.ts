@@ -45,7 +45,11 @@ export default async function setup(project: TestProject) {
   const [origin, other] = await Promise.all([startRecordingOrigin(), startRecordingOrigin()]);
   project.provide("origins", { origin: origin.url, other: other.url });
   const facilitatorKey = generatePrivateKey();
-  const facilitator = await startX402Facilitator({ rpcUrl: anvil.rpcUrl, chainId: d.chainId, privateKey: facilitatorKey });
+  const facilitator = await startX402Facilitator({
+    rpcUrl: anvil.rpcUrl,
+    chainId: d.chainId,
+    privateKey: facilitatorKey,
+  });
   await rpc(anvil.rpcUrl, "anvil_setBalance", [facilitator.address, "0x3635C9ADC5DEA00000"]);
   project.provide("facilitator", { url: facilitator.url, address: facilitator.address, key: facilitatorKey });
   return async () => {

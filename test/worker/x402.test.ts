@@ -138,10 +138,14 @@ describe("x402 channel payments", () => {
       payer: account.address,
       network: `eip155:${chain.chainId}`,
       transaction: "",
-      extra: { channel: { sender: account.address, openBlock: String(openBlock), balance: "50", credit: "45", session } },
+      extra: {
+        channel: { sender: account.address, openBlock: String(openBlock), balance: "50", credit: "45", session },
+      },
     });
 
-    const spent = await request("/echofix/b", { headers: { "PAYMENT-SIGNATURE": channelSignature(accepted, { session }) } });
+    const spent = await request("/echofix/b", {
+      headers: { "PAYMENT-SIGNATURE": channelSignature(accepted, { session }) },
+    });
     expect(spent.status).toBe(200);
     expect(spent.headers.get("RDN-Credit")).toBe("40");
     expect(decodePaymentResponseHeader(spent.headers.get("PAYMENT-RESPONSE")!).extra).toMatchObject({
@@ -163,7 +167,11 @@ describe("x402 channel payments", () => {
     expect(((await stale.json()) as { error: { code: string } }).error.code).toBe("invalid_amount");
     const offer = offerOf(stale);
     expect(offer.error).toBe("invalid_amount");
-    expect(offer.accepts[0]!.extra.channel).toMatchObject({ balance: "20", credit: "15", openBlock: String(openBlock) });
+    expect(offer.accepts[0]!.extra.channel).toMatchObject({
+      balance: "20",
+      credit: "15",
+      openBlock: String(openBlock),
+    });
     expect(await channelState(account.address, openBlock)).toEqual(before);
   });
 
@@ -177,13 +185,33 @@ describe("x402 channel payments", () => {
     const cases: Array<[string, string, number, string]> = [
       ["not base64", "%%%", 400, "malformed_payment_signature"],
       ["not JSON", btoa("{nope"), 400, "malformed_payment_signature"],
-      ["x402 v1", btoa(JSON.stringify({ x402Version: 1, accepted, payload: good })), 400, "malformed_payment_signature"],
-      ["a number balance", channelSignature(accepted, { ...good, balance: 15 } as never), 400, "malformed_payment_signature"],
+      [
+        "x402 v1",
+        btoa(JSON.stringify({ x402Version: 1, accepted, payload: good })),
+        400,
+        "malformed_payment_signature",
+      ],
+      [
+        "a number balance",
+        channelSignature(accepted, { ...good, balance: 15 } as never),
+        400,
+        "malformed_payment_signature",
+      ],
       ["an unknown field", channelSignature(accepted, { ...good, extra: "1" }), 400, "malformed_payment_signature"],
       ["a hex balance", channelSignature(accepted, { ...good, balance: "0xf" }), 400, "malformed_payment_signature"],
       ["an unknown scheme", channelSignature({ ...accepted, scheme: "upto" }, good), 402, "unsupported_payment_scheme"],
-      ["another receiver", channelSignature({ ...accepted, payTo: account.address }, good), 402, "payment_requirements_mismatch"],
-      ["another network", channelSignature({ ...accepted, network: "eip155:1" }, good), 402, "payment_requirements_mismatch"],
+      [
+        "another receiver",
+        channelSignature({ ...accepted, payTo: account.address }, good),
+        402,
+        "payment_requirements_mismatch",
+      ],
+      [
+        "another network",
+        channelSignature({ ...accepted, network: "eip155:1" }, good),
+        402,
+        "payment_requirements_mismatch",
+      ],
     ];
     for (const [what, header, status, code] of cases) {
       const res = await request("/echofix/d", { headers: { "PAYMENT-SIGNATURE": header } });
@@ -218,7 +246,10 @@ describe("x402 channel payments", () => {
 });
 
 /** An `exact` payment for `path`, signed by `account` with x402's own client. */
-async function exactSignature(account: PrivateKeyAccount, path: string): Promise<{ header: string; payload: PaymentPayload }> {
+async function exactSignature(
+  account: PrivateKeyAccount,
+  path: string,
+): Promise<{ header: string; payload: PaymentPayload }> {
   const res = await request(path);
   const required = offerOf(res);
   const client = new x402Client()

@@ -40,8 +40,7 @@ function malformed(reason: string, field?: string): never {
 
 /** x402's decoding and v2 schema; anything else is `malformed_payment_signature`. */
 function decodePayload(value: string): PaymentPayload {
-  if (value.length > MAX_PAYMENT_SIGNATURE_LENGTH)
-    malformed(`longer than ${MAX_PAYMENT_SIGNATURE_LENGTH} characters`);
+  if (value.length > MAX_PAYMENT_SIGNATURE_LENGTH) malformed(`longer than ${MAX_PAYMENT_SIGNATURE_LENGTH} characters`);
   let decoded: unknown;
   try {
     decoded = decodePaymentSignatureHeader(value);
