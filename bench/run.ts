@@ -4,7 +4,8 @@
 //    control opened wide so nothing is rate-limited): free, fresh-proof and session requests;
 // 3. x402 (bench/x402.ts): x402's own `exact` peer, and x402 `exact` and `channel` payments
 //    through edge402, on the same anvil and on one that mines every 2 s;
-// 4. the chain sync (bench/sync.ts).
+// 4. the chain sync (bench/sync.ts);
+// 5. the size of the paying 402 page and its script (bench/page.ts).
 // It prints its progress to stderr, the tables to stdout, and writes bench/results/latest.json
 // (machine, date, every figure, the ratios and the targets) and bench/RESULTS.md. A part that
 // fails is reported as not measured with its reason; the others still run. Exit code 0 unless
@@ -15,6 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startStack, type Stack } from "../scripts/stack.js";
 import { benchHttp } from "./http.js";
+import { benchPage } from "./page.js";
 import { deriveRatios, deriveTargets, renderMarkdown, type BenchFigures } from "./report.js";
 import { benchSync } from "./sync.js";
 import { benchVerification } from "./verify.js";
@@ -50,6 +52,7 @@ async function main(): Promise<number> {
     http: { error: "not run" },
     x402: { instant: { error: "not run" }, blockTime2s: { error: "not run" } },
     sync: { measured: false, reason: "not run" },
+    page: { measured: false, reason: "not run" },
   };
 
   try {
@@ -71,6 +74,7 @@ async function main(): Promise<number> {
     figures.http = { error: reason };
     figures.x402 = { instant: { error: reason }, blockTime2s: { error: reason } };
     figures.sync = { measured: false, reason };
+    figures.page = { measured: false, reason };
     return finish(figures, 1);
   }
   try {
@@ -89,6 +93,11 @@ async function main(): Promise<number> {
       figures.sync = await benchSync(stack, progress);
     } catch (err) {
       figures.sync = { measured: false, reason: firstLine(err) };
+    }
+    try {
+      figures.page = await benchPage(stack, progress);
+    } catch (err) {
+      figures.page = { measured: false, reason: firstLine(err) };
     }
   } finally {
     progress("stopping the stack");

@@ -10,8 +10,9 @@ import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
 import { toFacilitatorEvmSigner } from "@x402/evm";
 import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { Hono } from "hono";
-import { createWalletClient, defineChain, http, nonceManager, publicActions, type Address, type Hex } from "viem";
+import { createWalletClient, http, nonceManager, publicActions, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { rpcChain } from "../src/client/chain.js";
 import { freePort } from "./anvil.js";
 
 export type X402FacilitatorOptions = {
@@ -35,12 +36,7 @@ type FacilitatorRequest = { paymentPayload: PaymentPayload; paymentRequirements:
 
 /** x402Facilitator with the exact EVM scheme on `eip155:<chainId>`, signing with `privateKey`. */
 function exactFacilitator(opts: X402FacilitatorOptions): { facilitator: x402Facilitator; address: Address } {
-  const chain = defineChain({
-    id: opts.chainId,
-    name: `anvil-${opts.chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [opts.rpcUrl] } },
-  });
+  const chain = rpcChain(opts.chainId, opts.rpcUrl);
   const account = privateKeyToAccount(opts.privateKey, { nonceManager });
   // A short polling interval: anvil mines at once, so a settlement should not wait seconds.
   const wallet = createWalletClient({ account, chain, transport: http(opts.rpcUrl), pollingInterval: 20 }).extend(

@@ -1,9 +1,8 @@
-// What a client does after a 402 refused one of its payments, whatever carried it (the paying
-// fetch, or the x402 `channel` scheme). The refusal code says what it means (policy.ts
-// `refusalAction`); this settles the refused payment's books by that meaning (reconciling with
-// the server's balance, reading the chain, dropping a closing channel or a bad session) and
-// names the next step: send the same proof again, plan a new payment, or stop. Kept apart from
-// the send loops so each meaning has one place.
+// What the paying fetch does after a 402 refused one of its payments. The refusal code says
+// what it means (policy.ts `refusalAction`); this settles the refused payment's books by that
+// meaning (reconciling with the server's balance, reading the chain, dropping a closing channel
+// or a bad session) and names the next step: send the same proof again, plan a new payment, or
+// stop. Kept apart from the send loop so each meaning has one place.
 import type { ChainAccess } from "./chain.js";
 import type { ChannelLedger, ChannelReport } from "./ledger.js";
 import type { Payer, Payment, PlanOptions } from "./payer.js";
@@ -83,19 +82,12 @@ async function checkChain(
 ): Promise<RefusalStep> {
   const ledger: ChannelLedger = payment.ledger;
   const info = await chain.channelInfo(ledger.contract, ledger.receiver, ledger.openBlock);
-  if (!info) {
+  if (!info || info.settleBlock > 0) {
     refused();
-    ledger.state = "settled";
+    ledger.noteChainState(info);
     return plan();
   }
   if (info.deposit > ledger.deposit) ledger.deposit = info.deposit;
-  if (info.settleBlock > 0) {
-    refused();
-    ledger.state = "closing";
-    ledger.settleBlock = info.settleBlock;
-    ledger.closingBalance = info.closingBalance;
-    return plan();
-  }
   // The chain has it: the server has not caught up yet. Same proof, after a backoff.
   if (action === "check_channel" || info.deposit >= payment.balance) return { kind: "resend" };
   refused();

@@ -51,6 +51,8 @@ const schema = z.object({
   CHALLENGE_PERIOD: z.optional(decimal("CHALLENGE_PERIOD")),
   LOOKUP_RPC_URL: z.optional(z.url("LOOKUP_RPC_URL must be an http(s) URL")),
   LOOKUP_RATE: z._default(decimal("LOOKUP_RATE"), "5"),
+  BROWSER_PREPAY_REQUESTS: z._default(decimal("BROWSER_PREPAY_REQUESTS"), "20"),
+  BROWSER_DEPOSIT_REQUESTS: z._default(decimal("BROWSER_DEPOSIT_REQUESTS"), "100"),
   X402_FACILITATOR_URL: z.optional(z.url("X402_FACILITATOR_URL must be an http(s) URL")),
   X402_TOKEN_NAME: z.optional(z.string()),
   X402_TOKEN_VERSION: z.optional(z.string()),
@@ -124,6 +126,10 @@ export interface Config {
   lookupRpcUrl?: string;
   /** Look-ups per second all strangers together may cause (each about two RPC requests). */
   lookupRate: number;
+  /** The 402 page's first balance proof pays this many requests at the route's price ahead. */
+  browserPrepayRequests: number;
+  /** A channel the 402 page opens holds this many requests at the route's price. */
+  browserDepositRequests: number;
   /** The x402 `exact` offer: the facilitator that verifies and settles it, and the token's
    *  EIP-712 domain its EIP-3009 authorizations are signed over. Absent: `channel` only. */
   x402Exact?: { facilitatorUrl: string; tokenName: string; tokenVersion: string };
@@ -165,9 +171,12 @@ export function parseConfig(vars: Record<string, unknown>): Config {
       ? ["FLOW_KEY_PREFIX must be from 1 to 128"]
       : []),
     ...(Number(v.LOOKUP_RATE) < 1 ? ["LOOKUP_RATE must be at least 1"] : []),
+    ...(Number(v.BROWSER_PREPAY_REQUESTS) < 1 ? ["BROWSER_PREPAY_REQUESTS must be at least 1"] : []),
+    ...(Number(v.BROWSER_DEPOSIT_REQUESTS) < Number(v.BROWSER_PREPAY_REQUESTS)
+      ? ["BROWSER_DEPOSIT_REQUESTS must be at least BROWSER_PREPAY_REQUESTS"]
+      : []),
   ];
   if (flowIssues.length > 0) throw new ConfigError(flowIssues);
-  const x402Exact = exactOffer(v);
   return {
     chainId: Number(v.CHAIN_ID),
     rpcUrl: v.RPC_URL,
@@ -196,7 +205,9 @@ export function parseConfig(vars: Record<string, unknown>): Config {
     challengePeriod: v.CHALLENGE_PERIOD === undefined ? undefined : Number(v.CHALLENGE_PERIOD),
     lookupRpcUrl: v.LOOKUP_RPC_URL,
     lookupRate: Number(v.LOOKUP_RATE),
-    ...(x402Exact ? { x402Exact } : {}),
+    browserPrepayRequests: Number(v.BROWSER_PREPAY_REQUESTS),
+    browserDepositRequests: Number(v.BROWSER_DEPOSIT_REQUESTS),
+    x402Exact: exactOffer(v),
   };
 }
 

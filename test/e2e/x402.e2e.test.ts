@@ -14,11 +14,12 @@ import {
 import type { PaymentRequirements } from "@x402/core/types";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
 import { wrapFetchWithPayment } from "@x402/fetch";
-import { createPublicClient, createWalletClient, defineChain, http, type Address, type PublicClient } from "viem";
+import { createPublicClient, createWalletClient, http, type Address, type PublicClient } from "viem";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANVIL_KEYS, rpc } from "../../scripts/anvil.js";
 import { startStack, type Stack } from "../../scripts/stack.js";
+import { rpcChain } from "../../src/client/chain.js";
 import { testTokenAbi } from "../../src/protocol/abi.js";
 import { encodeProofHeaders } from "../../src/protocol/codec.js";
 import { signBalanceProof } from "../../src/protocol/sign.js";
@@ -34,13 +35,10 @@ let network: `eip155:${number}`;
 beforeAll(async () => {
   stack = await startStack();
   network = `eip155:${stack.chainId}`;
-  const chain = defineChain({
-    id: stack.chainId,
-    name: "anvil",
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [stack.rpcUrl] } },
-  });
-  pub = createPublicClient({ chain, transport: http(stack.rpcUrl) }) as PublicClient;
+  pub = createPublicClient({
+    chain: rpcChain(stack.chainId, stack.rpcUrl),
+    transport: http(stack.rpcUrl),
+  }) as PublicClient;
 });
 
 afterAll(async () => {
