@@ -18,6 +18,7 @@ import { Payer } from "./payer.js";
 import { DEFAULT_BACKOFF, resolvePolicy, type BackoffOptions, type PolicyOptions } from "./policy.js";
 import { PriceBook } from "./request.js";
 import { MemoryChannelStore, type ChannelStore } from "./store.js";
+import { followPaidStreams, PaidStreams } from "./stream.js";
 
 /**
  * Options of {@link createEdge402Client}: the signer and the chain (`account` with `rpcUrl`, or
@@ -109,6 +110,7 @@ export function createEdge402Client(options: Edge402ClientOptions): Edge402Clien
   const book = new ChannelBook(options.store ?? new MemoryChannelStore(), chain.address);
   const payer = new Payer({ chain, book, policy, hooks, sessionWaitMs: options.sessionWaitMs ?? 10_000 });
   const manager = new ChannelManager({ chain, book, hooks, policy, fetch: send });
+  const streams = new PaidStreams();
   const paying = createPayingFetch({
     payer,
     book,
@@ -119,10 +121,11 @@ export function createEdge402Client(options: Edge402ClientOptions): Edge402Clien
     maxAttempts,
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     maxRetryAfterMs: options.maxRetryAfterMs ?? 10_000,
+    streams,
   });
   return {
     address: chain.address,
-    fetch: paying,
+    fetch: followPaidStreams({ paying, book, hooks, streams }),
     spent: () => book.spent,
     deposited: () => book.deposited,
     channels: (opts) => manager.list(opts),

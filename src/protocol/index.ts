@@ -10,5 +10,6 @@ export * from "./errors.js";
 export * from "./headers.js";
 export * from "./sign.js";
 export * from "./signature.js";
+export * from "./stream.js";
 export * from "./verify.js";
 export * from "./abi.js";

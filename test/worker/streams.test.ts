@@ -5,48 +5,22 @@
 // between two events with the pay event, charged nothing above the deposit.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { ChannelState } from "../../src/worker/channel/state.js";
 import { channelStub } from "../../src/worker/channel/stub.js";
+import { readBlocks } from "../helpers/sse.js";
 import { freshAccount, openChannel, pay, request } from "./helpers.js";
 
 const PER_EVENT = 2n;
 const SLICE = 20n;
 
-type Block = { text: string; at: number };
-
-/** Reads an event stream block by block (split on blank lines), noting when each arrived. */
-async function readBlocks(res: Response, stopAfterEvents = Number.POSITIVE_INFINITY) {
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const blocks: Block[] = [];
-  let rest = "";
-  let events = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    rest += value;
-    let end = rest.indexOf("\n\n");
-    while (end >= 0) {
-      const text = rest.slice(0, end);
-      rest = rest.slice(end + 2);
-      blocks.push({ text, at: Date.now() });
-      if (/^data:/m.test(text)) events++;
-      end = rest.indexOf("\n\n");
-    }
-    if (events >= stopAfterEvents) {
-      await reader.cancel();
-      break;
-    }
-  }
-  return { blocks, rest, data: blocks.filter((b) => /^data:/m.test(b.text) && !/^event:/m.test(b.text)) };
-}
-
-async function channel(deposit: bigint, balance: bigint) {
+async function channel(deposit: bigint) {
   const a = await freshAccount();
   const { openBlock } = await openChannel(a, deposit);
   return { a, openBlock, raw: () => channelStub(env, a.address, openBlock).raw() };
 }
 
 /** Waits until the channel holds no reservation (the stream's settle landed). */
-async function settled(raw: () => Promise<{ reservations: Record<string, unknown> } | null>) {
+async function settled(raw: () => Promise<ChannelState | null>): Promise<ChannelState> {
   for (let i = 0; i < 200; i++) {
     const s = await raw();
     if (s && Object.keys(s.reservations).length === 0) return s;
@@ -57,7 +31,7 @@ async function settled(raw: () => Promise<{ reservations: Record<string, unknown
 
 describe("metered streams", () => {
   it("send the first event long before the last, and charge exactly events x price", async () => {
-    const { a, openBlock, raw } = await channel(1000n, 0n);
+    const { a, openBlock, raw } = await channel(1000n);
     const started = Date.now();
     const res = await pay(a, openBlock, 100n, "/stream/8");
     expect(res.status).toBe(200);
@@ -66,7 +40,7 @@ describe("metered streams", () => {
     // The cost is not known when the headers go out; the credit holds the reservation.
     expect(res.headers.get("RDN-Cost")).toBeNull();
     expect(res.headers.get("RDN-Credit")).toBe("80");
-    const { blocks, data, rest } = await readBlocks(res);
+    const { blocks, messages: data, rest } = await readBlocks(res);
     expect(rest).toBe("");
     expect(data.map((b) => b.text)).toEqual(
       Array.from({ length: 8 }, (_, k) => `id: ${k + 1}\ndata: {"i":${k + 1},"n":8}`),
@@ -83,11 +57,11 @@ describe("metered streams", () => {
   });
 
   it("charge a client that disconnects after k events for the events passed: k, or k + 1 with the one in flight", async () => {
-    const { a, openBlock, raw } = await channel(1000n, 0n);
+    const { a, openBlock, raw } = await channel(1000n);
     const res = await pay(a, openBlock, 100n, "/stream/40");
     expect(res.status).toBe(200);
     const k = 3;
-    const { data } = await readBlocks(res, k);
+    const { messages: data } = await readBlocks(res, k);
     expect(data.length).toBe(k);
     const s = await settled(raw);
     const charged = s.charged / PER_EVENT;
@@ -99,9 +73,9 @@ describe("metered streams", () => {
   });
 
   it("continue past one reservation by taking the next slices from credit", async () => {
-    const { a, openBlock, raw } = await channel(1000n, 0n);
+    const { a, openBlock, raw } = await channel(1000n);
     const res = await pay(a, openBlock, 100n, "/stream/25");
-    const { blocks, data } = await readBlocks(res);
+    const { blocks, messages: data } = await readBlocks(res);
     expect(data.length).toBe(25);
     expect(blocks.some((b) => b.text.includes("rdn-payment-required"))).toBe(false);
     expect(blocks.at(-1)!.text).toBe(": rdn-cost 50\n: rdn-credit 50");
@@ -111,10 +85,10 @@ describe("metered streams", () => {
 
   it("end with the pay event when the credit runs out, charging no more than the deposit", async () => {
     // The whole deposit paid at once: 20 reserved, 10 more in credit, 15 events' worth.
-    const { a, openBlock, raw } = await channel(30n, 0n);
+    const { a, openBlock, raw } = await channel(30n);
     const res = await pay(a, openBlock, 30n, "/stream/25");
     expect(res.status).toBe(200);
-    const { blocks, data } = await readBlocks(res);
+    const { blocks, messages: data } = await readBlocks(res);
     expect(data.length).toBe(15);
     const tail = blocks.slice(-2).map((b) => b.text);
     expect(tail[0]).toBe(

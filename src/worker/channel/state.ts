@@ -5,6 +5,7 @@
 // A payer's flow-control bucket rides in the same state: the bucket is checked before any
 // payment rule and charged in the same decision, so payment and bucket are one write.
 import type { Address, Hex } from "viem";
+import { maxBigint, minBigint } from "../../protocol/amount.js";
 import type { ErrorCode } from "../../protocol/errors.js";
 import { admit, peek, type Bucket, type FlowCharge, type FlowStatus } from "../flow/bucket.js";
 
@@ -275,8 +276,7 @@ export function extendReservation(
     if (refusal) return { ok: false, code: refusal };
     const left = credit(s);
     if (left < p.atLeast) return { ok: false, code: "insufficient_credit" };
-    const wanted = p.amount > p.atLeast ? p.amount : p.atLeast;
-    added = wanted < left ? wanted : left;
+    added = minBigint(maxBigint(p.amount, p.atLeast), left);
   }
   const next = touch(s, now);
   next.charged = s.charged + added;

@@ -4,6 +4,7 @@
 // settles the channel at the measured cost when the stream ends, fails or the client goes away.
 // Nothing is held back: bytes leave as the handler writes them, and only what was passed is
 // charged. An event stream that cannot be paid for ends between two events, with the pay event.
+import { maxBigint } from "../../protocol/amount.js";
 import type { PayResult } from "../channel/object.js";
 import { meteredCharge } from "../channel/state.js";
 import { meterCost, type MeterOptions } from "../pricing.js";
@@ -141,7 +142,7 @@ export class StreamMeter {
     const cost = this.cost(bytes, events);
     if (cost <= this.reserved) return true;
     const missing = cost - this.reserved;
-    const r = await this.o.channel.extend(missing > this.o.slice ? missing : this.o.slice, missing);
+    const r = await this.o.channel.extend(maxBigint(missing, this.o.slice), missing);
     if (!r.ok) {
       this.refusal = r.code;
       return false;

@@ -2,6 +2,7 @@
 // starts and how many events EventSource would dispatch, without holding any byte back, so a
 // metered stream can be charged per event and cut only between events; and the two blocks the
 // paywall writes itself at a stream's end (the cost comment and the pay event).
+import { PAYMENT_REQUIRED_EVENT, StreamComments, type PaymentRequiredData } from "../../protocol/stream.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -79,17 +80,11 @@ const text = new TextEncoder();
 /** The final comment of a metered event stream: what it was charged and the channel's credit
  *  after that charge (comments are ignored by EventSource). */
 export function costComment(cost: bigint, credit: bigint | undefined): Uint8Array {
-  const creditLine = credit === undefined ? "" : `: rdn-credit ${credit}\n`;
-  return text.encode(`: rdn-cost ${cost}\n${creditLine}\n`);
+  const creditLine = credit === undefined ? "" : `: ${StreamComments.credit} ${credit}\n`;
+  return text.encode(`: ${StreamComments.cost} ${cost}\n${creditLine}\n`);
 }
 
-/** The event that ends a metered stream whose channel cannot pay for more: `code` says why
- *  (`insufficient_credit` most often), `cost` what this response was charged, `credit` the
- *  channel's credit now, `needed` the credit a new request to the route reserves. */
-export type PaymentRequiredEvent = { code: string; cost: string; credit: string; needed: string };
-
-export const PAYMENT_REQUIRED_EVENT = "rdn-payment-required";
-
-export function paymentRequiredEvent(e: PaymentRequiredEvent): Uint8Array {
+/** The event that ends a metered stream whose channel cannot pay for more. */
+export function paymentRequiredEvent(e: PaymentRequiredData): Uint8Array {
   return text.encode(`event: ${PAYMENT_REQUIRED_EVENT}\ndata: ${JSON.stringify(e)}\n\n`);
 }
