@@ -3,12 +3,15 @@
 // charged exactly the events passed (at the end, or at the client's disconnect), a stream longer
 // than one reservation takes its next slices from credit, and one whose channel runs out ends
 // between two events with the pay event, charged nothing above the deposit.
-import { env } from "cloudflare:test";
+import { createExecutionContext, env } from "cloudflare:test";
+import { streamSSE } from "hono/streaming";
 import { describe, expect, it } from "vitest";
+import { encodeProofHeaders } from "../../src/protocol/codec.js";
+import { createApp } from "../../src/worker/app.js";
 import type { ChannelState } from "../../src/worker/channel/state.js";
 import { channelStub } from "../../src/worker/channel/stub.js";
 import { readBlocks } from "../helpers/sse.js";
-import { freshAccount, openChannel, pay, request } from "./helpers.js";
+import { freshAccount, openChannel, pay, request, signProof } from "./helpers.js";
 
 const PER_EVENT = 2n;
 const SLICE = 20n;
@@ -30,6 +33,15 @@ async function settled(raw: () => Promise<ChannelState | null>): Promise<Channel
 }
 
 describe("metered streams", () => {
+  it("are announced by GET /api/1/pricing with their meter", async () => {
+    const body = (await (await request("/api/1/pricing")).json()) as { routes: Array<Record<string, unknown>> };
+    expect(body.routes.find((r) => r.path === "/stream/:n")).toMatchObject({
+      mode: "metered",
+      maxPrice: "20",
+      meter: { perMs: 0, perKiB: 0, perEvent: 2, stream: true },
+    });
+  });
+
   it("send the first event long before the last, and charge exactly events x price", async () => {
     const { a, openBlock, raw } = await channel(1000n);
     const started = Date.now();
@@ -65,7 +77,6 @@ describe("metered streams", () => {
     expect(data.length).toBe(k);
     const s = await settled(raw);
     const charged = s.charged / PER_EVENT;
-    console.log("disconnect after", k, "charged events", charged);
     expect(s.charged % PER_EVENT).toBe(0n);
     expect(charged === BigInt(k) || charged === BigInt(k + 1)).toBe(true);
     // The rest of the reservation came back to credit.
@@ -99,5 +110,153 @@ describe("metered streams", () => {
     expect(s.charged).toBe(30n);
     expect(s.balance).toBe(30n);
     expect(s.deposit).toBe(30n);
+  });
+});
+
+/** A body that writes `chunk()` every `everyMs` until it is cancelled. */
+function endless(everyMs: number, chunk: (i: number) => string): ReadableStream<Uint8Array> {
+  const text = new TextEncoder();
+  let i = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (i > 0) await new Promise((r) => (timer = setTimeout(r, everyMs)));
+        controller.enqueue(text.encode(chunk(++i)));
+      },
+      cancel: () => clearTimeout(timer),
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+const sse = { "content-type": "text/event-stream" };
+const app = createApp({
+  routes: [
+    {
+      // The README's example: Hono's streamSSE, one token every 20 ms, resuming after Last-Event-ID.
+      method: "GET",
+      path: "/tokens",
+      options: { metered: { maxPrice: 20n, perEvent: 1, perMs: 0, stream: true } },
+      handler: (c) =>
+        streamSSE(c, async (stream) => {
+          const from = Number(c.req.header("Last-Event-ID") ?? "0");
+          for (let i = from + 1; i <= 30 && !stream.aborted; i++) {
+            await stream.writeSSE({ id: String(i), data: `token ${i}` });
+            await stream.sleep(20);
+          }
+        }),
+    },
+    {
+      // Time only: 10 per 100 ms, one event every 40 ms.
+      method: "GET",
+      path: "/timed",
+      options: { metered: { maxPrice: 10n, perMs: 0.1, stream: true } },
+      handler: () =>
+        new Response(
+          endless(40, (i) => `id: ${i}\ndata: ${i}\n\n`),
+          { headers: sse },
+        ),
+    },
+    {
+      // Bytes only, not an event stream: 1 per KiB, a KiB every 10 ms.
+      method: "GET",
+      path: "/bytes",
+      options: { metered: { maxPrice: 4n, perKiB: 1, perMs: 0, stream: true } },
+      handler: () =>
+        new Response(
+          endless(10, () => "x".repeat(1024)),
+          { headers: { "content-type": "application/octet-stream" } },
+        ),
+    },
+    {
+      // Slow events on a short serving time: the reservation lives 100 ms + the margin unless renewed.
+      method: "GET",
+      path: "/slow",
+      options: { metered: { maxPrice: 10n, perEvent: 1, perMs: 0, maxServingMs: 100, stream: true } },
+      handler: () =>
+        new Response(
+          endless(200, (i) => `data: ${i}\n\n`),
+          { headers: sse },
+        ),
+    },
+  ],
+});
+
+/** Pays `path` of the test app with a proof for `balance`. */
+async function payApp(a: Awaited<ReturnType<typeof freshAccount>>, openBlock: number, balance: bigint, path: string) {
+  const signature = await signProof(a, openBlock, balance);
+  const headers = encodeProofHeaders({ sender: a.address, openBlock, balance, signature });
+  return app.fetch(new Request(`http://paywall.test${path}`, { headers }), env, createExecutionContext());
+}
+
+describe("metered streams of other handlers and meters", () => {
+  it("a Hono streamSSE handler streams, is charged per event and resumes after Last-Event-ID", async () => {
+    const { a, openBlock, raw } = await channel(1000n);
+    const res = await payApp(a, openBlock, 100n, "/tokens");
+    const all = await readBlocks(res);
+    expect(all.messages.length).toBe(30);
+    expect(all.blocks.at(-1)!.text).toBe(": rdn-cost 30\n: rdn-credit 70");
+    const session = res.headers.get("RDN-Session")!;
+    const again = await app.fetch(
+      new Request("http://paywall.test/tokens", { headers: { "RDN-Session": session, "Last-Event-ID": "25" } }),
+      env,
+      createExecutionContext(),
+    );
+    const rest = await readBlocks(again);
+    expect(rest.messages.map((m) => m.text)).toEqual([26, 27, 28, 29, 30].map((i) => `data: token ${i}\nid: ${i}`));
+    expect((await settled(raw)).charged).toBe(35n);
+  });
+
+  it("a stream priced by time takes a slice each time its time uses one up, and ends with the pay event at the deposit", async () => {
+    const { a, openBlock, raw } = await channel(30n);
+    const res = await payApp(a, openBlock, 30n, "/timed");
+    expect(res.status).toBe(200);
+    const { blocks, messages } = await readBlocks(res);
+    expect(messages.length).toBeGreaterThan(0);
+    const pay = blocks.find((b) => b.text.startsWith("event: rdn-payment-required"))!;
+    expect(JSON.parse(pay.text.split("data: ")[1]!)).toEqual({
+      code: "insufficient_credit",
+      cost: "30",
+      credit: "0",
+      needed: "10",
+    });
+    const s = await settled(raw);
+    expect(s.charged).toBe(30n);
+  });
+
+  it("a byte stream that the channel cannot pay for is cut off with an error, charged the bytes passed", async () => {
+    const { a, openBlock, raw } = await channel(10n);
+    const res = await payApp(a, openBlock, 10n, "/bytes");
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let received = 0;
+    const read = async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return "ended";
+        received += value.length;
+      }
+    };
+    await expect(read()).rejects.toThrow();
+    expect(received).toBeLessThanOrEqual(10 * 1024);
+    const s = await settled(raw);
+    expect(s.charged).toBe(10n);
+  });
+
+  it("renews its reservation while it flows, so a long stream does not expire", async () => {
+    const { a, openBlock, raw } = await channel(100n);
+    const res = await payApp(a, openBlock, 100n, "/slow");
+    const reader = res.body!.getReader();
+    await reader.read();
+    const first = Object.values((await raw())!.reservations)[0]!.expiresAt;
+    let later = first;
+    for (let i = 0; i < 100 && later === first; i++) {
+      await reader.read();
+      later = Object.values((await raw())!.reservations)[0]!.expiresAt;
+    }
+    expect(later).toBeGreaterThan(first);
+    await reader.cancel();
+    await settled(raw);
   });
 });
