@@ -4,6 +4,7 @@
 // of it; when it ended with the pay event (`rdn-payment-required`) after new events, the request
 // is sent again through the paying fetch (which pays: a new proof adding credit) with
 // `Last-Event-ID`, and the new response's events follow in the same body.
+import { isEventStream } from "../protocol/stream.js";
 import type { ChannelBook } from "./book.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { Hooks } from "./hooks.js";
@@ -14,11 +15,6 @@ import { StreamWatch } from "./stream-watch.js";
 /** The payment behind a served response, as the paying fetch noted it. */
 type PaidBy = { kind: "proof" | "session"; ledger: ChannelLedger };
 
-/** Whether a response is an event stream. */
-function isEventStream(res: Response): boolean {
-  return (res.headers.get("content-type")?.toLowerCase() ?? "").startsWith("text/event-stream");
-}
-
 /**
  * The paid event streams the paying fetch has answered and not yet handed over, each with the
  * payment behind it: a metered stream's cost comes at its end, so its books close there.
@@ -28,7 +24,7 @@ export class PaidStreams {
 
   /** Notes a paid answer that is an event stream (anything else is left alone). */
   note(res: Response, paidBy: PaidBy): void {
-    if (isEventStream(res) && res.body) this.paid.set(res, paidBy);
+    if (isEventStream(res.headers) && res.body) this.paid.set(res, paidBy);
   }
 
   take(res: Response): PaidBy | undefined {

@@ -23,3 +23,16 @@ export const PAYMENT_REQUIRED_EVENT = "rdn-payment-required";
  * `needed` the credit a new request to the route reserves (its `RDN-Price`).
  */
 export type PaymentRequiredData = { code: string; cost: string; credit: string; needed: string };
+
+/**
+ * Whether an answer's body is an event stream (`Content-Type: text/event-stream`). A Worker and
+ * `fetch` see bodies decoded, whatever their `Content-Encoding`.
+ *
+ * @example
+ * ```ts
+ * isEventStream(new Headers({ "content-type": "text/event-stream; charset=utf-8" })); // true
+ * ```
+ */
+export function isEventStream(headers: Headers): boolean {
+  return (headers.get("content-type")?.toLowerCase() ?? "").startsWith("text/event-stream");
+}

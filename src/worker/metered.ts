@@ -10,7 +10,8 @@ import { channelStub } from "./channel/stub.js";
 import type { Env } from "./env.js";
 import { meterCost, type MeterOptions } from "./pricing.js";
 import { StreamMeter } from "./stream/meter.js";
-import { countEvents, isEventStream } from "./stream/sse.js";
+import { isEventStream } from "../protocol/stream.js";
+import { countEvents } from "./stream/sse.js";
 
 type ChannelRef = { sender: Address; openBlock: number };
 type Reserved = { id: string; amount: bigint };

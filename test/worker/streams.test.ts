@@ -170,6 +170,29 @@ const app = createApp({
         ),
     },
     {
+      // Not streamed: buffered, then charged per event before the headers go out.
+      method: "GET",
+      path: "/buffered",
+      options: { metered: { maxPrice: 50n, perEvent: 3, perMs: 0 } },
+      handler: () => new Response(": hello\n\ndata: 1\n\ndata: 2\ndata: 2b\n\nid: 3\ndata: 3\n\n", { headers: sse }),
+    },
+    {
+      // Three events, then the handler's body fails.
+      method: "GET",
+      path: "/fails",
+      options: { metered: { maxPrice: 10n, perEvent: 1, perMs: 0, stream: true } },
+      handler: () => {
+        let i = 0;
+        const body = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            if (++i > 3) return controller.error(new Error("the handler failed"));
+            controller.enqueue(new TextEncoder().encode(`data: ${i}\n\n`));
+          },
+        });
+        return new Response(body, { headers: sse });
+      },
+    },
+    {
       // Slow events on a short serving time: the reservation lives 100 ms + the margin unless renewed.
       method: "GET",
       path: "/slow",
@@ -242,6 +265,21 @@ describe("metered streams of other handlers and meters", () => {
     expect(received).toBeLessThanOrEqual(10 * 1024);
     const s = await settled(raw);
     expect(s.charged).toBe(10n);
+  });
+
+  it("perEvent prices a buffered event-stream answer too, in its RDN-Cost", async () => {
+    const { a, openBlock } = await channel(100n);
+    const res = await payApp(a, openBlock, 100n, "/buffered");
+    expect(res.headers.get("RDN-Cost")).toBe("9");
+    expect(res.headers.get("RDN-Credit")).toBe("91");
+    expect(await res.text()).not.toContain("rdn-cost");
+  });
+
+  it("a handler whose body fails mid-way is charged the events that passed", async () => {
+    const { a, openBlock, raw } = await channel(100n);
+    const res = await payApp(a, openBlock, 100n, "/fails");
+    await expect(res.text()).rejects.toThrow();
+    expect((await settled(raw)).charged).toBe(3n);
   });
 
   it("renews its reservation while it flows, so a long stream does not expire", async () => {

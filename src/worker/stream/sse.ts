@@ -69,12 +69,6 @@ export function countEvents(body: Uint8Array): number {
   return s.events;
 }
 
-/** Whether a response's body is an event stream (a Worker sees bodies decoded: the runtime
- *  applies any Content-Encoding itself on the way out). */
-export function isEventStream(headers: Headers): boolean {
-  return (headers.get("content-type")?.toLowerCase() ?? "").startsWith("text/event-stream");
-}
-
 const text = new TextEncoder();
 
 /** The final comment of a metered event stream: what it was charged and the channel's credit
