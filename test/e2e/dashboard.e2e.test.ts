@@ -32,6 +32,7 @@ let stack: Stack;
 let client: E2EClient;
 let chromium: { context: BrowserContext; close(): Promise<void> };
 let page: Page;
+const DESKTOP = { width: 1280, height: 800 };
 const channels: Channel[] = [];
 
 /** An admin API answer, with the bearer token (what the dashboard's figures must equal). */
@@ -66,6 +67,8 @@ beforeAll(async () => {
   channels.push(a, b);
   chromium = await launchChromium();
   page = await chromium.context.newPage();
+  // Wide enough for the Channels table's exact amounts in the screenshots.
+  await page.setViewportSize(DESKTOP);
 });
 
 afterAll(async () => {
@@ -148,6 +151,8 @@ describe("the operator's dashboard in Chromium", () => {
     expect((await client.pay(c, 5n)).status).toBe(200);
 
     await page.goto(`${stack.url}/admin#channels`);
+    await expect.poll(() => page.locator("tr[data-sender]").count(), PROJECTION).toBe(3);
+    await screenshot(page, "dashboard-channels.png");
     await page.getByLabel("Search by sender").fill(c.sender.slice(2, 14));
     await page.getByRole("button", { name: "Search" }).click();
     const row = page.locator(`tr[data-sender="${c.sender.toLowerCase()}"]`);
@@ -158,7 +163,6 @@ describe("the operator's dashboard in Chromium", () => {
     expect(await row.locator("td").nth(1).textContent()).toBe(String(c.openBlock));
     // The shortened address keeps the full one in its title.
     expect(await row.locator("code.address").getAttribute("title")).toBe(c.sender.toLowerCase());
-    await screenshot(page, "dashboard-channels.png");
 
     await row.click();
     await expect.poll(() => page.locator("#channel-detail code.address").textContent()).toBe(c.sender);
@@ -186,6 +190,9 @@ describe("the operator's dashboard in Chromium", () => {
     await page.locator("#withdraw-confirm").click();
     const sent = page.locator('#withdraw-result tr[data-result="sent"]');
     await expect.poll(() => sent.count(), { timeout: 60_000 }).toBe(2);
+    // Done: the question is gone and the action can be asked again.
+    expect(await page.locator("#withdraw-confirm").isVisible()).toBe(false);
+    expect(await page.locator("#withdraw").isVisible()).toBe(true);
     const hashes = (await sent.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-tx")))) as Hex[];
     for (const hash of hashes) {
       const receipt = await client.pub.waitForTransactionReceipt({ hash });
@@ -220,7 +227,7 @@ describe("the operator's dashboard in Chromium", () => {
     await page.locator("#overview-earned .amount").waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await screenshot(page, "dashboard-phone.png");
-    await page.setViewportSize({ width: 900, height: 720 });
+    await page.setViewportSize(DESKTOP);
   });
 
   it("logout clears the login: the form again, and the admin API refuses the browser", async () => {

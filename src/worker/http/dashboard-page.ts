@@ -23,10 +23,10 @@ export const DASHBOARD_HEADERS: Record<string, string> = {
 
 const STYLE = `:root{color-scheme:light dark;--fg:#1b1f24;--muted:#57606a;--bg:#fff;--card:#f6f8fa;--line:#d0d7de;--accent:#1a56db;--bad:#b00020;--ok:#1a7f37}
 @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9da7b3;--bg:#0d1117;--card:#161b22;--line:#30363d;--accent:#4c8dff;--bad:#ff7b72;--ok:#3fb950}}
-*{box-sizing:border-box}body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:var(--fg);background:var(--bg)}
+*{box-sizing:border-box}[hidden]{display:none!important}body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:var(--fg);background:var(--bg)}
 header{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem;padding:.6rem 1rem;border-bottom:1px solid var(--line)}
 header h1{font-size:1.05rem;margin:0}nav{display:flex;flex-wrap:wrap;gap:.25rem}nav a{padding:.3rem .6rem;border-radius:.35rem;color:var(--fg);text-decoration:none}
-nav a[aria-current=page]{background:var(--accent);color:#fff}header .units{margin-left:auto;font-size:.9rem;color:var(--muted)}
+nav a[aria-current=page]{background:var(--accent);color:#fff}header .tools{margin-left:auto;display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem}header .units{font-size:.9rem;color:var(--muted)}
 main{padding:1rem;max-width:72rem;margin:0 auto}h2{font-size:1.15rem;margin:.2rem 0 .8rem}h3{font-size:1rem;margin:1.2rem 0 .5rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:.75rem}.card{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:.7rem .9rem}
 .card .label{color:var(--muted);font-size:.85rem}.card .value{font-size:1.1rem;font-weight:600;overflow-wrap:anywhere}.card .base{color:var(--muted);font-size:.8rem;overflow-wrap:anywhere}
@@ -76,8 +76,8 @@ export function dashboardPage(): string {
     "edge402 admin",
     `<header><h1>edge402 admin</h1>
 <nav aria-label="Views">${link("overview", "Overview")}${link("traffic", "Traffic")}${link("channels", "Channels")}${link("chain", "Chain")}${link("actions", "Actions")}</nav>
-<label class="units">Amounts in <select id="units"><option value="token">token units</option><option value="base">base units</option></select></label>
-<form method="post" action="${DASHBOARD_PATH}/logout"><button type="submit" class="secondary">Log out</button></form></header>
+<div class="tools"><label class="units">Amounts in <select id="units"><option value="token">token units</option><option value="base">base units</option></select></label>
+<form method="post" action="${DASHBOARD_PATH}/logout"><button type="submit" class="secondary">Log out</button></form></div></header>
 <main id="view" aria-live="polite"><p class="muted">Loading…</p></main>
 <script type="application/json" id="${DASHBOARD_DATA_ID}">${JSON.stringify(data).replace(/</g, "\\u003c")}</script>
 <script src="${DASHBOARD_SCRIPT_PATH}" defer></script>`,
