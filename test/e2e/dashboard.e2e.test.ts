@@ -167,6 +167,10 @@ describe("the operator's dashboard in Chromium", () => {
     await row.click();
     await expect.poll(() => page.locator("#channel-detail code.address").textContent()).toBe(c.sender);
     expect(page.url()).toContain(`#channel/${c.sender.toLowerCase()}/${c.openBlock}`);
+    // When its object last took a payment: seconds ago, not "never".
+    await expect
+      .poll(() => page.locator("#channel-detail dt:text-is('Last payment') + dd").textContent())
+      .toMatch(/^[0-9]+ s ago$/);
 
     await page.goto(`${stack.url}/admin#traffic`);
     await expect.poll(() => paidLine.getAttribute("data-sum"), PROJECTION).toBe("5");

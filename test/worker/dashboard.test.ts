@@ -233,6 +233,16 @@ describe("the dashboard's admin routes", () => {
     }
   });
 
+  it("GET /channels/{sender}/{openBlock}: when the object last accepted a payment", async () => {
+    const before = Date.now();
+    const { sender, openBlock } = await earningChannel();
+    const res = await request(`/api/1/admin/channels/${sender}/${openBlock}`, { headers: bearer });
+    const { lastPaymentAt, payments } = (await res.json()) as { lastPaymentAt: number | null; payments: number };
+    expect(payments).toBe(1);
+    expect(lastPaymentAt).toBeGreaterThanOrEqual(before);
+    expect(lastPaymentAt).toBeLessThanOrEqual(Date.now());
+  });
+
   it("serves the dashboard's script under its content-hashed name, immutable", async () => {
     const res = await request(`/admin/assets/${DASHBOARD_SCRIPT.name}`);
     expect(res.status).toBe(200);

@@ -26,6 +26,8 @@ type ChannelDetail = {
   withdrawable: string;
   pendingProofs: number;
   payments: number;
+  /** When the object last accepted a payment (ms), null before the first. */
+  lastPaymentAt: number | null;
   openReservations: number;
   projection: ChannelRow | null;
 };
@@ -56,7 +58,7 @@ export const channelView: View = async (ctx) => {
       ...row("Closing balance", money(ch?.closingBalance)),
       ...row("Settle block", ch?.settleBlock === undefined ? null : String(ch.settleBlock)),
       ...row("Payments", String(d.payments)),
-      ...row("Last payment", when(d.projection?.lastPaymentAt ?? null)),
+      ...row("Last payment", when(d.lastPaymentAt)),
       ...row("Proofs waiting for charges", String(d.pendingProofs)),
       ...row("Open metered reservations", String(d.openReservations)),
       ...row("D1 row updated", when(d.projection?.updatedAt ?? null)),

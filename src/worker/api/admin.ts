@@ -142,6 +142,7 @@ async function channelDetail(c: AdminContext): Promise<Response> {
     withdrawable: (raw.withdrawable?.balance ?? raw.withdrawn).toString(),
     pendingProofs: raw.pending.length,
     payments: raw.payments,
+    lastPaymentAt: raw.lastPaymentAt ?? null,
     openReservations: Object.keys(raw.reservations).length,
     projection: row ?? null,
   });
