@@ -51,6 +51,14 @@ const schema = z.object({
   CHALLENGE_PERIOD: z.optional(decimal("CHALLENGE_PERIOD")),
   LOOKUP_RPC_URL: z.optional(z.url("LOOKUP_RPC_URL must be an http(s) URL")),
   LOOKUP_RATE: z._default(decimal("LOOKUP_RATE"), "5"),
+  ANALYTICS_ACCOUNT_ID: z.optional(
+    z.string().check(z.regex(/^[0-9a-f]{32}$/, "ANALYTICS_ACCOUNT_ID must be a Cloudflare account id (32 hex digits)")),
+  ),
+  ANALYTICS_API_TOKEN: z.optional(secret("ANALYTICS_API_TOKEN", 20)),
+  ANALYTICS_DATASET: z._default(
+    z.string().check(z.regex(/^[A-Za-z0-9_]{1,64}$/, "ANALYTICS_DATASET must be a dataset name (letters, digits, _)")),
+    "edge402_traffic",
+  ),
 });
 /** The name of a var or secret the configuration reads. */
 export type ConfigVar = keyof typeof schema.shape;
@@ -121,6 +129,9 @@ export interface Config {
   lookupRpcUrl?: string;
   /** Look-ups per second all strangers together may cause (each about two RPC requests). */
   lookupRate: number;
+  /** Where the traffic counters can be read back from Workers Analytics Engine (its SQL API);
+   *  absent, they are kept in D1 (src/worker/traffic). */
+  analytics?: { accountId: string; apiToken: string; dataset: string };
 }
 
 /** Thrown when the vars and secrets do not make a valid configuration. */
@@ -189,6 +200,10 @@ export function parseConfig(vars: Record<string, unknown>): Config {
     challengePeriod: v.CHALLENGE_PERIOD === undefined ? undefined : Number(v.CHALLENGE_PERIOD),
     lookupRpcUrl: v.LOOKUP_RPC_URL,
     lookupRate: Number(v.LOOKUP_RATE),
+    analytics:
+      v.ANALYTICS_ACCOUNT_ID && v.ANALYTICS_API_TOKEN
+        ? { accountId: v.ANALYTICS_ACCOUNT_ID, apiToken: v.ANALYTICS_API_TOKEN, dataset: v.ANALYTICS_DATASET }
+        : undefined,
   };
 }
 

@@ -21,6 +21,7 @@ import { settleMetered } from "./metered.js";
 import { applyPayment, applyPriority, verifyPayer, type Payer } from "./payment/apply.js";
 import { quietPayment, readPayment } from "./payment/read.js";
 import { resolvePrice, routeSettings, type PaywallOptions, type RouteSettings } from "./pricing.js";
+import { countRequest } from "./traffic/index.js";
 
 export type { PaywallOptions } from "./pricing.js";
 
@@ -201,4 +202,5 @@ async function servePaid(
     served = { ...served, ...(await settleMetered(c.env, payer, reservation, metered, startedAt, served.res)) };
   }
   await answerPaid(c, t.config, payer, served, limits);
+  countRequest(c, { kind: "paid", earnings: served.cost });
 }
