@@ -2,7 +2,9 @@
 // issue #7 (each met or missed; reported, never asserted), builds the JSON written to
 // bench/results/latest.json, and renders the Markdown tables printed at the end of a run and
 // committed as bench/RESULTS.md.
+import type { GroupCommitResult } from "./group-commit.js";
 import type { HttpResult, HttpScenario, PeerResult } from "./http.js";
+import type { Http64Result } from "./http64.js";
 import type { LoadResult } from "./load.js";
 import { fmt, ratio } from "./stats.js";
 import type { SyncResult } from "./sync.js";
@@ -27,6 +29,9 @@ export type BenchFigures = {
   http: HttpResult | { error: string };
   peer: PeerResult;
   sync: SyncResult;
+  /** Issue #17 (absent in results written before it). */
+  groupCommit?: GroupCommitResult | { error: string };
+  http64?: Http64Result | { error: string };
 };
 
 export type Target = { name: string; value: number | null; limit: string; met: boolean | null; detail: string };
@@ -129,7 +134,8 @@ function refusedText(r: LoadResult): string {
   return `refused: ${entries.map(([k, n]) => `${n} × ${k}`).join(", ")}`;
 }
 
-export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): string {
+/** The whole report; `sections` (Markdown) go before the targets. */
+export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[], sections = ""): string {
   const lines: string[] = [];
   const m = f.machine;
   lines.push(
@@ -258,7 +264,8 @@ export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): s
   }
   lines.push("");
 
-  lines.push("### Targets (issue #7; reported, not asserted)");
+  if (sections) lines.push(sections);
+  lines.push("### Targets (issues #7 and #17; reported, not asserted)");
   lines.push("");
   lines.push("| target | value | limit | | detail |");
   lines.push("|---|---:|---:|---|---|");

@@ -115,6 +115,8 @@ async function channelDetail(c: AdminContext): Promise<Response> {
     payments: raw.payments,
     openReservations: Object.keys(raw.reservations).length,
     projection: row ?? null,
+    // Since the object last started: calls answered, storage writes, changes written, D1 messages.
+    object: await stub.writeStats(),
   });
 }
 

@@ -128,6 +128,8 @@ export class ChannelObject extends DurableObject<Env> {
   private readonly writes: GroupCommit;
   /** The last state version sent to the D1 projection, when (ms), and how many were sent. */
   private projected = { version: -1, at: 0, sent: 0 };
+  /** Calls answered since the object started (each through `durably`). */
+  private calls = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -250,10 +252,10 @@ export class ChannelObject extends DurableObject<Env> {
     return this.durably(this.state);
   }
 
-  /** Since the object started: its storage writes, the changes they held, and the projection
-   *  messages it sent. */
-  async writeStats(): Promise<CommitStats & { projections: number }> {
-    return { ...this.writes.stats(), projections: this.projected.sent };
+  /** Since the object started: the calls it answered, its storage writes, the changes they
+   *  held, and the projection messages it sent. */
+  async writeStats(): Promise<CommitStats & { calls: number; projections: number }> {
+    return { calls: this.calls, ...this.writes.stats(), projections: this.projected.sent };
   }
 
   /** A pre-1.1 object's state and the chain events it applied, for `adoptLegacy`. */
@@ -437,6 +439,7 @@ export class ChannelObject extends DurableObject<Env> {
   /** `result` once every change decided so far is durable: how each reply keeps "durable
    *  before any byte" (group-commit.ts). */
   private async durably<T>(result: T): Promise<T> {
+    this.calls++;
     await this.writes.settled();
     return result;
   }

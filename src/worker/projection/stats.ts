@@ -6,7 +6,7 @@ import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { projectionStats } from "../db/schema.js";
 
 /** The histogram's upper bounds (ms), and the column each one counts in. */
-const BUCKETS = [
+export const LAG_BUCKETS = [
   [250, "lagLe250"],
   [500, "lagLe500"],
   [1000, "lagLe1000"],
@@ -16,7 +16,7 @@ const BUCKETS = [
   [30000, "lagLe30000"],
   [Number.POSITIVE_INFINITY, "lagOver"],
 ] as const;
-type BucketKey = (typeof BUCKETS)[number][1];
+type BucketKey = (typeof LAG_BUCKETS)[number][1];
 
 /** How long the consumer keeps its minutes. */
 const KEEP_MINUTES = 24 * 60;
@@ -28,8 +28,8 @@ export function statsStatements(
   batch: { messages: number; rows: number; statements: number; lagsMs: number[] },
 ) {
   const minute = Math.floor(at / 60_000);
-  const counts = Object.fromEntries(BUCKETS.map(([, key]) => [key, 0])) as Record<BucketKey, number>;
-  for (const lag of batch.lagsMs) counts[BUCKETS.find(([bound]) => lag <= bound)![1]]++;
+  const counts = Object.fromEntries(LAG_BUCKETS.map(([, key]) => [key, 0])) as Record<BucketKey, number>;
+  for (const lag of batch.lagsMs) counts[LAG_BUCKETS.find(([bound]) => lag <= bound)![1]]++;
   const row = {
     minute,
     batches: 1,
@@ -42,7 +42,7 @@ export function statsStatements(
   };
   const add = (column: keyof typeof row) =>
     sql.raw(`"${projectionStats[column].name}" + excluded."${projectionStats[column].name}"`);
-  const summed = ["batches", "messages", "rows", "statements", "lagSumMs", ...BUCKETS.map(([, k]) => k)] as const;
+  const summed = ["batches", "messages", "rows", "statements", "lagSumMs", ...LAG_BUCKETS.map(([, k]) => k)] as const;
   return [
     db
       .insert(projectionStats)
@@ -71,7 +71,7 @@ export async function readProjectionStats(db: DrizzleD1Database, sinceMs: number
   const percentile = (p: number): number | null => {
     if (rows === 0) return null;
     let seen = 0;
-    for (const [bound, key] of BUCKETS) {
+    for (const [bound, key] of LAG_BUCKETS) {
       seen += total(key);
       if (seen >= (p / 100) * rows) return Number.isFinite(bound) ? bound : Math.max(...minutes.map((m) => m.lagMaxMs));
     }
