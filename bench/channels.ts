@@ -3,22 +3,18 @@
 // channels to the Worker's receiver, one `createChannel` each (each in its own block, so each
 // is its own Durable Object), then a block is mined for the confirmations. Balance proofs are
 // signed here, before any clock starts, with the sender's viem account.
-import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex } from "viem";
+import { createPublicClient, createWalletClient, http, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { microTransferChannelsAbi, testTokenAbi } from "../src/protocol/abi.js";
 import { balanceProofTypedData } from "../src/protocol/eip712.js";
 import { mine, rpc } from "../scripts/anvil.js";
+import { rpcChain } from "../src/client/chain.js";
 
 export type StackChain = { rpcUrl: string; chainId: number; contract: Address; token: Address; receiver: Address };
 export type BenchChannel = { account: PrivateKeyAccount; sender: Address; openBlock: number; deposit: bigint };
 
 function clients(s: StackChain, account: PrivateKeyAccount) {
-  const chain = defineChain({
-    id: s.chainId,
-    name: "anvil",
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [s.rpcUrl] } },
-  });
+  const chain = rpcChain(s.chainId, s.rpcUrl);
   const transport = http(s.rpcUrl);
   return {
     pub: createPublicClient({ chain, transport, pollingInterval: 20 }),

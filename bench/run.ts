@@ -4,7 +4,8 @@
 //    control opened wide so nothing is rate-limited): free, fresh-proof and session requests;
 // 3. the x402 `exact` peer on the same anvil (bench/x402-peer.ts);
 // 4. the chain sync (bench/sync.ts);
-// 5. group commit in one channel object, called directly in workerd (bench/group-commit.ts), and
+// 5. the size of the paying 402 page and its script (bench/page.ts);
+// 6. group commit in one channel object, called directly in workerd (bench/group-commit.ts), and
 //    session against free requests at 64 in flight on one channel (bench/http64.ts).
 // `npm run bench -- --scale` runs the scale simulation alone (bench/scale.ts, about ten minutes):
 // it writes bench/results/scale.json, and RESULTS.md is rendered again with it.
@@ -20,6 +21,7 @@ import { startStack, type Stack } from "../scripts/stack.js";
 import { benchGroupCommit } from "./group-commit.js";
 import { benchHttp, benchPeer } from "./http.js";
 import { benchHttp64 } from "./http64.js";
+import { benchPage } from "./page.js";
 import { deriveRatios, deriveTargets, renderMarkdown, type BenchFigures } from "./report.js";
 import { benchScale, type ScaleResult } from "./scale.js";
 import { renderGroupCommit, renderScale, scaleTargets } from "./scale-report.js";
@@ -56,6 +58,7 @@ async function main(): Promise<number> {
     http: { error: "not run" },
     peer: { measured: false, reason: "not run" },
     sync: { measured: false, reason: "not run" },
+    page: { measured: false, reason: "not run" },
   };
 
   try {
@@ -82,6 +85,7 @@ async function main(): Promise<number> {
     figures.http = { error: reason };
     figures.peer = { measured: false, reason };
     figures.sync = { measured: false, reason };
+    figures.page = { measured: false, reason };
     return finish(figures, 1);
   }
   try {
@@ -105,6 +109,11 @@ async function main(): Promise<number> {
       figures.sync = await benchSync(stack, progress);
     } catch (err) {
       figures.sync = { measured: false, reason: firstLine(err) };
+    }
+    try {
+      figures.page = await benchPage(stack, progress);
+    } catch (err) {
+      figures.page = { measured: false, reason: firstLine(err) };
     }
   } finally {
     progress("stopping the stack");

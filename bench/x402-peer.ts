@@ -22,7 +22,6 @@ import { join } from "node:path";
 import {
   createPublicClient,
   createWalletClient,
-  defineChain,
   getAddress,
   http,
   nonceManager,
@@ -34,6 +33,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { testToken3009Abi } from "../src/protocol/abi.js";
 import { freePort } from "../scripts/anvil.js";
+import { rpcChain } from "../src/client/chain.js";
 
 /** The token's EIP-712 domain (ERC20Permit's: the token name, version "1"). */
 export const TOKEN3009_NAME = "Edge402 Test USD";
@@ -83,12 +83,7 @@ function close(server: ServerType): Promise<void> {
 
 /** Deploys the EIP-3009 token, starts the facilitator and the resource server; see the module comment. */
 export async function startX402Peer(opts: X402PeerOptions): Promise<X402Peer> {
-  const chain = defineChain({
-    id: opts.chainId,
-    name: `anvil-${opts.chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [opts.rpcUrl] } },
-  });
+  const chain = rpcChain(opts.chainId, opts.rpcUrl);
   // A short polling interval: anvil mines at once, so the facilitator should not wait seconds.
   const transport = http(opts.rpcUrl);
   const publicClient = createPublicClient({ chain, transport, pollingInterval: 20 });

@@ -1,13 +1,6 @@
-// scripts/anvil.ts owns running a local anvil chain for the contract tests, `npm start` and the
-// bench. `startAnvil()` spawns the anvil binary from the @foundry-rs/anvil npm package
-// (no network, no foundryup) on 127.0.0.1 with chain id 31337 and the default
-// "test ... junk" mnemonic, picks a free port when none is given (retrying if another process
-// grabs it first), waits until `eth_chainId` answers (20 s, with anvil's stderr in the error),
-// and returns a handle whose `stop()` kills the process and waits for it to exit; a process
-// exit hook also kills it if the caller never stops it. It also exports the ten default
-// accounts (`ANVIL_KEYS`, `ANVIL_ADDRESSES`) and small JSON-RPC wrappers for anvil's test
-// methods (`mine`, `snapshot`, `revert`). It is deliberately dependency-light: Node built-ins,
-// `fetch` and viem's types only.
+// A local anvil chain for the contract tests, `npm start` and the bench, from the
+// @foundry-rs/anvil npm package, because nothing may be downloaded at run time (no foundryup).
+// Deliberately light: Node built-ins, `fetch` and viem's types only.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -132,7 +125,14 @@ export async function revert(rpcUrl: string, id: Hex): Promise<boolean> {
   return rpc<boolean>(rpcUrl, "evm_revert", [id]);
 }
 
-/** Starts anvil and resolves once it answers `eth_chainId`. */
+/**
+ * Starts anvil on 127.0.0.1 with chain id 31337 and the default "test … junk" mnemonic
+ * (`ANVIL_KEYS`, `ANVIL_ADDRESSES`), on a free port unless one is given (retried if another
+ * process takes it first). A process exit hook kills it if the caller never stops it.
+ *
+ * @returns Once it answers `eth_chainId`: its RPC URL and `stop()`, which resolves when it exited.
+ * @throws {Error} when it does not answer within 20 s (its stderr in the message), or the port is taken.
+ */
 export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilHandle> {
   const fixedPort = opts.port !== undefined && opts.port !== 0;
   let lastError: Error | undefined;
@@ -166,88 +166,104 @@ function assertPortFree(port: number): Promise<void> {
   });
 }
 
-async function launch(port: number, opts: AnvilOptions): Promise<AnvilHandle> {
-  await assertPortFree(port);
-  const { command, prefix, env } = anvilCommand();
-  const args = [
-    ...prefix,
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--chain-id",
-    String(ANVIL_CHAIN_ID),
-    "--mnemonic",
-    ANVIL_MNEMONIC,
-  ];
+function anvilArgs(port: number, opts: AnvilOptions): string[] {
+  const args = ["--host", "127.0.0.1", "--port", String(port), "--chain-id", String(ANVIL_CHAIN_ID)];
+  args.push("--mnemonic", ANVIL_MNEMONIC);
   if (opts.quiet ?? true) args.push("--silent");
   if (opts.blockTime !== undefined) args.push("--block-time", String(opts.blockTime));
+  return args;
+}
 
-  const child: ChildProcess = spawn(command, args, {
-    env,
-    stdio: ["ignore", (opts.quiet ?? true) ? "ignore" : "inherit", "pipe"],
-  });
-  let stderr = "";
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (chunk: string) => {
-    if (stderr.length < 16_384) stderr += chunk;
-  });
-  const exited = new Promise<void>((resolveExit) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolveExit();
-    else child.once("exit", () => resolveExit());
-  });
-  let spawnError: Error | undefined;
-  child.once("error", (err) => {
-    spawnError = err;
-  });
-  const killOnExit = (): void => {
-    child.kill("SIGKILL");
+/** One anvil process: its stderr kept (16 KiB) for error messages, killed at process exit if never stopped. */
+class AnvilProcess {
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
+  private stderr = "";
+  private spawnError: Error | undefined;
+  private stopped: Promise<void> | undefined;
+  private readonly killOnExit = (): void => {
+    this.child.kill("SIGKILL");
   };
-  process.once("exit", killOnExit);
 
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      process.off("exit", killOnExit);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-        await exited;
+  constructor(
+    private readonly command: string,
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    quiet: boolean,
+  ) {
+    const child = spawn(command, args, { env, stdio: ["ignore", quiet ? "ignore" : "inherit", "pipe"] });
+    this.child = child;
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      if (this.stderr.length < 16_384) this.stderr += chunk;
+    });
+    this.exited = new Promise<void>((resolveExit) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolveExit();
+      else child.once("exit", () => resolveExit());
+    });
+    child.once("error", (err) => {
+      this.spawnError = err;
+    });
+    process.once("exit", this.killOnExit);
+  }
+
+  /** Kills anvil and resolves once it has exited. Safe to call more than once. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      process.off("exit", this.killOnExit);
+      if (this.child.exitCode === null && this.child.signalCode === null) {
+        this.child.kill("SIGTERM");
+        const timer = setTimeout(() => this.child.kill("SIGKILL"), 5_000);
+        await this.exited;
         clearTimeout(timer);
       }
     })();
-    return stopped;
-  };
+    return this.stopped;
+  }
 
-  const rpcUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (spawnError) {
-      await stop();
-      throw new Error(`anvil could not be started (${command}): ${spawnError.message}`);
-    }
-    if (child.exitCode !== null || child.signalCode !== null) {
-      await stop();
-      throw new Error(
-        `anvil exited (${child.exitCode ?? child.signalCode}) before answering on ${rpcUrl}: ${stderr.trim() || "(no stderr)"}`,
-      );
-    }
-    try {
-      const id = await rpc<string>(rpcUrl, "eth_chainId");
-      if (Number(id) !== ANVIL_CHAIN_ID) {
-        await stop();
+  /**
+   * Resolves once anvil answers `eth_chainId` with its chain id; throws when it died, something else
+   * answers, or time runs out.
+   */
+  async waitUntilAnswering(rpcUrl: string): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      this.assertRunning(rpcUrl);
+      const id = await rpc<string>(rpcUrl, "eth_chainId").catch(() => undefined);
+      if (id !== undefined) {
+        if (Number(id) === ANVIL_CHAIN_ID) return;
         throw new Error(`something else answers on ${rpcUrl}: chain id ${Number(id)}, expected ${ANVIL_CHAIN_ID}`);
       }
-      return { rpcUrl, port, chainId: ANVIL_CHAIN_ID, stop };
-    } catch (err) {
-      if ((err as Error).message.startsWith("something else answers")) throw err;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `anvil did not answer eth_chainId on ${rpcUrl} within ${READY_TIMEOUT_MS / 1000} s; stderr: ${this.stderr.trim() || "(empty)"}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    if (Date.now() > deadline) {
-      await stop();
+  }
+
+  private assertRunning(rpcUrl: string): void {
+    if (this.spawnError) throw new Error(`anvil could not be started (${this.command}): ${this.spawnError.message}`);
+    const { exitCode, signalCode } = this.child;
+    if (exitCode !== null || signalCode !== null) {
       throw new Error(
-        `anvil did not answer eth_chainId on ${rpcUrl} within ${READY_TIMEOUT_MS / 1000} s; stderr: ${stderr.trim() || "(empty)"}`,
+        `anvil exited (${exitCode ?? signalCode}) before answering on ${rpcUrl}: ${this.stderr.trim() || "(no stderr)"}`,
       );
     }
-    await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+async function launch(port: number, opts: AnvilOptions): Promise<AnvilHandle> {
+  await assertPortFree(port);
+  const { command, prefix, env } = anvilCommand();
+  const anvil = new AnvilProcess(command, [...prefix, ...anvilArgs(port, opts)], env, opts.quiet ?? true);
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  try {
+    await anvil.waitUntilAnswering(rpcUrl);
+  } catch (err) {
+    await anvil.stop();
+    throw err;
+  }
+  return { rpcUrl, port, chainId: ANVIL_CHAIN_ID, stop: () => anvil.stop() };
 }

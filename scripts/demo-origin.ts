@@ -1,10 +1,7 @@
-// scripts/demo-origin.ts owns the demo origin server behind the Worker's proxied route in the
-// local run (`npm start`) and the end-to-end tests. `startDemoOrigin()` listens with node:http on
-// 127.0.0.1 (a free port unless one is given) and answers every request with a JSON echo of what
-// reached it: method, path, query, every request header (lower-cased names), the `X-Edge402-*`
-// headers the paywall set, and the body as text. That echo is how a user or a test sees what
-// the paywall forwards (the payer's identity) and what it strips (the client's `RDN-*` payment
-// headers). Run directly (`tsx scripts/demo-origin.ts [port]`) it serves until Ctrl-C.
+// The demo origin behind the Worker's proxied route in `npm start` and the end-to-end tests. It
+// echoes what reached it as JSON, because that is how a user or a test sees what the paywall
+// forwards (the payer's identity) and what it strips (the client's payment headers). Run
+// directly (`tsx scripts/demo-origin.ts [port]`) it serves until Ctrl-C.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
@@ -70,7 +67,13 @@ function echo(req: IncomingMessage, body: string): OriginEcho {
   };
 }
 
-/** Starts the echo origin on 127.0.0.1 and resolves once it listens. */
+/**
+ * Starts the echo origin on 127.0.0.1 (a free port unless one is given): every request gets its
+ * method, path, query, headers (lower-cased names, the paywall's `X-Edge402-*` among them) and
+ * body as text back as JSON.
+ *
+ * @returns Once it listens: its URL and `stop()`.
+ */
 export async function startDemoOrigin(opts: { port?: number } = {}): Promise<DemoOrigin> {
   const server: Server = createServer((req, res) => {
     readBody(req).then(

@@ -1,14 +1,7 @@
-// scripts/stack.ts owns the whole local stack that `npm start` and the end-to-end tests run:
-// a fresh anvil chain with TestToken and MicroTransferChannels deployed from anvil's account 0,
-// the demo echo origin (scripts/demo-origin.ts) behind the Worker's proxied route, the local D1
-// migrations, and the paywall Worker under `wrangler dev --local` on 127.0.0.1 with anvil's
-// account 1 as its receiver, local D1 and Durable Objects persisted to a fresh temp dir, and its
-// scheduled handler triggered every few seconds (production runs it by cron). `startStack()`
-// resolves once `GET /api/1/stats` answers 200 and returns the addresses and a `stop()` that
-// ends the scheduled loop, kills wrangler's whole process group (workerd included), the origin
-// and anvil, and removes the temp dir. Exit and signal hooks stop whatever is still running if
-// the caller never does. Secrets reach wrangler through an env file (mode 0600) in the persist
-// dir, never on the command line; every other var is a `--var`.
+// The whole local stack in one call, because `npm start`, the end-to-end tests and the bench
+// must run the same thing: a fresh anvil with the contracts, the demo origin, and the Worker
+// under `wrangler dev --local`. Everything it starts stops with it, even when the caller never
+// calls stop(), and secrets never reach a command line.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -17,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Address } from "viem";
-import { DEFAULT_CHALLENGE_PERIOD, deployContracts } from "../contracts/deploy.js";
+import { DEFAULT_CHALLENGE_PERIOD, deployContracts, type Deployment } from "../contracts/deploy.js";
 import { ANVIL_ADDRESSES, ANVIL_KEYS, freePort, startAnvil, type AnvilHandle } from "./anvil.js";
 import { startDemoOrigin, type DemoOrigin } from "./demo-origin.js";
 
@@ -205,174 +198,152 @@ async function killGroup(child: ChildProcess, exited: Promise<void>): Promise<vo
   await Promise.race([exited, new Promise((r) => setTimeout(r, 1_000))]);
 }
 
-/** Starts anvil, the contracts, the demo origin and the Worker; see the module comment. */
-export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  installHooks(opts.handleSignals ?? true);
-  const quiet = opts.quiet ?? true;
-  if (opts.anvilPort && !(await portIsFree(opts.anvilPort))) throw new PortInUseError("anvil", opts.anvilPort);
-  if (opts.port && !(await portIsFree(opts.port))) throw new PortInUseError("worker", opts.port);
+/** What one stack started and how to stop it: the scheduled loop, then wrangler, then the rest in reverse. */
+class StackLifetime {
+  readonly persistDir: string;
+  /** The secrets' env file in the persist dir (mode 0600): removed on stop even when the dir is kept. */
+  readonly envFile: string;
+  private readonly ownsDir: boolean;
+  private readonly cleanups: Array<() => Promise<void> | void> = [];
+  private worker: WranglerDev | undefined;
+  private scheduledTimer: NodeJS.Timeout | undefined;
+  private loopStopped = false;
+  private stopping: Promise<void> | undefined;
 
-  const cleanups: Array<() => Promise<void> | void> = [];
-  let wranglerChild: ChildProcess | undefined;
-  let wranglerExited: Promise<void> = Promise.resolve();
-  let scheduledTimer: NodeJS.Timeout | undefined;
-  let loopStopped = false;
-  let log = "";
-  const ownsDir = opts.persistDir === undefined;
-  const persistDir = opts.persistDir ? resolve(opts.persistDir) : mkdtempSync(join(tmpdir(), "edge402-"));
-  const envFile = join(persistDir, "edge402-secrets.env");
+  constructor(persistDir: string | undefined) {
+    this.ownsDir = persistDir === undefined;
+    this.persistDir = persistDir ? resolve(persistDir) : mkdtempSync(join(tmpdir(), "edge402-"));
+    this.envFile = join(this.persistDir, "edge402-secrets.env");
+    live.add(this);
+  }
 
-  const hardKill = (): void => {
-    loopStopped = true;
-    if (scheduledTimer) clearTimeout(scheduledTimer);
-    if (wranglerChild?.pid !== undefined) {
+  /** Runs `cleanup` on stop, after wrangler is gone (the last one added first). */
+  onStop(cleanup: () => Promise<void> | void): void {
+    this.cleanups.push(cleanup);
+  }
+
+  /** The wrangler process to stop first; recorded as soon as it is spawned. */
+  adoptWorker(worker: WranglerDev): void {
+    this.worker = worker;
+  }
+
+  /** Triggers the Worker's scheduled handler every `everyMs` (production runs it by cron); 0: never. */
+  startScheduledLoop(url: string, everyMs: number): void {
+    if (everyMs <= 0) return;
+    // The scheduled handler may not exist (404/500): that is tolerated, quietly.
+    const tick = async (): Promise<void> => {
       try {
-        process.kill(-wranglerChild.pid, "SIGKILL");
+        const res = await fetch(`${url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}`, {
+          signal: AbortSignal.timeout(30_000),
+        });
+        await res.arrayBuffer();
       } catch {
-        // already gone
+        // the Worker is restarting or stopping
       }
-    }
+      if (!this.loopStopped) this.schedule(tick, everyMs);
+    };
+    this.schedule(tick, Math.min(everyMs, 500));
+  }
+
+  private schedule(tick: () => Promise<void>, ms: number): void {
+    this.scheduledTimer = setTimeout(() => void tick(), ms);
+    this.scheduledTimer.unref();
+  }
+
+  private stopLoop(): void {
+    this.loopStopped = true;
+    if (this.scheduledTimer) clearTimeout(this.scheduledTimer);
+  }
+
+  private removeFiles(): void {
+    if (this.ownsDir) rmSync(this.persistDir, { recursive: true, force: true });
+    else rmSync(this.envFile, { force: true });
+  }
+
+  /** Last resort at process exit: nothing async runs there. */
+  hardKill(): void {
+    this.stopLoop();
+    this.worker?.hardKill();
     try {
-      if (ownsDir) rmSync(persistDir, { recursive: true, force: true });
-      else rmSync(envFile, { force: true });
+      this.removeFiles();
     } catch {
       // best effort at exit
     }
-  };
+  }
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      loopStopped = true;
-      if (scheduledTimer) clearTimeout(scheduledTimer);
-      if (wranglerChild) await killGroup(wranglerChild, wranglerExited);
-      for (const cleanup of cleanups.reverse()) {
+  /** Stops everything this stack started; safe to call more than once. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopLoop();
+      await this.worker?.stop();
+      for (const cleanup of this.cleanups.reverse()) {
         try {
           await cleanup();
         } catch {
           // keep stopping the rest
         }
       }
-      if (ownsDir) rmSync(persistDir, { recursive: true, force: true });
-      else rmSync(envFile, { force: true });
-      live.delete(handle);
+      this.removeFiles();
+      live.delete(this);
     })();
-    return stopping;
-  };
-  const handle = { hardKill, stop };
-  live.add(handle);
+    return this.stopping;
+  }
+}
 
-  try {
-    const anvil: AnvilHandle = await startAnvil({ port: opts.anvilPort, quiet: true }).catch((err: Error) => {
-      if (opts.anvilPort && /already in use|EADDRINUSE|os error 98/i.test(err.message))
-        throw new PortInUseError("anvil", opts.anvilPort);
-      throw err;
-    });
-    cleanups.push(() => anvil.stop());
-    const deployment = await deployContracts({
-      rpcUrl: anvil.rpcUrl,
-      privateKey: ANVIL_KEYS[0]!,
-      challengePeriod: DEFAULT_CHALLENGE_PERIOD,
-    });
-    const origin: DemoOrigin = await startDemoOrigin();
-    cleanups.push(() => origin.stop());
+/**
+ * `wrangler dev` as a detached process group: its output kept (the last 64 KiB) and, once ready,
+ * echoed unless quiet.
+ */
+class WranglerDev {
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
+  private spawnError: Error | undefined;
+  private log = "";
+  private ready = false;
 
-    const adminToken = opts.env?.ADMIN_TOKEN ?? process.env.ADMIN_TOKEN ?? randomBytes(24).toString("hex");
-    if (adminToken.length < 16) throw new Error("ADMIN_TOKEN must be at least 16 characters");
-    const vars: Record<string, string> = {
-      CHAIN_ID: String(deployment.chainId),
-      RPC_URL: anvil.rpcUrl,
-      CONTRACT_ADDRESS: deployment.channels,
-      TOKEN_ADDRESS: deployment.token,
-      DEPLOY_BLOCK: deployment.deployBlock.toString(),
-      CHALLENGE_PERIOD: String(DEFAULT_CHALLENGE_PERIOD),
-      MIN_CONFIRMATIONS: "1",
-      DEMO_ROUTES: "true",
-      ORIGIN_URL: origin.url,
-      PROXY_ROUTES: JSON.stringify(DEMO_PROXY_ROUTES),
-      RECEIVER_PRIVATE_KEY: ANVIL_KEYS[1]!,
-      SESSION_SECRET: randomBytes(32).toString("hex"),
-    };
-    for (const key of PASS_THROUGH) {
-      const value = process.env[key];
-      if (value !== undefined && value !== "") vars[key] = value;
-    }
-    Object.assign(vars, opts.env ?? {});
-    vars.ADMIN_TOKEN = adminToken;
-
-    const secretLines: string[] = [];
-    const varArgs: string[] = [];
-    for (const [key, value] of Object.entries(vars)) {
-      if (!/^[A-Z_][A-Z0-9_]*$/.test(key)) throw new Error(`not a valid var name: ${key}`);
-      if (SECRETS.has(key)) {
-        if (!DOTENV_SAFE.test(value)) throw new Error(`${key} may only contain letters, digits and _.:/+=~@%,-`);
-        secretLines.push(`${key}=${value}`);
-      } else {
-        varArgs.push("--var", `${key}:${value}`);
-      }
-    }
-    writeFileSync(envFile, `${secretLines.join("\n")}\n`, { mode: 0o600 });
-    chmodSync(envFile, 0o600);
-
-    const projectDir = opts.projectDir ?? REPO_ROOT;
-    await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], projectDir);
-
-    const port = opts.port || (await freePort());
-    const inspectorPort = await freePort();
-    const args = [
-      "dev",
-      "--local",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--inspector-port",
-      String(inspectorPort),
-      "--persist-to",
-      persistDir,
-      "--env-file",
-      envFile,
-      "--show-interactive-dev-session=false",
-      "--log-level",
-      "info",
-      ...varArgs,
-    ];
-    let ready = false;
+  constructor(
+    args: string[],
+    projectDir: string,
+    private readonly quiet: boolean,
+  ) {
     const child = spawn(WRANGLER, args, {
       cwd: projectDir,
       env: childEnv(),
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
-    wranglerChild = child;
-    wranglerExited = new Promise<void>((resolveExit) => {
+    this.child = child;
+    this.exited = new Promise<void>((resolveExit) => {
       if (child.exitCode !== null || child.signalCode !== null) resolveExit();
       else child.once("exit", () => resolveExit());
     });
-    let spawnError: Error | undefined;
-    child.once("error", (err) => (spawnError = err));
-    const onOutput = (chunk: string): void => {
-      log = (log + chunk).slice(-LOG_LIMIT);
-      if (ready && !quiet) {
-        for (const raw of chunk.split("\n")) {
-          const line = raw.replace(ANSI, "").trimEnd();
-          if (line.trim() && !QUIET_LINES.some((re) => re.test(line))) process.stdout.write(`[worker] ${line}\n`);
-        }
-      }
-    };
-    child.stdout!.setEncoding("utf8").on("data", onOutput);
-    child.stderr!.setEncoding("utf8").on("data", onOutput);
+    child.once("error", (err) => (this.spawnError = err));
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => this.onOutput(chunk));
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => this.onOutput(chunk));
+  }
 
-    const url = `http://127.0.0.1:${port}`;
+  logs(): string {
+    return this.log;
+  }
+
+  private onOutput(chunk: string): void {
+    this.log = (this.log + chunk).slice(-LOG_LIMIT);
+    if (!this.ready || this.quiet) return;
+    for (const raw of chunk.split("\n")) {
+      const line = raw.replace(ANSI, "").trimEnd();
+      if (line.trim() && !QUIET_LINES.some((re) => re.test(line))) process.stdout.write(`[worker] ${line}\n`);
+    }
+  }
+
+  /**
+   * Resolves once `GET {url}/api/1/stats` answers 200; throws when wrangler exits, the Worker is
+   * misconfigured, or time runs out.
+   */
+  async waitUntilReady(url: string): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     let last = "no answer yet";
     for (;;) {
-      if (spawnError) throw new Error(`wrangler could not be started (${WRANGLER}): ${spawnError.message}`);
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(
-          `wrangler dev exited (${child.exitCode ?? child.signalCode}) before the Worker answered:\n${log.trim()}`,
-        );
-      }
+      this.assertRunning();
       try {
         const res = await fetch(`${url}/api/1/stats`, { signal: AbortSignal.timeout(5_000) });
         const body = await res.text();
@@ -386,34 +357,188 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       }
       if (Date.now() > deadline) {
         throw new Error(
-          `the Worker did not answer GET ${url}/api/1/stats with 200 within ${READY_TIMEOUT_MS / 1000} s (last: ${last}); wrangler output:\n${log.trim()}`,
+          `the Worker did not answer GET ${url}/api/1/stats with 200 within ${READY_TIMEOUT_MS / 1000} s (last: ${last}); wrangler output:\n${this.log.trim()}`,
         );
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    ready = true;
+    this.ready = true;
+  }
 
-    const everyMs = opts.scheduledEveryMs ?? 3_000;
-    if (everyMs > 0) {
-      // The scheduled handler may not exist (404/500): that is tolerated, quietly.
-      const tick = async (): Promise<void> => {
-        try {
-          const res = await fetch(`${url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}`, {
-            signal: AbortSignal.timeout(30_000),
-          });
-          await res.arrayBuffer();
-        } catch {
-          // the Worker is restarting or stopping
-        }
-        if (!loopStopped) {
-          scheduledTimer = setTimeout(() => void tick(), everyMs);
-          scheduledTimer.unref();
-        }
-      };
-      scheduledTimer = setTimeout(() => void tick(), Math.min(everyMs, 500));
-      scheduledTimer.unref();
+  private assertRunning(): void {
+    if (this.spawnError) throw new Error(`wrangler could not be started (${WRANGLER}): ${this.spawnError.message}`);
+    const { exitCode, signalCode } = this.child;
+    if (exitCode !== null || signalCode !== null) {
+      throw new Error(
+        `wrangler dev exited (${exitCode ?? signalCode}) before the Worker answered:\n${this.log.trim()}`,
+      );
     }
+  }
 
+  stop(): Promise<void> {
+    return killGroup(this.child, this.exited);
+  }
+
+  hardKill(): void {
+    if (this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Refuses fixed ports that are taken before anything starts. */
+async function assertPortsFree(opts: StackOptions): Promise<void> {
+  if (opts.anvilPort && !(await portIsFree(opts.anvilPort))) throw new PortInUseError("anvil", opts.anvilPort);
+  if (opts.port && !(await portIsFree(opts.port))) throw new PortInUseError("worker", opts.port);
+}
+
+/** anvil on the asked port (a taken one is `PortInUseError`), stopped with the stack. */
+async function startChain(lifetime: StackLifetime, anvilPort: number | undefined): Promise<AnvilHandle> {
+  const anvil = await startAnvil({ port: anvilPort, quiet: true }).catch((err: Error) => {
+    if (anvilPort && /already in use|EADDRINUSE|os error 98/i.test(err.message))
+      throw new PortInUseError("anvil", anvilPort);
+    throw err;
+  });
+  lifetime.onStop(() => anvil.stop());
+  return anvil;
+}
+
+/** TestToken and MicroTransferChannels from anvil's account 0. */
+function deployStackContracts(anvil: AnvilHandle): Promise<Deployment> {
+  return deployContracts({
+    rpcUrl: anvil.rpcUrl,
+    privateKey: ANVIL_KEYS[0]!,
+    challengePeriod: DEFAULT_CHALLENGE_PERIOD,
+  });
+}
+
+/** The demo echo origin behind the proxied route, stopped with the stack. */
+async function startOrigin(lifetime: StackLifetime): Promise<DemoOrigin> {
+  const origin = await startDemoOrigin();
+  lifetime.onStop(() => origin.stop());
+  return origin;
+}
+
+/**
+ * The Worker's vars: the chain and contracts, the demo routes, fresh secrets, then the environment's
+ * and the caller's overrides.
+ */
+function workerVars(
+  opts: StackOptions,
+  chain: { anvil: AnvilHandle; deployment: Deployment; origin: DemoOrigin },
+  adminToken: string,
+): Record<string, string> {
+  const { anvil, deployment, origin } = chain;
+  const vars: Record<string, string> = {
+    CHAIN_ID: String(deployment.chainId),
+    RPC_URL: anvil.rpcUrl,
+    CONTRACT_ADDRESS: deployment.channels,
+    TOKEN_ADDRESS: deployment.token,
+    DEPLOY_BLOCK: deployment.deployBlock.toString(),
+    CHALLENGE_PERIOD: String(DEFAULT_CHALLENGE_PERIOD),
+    MIN_CONFIRMATIONS: "1",
+    DEMO_ROUTES: "true",
+    ORIGIN_URL: origin.url,
+    PROXY_ROUTES: JSON.stringify(DEMO_PROXY_ROUTES),
+    RECEIVER_PRIVATE_KEY: ANVIL_KEYS[1]!,
+    SESSION_SECRET: randomBytes(32).toString("hex"),
+  };
+  for (const key of PASS_THROUGH) {
+    const value = process.env[key];
+    if (value !== undefined && value !== "") vars[key] = value;
+  }
+  Object.assign(vars, opts.env ?? {});
+  vars.ADMIN_TOKEN = adminToken;
+  return vars;
+}
+
+/** Writes the secret vars to `envFile` (mode 0600) and returns the others as `--var` arguments. */
+function writeVars(vars: Record<string, string>, envFile: string): string[] {
+  const secretLines: string[] = [];
+  const varArgs: string[] = [];
+  for (const [key, value] of Object.entries(vars)) {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(key)) throw new Error(`not a valid var name: ${key}`);
+    if (SECRETS.has(key)) {
+      if (!DOTENV_SAFE.test(value)) throw new Error(`${key} may only contain letters, digits and _.:/+=~@%,-`);
+      secretLines.push(`${key}=${value}`);
+    } else {
+      varArgs.push("--var", `${key}:${value}`);
+    }
+  }
+  writeFileSync(envFile, `${secretLines.join("\n")}\n`, { mode: 0o600 });
+  chmodSync(envFile, 0o600);
+  return varArgs;
+}
+
+/** The project's local D1 migrations, into the persist dir. */
+async function applyMigrations(projectDir: string, persistDir: string): Promise<void> {
+  await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], projectDir);
+}
+
+/** `wrangler dev --local` on 127.0.0.1:`port` (a free one when not given), answering once ready. */
+async function startWorker(
+  lifetime: StackLifetime,
+  p: { port: number | undefined; projectDir: string; varArgs: string[]; quiet: boolean },
+): Promise<{ url: string; worker: WranglerDev }> {
+  const port = p.port || (await freePort());
+  const inspectorPort = await freePort();
+  const args = [
+    "dev",
+    "--local",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    lifetime.persistDir,
+    "--env-file",
+    lifetime.envFile,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "info",
+    ...p.varArgs,
+  ];
+  const worker = new WranglerDev(args, p.projectDir, p.quiet);
+  lifetime.adoptWorker(worker);
+  const url = `http://127.0.0.1:${port}`;
+  await worker.waitUntilReady(url);
+  return { url, worker };
+}
+
+/**
+ * Starts the local stack: anvil with TestToken and MicroTransferChannels deployed from its
+ * account 0, the demo echo origin behind the Worker's proxied route, the local D1 migrations,
+ * and the Worker under `wrangler dev --local` on 127.0.0.1 with anvil's account 1 as receiver,
+ * its state in a fresh temp dir (or `persistDir`) and its scheduled handler triggered every few
+ * seconds (production runs it by cron). Secrets go to wrangler through an env file (mode 0600),
+ * every other var as `--var`.
+ *
+ * @returns Once `GET /api/1/stats` answers 200: the URLs and addresses, and `stop()`, which ends
+ * the loop, wrangler's whole process group, the origin and anvil, and removes the temp dir.
+ * @throws {PortInUseError} when a fixed port is taken; any other start-up failure stops what
+ * was started and throws with wrangler's output.
+ */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  installHooks(opts.handleSignals ?? true);
+  await assertPortsFree(opts);
+  const lifetime = new StackLifetime(opts.persistDir);
+  try {
+    const anvil = await startChain(lifetime, opts.anvilPort);
+    const deployment = await deployStackContracts(anvil);
+    const origin = await startOrigin(lifetime);
+    const adminToken = opts.env?.ADMIN_TOKEN ?? process.env.ADMIN_TOKEN ?? randomBytes(24).toString("hex");
+    if (adminToken.length < 16) throw new Error("ADMIN_TOKEN must be at least 16 characters");
+    const varArgs = writeVars(workerVars(opts, { anvil, deployment, origin }, adminToken), lifetime.envFile);
+    const projectDir = opts.projectDir ?? REPO_ROOT;
+    await applyMigrations(projectDir, lifetime.persistDir);
+    const quiet = opts.quiet ?? true;
+    const { url, worker } = await startWorker(lifetime, { port: opts.port, projectDir, varArgs, quiet });
+    lifetime.startScheduledLoop(url, opts.scheduledEveryMs ?? 3_000);
     return {
       url,
       rpcUrl: anvil.rpcUrl,
@@ -425,12 +550,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       origin: { url: origin.url },
       deployBlock: deployment.deployBlock,
       proxyRoutes: DEMO_PROXY_ROUTES,
-      persistDir,
-      logs: () => log,
-      stop,
+      persistDir: lifetime.persistDir,
+      logs: () => worker.logs(),
+      stop: () => lifetime.stop(),
     };
   } catch (err) {
-    await stop();
+    await lifetime.stop();
     throw err;
   }
 }

@@ -1,10 +1,6 @@
-// scripts/start.ts owns `npm start`, the local run of PROTOCOL.md section 4: it starts the stack
-// of scripts/stack.ts on fixed ports (anvil on $ANVIL_PORT, default 8545; the Worker on $PORT,
-// default 8787), with ADMIN_TOKEN from the environment or generated, then prints what runs
-// where, the demo routes and their prices, a funded test key (anvil's account 3) and
-// copy-paste commands that make a paid request (the edge402 CLI's, built by `prestart`, its
-// faucet minting the test tokens first; and scripts/pay-once.ts). Ctrl-C (or SIGTERM) stops
-// everything and prints "stopped".
+// `npm start`: the local run of PROTOCOL.md section 4, on fixed ports ($ANVIL_PORT, default 8545;
+// $PORT, default 8787), printing what runs where and copy-paste commands that fund a test key
+// and make a paid request with the edge402 CLI. Ctrl-C (or SIGTERM) stops everything.
 import { DEFAULT_FAUCET_AMOUNT } from "../src/client/faucet.js";
 import { ANVIL_ADDRESSES, ANVIL_KEYS } from "./anvil.js";
 import { PortInUseError, startStack, type Stack } from "./stack.js";
@@ -26,6 +22,7 @@ function banner(stack: Stack): string {
   const u = stack.url;
   const routes: Array<[string, string]> = [
     [`GET ${u}/echofix/{param}`, "price 5, answers param"],
+    [`GET ${u}/article/{slug}`, "price 5, an HTML page: open it in a browser with a wallet to pay there"],
     [`GET ${u}/echodyn/{n}`, "price n, answers n"],
     [`GET ${u}/free/{param}`, "free, answers param"],
     [`GET ${u}/trial/{param}`, "price 5, free to a new client during its trial"],
@@ -62,11 +59,13 @@ function banner(stack: Stack): string {
     `  curl -i ${u}/echofix/hello        # 402 with the payment terms`,
     "",
     "Make a paid request (opens a channel, pays 5, prints the answer):",
-    `  EDGE402_PRIVATE_KEY=${userKey} EDGE402_RPC_URL=${stack.rpcUrl} npx tsx scripts/pay-once.ts ${u}/echofix/hello`,
     `With the edge402 CLI (first mint ${DEFAULT_FAUCET_AMOUNT} test tokens to the key's account from the TestToken faucet):`,
     `  export EDGE402_PRIVATE_KEY=${userKey} EDGE402_RPC_URL=${stack.rpcUrl}`,
     `  npx edge402 faucet ${u}`,
     `  npx edge402 fetch ${u}/echofix/hello`,
+    "",
+    `In a browser: add chain ${stack.chainId} (RPC ${stack.rpcUrl}) to your wallet, import the key above, mint`,
+    `test tokens with the faucet, then open ${u}/article/hello and click Pay (your channel: ${u}/api/1/wallet).`,
     "",
     "Ctrl-C stops everything.",
     "",

@@ -1,12 +1,7 @@
-// The sender's channel book: every channel ledger of one sender in this process, loaded once
-// from the channel store and saved back to it (saves are coalesced: many changes in a burst
-// make one write). It also rebuilds what a lost store forgot: `recover` scans the chain for the
-// sender's `ChannelCreated` events to a receiver and keeps the channels `getChannelInfo` still
-// knows (a settled channel is deleted on chain); the balances come back from the server's
-// returned proof on the next payment (see fetch.ts). The budgets count over the book, so over
-// the store: `spent` (what this store signed) and `deposited` (what it locked in channels,
-// deposits in flight included; `fund` checks and counts a deposit in one synchronous step).
-import type { Address } from "viem";
+// A sender's channels in this process, shared by every request, because the budgets and the
+// next balance must be counted over all of them at once: loaded once from the store, saved back
+// in coalesced writes, and rebuilt from the chain when the store was lost.
+import type { Address, Hex } from "viem";
 import type { ChainAccess } from "./chain.js";
 import { ChannelLedger } from "./ledger.js";
 import { checkDeposit, type ResolvedPolicy } from "./policy.js";
@@ -19,6 +14,12 @@ export function receiverKey(r: Pick<ReceiverRef, "chainId" | "contract" | "recei
   return `${r.chainId}:${r.contract.toLowerCase()}:${r.receiver.toLowerCase()}`;
 }
 
+/**
+ * Every channel ledger of one sender. `recover` finds the channels a lost store forgot from the
+ * chain's `ChannelCreated` events (their balances come back from the server's returned proof on
+ * the next payment); `spent` and `deposited` are the budgets' counters over the store, and
+ * `fund` checks and counts a deposit in one synchronous step.
+ */
 export class ChannelBook {
   private readonly ledgers = new Map<string, ChannelLedger>();
   private loading: Promise<void> | undefined;
@@ -95,6 +96,34 @@ export class ChannelBook {
     } finally {
       this.depositsInFlight -= amount;
     }
+  }
+
+  /**
+   * Deposits `amount` for payments to `r`: a top-up of `target`, or a new channel opened with it
+   * when there is none, under `maxDeposit` (see `fund`). Returns the funded channel and the
+   * deposit's transaction.
+   */
+  fundChannel(
+    chain: ChainAccess,
+    policy: Pick<ResolvedPolicy, "maxDeposit">,
+    r: ReceiverRef,
+    amount: bigint,
+    target?: ChannelLedger,
+  ): Promise<{ ledger: ChannelLedger; hash: Hex }> {
+    const { contract, token, receiver } = r;
+    return this.fund(amount, policy, async () => {
+      if (target) {
+        const { hash } = await chain.topUp({ contract, token, receiver, openBlock: target.openBlock, added: amount });
+        target.deposit += amount;
+        target.funded += amount;
+        return { ledger: target, hash };
+      }
+      const opened = await chain.openChannel({ contract, token, receiver, deposit: amount });
+      const id = { chainId: r.chainId, contract, token, sender: this.sender, receiver, openBlock: opened.openBlock };
+      const ledger = this.add(new ChannelLedger(id, opened.deposit));
+      ledger.funded += amount;
+      return { ledger, hash: opened.hash };
+    });
   }
 
   /**

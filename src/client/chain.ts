@@ -1,13 +1,7 @@
-// Everything the client does on chain, through viem: read a channel (`getChannelInfo`), find a
-// sender's channels to a receiver from `ChannelCreated` logs, open a channel (one
-// `createChannelWithPermit` transaction when the token supports EIP-2612, else approve +
-// `createChannel`), top up, close cooperatively or not, and settle. Transactions are sent one at
-// a time per client (nonces), waited for with the configured confirmations, and reported as
-// progress events; a revert or RPC failure becomes `Edge402Error("chain_error")`. The signer is
-// a local viem account or a wallet client (an EIP-1193 provider such as a browser wallet).
-// No deposit goes to a contract that `ContractTrust` (trust.ts) has not accepted, and only
-// events emitted by the channel contract itself count: a receipt's logs also hold the token's,
-// and a hostile token or RPC node can forge the channel events' shapes.
+// Everything the client does on chain, in one place, because every chain answer is hostile
+// until checked: no deposit goes to a contract trust.ts has not accepted, only events the
+// channel contract itself emitted count (a hostile token or node can forge their shape), and
+// every failure becomes one `chain_error`.
 import {
   BaseError,
   ContractFunctionRevertedError,
@@ -36,7 +30,7 @@ import { Mutex } from "./mutex.js";
 import { ContractTrust, type TrustOptions } from "./trust.js";
 
 export type ChainOptions = TrustOptions & {
-  /** A local account (`privateKeyToAccount`) or any viem account; needs `rpcUrl` or `publicClient`. */
+  /** The payer: a local account (`privateKeyToAccount`) or any viem account; needs `rpcUrl` to send. */
   account?: Account;
   /** Or a wallet client that carries its account (e.g. `custom(window.ethereum)`). */
   walletClient?: WalletClient;
@@ -59,14 +53,24 @@ export type ChainOptions = TrustOptions & {
 
 export type OnChainChannel = { deposit: bigint; settleBlock: number; closingBalance: bigint; withdrawn: bigint };
 
-function describe(err: unknown): string {
+function errorText(err: unknown): string {
   if (err instanceof BaseError) return err.shortMessage;
   return err instanceof Error ? err.message : String(err);
 }
 
+/** A chain viem can send transactions on: the one behind `rpcUrl`, with chain id `id`. */
+export function rpcChain(id: number, rpcUrl: string): Chain {
+  return defineChain({
+    id,
+    name: `chain-${id}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  });
+}
+
 function chainError(what: string, err: unknown): Edge402Error {
   if (err instanceof Edge402Error) return err;
-  return new Edge402Error(ClientErrorCodes.chainError, `${what}: ${describe(err)}`, { cause: err });
+  return new Edge402Error(ClientErrorCodes.chainError, `${what}: ${errorText(err)}`, { cause: err });
 }
 
 function isRevert(err: unknown): boolean {
@@ -99,6 +103,13 @@ function channelEvents<E extends ChannelEventName>(
   );
 }
 
+/**
+ * The client's chain reads and transactions, for a local account or a wallet client (an EIP-1193
+ * provider such as a browser wallet). Transactions go one at a time (nonces), are waited for with
+ * the configured confirmations and reported as progress events. A channel opens in one
+ * `createChannelWithPermit` transaction when the token's EIP-2612 domain checks out, else with
+ * approve and `createChannel`.
+ */
 export class ChainAccess {
   readonly publicClient: PublicClient;
   readonly address: Address;
@@ -192,12 +203,7 @@ export class ChainAccess {
     this.wallet ??= (async () => {
       if (this.givenWallet) return this.givenWallet;
       const id = await this.chainId();
-      const chain: Chain = defineChain({
-        id,
-        name: `chain-${id}`,
-        nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-        rpcUrls: { default: { http: [this.rpcUrl!] } },
-      });
+      const chain = rpcChain(id, this.rpcUrl!);
       return createWalletClient({ account: this.account, chain, transport: http(this.rpcUrl, { retryCount: 0 }) });
     })();
     return this.wallet;

@@ -1,12 +1,8 @@
-// Channel management outside of paying: list the sender's channels (refreshed from the chain),
-// top one up, close them, and settle them. Closing asks the server first: a `CloseRequest`
-// signature (deadline a few minutes ahead) on `DELETE {gateway}/channels/{sender}/{openBlock}`
-// returns the receiver's closing proof at the charged total; the client checks that proof,
-// signs its own balance proof for that balance and closes cooperatively on chain, getting the
-// unspent deposit back at once. When the server refuses, is gone, or its proof is unusable, it
-// closes uncooperatively at the last balance the server accepted; `settle` finishes such a
-// close once the challenge period is over. A server's contract is used only once trusted
-// (trust.ts), and every top-up counts against `maxDeposit`.
+// Channel management outside of paying: list, top up, close and settle. Closing asks the server
+// for its closing proof first because a cooperative close returns the unspent deposit at once;
+// when the server refuses, is gone or its proof is unusable, the client closes on its own at the
+// last balance the server accepted and settles after the challenge period. A server's contract
+// is used only once trusted (trust.ts), and every top-up counts against `maxDeposit`.
 import type { Address, Hex } from "viem";
 import { parseSignature, parseUint } from "../protocol/codec.js";
 import { protocolErrorFromBody } from "../protocol/errors.js";
@@ -17,11 +13,11 @@ import type { ChannelBook } from "./book.js";
 import type { ChainAccess } from "./chain.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { Hooks } from "./hooks.js";
-import { ChannelLedger } from "./ledger.js";
+import type { ChannelLedger } from "./ledger.js";
 import { chooseTopUp, type ResolvedPolicy } from "./policy.js";
 import type { ChannelIdentity } from "./store.js";
-import { fetchServerInfo, gatewayOf, type ServerInfo } from "./server-info.js";
-import { isOurBalance, takeServerBalance } from "./reconcile.js";
+import { checkServerTerms, fetchServerInfo, gatewayOf, type ServerInfo } from "./server-info.js";
+import { isOurBalance, reportFor, takeServerBalance } from "./reconcile.js";
 import { readChannelReport } from "./response.js";
 
 /** One channel as `channels` lists it (amounts as decimal strings, like the wire). */
@@ -41,6 +37,7 @@ export type ChannelSummary = ChannelIdentity & {
   refund?: string;
 };
 
+/** What `close` did to one channel. */
 export type CloseResult = {
   openBlock: number;
   receiver: Address;
@@ -57,6 +54,7 @@ export type CloseResult = {
   reason?: string;
 };
 
+/** What `settle` did to one closing channel, or how long it still has to wait. */
 export type SettleResult = {
   openBlock: number;
   receiver: Address;
@@ -69,6 +67,7 @@ export type SettleResult = {
   note?: string;
 };
 
+/** What `topUp` did: the channel funded (opened when `opened`), amounts as decimal strings. */
 export type TopUpResult = {
   openBlock: number;
   receiver: Address;
@@ -89,24 +88,24 @@ export type ManagerOptions = {
   closeDeadlineSeconds?: number;
 };
 
-export function summarize(l: ChannelLedger): ChannelSummary {
+export function summarize(ledger: ChannelLedger): ChannelSummary {
   return {
-    chainId: l.chainId,
-    contract: l.contract,
-    token: l.token,
-    sender: l.sender,
-    receiver: l.receiver,
-    openBlock: l.openBlock,
-    state: l.state,
-    deposit: l.deposit.toString(),
-    balance: l.accepted.toString(),
-    signed: l.signed.toString(),
-    available: l.available.toString(),
-    credit: l.credit.toString(),
-    gateways: [...l.gateways],
-    ...(l.settleBlock !== undefined ? { settleBlock: l.settleBlock } : {}),
-    ...(l.closingBalance !== undefined ? { closingBalance: l.closingBalance.toString() } : {}),
-    ...(l.refund !== undefined ? { refund: l.refund.toString() } : {}),
+    chainId: ledger.chainId,
+    contract: ledger.contract,
+    token: ledger.token,
+    sender: ledger.sender,
+    receiver: ledger.receiver,
+    openBlock: ledger.openBlock,
+    state: ledger.state,
+    deposit: ledger.deposit.toString(),
+    balance: ledger.accepted.toString(),
+    signed: ledger.signed.toString(),
+    available: ledger.available.toString(),
+    credit: ledger.credit.toString(),
+    gateways: [...ledger.gateways],
+    ...(ledger.settleBlock !== undefined ? { settleBlock: ledger.settleBlock } : {}),
+    ...(ledger.closingBalance !== undefined ? { closingBalance: ledger.closingBalance.toString() } : {}),
+    ...(ledger.refund !== undefined ? { refund: ledger.refund.toString() } : {}),
   };
 }
 
@@ -119,32 +118,19 @@ function originOf(url: string): string {
 }
 
 export class ChannelManager {
-  constructor(private readonly o: ManagerOptions) {}
+  constructor(private readonly options: ManagerOptions) {}
 
   /** The server's identity (its contract trusted), or undefined when it does not answer. */
   private async identify(serverUrl: string): Promise<ServerInfo | undefined> {
     const origin = originOf(serverUrl);
-    const stored = this.o.book
+    const stored = this.options.book
       .all()
       .flatMap((l) => [...l.gateways])
       .find((g) => originOf(g) === origin);
     const gateway = stored ?? gatewayOf(serverUrl);
     try {
-      const info = await fetchServerInfo(gateway, this.o.fetch);
-      const chainId = await this.o.chain.chainId();
-      if (info.chainId !== chainId) {
-        throw new Edge402Error(
-          ClientErrorCodes.termsMismatch,
-          `${origin} is on chain ${info.chainId}, the RPC node on chain ${chainId}.`,
-        );
-      }
-      const token = await this.o.chain.contractToken(info.contract);
-      if (token.toLowerCase() !== info.token.toLowerCase()) {
-        throw new Edge402Error(
-          ClientErrorCodes.termsMismatch,
-          `${origin} names token ${info.token}, but its contract holds ${token}.`,
-        );
-      }
+      const info = await fetchServerInfo(gateway, this.options.fetch);
+      await checkServerTerms(this.options.chain, info);
       return info;
     } catch (err) {
       if (err instanceof Edge402Error && err.code === ClientErrorCodes.serverUnreachable) return undefined;
@@ -152,46 +138,44 @@ export class ChannelManager {
     }
   }
 
-  /** The channels paid through `serverUrl`: its receiver's (recovered from chain if need be), else the stored ones for its origin. */
+  /**
+   * The channels paid through `serverUrl`: its receiver's (recovered from chain if need be), else the
+   * stored ones for its origin.
+   */
   private async channelsOf(serverUrl: string): Promise<{ info: ServerInfo | undefined; ledgers: ChannelLedger[] }> {
-    await this.o.book.load();
+    await this.options.book.load();
     const info = await this.identify(serverUrl);
     if (info) {
-      await this.o.book.recover(this.o.chain, info);
-      return { info, ledgers: this.o.book.forReceiver(info) };
+      await this.options.book.recover(this.options.chain, info);
+      return { info, ledgers: this.options.book.forReceiver(info) };
     }
     const origin = originOf(serverUrl);
-    return { info, ledgers: this.o.book.all().filter((l) => [...l.gateways].some((g) => originOf(g) === origin)) };
+    return {
+      info,
+      ledgers: this.options.book.all().filter((l) => [...l.gateways].some((g) => originOf(g) === origin)),
+    };
   }
 
   /** The sender's channels, newest last; `refresh` reads each unsettled one from the chain. */
   async list(opts: { server?: string; refresh?: boolean; all?: boolean } = {}): Promise<ChannelSummary[]> {
-    await this.o.book.load();
-    let ledgers = opts.server ? (await this.channelsOf(opts.server)).ledgers : this.o.book.all();
+    await this.options.book.load();
+    let ledgers = opts.server ? (await this.channelsOf(opts.server)).ledgers : this.options.book.all();
     if (opts.refresh ?? true) {
       await Promise.all(ledgers.filter((l) => l.state !== "settled").map((l) => this.refresh(l)));
-      await this.o.book.save();
+      await this.options.book.save();
     }
     if (!opts.all) ledgers = ledgers.filter((l) => l.state !== "settled");
     return ledgers.sort((a, b) => a.openBlock - b.openBlock).map(summarize);
   }
 
   /** Reads one channel from the chain into its ledger; false when it no longer exists. */
-  private async refresh(l: ChannelLedger): Promise<boolean> {
-    const info = await this.o.chain.channelInfo(l.contract, l.receiver, l.openBlock);
-    if (!info) {
-      l.state = "settled";
-      return false;
-    }
-    if (info.deposit > l.deposit) l.deposit = info.deposit;
-    if (info.settleBlock > 0) {
-      l.state = "closing";
-      l.settleBlock = info.settleBlock;
-      l.closingBalance = info.closingBalance;
-    }
+  private async refresh(ledger: ChannelLedger): Promise<boolean> {
+    const info = await this.options.chain.channelInfo(ledger.contract, ledger.receiver, ledger.openBlock);
+    ledger.noteChainState(info);
+    if (!info) return false;
     // The receiver withdrew with a proof of ours: at least that much was accepted.
-    if (info.withdrawn > l.signed) l.adopt(info.withdrawn, undefined);
-    else if (info.withdrawn > l.accepted) l.recordServerBalance(info.withdrawn, undefined);
+    if (info.withdrawn > ledger.signed) ledger.adopt(info.withdrawn, undefined);
+    else if (info.withdrawn > ledger.accepted) ledger.recordServerBalance(info.withdrawn, undefined);
     return true;
   }
 
@@ -209,63 +193,21 @@ export class ChannelManager {
     if (opts.openBlock !== undefined && !target) {
       throw new Edge402Error(ClientErrorCodes.noChannel, `No open channel ${opts.openBlock} to ${info.receiver}.`);
     }
-    const token = info.token;
-    const { book, chain } = this.o;
-    if (target) {
-      const { hash } = await book.fund(amount, this.o.policy, async () => {
-        const sent = await chain.topUp({
-          contract: info.contract,
-          token,
-          receiver: info.receiver,
-          openBlock: target.openBlock,
-          added: amount,
-        });
-        target.deposit += amount;
-        target.funded += amount;
-        return sent;
-      });
-      target.gateways.add(info.gateway);
-      await book.save();
-      return {
-        openBlock: target.openBlock,
-        receiver: info.receiver,
-        added: amount.toString(),
-        deposit: target.deposit.toString(),
-        opened: false,
-        hash,
-      };
-    }
-    const { ledger, hash } = await book.fund(amount, this.o.policy, async () => {
-      const opened = await chain.openChannel({
-        contract: info.contract,
-        token,
-        receiver: info.receiver,
-        deposit: amount,
-      });
-      const added = book.add(
-        new ChannelLedger(
-          {
-            chainId: info.chainId,
-            contract: info.contract,
-            token,
-            sender: chain.address,
-            receiver: info.receiver,
-            openBlock: opened.openBlock,
-          },
-          opened.deposit,
-        ),
-      );
-      added.funded += amount;
-      return { ledger: added, hash: opened.hash };
-    });
+    const { ledger, hash } = await this.options.book.fundChannel(
+      this.options.chain,
+      this.options.policy,
+      info,
+      amount,
+      target,
+    );
     ledger.gateways.add(info.gateway);
-    await book.save();
+    await this.options.book.save();
     return {
       openBlock: ledger.openBlock,
       receiver: info.receiver,
       added: amount.toString(),
       deposit: ledger.deposit.toString(),
-      opened: true,
+      opened: target === undefined,
       hash,
     };
   }
@@ -290,7 +232,7 @@ export class ChannelManager {
     const results: CloseResult[] = [];
     for (const ledger of candidates) {
       results.push(await this.closeOne(ledger, info, opts.uncooperative ?? false));
-      await this.o.book.save();
+      await this.options.book.save();
     }
     return results;
   }
@@ -322,14 +264,9 @@ export class ChannelManager {
         if (!(await this.refresh(ledger))) return { ...base, mode: "none", state: "settled", reason };
       }
     }
-    this.o.hooks.onProgress?.({ type: "close", openBlock: ledger.openBlock, mode: "uncooperative", reason });
+    this.options.hooks.onProgress?.({ type: "close", openBlock: ledger.openBlock, mode: "uncooperative", reason });
     const balance = ledger.accepted;
-    const { hash, settleBlock } = await this.o.chain.uncooperativeClose({
-      contract: ledger.contract,
-      receiver: ledger.receiver,
-      openBlock: ledger.openBlock,
-      balance,
-    });
+    const { hash, settleBlock } = await this.options.chain.uncooperativeClose({ ...ledger.ref, balance });
     ledger.state = "closing";
     ledger.settleBlock = settleBlock;
     ledger.closingBalance = balance;
@@ -338,19 +275,33 @@ export class ChannelManager {
 
   /** Asks for the receiver's closing proof, checks it, and closes on chain with it. */
   private async closeCooperatively(ledger: ChannelLedger, gateway: string): Promise<CloseResult> {
-    const { chain } = this.o;
-    const deadline = BigInt(Math.floor(Date.now() / 1000) + (this.o.closeDeadlineSeconds ?? 300));
-    const domain = { chainId: ledger.chainId, contract: ledger.contract };
-    const closeSignature = await signCloseRequest(chain.signer, {
-      ...domain,
-      receiver: ledger.receiver,
+    const { chain } = this.options;
+    const res = await this.requestClose(ledger, gateway);
+    const { balance, closingSignature } = await readClosingProof(res);
+    await checkClosingProof(ledger, balance, closingSignature, res.headers);
+    const balanceSignature = await signBalanceProof(chain.signer, { ...ledger.ref, balance });
+    this.options.hooks.onProgress?.({ type: "close", openBlock: ledger.openBlock, mode: "cooperative" });
+    const { hash } = await chain.cooperativeClose({ ...ledger.ref, balance, balanceSignature, closingSignature });
+    ledger.state = "settled";
+    ledger.closingBalance = balance;
+    ledger.refund = ledger.deposit - balance;
+    return {
       openBlock: ledger.openBlock,
-      deadline,
-    });
-    const url = `${gateway}/channels/${ledger.sender}/${ledger.openBlock}`;
-    let res: Response;
+      receiver: ledger.receiver,
+      mode: "cooperative",
+      state: "settled",
+      balance: balance.toString(),
+      refund: ledger.refund.toString(),
+      hash,
+    };
+  }
+
+  /** `DELETE {gateway}/channels/{sender}/{openBlock}` with a signed close request (PROTOCOL.md). */
+  private async requestClose(ledger: ChannelLedger, gateway: string): Promise<Response> {
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + (this.options.closeDeadlineSeconds ?? 300));
+    const closeSignature = await signCloseRequest(this.options.chain.signer, { ...ledger.ref, deadline });
     try {
-      res = await this.o.fetch(url, {
+      return await this.options.fetch(`${gateway}/channels/${ledger.sender}/${ledger.openBlock}`, {
         method: "DELETE",
         headers: {
           [RdnHeaders.closeSignature]: closeSignature,
@@ -366,108 +317,22 @@ export class ChannelManager {
         { cause: err },
       );
     }
-    let body: unknown;
-    try {
-      body = await res.json();
-    } catch {
-      body = undefined;
-    }
-    if (!res.ok) {
-      const refusal = protocolErrorFromBody(body);
-      throw new Edge402Error(
-        refusal?.code ?? ClientErrorCodes.serverUnreachable,
-        `The server refused to close (HTTP ${res.status}): ${refusal?.message ?? "no reason given"}`,
-        {
-          status: res.status,
-        },
-      );
-    }
-    const b = (body ?? {}) as { balance?: unknown; closingSignature?: unknown };
-    let balance: bigint;
-    let closingSignature: Hex;
-    try {
-      balance = parseUint(String(b.balance), "balance");
-      closingSignature = parseSignature(String(b.closingSignature), "closingSignature");
-    } catch (err) {
-      throw new Edge402Error(
-        ClientErrorCodes.invalidClosingProof,
-        `The server's closing proof is malformed: ${(err as Error).message}`,
-      );
-    }
-    const valid = await verifyClosingProof({
-      ...domain,
-      sender: ledger.sender,
-      openBlock: ledger.openBlock,
-      balance,
-      signature: closingSignature,
-      receiver: ledger.receiver,
-    });
-    if (!valid)
-      throw new Edge402Error(
-        ClientErrorCodes.invalidClosingProof,
-        "The closing proof is not signed by the channel's receiver.",
-      );
-    // A client that lost its state signed more than it knows: the answer's B, when its signature
-    // is ours and B >= C, is owed already, so closing at C pays nothing more.
-    const report = readChannelReport(res.headers);
-    if (
-      balance > ledger.signed &&
-      report?.sender.toLowerCase() === ledger.sender.toLowerCase() &&
-      report.openBlock === ledger.openBlock
-    ) {
-      if (report.balance >= balance && (await isOurBalance(ledger, report.balance, report.signature)))
-        takeServerBalance(ledger, report, ledger.signed);
-    }
-    // Never sign a closing balance above what we know we signed: that would pay more than we owe.
-    if (balance > ledger.signed || balance > ledger.deposit) {
-      throw new Edge402Error(
-        ClientErrorCodes.invalidClosingProof,
-        `The server wants to close at ${balance}, above the ${ledger.signed} this client signed.`,
-      );
-    }
-    const balanceSignature = await signBalanceProof(chain.signer, {
-      ...domain,
-      receiver: ledger.receiver,
-      openBlock: ledger.openBlock,
-      balance,
-    });
-    this.o.hooks.onProgress?.({ type: "close", openBlock: ledger.openBlock, mode: "cooperative" });
-    const { hash } = await chain.cooperativeClose({
-      contract: ledger.contract,
-      receiver: ledger.receiver,
-      openBlock: ledger.openBlock,
-      balance,
-      balanceSignature,
-      closingSignature,
-    });
-    ledger.state = "settled";
-    ledger.closingBalance = balance;
-    ledger.refund = ledger.deposit - balance;
-    return {
-      openBlock: ledger.openBlock,
-      receiver: ledger.receiver,
-      mode: "cooperative",
-      state: "settled",
-      balance: balance.toString(),
-      refund: ledger.refund.toString(),
-      hash,
-    };
   }
 
   /** Settles every closing channel whose challenge period is over (of one server, or all). */
   async settle(opts: { server?: string } = {}): Promise<SettleResult[]> {
-    await this.o.book.load();
-    const ledgers = opts.server ? (await this.channelsOf(opts.server)).ledgers : this.o.book.all();
+    await this.options.book.load();
+    const ledgers = opts.server ? (await this.channelsOf(opts.server)).ledgers : this.options.book.all();
     const closing = ledgers.filter((l) => l.state === "closing");
     const results: SettleResult[] = [];
-    const head = closing.length > 0 ? await this.o.chain.blockNumber() : 0n;
-    for (const l of closing) {
-      const base = { openBlock: l.openBlock, receiver: l.receiver };
-      if (!(await this.refresh(l))) {
+    const head = closing.length > 0 ? await this.options.chain.blockNumber() : 0n;
+    for (const ledger of closing) {
+      const base = { openBlock: ledger.openBlock, receiver: ledger.receiver };
+      if (!(await this.refresh(ledger))) {
         results.push({ ...base, state: "settled", note: "Already settled on chain." });
         continue;
       }
-      if (l.settleBlock === undefined) {
+      if (ledger.settleBlock === undefined) {
         results.push({
           ...base,
           state: "closing",
@@ -476,26 +341,109 @@ export class ChannelManager {
         continue;
       }
       // settle() needs block.number > settleBlock; the next block is head + 1.
-      if (head < BigInt(l.settleBlock)) {
+      if (head < BigInt(ledger.settleBlock)) {
         results.push({
           ...base,
           state: "closing",
-          settleBlock: l.settleBlock,
-          blocksLeft: Number(BigInt(l.settleBlock) - head),
+          settleBlock: ledger.settleBlock,
+          blocksLeft: Number(BigInt(ledger.settleBlock) - head),
         });
         continue;
       }
-      const { hash, balance } = await this.o.chain.settle({
-        contract: l.contract,
-        receiver: l.receiver,
-        openBlock: l.openBlock,
-      });
-      l.state = "settled";
-      l.refund = l.deposit - balance;
-      results.push({ ...base, state: "settled", settleBlock: l.settleBlock, refund: l.refund.toString(), hash });
-      await this.o.book.save();
+      results.push(await this.settleOne(ledger));
+      await this.options.book.save();
     }
-    await this.o.book.save();
+    await this.options.book.save();
     return results;
+  }
+
+  /** Settles one channel whose challenge is over. Anyone may settle, the paywall's cron too: a
+   *  settle that reverts because someone else settled first reports the channel as settled. */
+  private async settleOne(ledger: ChannelLedger): Promise<SettleResult> {
+    const base = { openBlock: ledger.openBlock, receiver: ledger.receiver, settleBlock: ledger.settleBlock };
+    try {
+      const { hash, balance } = await this.options.chain.settle(ledger.ref);
+      ledger.state = "settled";
+      ledger.refund = ledger.deposit - balance;
+      return { ...base, state: "settled", refund: ledger.refund.toString(), hash };
+    } catch (err) {
+      if (!(err instanceof Edge402Error && err.code === ClientErrorCodes.chainError)) throw err;
+      if (await this.refresh(ledger)) throw err;
+      // Settled at the claimed closing balance: the contract paid the sender the rest.
+      ledger.state = "settled";
+      if (ledger.closingBalance !== undefined) ledger.refund = ledger.deposit - ledger.closingBalance;
+      return {
+        ...base,
+        state: "settled",
+        ...(ledger.refund !== undefined ? { refund: ledger.refund.toString() } : {}),
+        note: "Already settled on chain by someone else.",
+      };
+    }
+  }
+}
+
+/** The closing proof of a close answer; the server's refusal or a malformed proof is an error. */
+async function readClosingProof(res: Response): Promise<{ balance: bigint; closingSignature: Hex }> {
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    body = undefined;
+  }
+  if (!res.ok) {
+    const refusal = protocolErrorFromBody(body);
+    throw new Edge402Error(
+      refusal?.code ?? ClientErrorCodes.serverUnreachable,
+      `The server refused to close (HTTP ${res.status}): ${refusal?.message ?? "no reason given"}`,
+      { status: res.status },
+    );
+  }
+  const proof = (body ?? {}) as { balance?: unknown; closingSignature?: unknown };
+  try {
+    return {
+      balance: parseUint(String(proof.balance), "balance"),
+      closingSignature: parseSignature(String(proof.closingSignature), "closingSignature"),
+    };
+  } catch (err) {
+    throw new Edge402Error(
+      ClientErrorCodes.invalidClosingProof,
+      `The server's closing proof is malformed: ${(err as Error).message}`,
+    );
+  }
+}
+
+/**
+ * Throws `invalid_closing_proof` unless the receiver signed the closing proof and its balance is
+ * at most what this client signed. A client that lost its state signed more than it knows: the
+ * answer's B (`headers`), when its signature is ours and B >= the closing balance, is owed
+ * already, so closing there pays nothing more.
+ */
+async function checkClosingProof(
+  ledger: ChannelLedger,
+  balance: bigint,
+  closingSignature: Hex,
+  headers: Headers,
+): Promise<void> {
+  const valid = await verifyClosingProof({
+    ...ledger.ref,
+    sender: ledger.sender,
+    balance,
+    signature: closingSignature,
+  });
+  if (!valid)
+    throw new Edge402Error(
+      ClientErrorCodes.invalidClosingProof,
+      "The closing proof is not signed by the channel's receiver.",
+    );
+  const report = reportFor(ledger, readChannelReport(headers));
+  if (balance > ledger.signed && report && report.balance >= balance) {
+    if (await isOurBalance(ledger, report.balance, report.signature)) takeServerBalance(ledger, report, ledger.signed);
+  }
+  // Never sign a closing balance above what we know we signed: that would pay more than we owe.
+  if (balance > ledger.signed || balance > ledger.deposit) {
+    throw new Edge402Error(
+      ClientErrorCodes.invalidClosingProof,
+      `The server wants to close at ${balance}, above the ${ledger.signed} this client signed.`,
+    );
   }
 }

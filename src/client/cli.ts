@@ -1,16 +1,7 @@
-// The `edge402` command: the SDK from a shell. `fetch <url>` works like curl (-X, -H, -d) and
-// pays 402s through channels, the body to stdout and what was paid to stderr; `channels` lists
-// the sender's channels, `topup` funds one, `close` closes the channels to a server (asking it
-// for a closing proof first, else uncooperatively), `settle` finishes uncooperative closes
-// after the challenge period and `faucet` mints test tokens on a local chain. The key comes
-// from EDGE402_PRIVATE_KEY, the chain from EDGE402_RPC_URL (or --rpc-url), the state from
-// EDGE402_HOME (default ~/.edge402). The budgets are per state directory: --max-total
-// (EDGE402_MAX_TOTAL) on what is signed, --max-deposit (EDGE402_MAX_DEPOSIT) on what is
-// deposited; `fetch --max-spend` caps one command. Channel contracts other than edge402's
-// MicroTransferChannels are refused unless listed with --trust-contract
-// (EDGE402_TRUSTED_CONTRACTS, comma-separated). Listings take --json. A refused payment exits 2
-// and prints its error code; other failures exit 1. `--help` lists examples, the variables and
-// the exit codes.
+// The `edge402` command: the SDK from a shell, for people and scripts alike, so its output is
+// predictable: the body on stdout, payments and progress on stderr, listings with --json, and an
+// exit code that tells a refused payment (2) from a failure (1). HELP_FOOTER below is the
+// reference for commands, variables and exit codes.
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -25,7 +16,7 @@ import { ClientErrorCodes, Edge402Error, isEdge402Error } from "./errors.js";
 import { parseAddress } from "../protocol/codec.js";
 import { DEFAULT_FAUCET_AMOUNT, mintTestTokens, type FaucetResult } from "./faucet.js";
 import { FileChannelStore } from "./file-store.js";
-import type { PaymentReceipt, ProgressEvent } from "./hooks.js";
+import type { Hooks, PaymentReceipt, ProgressEvent } from "./hooks.js";
 import { fetchServerInfo, gatewayOf } from "./server-info.js";
 import packageJson from "../../package.json" with { type: "json" };
 
@@ -190,14 +181,20 @@ Exit codes:
   2  a payment refused (by the budgets, a trust check or the server); the error code is printed
 `;
 
-/** Runs the CLI; resolves to the exit code. */
-export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
-  const env = io.env;
-  let exitCode = 0;
-  const json = (value: unknown): void => io.stdout(`${JSON.stringify(value, null, 2)}\n`);
-  const say = (text: string): void => io.stderr(`edge402: ${text}\n`);
+/** The options every command takes. */
+type Globals = {
+  rpcUrl?: string;
+  home?: string;
+  confirmations: number;
+  quiet?: boolean;
+  maxTotal?: bigint;
+  maxDeposit?: bigint;
+  trustContract?: string[];
+};
 
-  const program = new Command("edge402")
+/** The program with its global options; its commands are added by the `add…Command` functions. */
+function createProgram(io: CliIo): Command {
+  return new Command("edge402")
     .description("Pay for HTTP requests through edge402 payment channels.")
     .version(packageJson.version)
     .addHelpText("after", HELP_FOOTER)
@@ -233,44 +230,155 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+}
 
-  type Globals = {
-    rpcUrl?: string;
-    home?: string;
-    confirmations: number;
-    quiet?: boolean;
-    maxTotal?: bigint;
-    maxDeposit?: bigint;
-    trustContract?: string[];
-  };
+/** One run of the CLI: where it writes, its global options, the exit code so far, and the client they make. */
+class CliRun {
+  exitCode = 0;
+
+  constructor(
+    readonly io: CliIo,
+    readonly program: Command,
+  ) {}
+
+  get globals(): Globals {
+    return this.program.opts<Globals>();
+  }
+
+  say(text: string): void {
+    this.io.stderr(`edge402: ${text}\n`);
+  }
+
+  /** `value` as JSON on stdout with `--json`, else the `text` made of it. */
+  print<T>(asJson: boolean | undefined, value: T, text: (value: T) => string): void {
+    this.io.stdout(asJson ? `${JSON.stringify(value, null, 2)}\n` : text(value));
+  }
+
   /** The payer's key and the chain, from the environment or the global options. */
-  const credentials = (): { key: Hex; rpcUrl: string } => {
-    const g = program.opts<Globals>();
-    const key = env.EDGE402_PRIVATE_KEY;
+  credentials(): { key: Hex; rpcUrl: string } {
+    const key = this.io.env.EDGE402_PRIVATE_KEY;
     if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key))
       throw new UsageError("set EDGE402_PRIVATE_KEY to the payer's private key (0x + 64 hex digits)");
-    if (!g.rpcUrl) throw new UsageError("set EDGE402_RPC_URL (or --rpc-url) to the chain's JSON-RPC URL");
-    return { key: key as Hex, rpcUrl: g.rpcUrl };
-  };
-  const makeClient = (extra: Parameters<typeof createEdge402Client>[0] = {}): Edge402Client => {
-    const g = program.opts<Globals>();
-    const { key } = credentials();
-    const home = resolve(g.home ?? join(env.HOME ?? homedir(), ".edge402"));
+    const { rpcUrl } = this.globals;
+    if (!rpcUrl) throw new UsageError("set EDGE402_RPC_URL (or --rpc-url) to the chain's JSON-RPC URL");
+    return { key: key as Hex, rpcUrl };
+  }
+
+  /** The SDK client of the global options over the state directory's store, with `extra` on top. */
+  client(extra: Parameters<typeof createEdge402Client>[0] = {}): Edge402Client {
+    const g = this.globals;
+    const { key } = this.credentials();
+    const home = resolve(g.home ?? join(this.io.env.HOME ?? homedir(), ".edge402"));
     return createEdge402Client({
       account: privateKeyToAccount(key),
       rpcUrl: g.rpcUrl,
       store: new FileChannelStore(home),
       confirmations: g.confirmations,
       pollingInterval: 500,
-      onProgress: g.quiet ? undefined : (e) => say(describeProgress(e)),
+      onProgress: g.quiet ? undefined : (e) => this.say(describeProgress(e)),
       ...(g.trustContract ? { trustedContracts: g.trustContract } : {}),
       ...(g.maxDeposit !== undefined ? { maxDeposit: g.maxDeposit } : {}),
       ...extra,
       maxSpend: { ...(g.maxTotal !== undefined ? { total: g.maxTotal } : {}), ...extra.maxSpend },
     });
-  };
+  }
+}
 
-  program
+type FetchOptions = {
+  request?: string;
+  header: string[];
+  data?: string;
+  maxSpend?: bigint;
+  depositMultiple?: number;
+  minDeposit?: bigint;
+  include?: boolean;
+  json?: boolean;
+};
+
+/** What `fetch` sends: the URL, and curl's -X, -H and -d (`@file`, `@-` for stdin). */
+async function fetchRequest(url: string, opts: FetchOptions, io: CliIo): Promise<{ target: URL; init: RequestInit }> {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    throw new UsageError(`not a URL: ${url}`);
+  }
+  const headers = new Headers();
+  for (const h of opts.header) {
+    const i = h.indexOf(":");
+    headers.append(h.slice(0, i).trim(), h.slice(i + 1).trim());
+  }
+  let body: Uint8Array | string | undefined;
+  if (opts.data !== undefined) {
+    if (opts.data === "@-") body = io.stdin ? await io.stdin() : undefined;
+    else if (opts.data.startsWith("@")) body = await readFile(opts.data.slice(1));
+    else body = opts.data;
+    if (!headers.has("content-type")) headers.set("content-type", "application/x-www-form-urlencoded");
+  }
+  const method = (opts.request ?? (body !== undefined ? "POST" : "GET")).toUpperCase();
+  return { target, init: { method, headers, ...(body !== undefined ? { body: body as BodyInit } : {}) } };
+}
+
+/**
+ * `--max-spend` caps one command: each price, and what it signs in all (a redirect to another
+ * priced route pays again). The store's own total is `--max-total`.
+ */
+function commandCap(cap: bigint | undefined): NonNullable<Hooks["beforePay"]> {
+  let signedHere = 0n;
+  return (ctx) => {
+    const amount = ctx.kind === "proof" ? ctx.amount : ctx.price;
+    if (cap !== undefined && signedHere + amount > cap) {
+      throw new Edge402Error(
+        ClientErrorCodes.budgetExceeded,
+        `Paying ${amount} more would bring this command to ${signedHere + amount}, over --max-spend ${cap}; nothing was paid.`,
+      );
+    }
+    signedHere += amount;
+  };
+}
+
+function paidJson(paid: PaymentReceipt): Record<string, string | number> {
+  return {
+    kind: paid.kind,
+    cost: paid.cost.toString(),
+    channel: paid.channel.openBlock,
+    receiver: paid.channel.receiver,
+    balance: paid.balance.toString(),
+    deposit: paid.deposit.toString(),
+    credit: paid.credit.toString(),
+  };
+}
+
+function paidLine(paid: PaymentReceipt): string {
+  const how = paid.kind === "proof" ? "balance proof" : "credit";
+  return `paid ${paid.cost} (${how}) on channel ${paid.channel.openBlock} to ${short(paid.channel.receiver)}; balance ${paid.balance} of deposit ${paid.deposit}, credit ${paid.credit}`;
+}
+
+/** The response's body to stdout; with -i its status and headers, and what was paid, to stderr. */
+async function printFetched(
+  run: CliRun,
+  res: Response,
+  paid: PaymentReceipt | undefined,
+  opts: FetchOptions,
+): Promise<void> {
+  const { io } = run;
+  if (opts.include) {
+    io.stderr(`HTTP ${res.status} ${res.statusText}\n`);
+    res.headers.forEach((v, k) => {
+      io.stderr(`${k}: ${v}\n`);
+    });
+  }
+  const bodyBytes = new Uint8Array(await res.arrayBuffer());
+  io.stdout(bodyBytes);
+  // On a terminal, start the payment line on a line of its own.
+  if (io.terminal && bodyBytes.length > 0 && bodyBytes[bodyBytes.length - 1] !== 0x0a) io.stderr("\n");
+  if (opts.json) io.stderr(`${JSON.stringify({ status: res.status, paid: paid ? paidJson(paid) : null })}\n`);
+  else if (paid) run.say(paidLine(paid));
+  else if (!run.globals.quiet) run.say(`HTTP ${res.status}; nothing paid`);
+}
+
+function addFetchCommand(run: CliRun): void {
+  run.program
     .command("fetch")
     .description("make an HTTP request, paying for it if the server asks (body to stdout, payment to stderr)")
     .argument("<url>", "the URL")
@@ -286,121 +394,39 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option("--min-deposit <amount>", "a new channel's smallest deposit (base units)", parseAmount)
     .option("-i, --include", "print the response status and headers to stderr")
     .option("--json", "print the payment as JSON to stderr")
-    .action(
-      async (
-        url: string,
-        opts: {
-          request?: string;
-          header: string[];
-          data?: string;
-          maxSpend?: bigint;
-          depositMultiple?: number;
-          minDeposit?: bigint;
-          include?: boolean;
-          json?: boolean;
+    .action(async (url: string, opts: FetchOptions) => {
+      const { target, init } = await fetchRequest(url, opts, run.io);
+      const receipts: PaymentReceipt[] = [];
+      const client = run.client({
+        ...(opts.maxSpend !== undefined ? { maxSpend: { perRequest: opts.maxSpend } } : {}),
+        beforePay: commandCap(opts.maxSpend),
+        deposit: {
+          ...(opts.depositMultiple !== undefined ? { multiple: opts.depositMultiple } : {}),
+          ...(opts.minDeposit !== undefined ? { minimum: opts.minDeposit } : {}),
         },
-      ) => {
-        let target: URL;
-        try {
-          target = new URL(url);
-        } catch {
-          throw new UsageError(`not a URL: ${url}`);
-        }
-        const headers = new Headers();
-        for (const h of opts.header) {
-          const i = h.indexOf(":");
-          headers.append(h.slice(0, i).trim(), h.slice(i + 1).trim());
-        }
-        let body: Uint8Array | string | undefined;
-        if (opts.data !== undefined) {
-          if (opts.data === "@-") body = io.stdin ? await io.stdin() : undefined;
-          else if (opts.data.startsWith("@")) body = await readFile(opts.data.slice(1));
-          else body = opts.data;
-          if (!headers.has("content-type")) headers.set("content-type", "application/x-www-form-urlencoded");
-        }
-        const method = (opts.request ?? (body !== undefined ? "POST" : "GET")).toUpperCase();
-        const receipts: PaymentReceipt[] = [];
-        // --max-spend caps this command: each price, and what it signs in all (a redirect to
-        // another priced route pays again). The store's own total is --max-total.
-        let signedHere = 0n;
-        const cap = opts.maxSpend;
-        const client = makeClient({
-          ...(cap !== undefined ? { maxSpend: { perRequest: cap } } : {}),
-          beforePay: (ctx) => {
-            const amount = ctx.kind === "proof" ? ctx.amount : ctx.price;
-            if (cap !== undefined && signedHere + amount > cap) {
-              throw new Edge402Error(
-                ClientErrorCodes.budgetExceeded,
-                `Paying ${amount} more would bring this command to ${signedHere + amount}, over --max-spend ${cap}; nothing was paid.`,
-              );
-            }
-            signedHere += amount;
-          },
-          deposit: {
-            ...(opts.depositMultiple !== undefined ? { multiple: opts.depositMultiple } : {}),
-            ...(opts.minDeposit !== undefined ? { minimum: opts.minDeposit } : {}),
-          },
-          afterPay: (r) => {
-            receipts.push(r);
-          },
-        });
-        const res = await client.fetch(target, {
-          method,
-          headers,
-          ...(body !== undefined ? { body: body as BodyInit } : {}),
-        });
-        if (opts.include) {
-          io.stderr(`HTTP ${res.status} ${res.statusText}\n`);
-          res.headers.forEach((v, k) => {
-            io.stderr(`${k}: ${v}\n`);
-          });
-        }
-        const bodyBytes = new Uint8Array(await res.arrayBuffer());
-        io.stdout(bodyBytes);
-        // On a terminal, start the payment line on a line of its own.
-        if (io.terminal && bodyBytes.length > 0 && bodyBytes[bodyBytes.length - 1] !== 0x0a) io.stderr("\n");
-        const paid = receipts.at(-1);
-        if (opts.json) {
-          io.stderr(
-            `${JSON.stringify({
-              status: res.status,
-              paid: paid
-                ? {
-                    kind: paid.kind,
-                    cost: paid.cost.toString(),
-                    channel: paid.channel.openBlock,
-                    receiver: paid.channel.receiver,
-                    balance: paid.balance.toString(),
-                    deposit: paid.deposit.toString(),
-                    credit: paid.credit.toString(),
-                  }
-                : null,
-            })}\n`,
-          );
-        } else if (paid) {
-          say(
-            `paid ${paid.cost} (${paid.kind === "proof" ? "balance proof" : "credit"}) on channel ${paid.channel.openBlock} to ${short(paid.channel.receiver)}; balance ${paid.balance} of deposit ${paid.deposit}, credit ${paid.credit}`,
-          );
-        } else if (!program.opts<Globals>().quiet) {
-          say(`HTTP ${res.status}; nothing paid`);
-        }
-        if (res.status >= 400) exitCode = EXIT_FAILURE;
-      },
-    );
+        afterPay: (r) => {
+          receipts.push(r);
+        },
+      });
+      const res = await client.fetch(target, init);
+      await printFetched(run, res, receipts.at(-1), opts);
+      if (res.status >= 400) run.exitCode = EXIT_FAILURE;
+    });
+}
 
-  program
+function addChannelsCommands(run: CliRun): void {
+  run.program
     .command("channels")
     .description("list the payer's channels (refreshed from the chain)")
     .argument("[server-url]", "only the channels to this server")
     .option("--all", "include settled channels")
     .option("--json", "print JSON")
     .action(async (server: string | undefined, opts: { all?: boolean; json?: boolean }) => {
-      const list = await makeClient().channels({ ...(server ? { server } : {}), all: opts.all ?? false });
-      if (opts.json) json(list);
-      else io.stdout(channelsTable(list));
+      const list = await run.client().channels({ ...(server ? { server } : {}), all: opts.all ?? false });
+      run.print(opts.json, list, channelsTable);
     });
 
-  program
+  run.program
     .command("topup")
     .description("add to the deposit of the channel to a server (or open one)")
     .argument("<server-url>", "the server")
@@ -408,16 +434,13 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option("--channel <openBlock>", "the channel to top up", parseOpenBlockArg)
     .option("--json", "print JSON")
     .action(async (server: string, amount: bigint, opts: { channel?: number; json?: boolean }) => {
-      const result = await makeClient().topUp(
-        server,
-        amount,
-        opts.channel !== undefined ? { openBlock: opts.channel } : {},
-      );
-      if (opts.json) json(result);
-      else io.stdout(topUpLine(result));
+      const channel = opts.channel !== undefined ? { openBlock: opts.channel } : {};
+      run.print(opts.json, await run.client().topUp(server, amount, channel), topUpLine);
     });
+}
 
-  program
+function addCloseCommands(run: CliRun): void {
+  run.program
     .command("close")
     .description("close the channels to a server and get the unspent deposit back")
     .argument("<server-url>", "the server")
@@ -425,27 +448,43 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option("--uncooperative", "do not ask the server: start the challenge period at the last balance it accepted")
     .option("--json", "print JSON")
     .action(async (server: string, opts: { channel?: number; uncooperative?: boolean; json?: boolean }) => {
-      const results = await makeClient().close(server, {
+      const results = await run.client().close(server, {
         ...(opts.channel !== undefined ? { openBlock: opts.channel } : {}),
         uncooperative: opts.uncooperative ?? false,
       });
-      if (opts.json) json(results);
-      else for (const r of results) io.stdout(closeLine(r));
+      run.print(opts.json, results, (rs) => rs.map(closeLine).join(""));
     });
 
-  program
+  run.program
     .command("settle")
     .description("settle uncooperatively closed channels whose challenge period is over")
     .argument("[server-url]", "only the channels to this server")
     .option("--json", "print JSON")
     .action(async (server: string | undefined, opts: { json?: boolean }) => {
-      const results = await makeClient().settle(server ? { server } : {});
-      if (opts.json) json(results);
-      else if (results.length === 0) io.stdout("no closing channels\n");
-      else for (const r of results) io.stdout(settleLine(r));
+      const results = await run.client().settle(server ? { server } : {});
+      run.print(opts.json, results, (rs) => (rs.length === 0 ? "no closing channels\n" : rs.map(settleLine).join("")));
     });
+}
 
-  program
+/** The token `faucet` mints: `--token`, else the one the server names (with its chain). */
+async function faucetToken(
+  server: string | undefined,
+  token: Address | undefined,
+): Promise<{ token: Address; chainId?: number }> {
+  if (token) return { token };
+  if (!server) throw new UsageError("name the server (edge402 faucet <server-url>) or the token (--token <address>)");
+  let gateway: string;
+  try {
+    gateway = gatewayOf(server);
+  } catch {
+    throw new UsageError(`not a URL: ${server}`);
+  }
+  const info = await fetchServerInfo(gateway, globalThis.fetch);
+  return { token: info.token, chainId: info.chainId };
+}
+
+function addFaucetCommand(run: CliRun): void {
+  run.program
     .command("faucet")
     .description("mint test tokens (TestToken's public mint) on a local chain, to the key's account")
     .argument("[server-url]", "the edge402 server whose token to mint (read from its /api/1/stats)")
@@ -455,20 +494,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option("--json", "print JSON")
     .action(
       async (server: string | undefined, opts: { token?: Address; to?: Address; amount?: bigint; json?: boolean }) => {
-        const { key, rpcUrl } = credentials();
-        let token = opts.token;
-        let chainId: number | undefined;
-        if (!token) {
-          if (!server)
-            throw new UsageError("name the server (edge402 faucet <server-url>) or the token (--token <address>)");
-          let gateway: string;
-          try {
-            gateway = gatewayOf(server);
-          } catch {
-            throw new UsageError(`not a URL: ${server}`);
-          }
-          ({ token, chainId } = await fetchServerInfo(gateway, globalThis.fetch));
-        }
+        const { key, rpcUrl } = run.credentials();
+        const { token, chainId } = await faucetToken(server, opts.token);
         const result = await mintTestTokens({
           account: privateKeyToAccount(key),
           rpcUrl,
@@ -476,38 +503,50 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
           to: opts.to,
           amount: opts.amount,
           chainId,
-          confirmations: program.opts<Globals>().confirmations,
+          confirmations: run.globals.confirmations,
           pollingInterval: 500,
         });
-        if (opts.json)
-          json({
-            ...result,
-            amount: String(result.amount),
-            balance: String(result.balance),
-            gasGranted: String(result.gasGranted),
-          });
-        else io.stdout(faucetLine(result));
+        const printable = {
+          ...result,
+          amount: String(result.amount),
+          balance: String(result.balance),
+          gasGranted: String(result.gasGranted),
+        };
+        run.print(opts.json, printable, () => faucetLine(result));
       },
     );
+}
 
-  try {
-    await program.parseAsync(argv);
-    return exitCode;
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_FAILURE;
-    if (err instanceof UsageError) {
-      say(err.message);
-      return EXIT_FAILURE;
-    }
-    if (isEdge402Error(err)) {
-      say(`${err.code}: ${err.message}`);
-      return ["chain_error", "server_unreachable", "invalid_argument", "no_channel"].includes(err.code)
-        ? EXIT_FAILURE
-        : EXIT_REFUSED;
-    }
-    const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : "";
-    say(err instanceof Error ? `${err.message}${cause}` : String(err));
+/** A failure's exit code, said on stderr: 2 for a refused payment (with its code), else 1. */
+function exitCodeOf(err: unknown, run: CliRun): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_FAILURE;
+  if (err instanceof UsageError) {
+    run.say(err.message);
     return EXIT_FAILURE;
+  }
+  if (isEdge402Error(err)) {
+    run.say(`${err.code}: ${err.message}`);
+    return ["chain_error", "server_unreachable", "invalid_argument", "no_channel"].includes(err.code)
+      ? EXIT_FAILURE
+      : EXIT_REFUSED;
+  }
+  const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : "";
+  run.say(err instanceof Error ? `${err.message}${cause}` : String(err));
+  return EXIT_FAILURE;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  const run = new CliRun(io, createProgram(io));
+  addFetchCommand(run);
+  addChannelsCommands(run);
+  addCloseCommands(run);
+  addFaucetCommand(run);
+  try {
+    await run.program.parseAsync(argv);
+    return run.exitCode;
+  } catch (err) {
+    return exitCodeOf(err, run);
   }
 }
 

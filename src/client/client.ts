@@ -1,11 +1,9 @@
-// The SDK's entry: `createEdge402Client(options)` wires the parts together for one signer (a
-// local account or a wallet client) on one chain: the channel book over a store, the payer
-// with its spending policy and hooks, the auto-paying `fetch`, and channel management (list,
-// top up, close, settle). `wrapFetch(fetch, options)` is the short form that returns only the
-// paying fetch.
-import type { Account, Address, PublicClient, WalletClient } from "viem";
+// The SDK's entry: one place that wires a signer, a chain and a channel store into the parts
+// (book, payer, paying fetch, channel manager), so that an application configures one object
+// and every part shares the same books and budgets.
+import type { Address } from "viem";
 import { ChannelBook } from "./book.js";
-import { ChainAccess } from "./chain.js";
+import { ChainAccess, type ChainOptions } from "./chain.js";
 import {
   ChannelManager,
   type ChannelSummary,
@@ -17,68 +15,49 @@ import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import { createPayingFetch } from "./fetch.js";
 import type { Hooks } from "./hooks.js";
 import { Payer } from "./payer.js";
-import {
-  DEFAULT_BACKOFF,
-  resolvePolicy,
-  type BackoffOptions,
-  type DepositPolicy,
-  type PrepayPolicy,
-  type SpendLimits,
-} from "./policy.js";
+import { DEFAULT_BACKOFF, resolvePolicy, type BackoffOptions, type PolicyOptions } from "./policy.js";
 import { PriceBook } from "./request.js";
 import { MemoryChannelStore, type ChannelStore } from "./store.js";
 
-export type Edge402ClientOptions = Hooks & {
-  /** The payer: a local account (`privateKeyToAccount`) ... */
-  account?: Account;
-  /** ... or a wallet client carrying its account (e.g. over an EIP-1193 provider). */
-  walletClient?: WalletClient;
-  /** The chain: a JSON-RPC URL (needed with `account`) ... */
-  rpcUrl?: string;
-  /** ... or a public client for reads. */
-  publicClient?: PublicClient;
-  /** Where channels are kept (default: in memory). Use `FileChannelStore` in Node. */
-  store?: ChannelStore;
-  /** New channel deposit (a multiple of the price, default 100) and top-up amount. */
-  deposit?: DepositPolicy;
-  /** Sign ahead for credit and spend it through the session token (`true` = 10 prices per proof). */
-  prepay?: PrepayPolicy | boolean;
-  /** Budget: the highest price per request, the most signed in total (per store). */
-  maxSpend?: SpendLimits;
-  /**
-   * Deposit budget: the most this store deposits in total, opens and top-ups (default
-   * `max(deposit.multiple × maxSpend.perRequest, deposit.minimum)`; no limit without
-   * `maxSpend.perRequest`). Refunds do not give it back.
-   */
-  maxDeposit?: bigint;
-  /** Channel contracts to use whatever their code; any other must be edge402's MicroTransferChannels. */
-  trustedContracts?: readonly string[];
-  /** The longest challenge period (blocks) accepted from a contract trusted by its code (default 100 000). */
-  maxChallengePeriod?: number;
-  /** Confirmations to wait for after each transaction (default 1). */
-  confirmations?: number;
-  /** Node polling interval in ms (default 1000). */
-  pollingInterval?: number;
-  /** Open channels with an EIP-2612 permit when the token supports it (default true). */
-  permit?: boolean;
-  /** First block of the chain scan that rebuilds a lost store (default 0). */
-  fromBlock?: bigint;
-  /** The fetch that sends requests (default `globalThis.fetch`). */
-  fetch?: typeof fetch;
-  /** Requests sent per call at most, including the first unpaid one (default 6). */
-  maxAttempts?: number;
-  /** Backoff between resends of a proof the server cannot take yet (default 250 ms doubling to 4 s). */
-  backoff?: Partial<BackoffOptions>;
-  /** Retry a 429 whose `Retry-After` is at most this many ms (default 10 000). */
-  maxRetryAfterMs?: number;
-  /** How long a request whose proof became credit waits for a session token (default 10 000 ms). */
-  sessionWaitMs?: number;
-};
+/**
+ * Options of {@link createEdge402Client}: the signer and the chain (`account` with `rpcUrl`, or
+ * a `walletClient` with a `publicClient` or `rpcUrl`), where channels are kept, the spending
+ * policy and budgets, the hooks, and how hard to retry.
+ *
+ * @example
+ * const options: Edge402ClientOptions = {
+ *   account: privateKeyToAccount(key),
+ *   rpcUrl: "http://127.0.0.1:8545",
+ *   store: new FileChannelStore(`${process.env.HOME}/.edge402`),
+ *   maxSpend: { perRequest: 10n, total: 1_000n },
+ *   beforePay: (ctx) => ctx.price <= 10n,
+ * };
+ */
+export type Edge402ClientOptions = Hooks &
+  Omit<ChainOptions, "onProgress" | "logChunkSize"> &
+  PolicyOptions & {
+    /** Where channels are kept (default: in memory). Use `FileChannelStore` in Node. */
+    store?: ChannelStore;
+    /** The fetch that sends requests (default `globalThis.fetch`). */
+    fetch?: typeof fetch;
+    /** Requests sent per call at most, including the first unpaid one (default 6). */
+    maxAttempts?: number;
+    /** Backoff between resends of a proof the server cannot take yet (default 250 ms doubling to 4 s). */
+    backoff?: Partial<BackoffOptions>;
+    /** Retry a 429 whose `Retry-After` is at most this many ms (default 10 000). */
+    maxRetryAfterMs?: number;
+    /** How long a request whose proof became credit waits for a session token (default 10 000 ms). */
+    sessionWaitMs?: number;
+  };
 
+/** What {@link createEdge402Client} returns: the paying `fetch`, the budgets' counters and channel management. */
 export type Edge402Client = {
   /** The sender's address. */
   address: Address;
-  /** `fetch` that pays 402s through channels. */
+  /**
+   * `fetch` that pays 402s through channels: the same signature and result as `fetch`.
+   * Throws `Edge402Error` when a payment is refused for good (see `ClientErrorCodes`).
+   */
   fetch: typeof fetch;
   /** What this client's store signed away so far (all channels; what `maxSpend.total` counts). */
   spent(): bigint;
@@ -86,14 +65,38 @@ export type Edge402Client = {
   deposited(): bigint;
   /** The sender's channels (unsettled unless `all`), refreshed from the chain unless `refresh: false`. */
   channels(opts?: { server?: string; refresh?: boolean; all?: boolean }): Promise<ChannelSummary[]>;
-  /** Adds `amount` to a server's channel, or opens one with it. */
+  /** Adds `amount` to a server's channel, or opens one with it; counts against `maxDeposit`. */
   topUp(serverUrl: string, amount: bigint, opts?: { openBlock?: number }): Promise<TopUpResult>;
-  /** Closes the channels to a server: cooperatively, else uncooperatively. */
+  /** Closes the channels to a server: cooperatively, else uncooperatively. Throws `no_channel` when there is none. */
   close(serverUrl: string, opts?: { uncooperative?: boolean; openBlock?: number }): Promise<CloseResult[]>;
   /** Settles closing channels whose challenge period is over. */
   settle(opts?: { server?: string }): Promise<SettleResult[]>;
 };
 
+/**
+ * Creates a client that pays for HTTP requests through edge402 payment channels: its `fetch`
+ * answers a 402 by paying (opening or topping up a channel on chain when needed) and sending
+ * the request again, and its other methods list, fund, close and settle the channels.
+ *
+ * @param options - The signer, the chain, the store, the policy and budgets, the hooks.
+ * @returns The client: `fetch`, `spent`, `deposited`, `channels`, `topUp`, `close`, `settle`.
+ * @throws {Edge402Error} `invalid_argument` when the options are incomplete or out of range (no
+ * signer, no chain, a bad budget or `maxAttempts` below 2). Nothing touches the network here.
+ *
+ * @example
+ * import { createEdge402Client, FileChannelStore } from "edge402/client";
+ * import { privateKeyToAccount } from "viem/accounts";
+ *
+ * const client = createEdge402Client({
+ *   account: privateKeyToAccount(process.env.KEY as `0x${string}`),
+ *   rpcUrl: "http://127.0.0.1:8545",
+ *   store: new FileChannelStore(`${process.env.HOME}/.edge402`),
+ *   maxSpend: { perRequest: 10n, total: 1_000n },
+ * });
+ * const res = await client.fetch("http://127.0.0.1:8787/echofix/hello");
+ * console.log(await res.text(), client.spent());
+ * await client.close("http://127.0.0.1:8787");
+ */
 export function createEdge402Client(options: Edge402ClientOptions): Edge402Client {
   const policy = resolvePolicy(options);
   const maxAttempts = options.maxAttempts ?? 6;
@@ -101,19 +104,7 @@ export function createEdge402Client(options: Edge402ClientOptions): Edge402Clien
     throw new Edge402Error(ClientErrorCodes.invalidArgument, "maxAttempts must be an integer of at least 2");
   }
   const hooks: Hooks = { beforePay: options.beforePay, afterPay: options.afterPay, onProgress: options.onProgress };
-  const chain = new ChainAccess({
-    account: options.account,
-    walletClient: options.walletClient,
-    rpcUrl: options.rpcUrl,
-    publicClient: options.publicClient,
-    confirmations: options.confirmations,
-    pollingInterval: options.pollingInterval,
-    permit: options.permit,
-    fromBlock: options.fromBlock,
-    onProgress: options.onProgress,
-    trustedContracts: options.trustedContracts,
-    maxChallengePeriod: options.maxChallengePeriod,
-  });
+  const chain = new ChainAccess(options);
   const send = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
   const book = new ChannelBook(options.store ?? new MemoryChannelStore(), chain.address);
   const payer = new Payer({ chain, book, policy, hooks, sessionWaitMs: options.sessionWaitMs ?? 10_000 });
@@ -141,7 +132,19 @@ export function createEdge402Client(options: Edge402ClientOptions): Edge402Clien
   };
 }
 
-/** Wraps `fetchFn` so that it pays 402s: the same signature, paying through channels. */
+/**
+ * Wraps a `fetch` so that it pays 402s through channels: the short form of
+ * {@link createEdge402Client} for code that needs only the paying fetch.
+ *
+ * @param fetchFn - The fetch that sends the requests.
+ * @param options - As for {@link createEdge402Client}, without `fetch`.
+ * @returns A function with `fetch`'s signature that pays.
+ * @throws {Edge402Error} `invalid_argument` for incomplete or out-of-range options.
+ *
+ * @example
+ * const paying = wrapFetch(fetch, { account, rpcUrl: "http://127.0.0.1:8545" });
+ * const res = await paying("http://127.0.0.1:8787/echofix/hello");
+ */
 export function wrapFetch(fetchFn: typeof fetch, options: Omit<Edge402ClientOptions, "fetch">): typeof fetch {
   return createEdge402Client({ ...options, fetch: fetchFn }).fetch;
 }

@@ -1,14 +1,8 @@
-// Whether a contract's on-chain code is this project's MicroTransferChannels, the only kind of
-// contract the client locks a deposit in without the user's say-so. A server names the contract
-// in its terms, so a malicious one can name a look-alike that pulls the deposit; the ABI says
-// nothing about behaviour, only the code does. The build (contracts/build.ts) ships the runtime
-// code with its immutables zeroed and where each one sits; `checkChannelCode` fills in exactly
-// what the constructor writes for a deployment at this address on this chain (the token and
-// challenge period read from the code itself, the EIP-712 cache computed), then requires the
-// whole code, CBOR metadata included, to be byte-for-byte that. So no byte is free: not the
-// logic, not the metadata, and not the immutables either (an immutable read in seven places
-// must hold one value in all seven, and the EIP-712 cache must be this contract's domain).
-// Pure: the chain read is the caller's (chain.ts).
+// Whether a contract's code is this project's MicroTransferChannels byte for byte, because a
+// server names the contract in its terms and a look-alike could pull the deposit: the ABI says
+// nothing about behaviour, only the code does. The immutables are filled in with what a
+// deployment at that address writes (contracts/build.ts ships where each one sits), so no byte
+// is free. Pure: the chain read is the caller's.
 import {
   bytesToHex,
   domainSeparator,

@@ -1,11 +1,18 @@
-// The client's one error type. `Edge402Error` carries a stable snake_case code: either a
-// protocol code the server answered with (`insufficient_confirmations`, `invalid_amount`, ...,
-// when bounded retries could not get the request paid) or one of the client's own reasons
-// below (the budget or a hook said no, the server's balance did not verify, the chain refused a
-// transaction, ...). Codes are data, the same in the SDK, the CLI's exit output and the docs.
+// The client's one error type, whose code is data: a program branches on `err.code`, the CLI
+// prints it and exits by it, and the docs list the same strings, so they never change meaning.
 import type { ErrorCode } from "../protocol/errors.js";
 
-/** Reasons the client itself stops, as stable snake_case strings. */
+/**
+ * The reasons the client itself stops, as stable snake_case strings (the server's reasons are
+ * the protocol's `ErrorCode`s). `Edge402Error.code` holds one or the other.
+ *
+ * @example
+ * try {
+ *   await client.fetch(url);
+ * } catch (err) {
+ *   if (isEdge402Error(err) && err.code === ClientErrorCodes.budgetExceeded) console.log("over budget");
+ * }
+ */
 export const ClientErrorCodes = {
   /** A request's price or the total signed would exceed `maxSpend`, or a deposit `maxDeposit`. Nothing was paid. */
   budgetExceeded: "budget_exceeded",
@@ -34,25 +41,51 @@ export const ClientErrorCodes = {
   invalidArgument: "invalid_argument",
 } as const;
 
+/** One of the client's own reasons, `ClientErrorCodes`' values. */
 export type ClientErrorCode = (typeof ClientErrorCodes)[keyof typeof ClientErrorCodes];
 
+/** Every code an `Edge402Error` carries: the client's own, or the protocol's that a server answered with. */
 export type Edge402ErrorCode = ClientErrorCode | ErrorCode;
 
+/** What an `Edge402Error` carries besides its code and message. */
 export type Edge402ErrorOptions = {
   /** The HTTP status of the last response, when a server answered. */
   status?: number;
   /** The last response (its body may already be consumed). */
   response?: Response;
+  /** Figures behind the error as strings (e.g. `price` and `maxPerRequest` for `budget_exceeded`). */
   details?: Record<string, string>;
+  /** The error that caused this one. */
   cause?: unknown;
 };
 
-/** Why a payment or channel action did not happen. */
+/**
+ * Why a payment or channel action did not happen. `code` is stable: one of `ClientErrorCodes`,
+ * or the protocol's code a server refused with after bounded retries (e.g.
+ * `insufficient_confirmations`). Every method of the client throws it for what the client or
+ * the server refused; a network failure of `fetch` itself still throws what `fetch` throws.
+ *
+ * @param code - The stable reason.
+ * @param message - A sentence for people; do not parse it.
+ * @param options - The HTTP status and response when a server answered, details, the cause.
+ *
+ * @example
+ * try {
+ *   await client.fetch(url);
+ * } catch (err) {
+ *   if (!isEdge402Error(err)) throw err;
+ *   console.error(err.code, err.message, err.status, err.details);
+ * }
+ */
 export class Edge402Error extends Error {
   override readonly name = "Edge402Error";
+  /** The stable reason: branch on this, not on the message. */
   readonly code: Edge402ErrorCode;
+  /** The HTTP status of the last response, when a server answered. */
   readonly status?: number;
+  /** The last response (its body may already be consumed). */
   readonly response?: Response;
+  /** Figures behind the error, as strings. */
   readonly details?: Record<string, string>;
 
   constructor(code: Edge402ErrorCode, message: string, options: Edge402ErrorOptions = {}) {
@@ -64,6 +97,15 @@ export class Edge402Error extends Error {
   }
 }
 
+/**
+ * Whether `e` is an `Edge402Error`, narrowing its type.
+ *
+ * @param e - Anything caught.
+ * @returns True for an `Edge402Error`.
+ *
+ * @example
+ * if (isEdge402Error(err) && err.code === "payment_declined") return;
+ */
 export function isEdge402Error(e: unknown): e is Edge402Error {
   return e instanceof Edge402Error;
 }

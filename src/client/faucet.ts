@@ -1,13 +1,9 @@
-// The test-token faucet behind `edge402 faucet`: mints tokens on a local test chain through the
-// public `mint(address,uint256)` of edge402's TestToken (contracts/TestToken.sol), so a new
-// payer can fund itself without hand-written JSON-RPC. The mint is simulated first: a token
-// without a public mint (any real token) is refused with a FaucetError that says so, before
-// anything is signed. A payer with no ether for gas gets some from the node's
-// `anvil_setBalance` (anvil and Hardhat answer it; a real chain does not, and is refused).
+// The test-token faucet behind `edge402 faucet`, so a new payer on a local chain funds itself
+// without hand-written JSON-RPC. It works only on a local test setup: the mint is simulated
+// first (a real token has no public mint) and gas money comes only from `anvil_setBalance`.
 import {
   createPublicClient,
   createWalletClient,
-  defineChain,
   http,
   parseEther,
   type Address,
@@ -15,6 +11,7 @@ import {
   type LocalAccount,
 } from "viem";
 import { testTokenAbi } from "../protocol/abi.js";
+import { rpcChain } from "./chain.js";
 
 /** What `edge402 faucet` mints when no amount is given: enough for many demo requests. */
 export const DEFAULT_FAUCET_AMOUNT = 1_000_000n;
@@ -54,31 +51,31 @@ export class FaucetError extends Error {
   override name = "FaucetError";
 }
 
-export async function mintTestTokens(o: FaucetOptions): Promise<FaucetResult> {
-  const to = o.to ?? o.account.address;
-  const amount = o.amount ?? DEFAULT_FAUCET_AMOUNT;
-  const transport = http(o.rpcUrl, { retryCount: 0 });
-  const pub = createPublicClient({ transport, pollingInterval: o.pollingInterval });
+export async function mintTestTokens(options: FaucetOptions): Promise<FaucetResult> {
+  const to = options.to ?? options.account.address;
+  const amount = options.amount ?? DEFAULT_FAUCET_AMOUNT;
+  const transport = http(options.rpcUrl, { retryCount: 0 });
+  const pub = createPublicClient({ transport, pollingInterval: options.pollingInterval });
   const chainId = await pub.getChainId();
-  if (o.chainId !== undefined && chainId !== o.chainId) {
+  if (options.chainId !== undefined && chainId !== options.chainId) {
     throw new FaucetError(
-      `the RPC URL is chain ${chainId}, but the token is on chain ${o.chainId}: point EDGE402_RPC_URL at that chain`,
+      `the RPC URL is chain ${chainId}, but the token is on chain ${options.chainId}: point EDGE402_RPC_URL at that chain`,
     );
   }
-  const code = await pub.getCode({ address: o.token });
-  if (!code || code === "0x") throw new FaucetError(`there is no contract at ${o.token} on chain ${chainId}`);
+  const code = await pub.getCode({ address: options.token });
+  if (!code || code === "0x") throw new FaucetError(`there is no contract at ${options.token} on chain ${chainId}`);
 
   let gasGranted = 0n;
-  const ether = await pub.getBalance({ address: o.account.address });
+  const ether = await pub.getBalance({ address: options.account.address });
   if (ether < GAS_FLOOR) {
     try {
       await pub.request({
         method: "anvil_setBalance",
-        params: [o.account.address, `0x${(ether + GAS_GRANT).toString(16)}`],
+        params: [options.account.address, `0x${(ether + GAS_GRANT).toString(16)}`],
       } as never);
     } catch {
       throw new FaucetError(
-        `${o.account.address} has no ether for gas on chain ${chainId}, and the node is not a local test chain that can grant it`,
+        `${options.account.address} has no ether for gas on chain ${chainId}, and the node is not a local test chain that can grant it`,
       );
     }
     gasGranted = GAS_GRANT;
@@ -86,37 +83,32 @@ export async function mintTestTokens(o: FaucetOptions): Promise<FaucetResult> {
 
   try {
     await pub.simulateContract({
-      account: o.account,
-      address: o.token,
+      account: options.account,
+      address: options.token,
       abi: testTokenAbi,
       functionName: "mint",
       args: [to, amount],
     });
   } catch {
     throw new FaucetError(
-      `the token ${o.token} on chain ${chainId} has no public mint(address,uint256): the faucet only works with edge402's TestToken on a local test chain`,
+      `the token ${options.token} on chain ${chainId} has no public mint(address,uint256): the faucet only works with edge402's TestToken on a local test chain`,
     );
   }
-  const chain = defineChain({
-    id: chainId,
-    name: `chain-${chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [o.rpcUrl] } },
-  });
-  const wallet = createWalletClient({ account: o.account, chain, transport });
+  const chain = rpcChain(chainId, options.rpcUrl);
+  const wallet = createWalletClient({ account: options.account, chain, transport });
   const hash = await wallet.writeContract({
-    address: o.token,
+    address: options.token,
     abi: testTokenAbi,
     functionName: "mint",
     args: [to, amount],
   });
-  const receipt = await pub.waitForTransactionReceipt({ hash, confirmations: o.confirmations ?? 1 });
+  const receipt = await pub.waitForTransactionReceipt({ hash, confirmations: options.confirmations ?? 1 });
   if (receipt.status !== "success") throw new FaucetError(`the mint transaction ${hash} reverted`);
   const balance = await pub.readContract({
-    address: o.token,
+    address: options.token,
     abi: testTokenAbi,
     functionName: "balanceOf",
     args: [to],
   });
-  return { chainId, token: o.token, to, amount, hash, balance, gasGranted };
+  return { chainId, token: options.token, to, amount, hash, balance, gasGranted };
 }

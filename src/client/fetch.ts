@@ -1,25 +1,18 @@
-// The auto-paying fetch: same signature as `fetch`. A request goes out (paid at once when its
-// price is known from an earlier 402, else unpaid); a 402 with terms is paid through the payer
-// and sent again, with a bounded number of attempts. Each refusal is handled by what it means
-// (policy.ts `refusalAction`): too few confirmations, or a deposit or channel the server has
-// not seen yet, resends the same proof after a backoff (never a storm); `invalid_amount`
-// reconciles with the server's returned balance the way µRaiden did (adopt it when its
-// signature recovers to us, else stop with `balance_mismatch`), and a proof absorbed by a higher
-// one of ours is paid from the credit it became; a closing or vanished channel is dropped; a
-// short credit or bad session falls back to a proof. Anything else stops with the server's code.
-// Redirects are never followed with payment headers: each attempt goes out with
-// `redirect: "manual"`, and a redirect answer is followed here (redirect.ts) when the caller's
-// mode is `follow`, as a fresh request that starts unpaid, so a priced target is paid, if at
-// all, through its own 402 and the budgets; `error` throws and `manual` returns it as fetch would.
+// The auto-paying fetch: the same signature as `fetch`, paying a 402 through a channel and
+// sending the request again, a bounded number of times. A payment rides only on the request it
+// was made for: each attempt goes out with `redirect: "manual"` and redirects are followed here,
+// unpaid (redirect.ts), so a priced target is paid, if at all, through its own 402 and the
+// budgets. What each refusal means, and what it does to the books, is refusal.ts.
 import type { ChannelBook } from "./book.js";
 import type { ChainAccess } from "./chain.js";
 import { Edge402Error } from "./errors.js";
-import type { Hooks } from "./hooks.js";
-import type { ChannelLedger, ChannelReport } from "./ledger.js";
-import type { Payer, Payment, PlanOptions } from "./payer.js";
-import { refusalAction, retryDelay, type BackoffOptions } from "./policy.js";
-import { isOurBalance, reconcileRefusedProof, takeServerBalance } from "./reconcile.js";
+import type { Hooks, PaymentReceipt } from "./hooks.js";
+import type { ChannelReport } from "./ledger.js";
+import type { Payer, Payment } from "./payer.js";
+import { retryDelay, type BackoffOptions } from "./policy.js";
+import { isOurBalance, reportFor, takeServerBalance } from "./reconcile.js";
 import { isRedirect, MAX_REDIRECTS, nextHop } from "./redirect.js";
+import { stepAfterRefusal, type RefusalStep } from "./refusal.js";
 import { type PriceBook, RequestTemplate } from "./request.js";
 import { readChannelReport, readRefusal, readTerms, type Refusal, type Terms } from "./response.js";
 
@@ -37,8 +30,6 @@ export type PayingFetchOptions = {
   /** A 429 is retried when its `Retry-After` is at most this (ms); else it is returned. */
   maxRetryAfterMs: number;
 };
-
-type Decision = { kind: "resend" } | { kind: "plan"; options: PlanOptions } | { kind: "fail" };
 
 function discard(res: Response): void {
   res.body?.cancel().catch(() => undefined);
@@ -67,242 +58,227 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-function reportFor(ledger: ChannelLedger, report: ChannelReport | null): ChannelReport | undefined {
-  if (!report) return undefined;
-  return report.sender.toLowerCase() === ledger.sender.toLowerCase() && report.openBlock === ledger.openBlock
-    ? report
-    : undefined;
+/**
+ * Whether the server kept a payment it answered without a 402. Its channel report says; with
+ * none, a success was served without the proof and an error may have kept it.
+ */
+function servedOutcome(
+  payment: Payment,
+  ours: ChannelReport | undefined,
+  ok: boolean,
+): "accepted" | "refused" | "unknown" {
+  if (payment.kind !== "proof") return "accepted";
+  if (ours) return ours.balance >= payment.balance ? "accepted" : "refused";
+  return ok ? "refused" : "unknown";
 }
 
-export function createPayingFetch(o: PayingFetchOptions): typeof fetch {
-  async function served(payment: Payment, res: Response, req: RequestTemplate): Promise<void> {
-    const ledger = payment.ledger;
-    const ours = reportFor(ledger, readChannelReport(res.headers));
-    const signedBefore = ledger.signed;
-    if (payment.kind === "proof") {
-      const outcome = ours
-        ? ours.balance >= payment.balance
-          ? "accepted"
-          : "refused"
-        : res.ok
-          ? "refused"
-          : "unknown";
-      o.payer.finish(payment, outcome);
-    } else {
-      o.payer.finish(payment, "accepted");
+function receiptOf(
+  payment: Payment,
+  ours: ChannelReport & { cost: bigint },
+  res: Response,
+  req: RequestTemplate,
+): PaymentReceipt {
+  const ledger = payment.ledger;
+  return {
+    url: req.url,
+    method: req.method,
+    status: res.status,
+    kind: payment.kind,
+    channel: ledger.ref,
+    cost: ours.cost,
+    balance: ours.balance,
+    deposit: ours.deposit ?? ledger.deposit,
+    credit: ours.credit ?? ledger.credit,
+  };
+}
+
+/** Closes the books of a payment answered with something other than a 402, and tells `afterPay`. */
+async function recordServed(
+  options: PayingFetchOptions,
+  payment: Payment,
+  res: Response,
+  req: RequestTemplate,
+): Promise<void> {
+  const ledger = payment.ledger;
+  const ours = reportFor(ledger, readChannelReport(res.headers));
+  const signedBefore = ledger.signed;
+  options.payer.finish(payment, servedOutcome(payment, ours, res.ok));
+  if (ours) {
+    // A served response's balance that is not ours is not taken (nor is the response lost).
+    if (await isOurBalance(ledger, ours.balance, ours.signature)) takeServerBalance(ledger, ours, signedBefore);
+    ledger.applyReport(ours);
+  }
+  await options.book.save();
+  if (ours?.cost !== undefined)
+    await options.hooks.afterPay?.(receiptOf(payment, { ...ours, cost: ours.cost }, res, req));
+}
+
+/**
+ * One URL's attempts: sent unpaid (or paid at once at the price an earlier 402 announced), then
+ * paid through the 402 path, until an answer that is not a 402 to pay or `maxAttempts` is spent.
+ */
+class PaidAttempts {
+  private payment: Payment | undefined;
+  private attempt = 0;
+  /** Resends of the same proof so far: the backoff grows with them. */
+  private resends = 0;
+
+  constructor(
+    private readonly options: PayingFetchOptions,
+    private readonly req: RequestTemplate,
+  ) {}
+
+  async send(useKnownPrice: boolean): Promise<Response> {
+    const { options, req } = this;
+    if (req.paysItself) return options.fetch(req.build());
+    const announced = useKnownPrice ? options.prices.get(req.method, req.url) : undefined;
+    if (announced && announced.price > 0n) this.payment = await options.payer.plan(announced, req);
+    for (;;) {
+      this.attempt++;
+      const res = await this.sendOnce();
+      if (await this.waitedOutRateLimit(res)) continue;
+      if (res.status !== 402) {
+        if (this.payment) await recordServed(options, this.payment, res, req);
+        return res;
+      }
+      const terms = this.termsOf(res);
+      if (!terms) return res;
+      await this.answerRefusal(res, terms);
     }
-    if (ours) {
-      // A served response's balance that is not ours is not taken (nor is the response lost).
-      if (await isOurBalance(ledger, ours.balance, ours.signature)) takeServerBalance(ledger, ours, signedBefore);
-      ledger.applyReport(ours);
+  }
+
+  /** Sends the request with the current payment; one that got no answer may be at the server. */
+  private async sendOnce(): Promise<Response> {
+    try {
+      return await this.options.fetch(this.req.build(this.payment));
+    } catch (err) {
+      if (this.payment) {
+        this.options.payer.finish(this.payment, "unknown");
+        await this.options.book.save();
+      }
+      throw err;
     }
-    await o.book.save();
-    if (ours?.cost !== undefined) {
-      await o.hooks.afterPay?.({
-        url: req.url,
-        method: req.method,
-        status: res.status,
-        kind: payment.kind,
-        channel: {
-          chainId: ledger.chainId,
-          contract: ledger.contract,
-          receiver: ledger.receiver,
-          openBlock: ledger.openBlock,
-        },
-        cost: ours.cost,
-        balance: ours.balance,
-        deposit: ours.deposit ?? ledger.deposit,
-        credit: ours.credit ?? ledger.credit,
+  }
+
+  /** True after waiting out a 429 whose `Retry-After` is short enough: the same request goes again. */
+  private async waitedOutRateLimit(res: Response): Promise<boolean> {
+    if (res.status !== 429) return false;
+    const delayMs = retryAfterMs(res.headers.get("retry-after"));
+    if (delayMs === undefined || delayMs > this.options.maxRetryAfterMs || this.attempt >= this.options.maxAttempts)
+      return false;
+    discard(res);
+    const { url } = this.req;
+    this.options.hooks.onProgress?.({ type: "retry", code: "rate_limited", attempt: this.attempt, delayMs, url });
+    await sleep(delayMs, this.req.signal);
+    return true;
+  }
+
+  private finishRefused(): void {
+    if (this.payment) this.options.payer.finish(this.payment, "refused");
+  }
+
+  /** The 402's terms (remembered for the next call to this URL), or null when it names none. */
+  private termsOf(res: Response): Terms | null {
+    let terms: Terms | null;
+    try {
+      terms = readTerms(res.headers, this.req.url);
+    } catch (err) {
+      this.finishRefused();
+      discard(res);
+      throw err;
+    }
+    if (!terms) {
+      this.finishRefused();
+      return null;
+    }
+    this.options.prices.set(this.req.method, this.req.url, terms);
+    return terms;
+  }
+
+  /**
+   * Settles the refused payment and readies the next attempt (the same proof, or a new one); throws
+   * when the refusal ends the call.
+   */
+  private async answerRefusal(res: Response, terms: Terms): Promise<void> {
+    const refusal = await readRefusal(res);
+    const step = await this.stepAfter(res, refusal);
+    if (step.kind === "fail" || this.attempt >= this.options.maxAttempts) {
+      if (step.kind === "resend") this.finishRefused();
+      await this.options.book.save();
+      const gaveUp = step.kind === "fail" ? "" : ` (gave up after ${this.attempt} attempts)`;
+      throw new Edge402Error(refusal.code, `${this.req.method} ${this.req.url}: ${refusal.message}${gaveUp}`, {
+        status: 402,
+        response: res,
       });
     }
-  }
-
-  /** Settles the books of a refused payment and says what to do next. */
-  async function onRefusal(
-    payment: Payment | undefined,
-    refusal: Refusal,
-    report: ChannelReport | null,
-  ): Promise<Decision> {
-    const action = refusalAction(refusal.code);
-    if (!payment)
-      return action === "fail" && refusal.code !== "payment_required"
-        ? { kind: "fail" }
-        : { kind: "plan", options: {} };
-    const ledger = payment.ledger;
-    const ours = reportFor(ledger, report);
-    const finishRefused = (): void => o.payer.finish(payment, "refused");
-
-    switch (action) {
-      case "pay":
-        finishRefused();
-        return { kind: "plan", options: {} };
-
-      case "reconcile": {
-        if (payment.kind === "session" || !ours) {
-          finishRefused();
-          return { kind: "plan", options: { noCredit: payment.kind === "session" } };
-        }
-        const next = await reconcileRefusedProof(ledger, payment, ours);
-        return { kind: "plan", options: next === "credit" ? { entitled: ledger } : {} };
-      }
-
-      case "wait":
-        if (payment.kind === "session") {
-          finishRefused();
-          return { kind: "plan", options: {} };
-        }
-        return { kind: "resend" };
-
-      case "check_deposit":
-      case "check_channel": {
-        if (payment.kind === "session") {
-          finishRefused();
-          return { kind: "plan", options: { noCredit: true } };
-        }
-        const info = await o.chain.channelInfo(ledger.contract, ledger.receiver, ledger.openBlock);
-        if (!info) {
-          finishRefused();
-          ledger.state = "settled";
-          return { kind: "plan", options: {} };
-        }
-        if (info.deposit > ledger.deposit) ledger.deposit = info.deposit;
-        if (info.settleBlock > 0) {
-          finishRefused();
-          ledger.state = "closing";
-          ledger.settleBlock = info.settleBlock;
-          ledger.closingBalance = info.closingBalance;
-          return { kind: "plan", options: {} };
-        }
-        // The chain has it: the server has not caught up yet. Same proof, after a backoff.
-        if (action === "check_channel" || info.deposit >= payment.balance) return { kind: "resend" };
-        finishRefused();
-        ledger.deposit = info.deposit;
-        return { kind: "plan", options: {} };
-      }
-
-      case "switch_channel":
-        finishRefused();
-        if (ledger.state === "open") ledger.state = "closing";
-        return { kind: "plan", options: {} };
-
-      case "drop_session":
-        finishRefused();
-        ledger.credit = ours?.credit ?? 0n;
-        if (refusal.code === "invalid_session") ledger.setSession(undefined);
-        return { kind: "plan", options: { noCredit: true } };
-
-      default:
-        finishRefused();
-        return { kind: "fail" };
+    discard(res);
+    if (step.kind === "resend") {
+      await this.backOff(refusal);
+    } else {
+      this.payment = undefined;
+      this.payment = await this.options.payer.plan(terms, this.req, step.options);
     }
   }
 
-  /** One URL's attempts: sent unpaid (or paid at the price known from an earlier 402 when
-   * `usePrices`), then paid through the 402 path, until an answer that is not a 402 to pay. */
-  async function sendPaying(req: RequestTemplate, usePrices: boolean): Promise<Response> {
-    if (req.paysItself) return o.fetch(req.build());
-
-    let payment: Payment | undefined;
-    const known = usePrices ? o.prices.get(req.method, req.url) : undefined;
-    if (known && known.price > 0n) payment = await o.payer.plan(known, req);
-    let waits = 0;
-    for (let attempt = 1; ; attempt++) {
-      let res: Response;
-      try {
-        res = await o.fetch(req.build(payment));
-      } catch (err) {
-        if (payment) {
-          o.payer.finish(payment, "unknown");
-          await o.book.save();
-        }
-        throw err;
-      }
-
-      if (res.status === 429) {
-        const delay = retryAfterMs(res.headers.get("retry-after"));
-        if (delay !== undefined && delay <= o.maxRetryAfterMs && attempt < o.maxAttempts) {
-          discard(res);
-          o.hooks.onProgress?.({ type: "retry", code: "rate_limited", attempt, delayMs: delay, url: req.url });
-          await sleep(delay, req.signal);
-          continue;
-        }
-      }
-      if (res.status !== 402) {
-        if (payment) await served(payment, res, req);
-        return res;
-      }
-
-      let terms: Terms | null;
-      try {
-        terms = readTerms(res.headers, req.url);
-      } catch (err) {
-        if (payment) o.payer.finish(payment, "refused");
-        discard(res);
-        throw err;
-      }
-      if (!terms) {
-        if (payment) o.payer.finish(payment, "refused");
-        return res;
-      }
-      o.prices.set(req.method, req.url, terms);
-      const refusal = await readRefusal(res);
-      let decision: Decision;
-      try {
-        decision = await onRefusal(payment, refusal, readChannelReport(res.headers));
-      } catch (err) {
-        await o.book.save();
-        discard(res);
-        throw err;
-      }
-      await o.book.save();
-
-      if (decision.kind === "fail" || attempt >= o.maxAttempts) {
-        if (decision.kind === "resend" && payment) o.payer.finish(payment, "refused");
-        await o.book.save();
-        throw new Edge402Error(
-          refusal.code,
-          `${req.method} ${req.url}: ${refusal.message}${decision.kind === "fail" ? "" : ` (gave up after ${attempt} attempts)`}`,
-          {
-            status: 402,
-            response: res,
-          },
-        );
-      }
+  private async stepAfter(res: Response, refusal: Refusal): Promise<RefusalStep> {
+    let step: RefusalStep;
+    try {
+      step = await stepAfterRefusal(this.options, this.payment, refusal, readChannelReport(res.headers));
+    } catch (err) {
+      await this.options.book.save();
       discard(res);
-      if (decision.kind === "resend") {
-        const delayMs = retryDelay(waits++, o.backoff);
-        o.hooks.onProgress?.({ type: "retry", code: refusal.code, attempt, delayMs, url: req.url });
-        try {
-          await sleep(delayMs, req.signal);
-        } catch (err) {
-          if (payment) o.payer.finish(payment, "refused");
-          await o.book.save();
-          throw err;
-        }
-      } else {
-        payment = undefined;
-        payment = await o.payer.plan(terms, req, decision.options);
-      }
+      throw err;
     }
+    await this.options.book.save();
+    return step;
   }
 
+  /** Waits before the same proof goes again (never a storm); an abort gives the proof up. */
+  private async backOff(refusal: Refusal): Promise<void> {
+    const delayMs = retryDelay(this.resends++, this.options.backoff);
+    this.options.hooks.onProgress?.({
+      type: "retry",
+      code: refusal.code,
+      attempt: this.attempt,
+      delayMs,
+      url: this.req.url,
+    });
+    try {
+      await sleep(delayMs, this.req.signal);
+    } catch (err) {
+      this.finishRefused();
+      await this.options.book.save();
+      throw err;
+    }
+  }
+}
+
+/**
+ * The request a redirect answer leads to when the caller's mode follows it, or null when `res`
+ * is the answer. Throws a TypeError, as fetch does, in `error` mode and past `MAX_REDIRECTS`.
+ */
+function redirectTarget(req: RequestTemplate, res: Response, hops: number): RequestTemplate | null {
+  const mode = req.redirectMode;
+  if (!isRedirect(res) || mode === "manual") return null;
+  if (mode === "error") {
+    discard(res);
+    throw new TypeError(`fetch failed: ${req.url} redirected and the request's redirect mode is "error"`);
+  }
+  const next = nextHop(req, res);
+  if (!next) return null;
+  discard(res);
+  if (hops >= MAX_REDIRECTS) throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects from ${req.url}`);
+  return next;
+}
+
+/** The paying `fetch` over the client's payer, book and chain; see the module comment. */
+export function createPayingFetch(options: PayingFetchOptions): typeof fetch {
   return async function edge402Fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     let req = await RequestTemplate.from(input, init);
-    const mode = req.redirectMode;
     for (let hops = 0; ; hops++) {
-      const res = await sendPaying(req, hops === 0);
-      if (!isRedirect(res) || mode === "manual") return res;
-      if (mode === "error") {
-        discard(res);
-        throw new TypeError(`fetch failed: ${req.url} redirected and the request's redirect mode is "error"`);
-      }
-      const next = nextHop(req, res);
+      const res = await new PaidAttempts(options, req).send(hops === 0);
+      const next = redirectTarget(req, res, hops);
       if (!next) return res;
-      if (hops >= MAX_REDIRECTS) {
-        discard(res);
-        throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects from ${req.url}`);
-      }
-      discard(res);
       req = next;
     }
   };

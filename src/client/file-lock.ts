@@ -1,12 +1,6 @@
-// An exclusive lock between processes on one machine, as a lock file: `acquireFileLock(path)`
-// creates `path` holding this process's id, host and start time, atomically (the content is
-// written to a temporary file first and hard-linked into place, so a lock file is never seen
-// half-written), and waits while another live process holds it. A lock whose process is gone
-// (its pid no longer runs on this host) is stale and taken over; two waiters that both find
-// it stale break it one at a time (under `path.break`), each re-reading it first, so neither
-// removes a lock the other has just taken. The lock is held until `release()` or the process
-// exits; within one process a path is locked once and shared (counted) by its holders. Node
-// modules are imported lazily so that importing the SDK stays runtime-neutral.
+// An exclusive lock between processes on one machine, as a lock file, because two clients that
+// both keep a sender's channels in memory would overwrite each other's. Node modules are imported
+// lazily so that importing the SDK stays runtime-neutral.
 
 /** Thrown when another live process keeps the lock longer than the wait allows. */
 export class LockBusyError extends Error {
@@ -52,7 +46,14 @@ export type LockOptions = {
   what?: string;
 };
 
-/** Takes the lock at `path`; resolves to its release (idempotent). */
+/**
+ * Takes the lock at `path`: creates it atomically (written to a temporary file, then hard-linked
+ * into place, so it is never seen half-written) holding this process's id, host and start time,
+ * and waits while another live process holds it. A lock whose process no longer runs on this
+ * host is stale and taken over; two waiters that both find it stale break it one at a time
+ * (under `path.break`), each re-reading it first. Within one process a path is locked once and
+ * shared by its holders. Resolves to its release (idempotent); held until then or process exit.
+ */
 export async function acquireFileLock(path: string, options: LockOptions = {}): Promise<() => Promise<void>> {
   const f = await fs();
   identity ??= JSON.stringify({ pid: process.pid, host: f.hostname(), since: Date.now() } satisfies Holder);

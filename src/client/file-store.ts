@@ -1,20 +1,31 @@
-// The Node file store: one JSON file per sender, `<home>/channels/<sender lowercase>.json`,
-// readable only by its owner (the file holds session tokens). Every save writes a temporary
-// file in the same directory, flushes it, and renames it over the old one, so a crash leaves
-// either the old or the new file, never half of one. Saves of one sender are queued within the
-// process. A file that is not a valid channel file is an error naming its path, never silently
-// replaced. Node modules are imported lazily so that importing the SDK stays runtime-neutral.
-//
-// Between processes, a sender's file has one user at a time: the first load or save takes the
-// lock file `<home>/locks/<sender lowercase>.lock` (file-lock.ts) and holds it until `close()`
-// or the process exits, because a client keeps the channels in memory between a load and its
-// saves, and two processes that both did so would overwrite each other's channels and balances.
-// A second process (another `edge402` command) waits for the first, up to `lockTimeoutMs`; a
-// lock left by a process that died is taken over.
+// The channel store for Node: files, because the CLI and long-running clients must keep their
+// channels across runs. Writes are atomic (temporary file, fsync, rename) so a crash never
+// leaves half a file, and one process at a time uses a sender's file (a lock file) because a
+// client keeps channels in memory between a load and its saves. Node modules are imported
+// lazily so that importing the SDK stays runtime-neutral.
 import type { Address } from "viem";
 import { acquireFileLock } from "./file-lock.js";
 import { parseStoredChannels, type ChannelStore, type StoredChannel, type StoredChannelsFile } from "./store.js";
 
+/**
+ * Keeps each sender's channels in `<home>/channels/<sender lowercase>.json`, readable only by
+ * its owner (it holds session tokens). Saves of one sender are queued; each writes a temporary
+ * file, flushes it and renames it over the old one. The first load or save takes the lock file
+ * `<home>/locks/<sender lowercase>.lock` and holds it until `close()` or the process exits;
+ * another process waits for it up to `lockTimeoutMs`, and a lock left by a dead process is taken
+ * over. A file that is not a valid channel file is an error naming its path, never replaced.
+ *
+ * @example
+ * import { createEdge402Client, FileChannelStore } from "edge402/client";
+ *
+ * const store = new FileChannelStore(`${process.env.HOME}/.edge402`);
+ * const client = createEdge402Client({ account, rpcUrl, store });
+ * try {
+ *   await client.fetch(url);
+ * } finally {
+ *   await store.close(); // let other processes use the files
+ * }
+ */
 export class FileChannelStore implements ChannelStore {
   /** The directory that holds the channel files. */
   readonly dir: string;
@@ -24,8 +35,8 @@ export class FileChannelStore implements ChannelStore {
   private readonly lockTimeoutMs: number | undefined;
 
   /**
-   * `home` is the client's state directory (the CLI's `EDGE402_HOME`, default `~/.edge402`).
-   * `lockTimeoutMs`: how long to wait for another process using the same sender's file (default 60 s).
+   * @param home - The client's state directory (the CLI's `EDGE402_HOME`, default `~/.edge402`).
+   * @param options - `lockTimeoutMs`: how long to wait for another process using the same sender's file (default 60 s).
    */
   constructor(
     readonly home: string,
@@ -72,6 +83,12 @@ export class FileChannelStore implements ChannelStore {
     return lock;
   }
 
+  /**
+   * The sender's channels ([] when it has no file yet), after taking its lock.
+   *
+   * @throws {Error} when the file is not a valid channel file (its path named), or the lock is
+   * not free within `lockTimeoutMs`.
+   */
   async load(sender: Address): Promise<StoredChannel[]> {
     const { readFile } = await import("node:fs/promises");
     const path = this.pathOf(sender);
@@ -93,6 +110,7 @@ export class FileChannelStore implements ChannelStore {
     return parseStoredChannels(json, path);
   }
 
+  /** Replaces the sender's file atomically (after taking its lock); saves of one sender run in order. */
   save(sender: Address, channels: StoredChannel[]): Promise<void> {
     const path = this.pathOf(sender);
     const text = `${JSON.stringify({ version: 1, channels } satisfies StoredChannelsFile, null, 2)}\n`;

@@ -1,9 +1,9 @@
-// The shapes an application sees of the client at work: `PaymentContext` (what is about to be
-// paid, and any deposit that would be made for it) for the `beforePay` hook, which can ask a
-// human and decline; `PaymentReceipt` for `afterPay`; and `ProgressEvent`, the slow steps on
-// chain and the waits between retries, for `onProgress` (the CLI prints them to stderr).
+// What an application sees of the client at work, as plain data: enough to ask a person before
+// money moves (`beforePay`), to account for what was paid (`afterPay`), and to show the slow
+// steps on chain (`onProgress`), without reaching into the client's books.
 import type { Address, Hex } from "viem";
 
+/** Which channel: its chain, contract, receiver and open block (the sender is the client's). */
 export type ChannelRef = { chainId: number; contract: Address; receiver: Address; openBlock: number };
 
 /** What the client is about to do for one request; `beforePay` may return false to decline. */
@@ -41,8 +41,13 @@ export type PaymentReceipt = {
   credit: bigint;
 };
 
+/** A transaction the client sends. */
 export type ChainAction = "approve" | "open" | "topUp" | "cooperativeClose" | "uncooperativeClose" | "settle";
 
+/**
+ * A slow step, for `onProgress`: a transaction sent, waited for and confirmed, a chain scan
+ * for lost channels, a wait before a retry, a close.
+ */
 export type ProgressEvent =
   | { type: "transaction"; action: ChainAction; hash: Hex }
   | { type: "confirming"; action: ChainAction; hash: Hex; confirmations: number }
@@ -51,6 +56,18 @@ export type ProgressEvent =
   | { type: "retry"; code: string; attempt: number; delayMs: number; url: string }
   | { type: "close"; openBlock: number; mode: "cooperative" | "uncooperative"; reason?: string };
 
+/**
+ * The hooks of `createEdge402Client`. `beforePay` runs before anything is signed or deposited
+ * and may decline (the request then throws `payment_declined`); a hook that throws stops the
+ * request with that error.
+ *
+ * @example
+ * const hooks: Hooks = {
+ *   beforePay: (ctx) => ctx.price <= 10n && ctx.funding === undefined, // no deposits without asking
+ *   afterPay: (r) => console.log(`paid ${r.cost} for ${r.url}`),
+ *   onProgress: (e) => e.type === "transaction" && console.log(`${e.action}: ${e.hash}`),
+ * };
+ */
 export type Hooks = {
   /** Called before anything is paid or deposited; return false to decline (`payment_declined`). */
   // biome-ignore lint/suspicious/noConfusingVoidType: a hook may return nothing (go ahead) or a verdict

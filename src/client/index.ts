@@ -1,7 +1,6 @@
-// The client SDK (`edge402/client`): an auto-paying `fetch` over edge402 payment channels, the
-// channel stores, channel management (list, top up, close, settle), the spending policy
-// helpers and the client's error codes. It follows PROTOCOL.md only and talks to any server
-// that speaks it; it imports nothing from the Worker.
+// `edge402/client`: pay for HTTP requests through edge402 payment channels. It follows
+// PROTOCOL.md only, so it pays any server that speaks it, and imports nothing from the Worker.
+// Start at `createEdge402Client`.
 export { createEdge402Client, wrapFetch, type Edge402Client, type Edge402ClientOptions } from "./client.js";
 export {
   ClientErrorCodes,
@@ -23,3 +22,4 @@ export {
   type SpendLimits,
 } from "./policy.js";
 export { readChannelReport, readTerms, type Terms } from "./response.js";
+export type { ChannelReport } from "./ledger.js";

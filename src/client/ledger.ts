@@ -1,17 +1,10 @@
-// The client's book-keeping for one channel, in memory: what is deposited, the last balance the
-// server accepted (B) with our signature of it, the proofs in flight, the credit the server
-// reported and its session token. It is where concurrency is made safe: `reserve` hands out the
-// next cumulative balance synchronously, so two requests never sign the same balance, and every
-// reservation ends in exactly one of `settleAccepted` (the server took it), `settleRefused`
-// (the server refused it, so it holds nothing) or `settleUnknown` (no answer: never sign below
-// it again). New proofs always start above everything that may be at the server. Credit is
-// held per request (`holdCredit`), and the prepaid surplus of proofs still in flight can be
-// held too (`holdPending`) by requests that wait for it (`changed`) instead of signing more.
-// It also keeps the budgets' counters, persisted with the channel: what this store signed on it
-// (`spentHere`) and deposited into it (`funded`). No I/O; the only clock is `updatedAt` and the
-// waits' timeouts.
+// One channel's books in memory, where concurrency is made safe: the next cumulative balance is
+// handed out synchronously so two requests never sign the same one, and every proof ends
+// accepted, refused or unknown, so a new proof always starts above whatever may be at the
+// server. No I/O.
 import type { Address, Hex } from "viem";
 import { maxBigint } from "../protocol/amount.js";
+import type { ChannelRef } from "./hooks.js";
 import { storedChannelKey, type ChannelIdentity, type StoredChannel, type StoredChannelState } from "./store.js";
 
 export type { ChannelIdentity } from "./store.js";
@@ -82,6 +75,11 @@ export class ChannelLedger implements ChannelIdentity {
   /** chain:contract:sender:receiver:openBlock */
   get key(): string {
     return storedChannelKey(this);
+  }
+
+  /** The channel as the hooks name it: chain, contract, receiver and open block. */
+  get ref(): ChannelRef {
+    return { chainId: this.chainId, contract: this.contract, receiver: this.receiver, openBlock: this.openBlock };
   }
 
   /** The highest balance that may be at the server: a new proof must go above it. */
@@ -214,6 +212,23 @@ export class ChannelLedger implements ChannelIdentity {
     if (balance > before) this.baseline += balance - before;
   }
 
+  /**
+   * Takes the chain's word on the channel (`getChannelInfo`, null when it no longer exists): gone
+   * means settled, a higher deposit is taken, and a requested close makes it closing.
+   */
+  noteChainState(onChain: { deposit: bigint; settleBlock: number; closingBalance: bigint } | null): void {
+    if (!onChain) {
+      this.state = "settled";
+      return;
+    }
+    if (onChain.deposit > this.deposit) this.deposit = onChain.deposit;
+    if (onChain.settleBlock > 0) {
+      this.state = "closing";
+      this.settleBlock = onChain.settleBlock;
+      this.closingBalance = onChain.closingBalance;
+    }
+  }
+
   /** Takes the server's credit, a higher deposit and a fresh session token from a report. */
   applyReport(report: Pick<ChannelReport, "deposit" | "credit" | "session">): void {
     if (report.deposit !== undefined && report.deposit > this.deposit) this.deposit = report.deposit;
@@ -327,11 +342,7 @@ export class ChannelLedger implements ChannelIdentity {
     l.accepted = onChain.withdrawn;
     l.floor = onChain.withdrawn;
     l.baseline = onChain.withdrawn;
-    if (onChain.settleBlock > 0) {
-      l.state = "closing";
-      l.settleBlock = onChain.settleBlock;
-      l.closingBalance = onChain.closingBalance;
-    }
+    l.noteChainState(onChain);
     l.touch(false);
     return l;
   }

@@ -1,8 +1,6 @@
-// Async mutual exclusion for the client: `Mutex` runs critical sections one at a time in call
-// order, `KeyedMutex` keeps one such queue per key (a channel, a receiver) and forgets idle
-// keys. The client uses them so that choosing a channel, reserving the next balance and
-// signing it happen for one request at a time per receiver, and so that one wallet never sends
-// two transactions at once (nonces).
+// Async mutual exclusion, because choosing a channel, reserving a balance and signing it must
+// happen for one request at a time per receiver, and one wallet must not send two transactions
+// at once (nonces).
 
 /** Runs async critical sections one at a time, first come first served. */
 export class Mutex {

@@ -1,9 +1,6 @@
-// The client's spending policy as pure functions: how big a new channel's deposit and a top-up
-// are, how much one proof signs (the price, or more with prepaid credit), whether a payment fits
-// the budget (`maxSpend` per request and in total), whether a deposit fits `maxDeposit` (a budget
-// of its own: a deposit is not spent, but it is what a bad contract could take), which open channel pays (the smallest that
-// covers the amount) or gets topped up, how long to back off before a retry, and what a refusal
-// code asks the client to do next. No I/O: the payer (payer.ts) applies these.
+// The client's spending policy as pure functions (deposit and top-up sizes, how much one proof
+// signs, the budgets, which channel pays, the backoff, what a refusal asks for), kept apart
+// from the I/O so each rule can be tested alone and read in one place; payer.ts applies them.
 import type { ErrorCode } from "../protocol/errors.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
 
@@ -44,7 +41,9 @@ export type ResolvedPolicy = {
   maxDeposit: bigint | undefined;
 };
 
+/** A new channel's deposit as a multiple of the price that opens it, unless `deposit.multiple` says otherwise. */
 export const DEFAULT_DEPOSIT_MULTIPLE = 100n;
+/** With `prepay: true`, how many prices one proof signs for. */
 export const DEFAULT_PREPAY_MULTIPLE = 10n;
 
 function toMultiple(v: number | bigint | undefined, fallback: bigint, name: string): bigint {
@@ -64,13 +63,37 @@ function nonNegative(v: bigint | undefined, name: string): bigint | undefined {
   return v;
 }
 
-/** Checks the options and fills in the defaults. */
-export function resolvePolicy(opts: {
+/** The spending policy and budgets, as `createEdge402Client` takes them. */
+export type PolicyOptions = {
+  /** New channel deposit (a multiple of the price, default 100) and top-up amount. */
   deposit?: DepositPolicy;
+  /** Sign ahead for credit and spend it through the session token (`true` = 10 prices per proof). */
   prepay?: PrepayPolicy | boolean;
+  /** Budget: the highest price per request, the most signed in total (per store). */
   maxSpend?: SpendLimits;
+  /**
+   * Deposit budget: the most this store deposits in total, opens and top-ups (default
+   * `max(deposit.multiple × maxSpend.perRequest, deposit.minimum)`; no limit without
+   * `maxSpend.perRequest`). Refunds do not give it back.
+   */
   maxDeposit?: bigint;
-}): ResolvedPolicy {
+};
+
+/**
+ * Checks the spending policy and fills in its defaults: what the client applies to every
+ * payment and deposit. `createEdge402Client` calls it; call it yourself to validate
+ * options early or to see the effective budgets.
+ *
+ * @param opts - The policy options of `createEdge402Client`.
+ * @returns The policy with every default filled in (`maxDeposit` undefined: no deposit limit).
+ * @throws {Edge402Error} `invalid_argument` for a multiple that is not a positive integer or an
+ * amount that is not a non-negative bigint.
+ *
+ * @example
+ * const policy = resolvePolicy({ maxSpend: { perRequest: 10n } });
+ * policy.maxDeposit; // 1000n: 100 × the highest price allowed
+ */
+export function resolvePolicy(opts: PolicyOptions): ResolvedPolicy {
   const prepay = opts.prepay === true ? {} : opts.prepay === false ? undefined : opts.prepay;
   const depositMultiple = toMultiple(opts.deposit?.multiple, DEFAULT_DEPOSIT_MULTIPLE, "deposit.multiple");
   const minimumDeposit = nonNegative(opts.deposit?.minimum, "deposit.minimum") ?? 0n;

@@ -1,15 +1,19 @@
-// Reconciling with the server's word on a channel, the way µRaiden did: every paid or refused
-// response carries the server's B and its signature. `isOurBalance` says whether such a balance
-// may be taken as ours (signed by this process, zero, or its signature recovers to our address
-// for this receiver, contract and chain); `takeServerBalance` folds a trusted B into the ledger
-// (adopting it when it is above anything this process signed: a lost store); and
-// `reconcileRefusedProof` settles a proof refused with `invalid_amount` and says how to pay
-// next: from credit when a higher proof of ours absorbed it, else with a new proof. A balance
-// that is not ours is `balance_mismatch`, and the client stops.
+// Reconciling with the server's word on a channel, as µRaiden does, because a client that lost
+// its store signed more than it knows: a balance the server returns is taken only when it is
+// ours (signed here, or its signature recovers to us); anything else stops the client with
+// `balance_mismatch`.
 import type { Hex } from "viem";
 import { verifyBalanceProof } from "../protocol/verify.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { ChannelLedger, ChannelReport } from "./ledger.js";
+
+/** `report` when it speaks of `ledger`'s channel (same sender and open block), else undefined. */
+export function reportFor(ledger: ChannelLedger, report: ChannelReport | null | undefined): ChannelReport | undefined {
+  if (!report) return undefined;
+  return report.sender.toLowerCase() === ledger.sender.toLowerCase() && report.openBlock === ledger.openBlock
+    ? report
+    : undefined;
+}
 
 /** True when `balance` is ours: zero, signed by this process, or its signature recovers to us. */
 export async function isOurBalance(
@@ -19,15 +23,7 @@ export async function isOurBalance(
 ): Promise<boolean> {
   if (balance === 0n || balance === ledger.accepted || ledger.hasSigned(balance)) return true;
   if (!signature) return false;
-  return verifyBalanceProof({
-    chainId: ledger.chainId,
-    contract: ledger.contract,
-    receiver: ledger.receiver,
-    openBlock: ledger.openBlock,
-    balance,
-    signature,
-    sender: ledger.sender,
-  });
+  return verifyBalanceProof({ ...ledger.ref, balance, signature, sender: ledger.sender });
 }
 
 /**

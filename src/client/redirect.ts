@@ -1,10 +1,6 @@
-// Following a redirect the way fetch would, but without payment: the paying fetch sends every
-// attempt with `redirect: "manual"` and asks `nextHop` for the request to send next. The next
-// hop never carries payment headers (the `RDN-*` ones, `PAYMENT-SIGNATURE`), whatever origin
-// it goes to; crossing origins also drops `Authorization`, `Proxy-Authorization` and `Cookie`
-// as fetch does, and a 303 (or a 301/302 after a POST) becomes a GET without its body. Only
-// http(s) targets are followed, at most `MAX_REDIRECTS` (fetch's 20) per call; a hop that
-// costs something is paid, if at all, through the ordinary 402 path with the budgets.
+// Following a redirect the way fetch would, but never with payment: a payment is for one URL, so
+// the next hop drops the payment headers (and, across origins, the credentials fetch drops), and
+// a priced target is paid, if at all, through its own 402 and the budgets.
 import { paymentHeaderNames } from "../protocol/headers.js";
 import type { RequestTemplate } from "./request.js";
 
@@ -22,7 +18,8 @@ export function isRedirect(res: Response): boolean {
 
 /**
  * The request a redirect leads to, or null when it names no target (the response is then the
- * answer). Throws a TypeError, as fetch does, for a target that is not an http(s) URL.
+ * answer). A 303 (or a 301/302 after a POST) becomes a GET without its body, as in fetch.
+ * Throws a TypeError, as fetch does, for a target that is not an http(s) URL.
  */
 export function nextHop(req: RequestTemplate, res: Response): RequestTemplate | null {
   const location = res.headers.get("location");

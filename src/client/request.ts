@@ -1,10 +1,6 @@
-// A request that can be sent more than once: the caller's `fetch(input, init)` arguments are
-// read once into a URL, method, headers and a buffered body, and `build` makes a fresh
-// `Request` for each attempt with the payment headers of that attempt. Every attempt is sent
-// with `redirect: "manual"`: payment headers must never ride a redirect, so the paying fetch
-// follows redirects itself (redirect.ts) as the caller's `redirect` mode asks. Also `PriceBook`, the
-// terms and price last announced for each method and URL, so a repeated request can pay on the
-// first attempt instead of collecting a 402 first.
+// A request that can be sent more than once, because the paying fetch resends it after a 402:
+// read once from the caller's arguments, its body buffered, and every attempt built fresh with
+// `redirect: "manual"` (redirect.ts). Also `PriceBook`, so a repeated request pays at once.
 import { formatUint } from "../protocol/codec.js";
 import { paymentHeaderNames, RdnHeaders } from "../protocol/headers.js";
 import type { Payment } from "./payer.js";

@@ -1,26 +1,18 @@
-// Reading what a server says, strictly by PROTOCOL.md section 3: the terms of a priced route
-// (receiver, contract, token, chain, price, gateway path), the channel report every paid or
-// refused request gets (B with its signature, D, credit, cost, session token), and the reason a
-// 402 refused (its flag header, else the JSON error body). Header values go through the
-// protocol's codec; a channel report that does not parse is ignored rather than trusted.
-import type { Address, Hex } from "viem";
+// Reading what a server says, strictly by PROTOCOL.md section 3, because every header is the
+// server's claim: terms that are present must be complete and well-formed, and a channel report
+// that does not parse is ignored rather than trusted.
+import type { Hex } from "viem";
 import { parseAddress, parseOpenBlock, parseSessionToken, parseSignature, parseUint } from "../protocol/codec.js";
 import { isErrorCode, protocolErrorFromBody, refusalFlags, type ErrorCode } from "../protocol/errors.js";
 import { RdnHeaders } from "../protocol/headers.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { ChannelReport } from "./ledger.js";
+import type { ServerInfo } from "./server-info.js";
 
 /** Who to pay for a request, where, and how much. */
-export type Terms = {
-  /** The server's origin (`http://host:port`). */
-  origin: string;
-  /** `RDN-Gateway-Path` and the full gateway URL (origin + path). */
+export type Terms = ServerInfo & {
+  /** `RDN-Gateway-Path`. */
   gatewayPath: string;
-  gateway: string;
-  receiver: Address;
-  contract: Address;
-  token: Address;
-  chainId: number;
   /** The price of this request (for a metered route, its maximum). */
   price: bigint;
 };
@@ -35,8 +27,17 @@ const termsNames = [
 ] as const;
 
 /**
- * The terms a response announces, or null when it carries none (not an edge402 route). Terms
- * that are present but incomplete or malformed are an `invalid_terms` error.
+ * The payment terms a 402 announces (receiver, contract, token, chain, price, gateway).
+ *
+ * @param headers - The response's headers.
+ * @param url - The request's URL (the gateway is on its origin).
+ * @returns The terms, or null when the response carries none (not an edge402 route).
+ * @throws {Edge402Error} `invalid_terms` when terms are present but incomplete or malformed.
+ *
+ * @example
+ * const res = await fetch(url);
+ * const terms = res.status === 402 ? readTerms(res.headers, url) : null;
+ * if (terms) console.log(`costs ${terms.price}, paid to ${terms.receiver} on chain ${terms.chainId}`);
  */
 export function readTerms(headers: Headers, url: string): Terms | null {
   const values = termsNames.map((n) => headers.get(n));
@@ -91,7 +92,18 @@ function optional<T>(headers: Headers, name: string, parse: (v: string) => T): T
   }
 }
 
-/** The channel report of a response, or null when it names no channel or does not parse. */
+/**
+ * What a server reports about the sender's channel on a paid or refused response: the last
+ * balance it accepted (B) with its signature, the deposit, credit, cost and session token.
+ *
+ * @param headers - The response's headers.
+ * @returns The report, or null when it names no channel or does not parse. Optional fields that
+ * do not parse are left out. Nothing in it is verified: check B's signature before trusting it.
+ *
+ * @example
+ * const report = readChannelReport(res.headers);
+ * if (report?.cost !== undefined) console.log(`charged ${report.cost}; balance ${report.balance}`);
+ */
 export function readChannelReport(headers: Headers): ChannelReport | null {
   const sender = optional(headers, RdnHeaders.senderAddress, (v) => parseAddress(v, RdnHeaders.senderAddress));
   const openBlock = optional(headers, RdnHeaders.openBlock, (v) => parseOpenBlock(v));

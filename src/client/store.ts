@@ -1,12 +1,7 @@
-// The channel store: where a sender's channels outlive the process. `ChannelStore` is the
-// interface (load and save the whole set of one sender's channels), `StoredChannel` the JSON
-// record of one channel (amounts as decimal strings, like the wire), `parseStoredChannels` the
-// strict reader every store uses on what it loads, and `MemoryChannelStore` the in-memory
-// implementation (tests, browsers, short-lived clients). The Node file store is file-store.ts.
-// A store only holds what the client may lose: the chain and the server's returned proof
-// rebuild a lost store (see book.ts). It also carries the budgets' counters (what each channel
-// signed and was funded with through this store), so `maxSpend.total` and `maxDeposit` hold
-// across processes that share a store, one at a time.
+// Where a sender's channels outlive the process, behind one small interface so that a browser,
+// a server and the CLI each keep them their own way. A store holds only what the client may
+// lose (the chain and the server's returned proof rebuild it, see book.ts), plus the budgets'
+// counters, so `maxSpend.total` and `maxDeposit` hold across processes that share a store.
 import { getAddress, type Address, type Hex } from "viem";
 import * as z from "zod";
 import { parseAmount } from "../protocol/amount.js";
@@ -23,7 +18,7 @@ export type ChannelIdentity = {
   openBlock: number;
 };
 
-/** One channel as a store keeps it. */
+/** One channel as a store keeps it: plain JSON, amounts as decimal strings like the wire. */
 export type StoredChannel = ChannelIdentity & {
   state: StoredChannelState;
   /** The deposit as last read from the chain or after our own deposit transactions. */
@@ -53,7 +48,22 @@ export type StoredChannel = ChannelIdentity & {
   updatedAt: number;
 };
 
-/** Keeps each sender's channels. Implementations must make `save` atomic. */
+/**
+ * Keeps each sender's channels: implement it to keep them elsewhere (a database, the browser's
+ * storage). `save` must be atomic (a crash leaves the old set or the new one), and `load` should
+ * check what it reads with `parseStoredChannels`.
+ *
+ * @example
+ * class LocalStorageStore implements ChannelStore {
+ *   async load(sender: Address) {
+ *     const text = localStorage.getItem(`edge402:${sender.toLowerCase()}`);
+ *     return text === null ? [] : parseStoredChannels(JSON.parse(text));
+ *   }
+ *   async save(sender: Address, channels: StoredChannel[]) {
+ *     localStorage.setItem(`edge402:${sender.toLowerCase()}`, JSON.stringify({ version: 1, channels }));
+ *   }
+ * }
+ */
 export interface ChannelStore {
   /** Every channel stored for `sender` (any chain, contract or receiver); [] when none. */
   load(sender: Address): Promise<StoredChannel[]>;
@@ -99,7 +109,17 @@ const storedFile = z.object({ version: z.literal(1), channels: z.array(storedCha
 /** The on-disk (or wire) form of one sender's channels. */
 export type StoredChannelsFile = { version: 1; channels: StoredChannel[] };
 
-/** Validates a loaded `{ version: 1, channels: [...] }` document; throws naming the first problem. */
+/**
+ * Validates a loaded channel document, `{ version: 1, channels: [...] }`: every store's reader.
+ *
+ * @param json - The parsed JSON.
+ * @param where - What to call the document in the error (a file path).
+ * @returns The channels, addresses checksummed.
+ * @throws {Error} naming `where` and the first problem, for anything that is not a valid channel document.
+ *
+ * @example
+ * const channels = parseStoredChannels(JSON.parse(await readFile(path, "utf8")), path);
+ */
 export function parseStoredChannels(json: unknown, where = "channel store"): StoredChannel[] {
   const parsed = storedFile.safeParse(json);
   if (!parsed.success) {
@@ -118,7 +138,13 @@ export function storedChannelKey(
   return `${c.chainId}:${c.contract.toLowerCase()}:${c.sender.toLowerCase()}:${c.receiver.toLowerCase()}:${c.openBlock}`;
 }
 
-/** Keeps channels in memory only: they are gone with the process. */
+/**
+ * Keeps channels in memory only: they are gone with the process (the default store; tests,
+ * browsers, short-lived clients). The chain and the servers' returned proofs rebuild them.
+ *
+ * @example
+ * const client = createEdge402Client({ account, rpcUrl, store: new MemoryChannelStore() });
+ */
 export class MemoryChannelStore implements ChannelStore {
   private readonly data = new Map<string, string>();
 

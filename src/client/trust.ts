@@ -1,10 +1,6 @@
-// Which channel contracts the client locks deposits in. A server's terms name the contract, so
-// the name alone proves nothing: a contract is trusted when its runtime code is this project's
-// channel manager as deployed at that address (contract-code.ts) with a challenge period the
-// user can live with (long enough to be a real deployment, short enough that an uncooperative
-// close ends), or when the user allowlisted its address (`trustedContracts`), which skips
-// both checks. Anything else is `untrusted_contract`, before any transaction or signature.
-// A verdict is kept per contract for the life of the client: deployed code does not change.
+// Which channel contracts the client locks deposits in, because a server's terms name the
+// contract and the name alone proves nothing: its code must be edge402's channel manager
+// (contract-code.ts) with a challenge period the user can live with, or the user allowlisted it.
 import { getAddress, type Address, type Hex } from "viem";
 import { checkChannelCode, MIN_CHALLENGE_PERIOD } from "./contract-code.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
@@ -29,6 +25,12 @@ export type TrustReads = {
 
 export type TrustedContract = { contract: Address; token: Address; allowlisted: boolean; challengePeriod?: number };
 
+/**
+ * Judges channel contracts: allowlisted (`trustedContracts`, no other check), or edge402's code
+ * with a challenge period from `MIN_CHALLENGE_PERIOD` to `maxChallengePeriod`; anything else is
+ * `untrusted_contract`, before any transaction or signature. A verdict is kept per contract for
+ * the life of the client: deployed code does not change.
+ */
 export class ContractTrust {
   private readonly allowlist: Set<string>;
   private readonly maxChallengePeriod: number;

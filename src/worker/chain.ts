@@ -75,7 +75,7 @@ export async function lookupChannel(
     return { status: "found", channel: info, confirmedBlock };
   } catch (err) {
     if (err instanceof ChainUnavailableError) throw err;
-    throw new ChainUnavailableError(err instanceof Error ? err.message : String(err));
+    throw new ChainUnavailableError(rpcErrorText(err));
   }
 }
 
@@ -99,6 +99,6 @@ export async function readChannelInfo(
     return { deposit, settleBlock: Number(settleBlock), closingBalance, withdrawn };
   } catch (err) {
     if (err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError)) return null;
-    throw new ChainUnavailableError(err instanceof Error ? err.message : String(err));
+    throw new ChainUnavailableError(rpcErrorText(err));
   }
 }

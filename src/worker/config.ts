@@ -59,6 +59,8 @@ const schema = z.object({
     z.string().check(z.regex(/^[A-Za-z0-9_]{1,64}$/, "ANALYTICS_DATASET must be a dataset name (letters, digits, _)")),
     "edge402_traffic",
   ),
+  BROWSER_PREPAY_REQUESTS: z._default(decimal("BROWSER_PREPAY_REQUESTS"), "20"),
+  BROWSER_DEPOSIT_REQUESTS: z._default(decimal("BROWSER_DEPOSIT_REQUESTS"), "100"),
 });
 /** The name of a var or secret the configuration reads. */
 export type ConfigVar = keyof typeof schema.shape;
@@ -132,6 +134,10 @@ export interface Config {
   /** Where the traffic counters can be read back from Workers Analytics Engine (its SQL API);
    *  absent, they are kept in D1 (src/worker/traffic). */
   analytics?: { accountId: string; apiToken: string; dataset: string };
+  /** The 402 page's first balance proof pays this many requests at the route's price ahead. */
+  browserPrepayRequests: number;
+  /** A channel the 402 page opens holds this many requests at the route's price. */
+  browserDepositRequests: number;
 }
 
 /** Thrown when the vars and secrets do not make a valid configuration. */
@@ -142,8 +148,8 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates raw vars (strings) into a Config, or throws ConfigError listing every problem. */
-export function parseConfig(vars: Record<string, unknown>): Config {
+/** The vars the schema knows, trimmed and checked, or ConfigError listing every problem. */
+function parseVars(vars: Record<string, unknown>): z.infer<typeof schema> {
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(schema.shape)) {
     const v = vars[key];
@@ -159,7 +165,12 @@ export function parseConfig(vars: Record<string, unknown>): Config {
       ),
     );
   }
-  const v = parsed.data;
+  return parsed.data;
+}
+
+/** Validates raw vars (strings) into a Config, or throws ConfigError listing every problem. */
+export function parseConfig(vars: Record<string, unknown>): Config {
+  const v = parseVars(vars);
   const receiver = privateKeyToAccount(v.RECEIVER_PRIVATE_KEY as Hex);
   const minConfirmations = Number(v.MIN_CONFIRMATIONS);
   if (minConfirmations < 1) throw new ConfigError(["MIN_CONFIRMATIONS must be at least 1"]);
@@ -170,6 +181,10 @@ export function parseConfig(vars: Record<string, unknown>): Config {
       ? ["FLOW_KEY_PREFIX must be from 1 to 128"]
       : []),
     ...(Number(v.LOOKUP_RATE) < 1 ? ["LOOKUP_RATE must be at least 1"] : []),
+    ...(Number(v.BROWSER_PREPAY_REQUESTS) < 1 ? ["BROWSER_PREPAY_REQUESTS must be at least 1"] : []),
+    ...(Number(v.BROWSER_DEPOSIT_REQUESTS) < Number(v.BROWSER_PREPAY_REQUESTS)
+      ? ["BROWSER_DEPOSIT_REQUESTS must be at least BROWSER_PREPAY_REQUESTS"]
+      : []),
   ];
   if (flowIssues.length > 0) throw new ConfigError(flowIssues);
   return {
@@ -204,6 +219,8 @@ export function parseConfig(vars: Record<string, unknown>): Config {
       v.ANALYTICS_ACCOUNT_ID && v.ANALYTICS_API_TOKEN
         ? { accountId: v.ANALYTICS_ACCOUNT_ID, apiToken: v.ANALYTICS_API_TOKEN, dataset: v.ANALYTICS_DATASET }
         : undefined,
+    browserPrepayRequests: Number(v.BROWSER_PREPAY_REQUESTS),
+    browserDepositRequests: Number(v.BROWSER_DEPOSIT_REQUESTS),
   };
 }
 

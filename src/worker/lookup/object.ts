@@ -5,7 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { createPublicClient, http, type Address, type PublicClient } from "viem";
 import { channelId } from "../../protocol/channel-key.js";
-import { ChainUnavailableError, lookupChannel } from "../chain.js";
+import { ChainUnavailableError, lookupChannel, rpcErrorText } from "../chain.js";
 import type { LearnedChannel } from "../channel/object.js";
 import { getConfig, type Config } from "../config.js";
 import type { Env } from "../env.js";
@@ -82,7 +82,10 @@ export class LookupObject extends DurableObject<Env> {
       this.negativeLookup.set(key, r.status, Date.now());
       return { status: r.status };
     } catch (err) {
-      return { status: "chain_unavailable", message: err instanceof ChainUnavailableError ? err.message : String(err) };
+      return {
+        status: "chain_unavailable",
+        message: err instanceof ChainUnavailableError ? err.message : rpcErrorText(err),
+      };
     }
   }
 

@@ -6,7 +6,7 @@ import { drizzle } from "drizzle-orm/d1";
 import type { Context, Hono } from "hono";
 import * as z from "zod/mini";
 import { parseAmount } from "../../protocol/amount.js";
-import { publicClient } from "../chain.js";
+import { publicClient, rpcErrorText } from "../chain.js";
 import { channelFromPath } from "../api/management.js";
 import { getConfig, type Config } from "../config.js";
 import { disputeQueue, receiverTxs } from "../db/schema.js";
@@ -189,7 +189,7 @@ async function settle(c: AdminContext): Promise<Response> {
     head = await publicClient(config).getBlockNumber({ cacheTime: 0 });
   } catch (err) {
     return errorResponse(c, "chain_unavailable", {
-      message: `The chain node did not answer: ${err instanceof Error ? err.message : String(err)}`,
+      message: `The chain node did not answer: ${rpcErrorText(err)}`,
     });
   }
   const result = await sendNow(c.env, await collectSettles(c.env, head));
