@@ -61,6 +61,9 @@ const schema = z.object({
   ),
   BROWSER_PREPAY_REQUESTS: z._default(decimal("BROWSER_PREPAY_REQUESTS"), "20"),
   BROWSER_DEPOSIT_REQUESTS: z._default(decimal("BROWSER_DEPOSIT_REQUESTS"), "100"),
+  X402_FACILITATOR_URL: z.optional(z.url("X402_FACILITATOR_URL must be an http(s) URL")),
+  X402_TOKEN_NAME: z.optional(z.string()),
+  X402_TOKEN_VERSION: z.optional(z.string()),
 });
 /** The name of a var or secret the configuration reads. */
 export type ConfigVar = keyof typeof schema.shape;
@@ -77,7 +80,16 @@ const proxyRoute = z.object({
   path: z.string().check(z.startsWith("/")),
   method: z._default(z.string().check(z.toUpperCase()), "GET"),
   price: z.optional(amount),
-  metered: z.optional(z.object({ maxPrice: amount, perMs: rate, perKiB: rate, maxServingMs: rate })),
+  metered: z.optional(
+    z.object({
+      maxPrice: amount,
+      perMs: rate,
+      perKiB: rate,
+      perEvent: rate,
+      maxServingMs: rate,
+      stream: z.optional(z.boolean()),
+    }),
+  ),
   trial: z.optional(z.boolean()),
   costUnits: z.optional(z.int().check(z.positive())),
   description: z.optional(z.string()),
@@ -138,6 +150,9 @@ export interface Config {
   browserPrepayRequests: number;
   /** A channel the 402 page opens holds this many requests at the route's price. */
   browserDepositRequests: number;
+  /** The x402 `exact` offer: the facilitator that verifies and settles it, and the token's
+   *  EIP-712 domain its EIP-3009 authorizations are signed over. Absent: `channel` only. */
+  x402Exact?: { facilitatorUrl: string; tokenName: string; tokenVersion: string };
 }
 
 /** Thrown when the vars and secrets do not make a valid configuration. */
@@ -221,7 +236,20 @@ export function parseConfig(vars: Record<string, unknown>): Config {
         : undefined,
     browserPrepayRequests: Number(v.BROWSER_PREPAY_REQUESTS),
     browserDepositRequests: Number(v.BROWSER_DEPOSIT_REQUESTS),
+    x402Exact: exactOffer(v),
   };
+}
+
+/** The `exact` offer's settings: all three vars, or none of them. */
+function exactOffer(v: z.infer<typeof schema>): Config["x402Exact"] {
+  const { X402_FACILITATOR_URL: facilitatorUrl, X402_TOKEN_NAME: tokenName, X402_TOKEN_VERSION: tokenVersion } = v;
+  if (facilitatorUrl === undefined && tokenName === undefined && tokenVersion === undefined) return undefined;
+  if (facilitatorUrl === undefined || tokenName === undefined || tokenVersion === undefined) {
+    throw new ConfigError([
+      "X402_FACILITATOR_URL, X402_TOKEN_NAME and X402_TOKEN_VERSION (the token's EIP-712 domain) go together: set all three or none",
+    ]);
+  }
+  return { facilitatorUrl: facilitatorUrl.replace(/\/+$/, ""), tokenName, tokenVersion };
 }
 
 const cache = new WeakMap<object, Config>();
