@@ -5,7 +5,7 @@
 // median of a few runs, alternated with runs of the object's cheapest call (the floor of a call
 // into an object on this machine at that moment), so the background load hits both alike.
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_startWorker } from "wrangler";
@@ -16,7 +16,15 @@ type Progress = (message: string) => void;
 /** One measured setting: the median run of several, and every run's payments/s. */
 export type GroupCommitFigure = { kind: GroupCommitKind; concurrency: number; median: GroupCommitRun; all: number[] };
 
-export type GroupCommitResult = { figures: GroupCommitFigure[]; payments: number; rounds: number };
+/** `measured`: when, and the 1-minute load average around the runs (2 cores shared with others). */
+export type GroupCommitResult = {
+  figures: GroupCommitFigure[];
+  payments: number;
+  rounds: number;
+  measured?: Measured;
+};
+
+export type Measured = { date: string; loadAverage: { start: number; end: number } };
 
 const CONFIG = join(dirname(fileURLToPath(import.meta.url)), "group-commit", "wrangler.jsonc");
 const PAYMENTS = 5000;
@@ -33,6 +41,7 @@ const SETTINGS: Array<[GroupCommitKind, number]> = [
 
 export async function benchGroupCommit(progress: Progress): Promise<GroupCommitResult> {
   const persist = mkdtempSync(join(tmpdir(), "edge402-group-commit-"));
+  const measured = { date: new Date().toISOString(), loadAverage: { start: loadavg()[0]!, end: Number.NaN } };
   progress("group commit: starting the bench Worker in workerd");
   const worker = await unstable_startWorker({
     config: CONFIG,
@@ -57,7 +66,8 @@ export async function benchGroupCommit(progress: Progress): Promise<GroupCommitR
       const median = sorted[Math.floor(sorted.length / 2)]!;
       return { kind: median.kind, concurrency: median.concurrency, median, all: all.map((r) => r.perSecond) };
     });
-    return { figures, payments: PAYMENTS, rounds: ROUNDS };
+    measured.loadAverage.end = loadavg()[0]!;
+    return { figures, payments: PAYMENTS, rounds: ROUNDS, measured };
   } finally {
     await worker.dispose();
     rmSync(persist, { recursive: true, force: true });

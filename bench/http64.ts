@@ -2,8 +2,10 @@
 // (issue #17: session requests/s at least 0.95× the free requests/s of the same run). The two
 // kinds alternate in rounds on the same stack, so both meet the same background load; each
 // kind's figure is its requests over its own time, summed over the rounds.
+import { loadavg } from "node:os";
 import type { Stack } from "../scripts/stack.js";
 import { openChannels, proofHeaders, signProof } from "./channels.js";
+import type { Measured } from "./group-commit.js";
 import { benchFetch, expectStatus, runLoad, type LoadResult } from "./load.js";
 
 type Progress = (message: string) => void;
@@ -16,6 +18,7 @@ export type Http64Result = {
   sessionRps: number;
   /** sessionRps / freeRps. */
   ratio: number;
+  measured?: Measured;
 };
 
 const PRICE = 5n;
@@ -27,6 +30,7 @@ const overall = (runs: LoadResult[]) =>
   (runs.reduce((n, r) => n + r.ok, 0) * 1000) / runs.reduce((t, r) => t + r.elapsedMs, 0);
 
 export async function benchHttp64(stack: Stack, progress: Progress): Promise<Http64Result> {
+  const measured = { date: new Date().toISOString(), loadAverage: { start: loadavg()[0]!, end: Number.NaN } };
   progress("http, 64 in flight: opening a channel and prepaying its session credit");
   const [ch] = await openChannels(stack, 1, 10n ** 12n);
   const prepaid = PRICE * BigInt(ROUNDS * PER_ROUND + 1000);
@@ -53,5 +57,6 @@ export async function benchHttp64(stack: Stack, progress: Progress): Promise<Htt
   }
   const freeRps = overall(out.free);
   const sessionRps = overall(out.session);
-  return { rounds: ROUNDS, ...out, freeRps, sessionRps, ratio: sessionRps / freeRps };
+  measured.loadAverage.end = loadavg()[0]!;
+  return { rounds: ROUNDS, ...out, freeRps, sessionRps, ratio: sessionRps / freeRps, measured };
 }

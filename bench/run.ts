@@ -9,7 +9,7 @@
 // 6. group commit in one channel object, called directly in workerd (bench/group-commit.ts), and
 //    session against free requests at 64 in flight on one channel (bench/http64.ts).
 // `npm run bench -- --scale` runs the scale simulation alone (bench/scale.ts, about ten minutes):
-// it writes bench/results/scale.json, and RESULTS.md is rendered again with it.
+// it writes bench/results/scale.json and the scale section of RESULTS.md.
 // It prints its progress to stderr, the tables to stdout, and writes bench/results/latest.json
 // (machine, date, every figure, the ratios and the targets) and bench/RESULTS.md. A part that
 // fails is reported as not measured with its reason; the others still run. Exit code 0 unless
@@ -151,6 +151,11 @@ function finish(figures: BenchFigures, code: number): number {
 
 type ScaleRun = { date: string; loadAverage: { start: number; end: number }; scale: ScaleResult | { error: string } };
 
+const scaleWhen = (run: ScaleRun) => ({
+  date: run.date,
+  load: `${run.loadAverage.start.toFixed(2)} at start, ${run.loadAverage.end.toFixed(2)} at end`,
+});
+
 /** The report of `figures`, with the last scale simulation's section when there is one. */
 function report(figures: BenchFigures) {
   const ratios = deriveRatios(figures);
@@ -162,11 +167,7 @@ function report(figures: BenchFigures) {
   } catch {
     // never run
   }
-  const when = scale && {
-    date: scale.date,
-    load: `${scale.loadAverage.start.toFixed(2)} at start, ${scale.loadAverage.end.toFixed(2)} at end`,
-  };
-  const sections = `${renderGroupCommit(figures.groupCommit, figures.http64)}\n${renderScale(scale?.scale, when ?? undefined)}`;
+  const sections = `${renderGroupCommit(figures.groupCommit, figures.http64)}\n${renderScale(scale?.scale, scale ? scaleWhen(scale) : undefined)}`;
   return { json, markdown: renderMarkdown(figures, ratios, targets, sections) };
 }
 
@@ -183,7 +184,8 @@ function writeMarkdown(figures: BenchFigures, code: number): number {
   return code;
 }
 
-/** `--scale`: the scale simulation alone; RESULTS.md is rendered again from the last full run. */
+/** `--scale`: the scale simulation alone; it writes results/scale.json and replaces the scale
+ *  section of RESULTS.md (the other sections stay as the last full run wrote them). */
 async function mainScale(): Promise<number> {
   const run: ScaleRun = {
     date: new Date().toISOString(),
@@ -207,8 +209,23 @@ async function mainScale(): Promise<number> {
   run.loadAverage.end = loadavg()[0]!;
   mkdirSync(join(BENCH_DIR, "results"), { recursive: true });
   writeFileSync(join(BENCH_DIR, "results", "scale.json"), `${JSON.stringify(run, null, 2)}\n`);
-  const last = JSON.parse(readFileSync(join(BENCH_DIR, "results", "latest.json"), "utf8")) as BenchFigures;
-  return writeMarkdown(last, "error" in run.scale ? 1 : 0);
+  const section = renderScale(run.scale, scaleWhen(run));
+  const path = join(BENCH_DIR, "RESULTS.md");
+  writeFileSync(path, replaceSection(readFileSync(path, "utf8"), section));
+  process.stdout.write(`\n${section}`);
+  progress(`wrote ${resolve(BENCH_DIR, "results", "scale.json")} and the scale section of ${resolve(path)}`);
+  return "error" in run.scale ? 1 : 0;
+}
+
+/** `markdown` with its scale section (from its heading to the next one) replaced by `section`,
+ *  or `section` put before the targets when it has none; the rest is left as the last full run
+ *  wrote it. */
+function replaceSection(markdown: string, section: string): string {
+  const heading = section.split("\n")[0]!;
+  const start = markdown.indexOf(heading);
+  if (start < 0) return markdown.replace("### Targets", `${section}\n### Targets`);
+  const end = markdown.indexOf("\n### ", start + heading.length);
+  return `${markdown.slice(0, start)}${section}${end < 0 ? "" : markdown.slice(end + 1)}`;
 }
 
 (process.argv.includes("--scale") ? mainScale() : main()).then(

@@ -1,7 +1,7 @@
 // The report of issue #17's parts: group commit in one channel object, session against free
 // requests at 64 in flight over HTTP, and the scale simulation (`--scale`), as Markdown for
 // bench/RESULTS.md, and their targets (reported, never asserted).
-import type { GroupCommitResult } from "./group-commit.js";
+import type { GroupCommitResult, Measured as MeasuredAt } from "./group-commit.js";
 import type { Http64Result } from "./http64.js";
 import type { ScaleResult } from "./scale.js";
 import { fmt, ratio } from "./stats.js";
@@ -45,25 +45,41 @@ export function scaleTargets(g: Measured<GroupCommitResult> | undefined, h: Meas
   return targets;
 }
 
+/** When a part was measured and how loaded the machine was, if the result says. */
+function measuredLine(m: MeasuredAt | undefined): string[] {
+  if (!m) return [];
+  const { start, end } = m.loadAverage;
+  return [`Measured ${m.date}; load average (1 min) ${fmt(start, 2)} at start, ${fmt(end, 2)} at end, on 2 cores.`, ""];
+}
+
 /** Group commit and the 64-in-flight HTTP comparison. */
 export function renderGroupCommit(g: Measured<GroupCommitResult> | undefined, h: Measured<Http64Result> | undefined) {
   const lines = ["### Group commit: one channel object, called directly inside workerd", ""];
   if (ok(g)) {
     lines.push(
+      ...measuredLine(g.measured),
       `bench/group-commit/worker.ts drives one ChannelObject over Workers RPC (no HTTP proxy); ${g.payments} calls a run (1,000 at 1 in flight), median of ${g.rounds} rounds, settings alternated.`,
       "",
-      "| calls | in flight | per second (median) | all runs | storage writes | payments per write |",
-      "|---|---:|---:|---|---:|---:|",
+      "| calls | in flight | per second (median) | all runs | storage writes | payments per write | ms per write |",
+      "|---|---:|---:|---|---:|---:|---:|",
     );
     for (const f of g.figures) {
-      const perWrite = f.kind === "noop" ? "–" : fmt(f.median.ok / Math.max(1, f.median.writes), 1);
+      const noop = f.kind === "noop";
+      const perWrite = noop ? "–" : fmt(f.median.ok / Math.max(1, f.median.writes), 1);
+      const msPerWrite = noop ? "–" : fmt(f.median.ms / Math.max(1, f.median.writes), 1);
+      const name = noop
+        ? "no-op (writeStats: the floor of any call)"
+        : f.kind === "proof"
+          ? "fresh proofs (pay)"
+          : "session spends";
       lines.push(
-        `| ${f.kind === "noop" ? "no-op (writeStats: the floor of any call)" : f.kind === "proof" ? "fresh proofs (pay)" : "session spends"} | ${f.concurrency} | ${fmt(f.median.perSecond, 0)} | ${f.all.map((x) => fmt(x, 0)).join(", ")} | ${f.kind === "noop" ? "–" : f.median.writes} | ${perWrite} |`,
+        `| ${name} | ${f.concurrency} | ${fmt(f.median.perSecond, 0)} | ${f.all.map((x) => fmt(x, 0)).join(", ")} | ${noop ? "–" : f.median.writes} | ${perWrite} | ${msPerWrite} |`,
       );
     }
   } else lines.push(`not measured: ${g?.error ?? "not run"}`);
   lines.push("", "### Session against free requests, HTTP, 64 in flight, one channel", "");
   if (ok(h)) {
+    lines.push(...measuredLine(h.measured));
     lines.push("| round | free req/s | session req/s | session / free |", "|---:|---:|---:|---:|");
     h.free.forEach((f, i) => {
       const s = h.session[i]!;
