@@ -225,7 +225,7 @@ function replaceSection(markdown: string, section: string): string {
   const start = markdown.indexOf(heading);
   if (start < 0) return markdown.replace("### Targets", `${section}\n### Targets`);
   const end = markdown.indexOf("\n### ", start + heading.length);
-  return `${markdown.slice(0, start)}${section}${end < 0 ? "" : markdown.slice(end + 1)}`;
+  return `${markdown.slice(0, start)}${section}${end < 0 ? "" : `\n${markdown.slice(end + 1)}`}`;
 }
 
 (process.argv.includes("--scale") ? mainScale() : main()).then(

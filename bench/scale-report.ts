@@ -97,7 +97,7 @@ export function renderScale(s: Measured<ScaleResult> | undefined, when?: { date:
     lines.push(`not measured: ${s?.error ?? "not run yet"}`);
     return `${lines.join("\n")}\n`;
   }
-  if (when) lines.push(`Run ${when.date}; load average ${when.load}.`, "");
+  if (when) lines.push(`Run ${when.date}; load average (1 min) ${when.load}, on 2 cores.`, "");
   lines.push(
     `${s.channels} channels opened on anvil in ${s.open.blocks} blocks (${fmt(s.open.ms / 1000, 1)} s; mint, approve and createChannel queued with auto-mining off); their first proofs signed in ${fmt(s.signMs / 1000, 1)} s. Free requests at 64 in flight just before: ${fmt(s.free.rps, 0)} req/s (this machine's pace at the time). Every phase 64 in flight.`,
     "",
