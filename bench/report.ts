@@ -2,7 +2,9 @@
 // issue #7 (each met or missed; reported, never asserted), builds the JSON written to
 // bench/results/latest.json, and renders the Markdown tables printed at the end of a run and
 // committed as bench/RESULTS.md.
+import type { GroupCommitResult } from "./group-commit.js";
 import type { HttpResult, HttpScenario } from "./http.js";
+import type { Http64Result } from "./http64.js";
 import type { LoadResult } from "./load.js";
 import { PAGE_BUDGET_GZIP, type PageSizeResult } from "./page.js";
 import { fmt, ratio } from "./stats.js";
@@ -29,6 +31,9 @@ export type BenchFigures = {
   http: HttpResult | { error: string };
   x402: X402Result;
   sync: SyncResult;
+  /** Issue #17 (absent in results written before it). */
+  groupCommit?: GroupCommitResult | { error: string };
+  http64?: Http64Result | { error: string };
   /** The paying 402 page and its script (optional: results written before it was measured). */
   page?: PageSizeResult;
 };
@@ -152,7 +157,8 @@ function refusedText(r: LoadResult): string {
   return `refused: ${entries.map(([k, n]) => `${n} × ${k}`).join(", ")}`;
 }
 
-export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): string {
+/** The whole report; `sections` (Markdown) go before the targets. */
+export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[], sections = ""): string {
   const lines: string[] = [];
   const m = f.machine;
   lines.push(
@@ -265,7 +271,8 @@ export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): s
   }
   lines.push("");
 
-  lines.push("### Targets (issues #7 and #14; reported, not asserted)");
+  if (sections) lines.push(sections);
+  lines.push("### Targets (issues #7, #14 and #17; reported, not asserted)");
   lines.push("");
   lines.push("| target | value | limit | | detail |");
   lines.push("|---|---:|---:|---|---|");

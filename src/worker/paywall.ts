@@ -23,6 +23,7 @@ import { settleMetered, streamMetered } from "./metered.js";
 import { applyPayment, applyPriority, verifyPayer, type Payer } from "./payment/apply.js";
 import { quietPayment, readPayment } from "./payment/read.js";
 import { resolvePrice, routeSettings, type PaywallOptions, type RouteSettings } from "./pricing.js";
+import { countRequest } from "./traffic/index.js";
 import { serveExact } from "./x402/exact.js";
 import { offerX402 } from "./x402/offer.js";
 import { answerX402Channel } from "./x402/receipt.js";
@@ -209,6 +210,8 @@ async function servePaid(
     served = { ...served, ...(await settleServed(c, payer, reservation, metered, startedAt, served)) };
   }
   await answerPaid(c, t.config, payer, served, limits);
+  // A streamed answer is charged as it flows and settled at its end: its first slice is counted.
+  countRequest(c, { kind: "paid", earnings: served.cost ?? result.cost });
   if ("x402" in payment) answerX402Channel(c, t.config, payer.sender);
 }
 

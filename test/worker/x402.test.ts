@@ -13,9 +13,10 @@ import {
 } from "@x402/core/http";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements } from "@x402/core/types";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { testTokenAbi } from "../../src/protocol/abi.js";
+import { flushTraffic, trafficSeries } from "../../src/worker/traffic/index.js";
 import { encodeProofHeaders } from "../../src/protocol/codec.js";
 import {
   chain,
@@ -277,13 +278,32 @@ async function funded(amount: bigint): Promise<PrivateKeyAccount> {
   return account;
 }
 
+/** Paid requests and their earnings in the traffic counters of the last hour. */
+async function paidTraffic(): Promise<{ paid: number; earnings: number }> {
+  await flushTraffic(env as never);
+  const minutes = await trafficSeries(env as never, { from: Date.now() - 3_600_000 });
+  return {
+    paid: minutes.reduce((n, m) => n + m.paid, 0),
+    earnings: minutes.reduce((n, m) => n + m.earnings, 0),
+  };
+}
+
 describe("x402 exact payments", () => {
   it("pays through the facilitator: verified, served, settled on chain before the answer", async () => {
     const account = await funded(100n);
     const before = await tokenBalance(receiver.address);
+    const counted = await paidTraffic();
     const { header } = await exactSignature(account, "/echofix/x");
     const res = await request("/echofix/x", { headers: { "PAYMENT-SIGNATURE": header } });
     expect(res.status).toBe(200);
+    // Counted in the traffic counters as a paid request that earned its price.
+    await vi.waitFor(
+      async () => expect(await paidTraffic()).toEqual({ paid: counted.paid + 1, earnings: counted.earnings + 5 }),
+      {
+        timeout: 15_000,
+        interval: 100,
+      },
+    );
     expect(await res.text()).toBe("x");
     const receipt = decodePaymentResponseHeader(res.headers.get("PAYMENT-RESPONSE")!);
     expect(receipt).toMatchObject({ success: true, payer: account.address, network: `eip155:${chain.chainId}` });

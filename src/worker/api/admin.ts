@@ -17,6 +17,7 @@ import { channels } from "../db/schema.js";
 import { readAdminCookie, sameOrigin, verifyAdminCookie } from "../http/admin-cookie.js";
 import { errorResponse } from "../http/responses.js";
 import { channelFromPath, channelJson } from "./management.js";
+import { projectionRoute, trafficRoute } from "./observe.js";
 
 /** How a request proves it is the operator's: the bearer token, or the dashboard's login cookie
  *  (with an Origin check on state-changing methods); null when it does not. */
@@ -70,8 +71,9 @@ type AdminContext = Context<{ Bindings: Env }>;
 
 /**
  * The operator's API, every route behind `Authorization: Bearer <ADMIN_TOKEN>`: `GET /channels`
- * (paged, filtered by `state`, `sender` and `search`), `GET /channels/{sender}/{openBlock}` and
- * `GET /earnings`. `createApp` mounts it; mount it yourself under `/api/1/admin` otherwise.
+ * (paged, filtered by `state`, `sender` and `search`), `GET /channels/{sender}/{openBlock}`,
+ * `GET /earnings`, `GET /traffic` (per-minute traffic) and `GET /projection` (the D1 projection's
+ * lag). `createApp` mounts it; mount it yourself under `/api/1/admin` otherwise.
  *
  * @returns A Hono app to mount under `${GATEWAY_PATH}/admin`; add chain actions with
  *   `settlementAdmin(api)`.
@@ -88,6 +90,8 @@ export function adminApi() {
   api.get("/channels", listChannels);
   api.get("/channels/:sender/:openBlock", channelDetail);
   api.get("/earnings", earnings);
+  api.get("/traffic", trafficRoute);
+  api.get("/projection", projectionRoute);
   return api;
 }
 
@@ -145,6 +149,8 @@ async function channelDetail(c: AdminContext): Promise<Response> {
     lastPaymentAt: raw.lastPaymentAt ?? null,
     openReservations: Object.keys(raw.reservations).length,
     projection: row ?? null,
+    // Since the object last started: calls answered, storage writes, changes written, D1 messages.
+    object: await stub.writeStats(),
   });
 }
 

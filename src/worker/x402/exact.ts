@@ -17,6 +17,7 @@ import { caip2Network, X402Headers } from "../../protocol/x402.js";
 import type { Config } from "../config.js";
 import { PRIVATE, setResponse } from "../http/paid.js";
 import { errorResponse } from "../http/responses.js";
+import { countRequest } from "../traffic/index.js";
 import { exactRequirement } from "./offer.js";
 import type { X402ExactPayment } from "./payload.js";
 
@@ -123,5 +124,6 @@ export async function serveExact(
     return undefined;
   }
   setResponse(c, new Response(body, answer), limits, PRIVATE, receipt, { [RdnHeaders.cost]: price.toString() });
+  countRequest(c, { kind: "paid", earnings: price });
   return undefined;
 }
