@@ -67,7 +67,7 @@ beforeAll(async () => {
   channels.push(a, b);
   chromium = await launchChromium();
   page = await chromium.context.newPage();
-  // Wide enough for the Channels table's exact amounts in the screenshots.
+  // A desktop window for the screenshots (the phone test narrows it).
   await page.setViewportSize(DESKTOP);
 });
 
@@ -149,10 +149,17 @@ describe("the operator's dashboard in Chromium", () => {
     const c = await client.newChannel(300n);
     channels.push(c);
     expect((await client.pay(c, 5n)).status).toBe(200);
+    // And one refused: the same balance again is not above B (402 RDN-Invalid-Amount).
+    const refused = await client.pay(c, 5n);
+    expect(refused.status).toBe(402);
+    expect(refused.headers.get("RDN-Invalid-Amount")).toBe("1");
 
     await page.goto(`${stack.url}/admin#channels`);
     await expect.poll(() => page.locator("tr[data-sender]").count(), PROJECTION).toBe(3);
+    // Every column of exact amounts in 18 decimals fits at 1600 px (narrower, the table scrolls).
+    await page.setViewportSize({ width: 1600, height: 600 });
     await screenshot(page, "dashboard-channels.png");
+    await page.setViewportSize(DESKTOP);
     await page.getByLabel("Search by sender").fill(c.sender.slice(2, 14));
     await page.getByRole("button", { name: "Search" }).click();
     const row = page.locator(`tr[data-sender="${c.sender.toLowerCase()}"]`);
@@ -161,6 +168,7 @@ describe("the operator's dashboard in Chromium", () => {
       .poll(() => row.locator("td").nth(4).locator(".amount").getAttribute("data-base"), PROJECTION)
       .toBe("5");
     expect(await row.locator("td").nth(1).textContent()).toBe(String(c.openBlock));
+    expect(await row.locator("td").nth(8).textContent()).toMatch(/^[0-9]+ s ago$/);
     // The shortened address keeps the full one in its title.
     expect(await row.locator("code.address").getAttribute("title")).toBe(c.sender.toLowerCase());
 
@@ -174,7 +182,12 @@ describe("the operator's dashboard in Chromium", () => {
 
     await page.goto(`${stack.url}/admin#traffic`);
     await expect.poll(() => paidLine.getAttribute("data-sum"), PROJECTION).toBe("5");
-    expect(await page.locator("#chart-earnings polyline").getAttribute("data-sum")).toBe("30");
+    // Five requests at a price of 5: 25 earned, as the Overview's exact total says.
+    expect(await page.locator("#chart-earnings polyline").getAttribute("data-sum")).toBe("25");
+    const invalid = page.locator('tr[data-code="invalid_amount"]');
+    await expect.poll(() => invalid.locator("td").nth(3).textContent(), PROJECTION).toBe("1");
+    expect(await invalid.locator("td").nth(1).textContent()).toBe("402 RDN-Invalid-Amount");
+    expect(await page.locator('#chart-refused polyline[data-name="invalid_amount"]').getAttribute("data-sum")).toBe("1");
     await screenshot(page, "dashboard-traffic.png");
   });
 

@@ -1,14 +1,24 @@
 // The operator's dashboard in workerd: the login form and its cookie (signed, expiring, HttpOnly,
 // SameSite=Strict, one per path, not the token), the admin API taking that cookie as well as the
 // bearer token, the CSRF refusal of a cookie-authenticated action from another origin (which
-// changes nothing: no withdraw is sent), logout, the dashboard's own admin routes (/overview,
-// /chain, the channel search) and its script asset.
-import { env, runDurableObjectAlarm } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
-import { channelStub } from "../../src/worker/channel/stub.js";
+// changes nothing: no withdraw is sent), logout, the dashboard's own admin routes (/overview with
+// the traffic counters' paid requests, /chain, the channel search, a channel's last payment) and
+// its script asset.
+import { env } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
 import { issueAdminCookie } from "../../src/worker/http/admin-cookie.js";
 import { DASHBOARD_SCRIPT } from "../../src/worker/http/dashboard-asset.js";
-import { adminToken, freshAccount, openChannel, pay, publicClient, receiver, request } from "./helpers.js";
+import { flushTraffic } from "../../src/worker/traffic/index.js";
+import {
+  adminToken,
+  flushProjection,
+  freshAccount,
+  openChannel,
+  pay,
+  publicClient,
+  receiver,
+  request,
+} from "./helpers.js";
 
 const ORIGIN = "http://paywall.test";
 const bearer = { authorization: `Bearer ${adminToken}` };
@@ -35,7 +45,7 @@ async function earningChannel() {
   const a = await freshAccount();
   const { openBlock } = await openChannel(a, 100n);
   expect((await pay(a, openBlock, 5n)).status).toBe(200);
-  await runDurableObjectAlarm(channelStub(env, a.address, openBlock));
+  await flushProjection(a.address, openBlock);
   return { sender: a.address, openBlock };
 }
 
@@ -202,6 +212,28 @@ describe("the dashboard's admin routes", () => {
     expect(states.open).toBeGreaterThanOrEqual(1);
   });
 
+  it("GET /overview: the paid requests of the last hour and day, as GET /traffic counts them", async () => {
+    const read = async () => {
+      await flushTraffic(env as never);
+      const { payments } = (await (await request("/api/1/admin/overview", { headers: bearer })).json()) as {
+        payments: { lastHour: number; lastDay: number } | null;
+      };
+      const { minutes } = (await (await request("/api/1/admin/traffic", { headers: bearer })).json()) as {
+        minutes: { paid: number }[];
+      };
+      const paid = minutes.map((m) => m.paid);
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      expect(payments).toEqual({ lastHour: sum(paid.slice(-60)), lastDay: sum(paid) });
+      return payments!;
+    };
+    const before = await read();
+    await earningChannel();
+    await vi.waitFor(async () => expect((await read()).lastHour).toBe(before.lastHour + 1), {
+      timeout: 15_000,
+      interval: 100,
+    });
+  });
+
   it("GET /chain: the receiver's gas and token balances as the chain has them, and the dispute queue", async () => {
     const res = await request("/api/1/admin/chain", { headers: bearer });
     expect(res.status).toBe(200);
@@ -233,7 +265,7 @@ describe("the dashboard's admin routes", () => {
     }
   });
 
-  it("GET /channels/{sender}/{openBlock}: when the object last accepted a payment", async () => {
+  it("GET /channels/{sender}/{openBlock} and GET /channels: when the object last accepted a payment", async () => {
     const before = Date.now();
     const { sender, openBlock } = await earningChannel();
     const res = await request(`/api/1/admin/channels/${sender}/${openBlock}`, { headers: bearer });
@@ -241,6 +273,15 @@ describe("the dashboard's admin routes", () => {
     expect(payments).toBe(1);
     expect(lastPaymentAt).toBeGreaterThanOrEqual(before);
     expect(lastPaymentAt).toBeLessThanOrEqual(Date.now());
+    // The D1 row (the Channels table) carries the same time.
+    await vi.waitFor(
+      async () => {
+        const list = await request(`/api/1/admin/channels?sender=${sender}`, { headers: bearer });
+        const { channels } = (await list.json()) as { channels: { openBlock: number; lastPaymentAt: number | null }[] };
+        expect(channels.find((c) => c.openBlock === openBlock)?.lastPaymentAt).toBe(lastPaymentAt);
+      },
+      { timeout: 15_000, interval: 100 },
+    );
   });
 
   it("serves the dashboard's script under its content-hashed name, immutable", async () => {

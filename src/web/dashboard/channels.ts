@@ -17,7 +17,8 @@ export type ChannelRow = {
   charged: string;
   closeRequested: boolean;
   payments: number;
-  lastPaymentAt?: number | null;
+  /** When the channel last took a payment (ms), null before the first. */
+  lastPaymentAt: number | null;
   updatedAt: number;
 };
 
@@ -42,7 +43,7 @@ function rowOf(r: ChannelRow, ctx: ViewContext) {
       amount(BigInt(r.balance) - BigInt(r.charged), ctx.token),
       shownState(r),
       String(r.payments),
-      when(r.lastPaymentAt ?? null),
+      when(r.lastPaymentAt),
     ],
   };
 }

@@ -1,7 +1,8 @@
 // The admin routes the operator's dashboard needs beyond the others, under /api/1/admin behind
-// the same auth: `GET /overview` (the earnings totals, channels by state, payments in the last
-// hour and day) and `GET /chain` (the receiver's gas and token balances read from the chain now,
-// its alert, and the dispute queue's entries). Amounts are decimal strings of base units.
+// the same auth: `GET /overview` (the earnings totals, channels by state, and the paid requests
+// of the last hour and day from the traffic counters) and `GET /chain` (the receiver's gas and
+// token balances read from the chain now, its alert, and the dispute queue's entries). Amounts
+// are decimal strings of base units.
 import { asc, desc, eq, inArray } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { Context, Hono } from "hono";
@@ -11,6 +12,7 @@ import { getConfig } from "../config.js";
 import { channels, disputeQueue, receiverTxs } from "../db/schema.js";
 import type { Env } from "../env.js";
 import { receiverStub } from "../receiver/stub.js";
+import { trafficSeries } from "../traffic/index.js";
 import { earningsSummary } from "./admin.js";
 
 type AdminContext = Context<{ Bindings: Env }>;
@@ -39,10 +41,23 @@ async function channelStates(db: ReturnType<typeof drizzle>) {
   return byState;
 }
 
+/** The paid requests of the last hour and the last 24 hours, from the traffic counters (the
+ *  last 60 and 1440 minutes, the current one included); null when they cannot be read. */
+async function recentPayments(env: Env): Promise<{ lastHour: number; lastDay: number } | null> {
+  try {
+    const paid = (await trafficSeries(env)).map((m) => m.paid);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    return { lastHour: sum(paid.slice(-60)), lastDay: sum(paid) };
+  } catch (err) {
+    console.error("edge402 overview: could not read the traffic counters", err);
+    return null;
+  }
+}
+
 /** GET /overview: what the dashboard's first view shows, in one answer. */
 async function overview(c: AdminContext): Promise<Response> {
   const db = drizzle(c.env.DB);
-  const summary = await earningsSummary(db);
+  const [summary, payments] = await Promise.all([earningsSummary(db), recentPayments(c.env)]);
   return c.json({
     earned: summary.earned,
     withdrawn: summary.withdrawn,
@@ -50,6 +65,7 @@ async function overview(c: AdminContext): Promise<Response> {
     outstandingCredit: summary.outstandingCredit,
     deposits: summary.deposits,
     channels: await channelStates(db),
+    payments,
     note: summary.note,
   });
 }

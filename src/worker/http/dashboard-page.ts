@@ -27,7 +27,7 @@ const STYLE = `:root{color-scheme:light dark;--fg:#1b1f24;--muted:#57606a;--bg:#
 header{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem;padding:.6rem 1rem;border-bottom:1px solid var(--line)}
 header h1{font-size:1.05rem;margin:0}nav{display:flex;flex-wrap:wrap;gap:.25rem}nav a{padding:.3rem .6rem;border-radius:.35rem;color:var(--fg);text-decoration:none}
 nav a[aria-current=page]{background:var(--accent);color:#fff}header .tools{margin-left:auto;display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem}header .units{font-size:.9rem;color:var(--muted)}
-main{padding:1rem;max-width:72rem;margin:0 auto}h2{font-size:1.15rem;margin:.2rem 0 .8rem}h3{font-size:1rem;margin:1.2rem 0 .5rem}
+main{padding:1rem;max-width:100rem;margin:0 auto}h2{font-size:1.15rem;margin:.2rem 0 .8rem}h3{font-size:1rem;margin:1.2rem 0 .5rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:.75rem}.card{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:.7rem .9rem}
 .card .label{color:var(--muted);font-size:.85rem}.card .value{font-size:1.1rem;font-weight:600;overflow-wrap:anywhere}.card .base{color:var(--muted);font-size:.8rem;overflow-wrap:anywhere}
 .table{overflow-x:auto}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid var(--line);white-space:nowrap}
