@@ -187,7 +187,8 @@ describe("the operator's dashboard in Chromium", () => {
     const invalid = page.locator('tr[data-code="invalid_amount"]');
     await expect.poll(() => invalid.locator("td").nth(3).textContent(), PROJECTION).toBe("1");
     expect(await invalid.locator("td").nth(1).textContent()).toBe("402 RDN-Invalid-Amount");
-    expect(await page.locator('#chart-refused polyline[data-name="invalid_amount"]').getAttribute("data-sum")).toBe("1");
+    const refusedLine = page.locator('#chart-refused polyline[data-name="invalid_amount"]');
+    expect(await refusedLine.getAttribute("data-sum")).toBe("1");
     await screenshot(page, "dashboard-traffic.png");
   });
 
