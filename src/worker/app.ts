@@ -10,6 +10,7 @@ import { webApi } from "./api/web.js";
 import { ConfigError } from "./config.js";
 import type { Env } from "./env.js";
 import { errorResponse } from "./http/responses.js";
+import { errorText, log, LogEvents } from "./log.js";
 import { paywall } from "./paywall.js";
 
 /** A priced route of `createApp`: its method, path, paywall options and handler. */
@@ -59,7 +60,11 @@ export function createApp({ routes, admin }: CreateAppOptions) {
   );
   app.onError((err, c) => {
     if (err instanceof ConfigError) return errorResponse(c, "internal_error", { message: err.message });
-    console.error("edge402: unhandled error", err);
+    log.error(LogEvents.unhandledError, {
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      error: errorText(err),
+    });
     return errorResponse(c, "internal_error");
   });
   return app;
