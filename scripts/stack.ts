@@ -79,6 +79,7 @@ const PASS_THROUGH = [
   "WITHDRAW_THRESHOLD",
   "MIN_CONFIRMATIONS",
   "LOOKUP_RATE",
+  "CORS_ORIGINS",
 ];
 /** Vars that are secrets: written to the env file, never put on a command line. */
 const SECRETS = new Set(["RECEIVER_PRIVATE_KEY", "ADMIN_TOKEN", "SESSION_SECRET", "ORIGIN_SECRET"]);

@@ -1,7 +1,7 @@
 // Builds the paywall's Hono app: the management, browser and admin APIs under /api/1, each priced route
-// behind its paywall middleware, and one error handler that turns anything thrown into the
-// protocol's JSON error body. Library users call `createApp` with their own routes, or mount
-// `paywall()` and `managementApi()` in an app of their own.
+// behind its paywall middleware, CORS on both (by CORS_ORIGINS), and one error handler that turns
+// anything thrown into the protocol's JSON error body. Library users call `createApp` with their
+// own routes, or mount `paywall()` and `managementApi()` in an app of their own.
 import { Hono, type Handler } from "hono";
 import { GATEWAY_PATH } from "../protocol/headers.js";
 import { adminApi } from "./api/admin.js";
@@ -9,6 +9,7 @@ import { managementApi, type PricedRoute } from "./api/management.js";
 import { webApi } from "./api/web.js";
 import { ConfigError } from "./config.js";
 import type { Env } from "./env.js";
+import { paymentCors } from "./http/cors.js";
 import { errorResponse } from "./http/responses.js";
 import { errorText, log, LogEvents } from "./log.js";
 import { paywall } from "./paywall.js";
@@ -50,6 +51,10 @@ export function createApp({ routes, admin }: CreateAppOptions) {
   const app = new Hono<{ Bindings: Env }>();
   const adminRoutes = adminApi();
   admin?.(adminRoutes);
+  // CORS first, so a preflight is answered before any paywall, admin check or handler.
+  const cors = paymentCors();
+  app.use(`${GATEWAY_PATH}/*`, cors);
+  for (const path of new Set(routes.map((r) => r.path))) app.use(path, cors);
   app.route(GATEWAY_PATH, managementApi(routes));
   app.route(GATEWAY_PATH, webApi());
   app.route(`${GATEWAY_PATH}/admin`, adminRoutes);

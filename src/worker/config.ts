@@ -53,6 +53,7 @@ const schema = z.object({
   LOOKUP_RATE: z._default(decimal("LOOKUP_RATE"), "5"),
   BROWSER_PREPAY_REQUESTS: z._default(decimal("BROWSER_PREPAY_REQUESTS"), "20"),
   BROWSER_DEPOSIT_REQUESTS: z._default(decimal("BROWSER_DEPOSIT_REQUESTS"), "100"),
+  CORS_ORIGINS: z.optional(z.string()),
 });
 /** The name of a var or secret the configuration reads. */
 export type ConfigVar = keyof typeof schema.shape;
@@ -91,6 +92,35 @@ function parseProxyRoutes(text: string | undefined): ProxyRoute[] {
   return parsed.data;
 }
 
+/** The origins whose scripts may read the paywall's answers (CORS_ORIGINS): `*`, a list of
+ *  origins (`https://app.example`), or none (no CORS headers at all). */
+export type CorsOrigins = "*" | string[];
+
+function parseCorsOrigins(text: string | undefined): CorsOrigins {
+  if (text === undefined) return [];
+  if (text === "*") return "*";
+  const origins: string[] = [];
+  const bad: string[] = [];
+  for (const item of text.split(",").map((s) => s.trim())) {
+    if (item === "") continue;
+    let origin: string | null = null;
+    try {
+      const url = new URL(item);
+      if ((url.protocol === "https:" || url.protocol === "http:") && url.origin === item.toLowerCase())
+        origin = url.origin;
+    } catch {
+      // not a URL: reported below
+    }
+    if (origin) origins.push(origin);
+    else bad.push(JSON.stringify(item));
+  }
+  if (bad.length > 0)
+    throw new ConfigError([
+      `CORS_ORIGINS must be * or comma-separated origins like https://app.example (no path), not ${bad.join(", ")}`,
+    ]);
+  return origins;
+}
+
 export interface Config {
   chainId: number;
   rpcUrl: string;
@@ -127,6 +157,8 @@ export interface Config {
   browserPrepayRequests: number;
   /** A channel the 402 page opens holds this many requests at the route's price. */
   browserDepositRequests: number;
+  /** Who may read the answers cross-origin: `*`, these origins, or nobody (empty: no CORS headers). */
+  corsOrigins: CorsOrigins;
 }
 
 /** Thrown when the vars and secrets do not make a valid configuration. */
@@ -201,6 +233,7 @@ export function parseConfig(vars: Record<string, unknown>): Config {
     lookupRate: Number(v.LOOKUP_RATE),
     browserPrepayRequests: Number(v.BROWSER_PREPAY_REQUESTS),
     browserDepositRequests: Number(v.BROWSER_DEPOSIT_REQUESTS),
+    corsOrigins: parseCorsOrigins(v.CORS_ORIGINS),
   };
 }
 

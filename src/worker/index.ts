@@ -11,6 +11,7 @@ export { FlowObject } from "./flow/object.js";
 export { LookupObject } from "./lookup/object.js";
 export { createApp, type AppRoute } from "./app.js";
 export { paywall, type PaywallOptions } from "./paywall.js";
+export { paymentCors } from "./http/cors.js";
 export { managementApi } from "./api/management.js";
 export { adminApi } from "./api/admin.js";
 export { createWorker, type Edge402Worker, type FetchFallback, type WorkerOptions } from "./worker.js";
