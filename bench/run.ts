@@ -2,7 +2,8 @@
 // 1. verification (bench/verify.ts): ours vs viem vs native libsecp256k1, and the cold first call;
 // 2. HTTP through the local Worker (bench/http.ts, on scripts/stack.ts's `startStack`, with flow
 //    control opened wide so nothing is rate-limited): free, fresh-proof and session requests;
-// 3. the x402 `exact` peer on the same anvil (bench/x402-peer.ts);
+// 3. x402 (bench/x402.ts): x402's own `exact` peer, and x402 `exact` and `channel` payments
+//    through edge402, on the same anvil and on one that mines every 2 s;
 // 4. the chain sync (bench/sync.ts);
 // 5. the size of the paying 402 page and its script (bench/page.ts).
 // It prints its progress to stderr, the tables to stdout, and writes bench/results/latest.json
@@ -14,11 +15,12 @@ import { cpus, loadavg, release, totalmem, type } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startStack, type Stack } from "../scripts/stack.js";
-import { benchHttp, benchPeer } from "./http.js";
+import { benchHttp } from "./http.js";
 import { benchPage } from "./page.js";
 import { deriveRatios, deriveTargets, renderMarkdown, type BenchFigures } from "./report.js";
 import { benchSync } from "./sync.js";
 import { benchVerification } from "./verify.js";
+import { benchX402 } from "./x402.js";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const started = performance.now();
@@ -48,7 +50,7 @@ async function main(): Promise<number> {
     durationS: 0,
     verification: { error: "not run" },
     http: { error: "not run" },
-    peer: { measured: false, reason: "not run" },
+    x402: { instant: { error: "not run" }, blockTime2s: { error: "not run" } },
     sync: { measured: false, reason: "not run" },
     page: { measured: false, reason: "not run" },
   };
@@ -70,7 +72,7 @@ async function main(): Promise<number> {
   } catch (err) {
     const reason = `the stack did not start: ${firstLine(err)}`;
     figures.http = { error: reason };
-    figures.peer = { measured: false, reason };
+    figures.x402 = { instant: { error: reason }, blockTime2s: { error: reason } };
     figures.sync = { measured: false, reason };
     figures.page = { measured: false, reason };
     return finish(figures, 1);
@@ -83,9 +85,9 @@ async function main(): Promise<number> {
       figures.http = { error: firstLine(err) };
     }
     try {
-      figures.peer = await benchPeer(stack, progress);
+      figures.x402 = await benchX402(stack, progress);
     } catch (err) {
-      figures.peer = { measured: false, reason: firstLine(err) };
+      figures.x402 = { instant: { error: firstLine(err) }, blockTime2s: { error: firstLine(err) } };
     }
     try {
       figures.sync = await benchSync(stack, progress);

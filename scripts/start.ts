@@ -1,8 +1,9 @@
 // `npm start`: the local run of PROTOCOL.md section 4, on fixed ports ($ANVIL_PORT, default 8545;
 // $PORT, default 8787; $ORIGIN_PORT for the demo origin, default a free one), printing a line per
 // start-up step, then what runs where and copy-paste commands that fund a test key and make a
-// paid request with the edge402 CLI. A taken port ends it at once with one line naming the port
-// and its variable (exit 1). Ctrl-C (or SIGTERM) stops everything.
+// paid request with the edge402 CLI and with x402's own client (scripts/x402-pay.ts: the stock
+// `exact` scheme, or edge402's `channel` scheme). A taken port ends it at once with one line
+// naming the port and its variable (exit 1). Ctrl-C (or SIGTERM) stops everything.
 import { DEFAULT_FAUCET_AMOUNT } from "../src/client/faucet.js";
 import { ANVIL_ADDRESSES, ANVIL_KEYS } from "./anvil.js";
 import { PortInUseError, STACK_STEPS, startStack, type Stack, type StackStep } from "./stack.js";
@@ -44,6 +45,7 @@ function banner(stack: Stack): string {
     `  contract         ${stack.contract}   (MicroTransferChannels, challenge period 500)`,
     `  receiver         ${stack.receiver}   (anvil account 1)`,
     `  worker           ${u}`,
+    `  x402 facilitator ${stack.facilitator.url}   (x402's own, settling from anvil account 2)`,
     `  demo origin      ${stack.origin.url}`,
     `  admin token      ${stack.adminToken}`,
     "",
@@ -68,6 +70,9 @@ function banner(stack: Stack): string {
     "",
     `In a browser: add chain ${stack.chainId} (RPC ${stack.rpcUrl}) to your wallet, import the key above, mint`,
     `test tokens with the faucet, then open ${u}/article/hello and click Pay (your channel: ${u}/api/1/wallet).`,
+    "Pay with x402's own client (@x402/fetch; after the faucet above):",
+    `  EDGE402_PRIVATE_KEY=${userKey} npx tsx scripts/x402-pay.ts ${u}/echofix/hello   # stock "exact"`,
+    `  EDGE402_PRIVATE_KEY=${userKey} EDGE402_RPC_URL=${stack.rpcUrl} npx tsx scripts/x402-pay.ts --channel ${u}/echofix/hello`,
     "",
     "Ctrl-C stops everything.",
     "",

@@ -12,3 +12,4 @@ export * from "./sign.js";
 export * from "./signature.js";
 export * from "./verify.js";
 export * from "./abi.js";
+export * from "./x402.js";

@@ -54,6 +54,9 @@ const schema = z.object({
   BROWSER_PREPAY_REQUESTS: z._default(decimal("BROWSER_PREPAY_REQUESTS"), "20"),
   BROWSER_DEPOSIT_REQUESTS: z._default(decimal("BROWSER_DEPOSIT_REQUESTS"), "100"),
   CORS_ORIGINS: z.optional(z.string()),
+  X402_FACILITATOR_URL: z.optional(z.url("X402_FACILITATOR_URL must be an http(s) URL")),
+  X402_TOKEN_NAME: z.optional(z.string()),
+  X402_TOKEN_VERSION: z.optional(z.string()),
 });
 /** The name of a var or secret the configuration reads. */
 export type ConfigVar = keyof typeof schema.shape;
@@ -159,6 +162,9 @@ export interface Config {
   browserDepositRequests: number;
   /** Who may read the answers cross-origin: `*`, these origins, or nobody (empty: no CORS headers). */
   corsOrigins: CorsOrigins;
+  /** The x402 `exact` offer: the facilitator that verifies and settles it, and the token's
+   *  EIP-712 domain its EIP-3009 authorizations are signed over. Absent: `channel` only. */
+  x402Exact?: { facilitatorUrl: string; tokenName: string; tokenVersion: string };
 }
 
 /** Thrown when the vars and secrets do not make a valid configuration. */
@@ -167,6 +173,22 @@ export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
     super(`edge402 is misconfigured: ${issues.join("; ")}`);
   }
+}
+
+/** What is wrong with the figures that have bounds beyond being decimals. */
+function numberIssues(v: z.infer<typeof schema>): string[] {
+  return [
+    ...(Number(v.FREE_CAPACITY) < 1 ? ["FREE_CAPACITY must be at least 1"] : []),
+    ...(Number(v.PAID_CAPACITY) < 1 ? ["PAID_CAPACITY must be at least 1"] : []),
+    ...(Number(v.FLOW_KEY_PREFIX) < 1 || Number(v.FLOW_KEY_PREFIX) > 128
+      ? ["FLOW_KEY_PREFIX must be from 1 to 128"]
+      : []),
+    ...(Number(v.LOOKUP_RATE) < 1 ? ["LOOKUP_RATE must be at least 1"] : []),
+    ...(Number(v.BROWSER_PREPAY_REQUESTS) < 1 ? ["BROWSER_PREPAY_REQUESTS must be at least 1"] : []),
+    ...(Number(v.BROWSER_DEPOSIT_REQUESTS) < Number(v.BROWSER_PREPAY_REQUESTS)
+      ? ["BROWSER_DEPOSIT_REQUESTS must be at least BROWSER_PREPAY_REQUESTS"]
+      : []),
+  ];
 }
 
 /** Validates raw vars (strings) into a Config, or throws ConfigError listing every problem. */
@@ -190,18 +212,7 @@ export function parseConfig(vars: Record<string, unknown>): Config {
   const receiver = privateKeyToAccount(v.RECEIVER_PRIVATE_KEY as Hex);
   const minConfirmations = Number(v.MIN_CONFIRMATIONS);
   if (minConfirmations < 1) throw new ConfigError(["MIN_CONFIRMATIONS must be at least 1"]);
-  const flowIssues = [
-    ...(Number(v.FREE_CAPACITY) < 1 ? ["FREE_CAPACITY must be at least 1"] : []),
-    ...(Number(v.PAID_CAPACITY) < 1 ? ["PAID_CAPACITY must be at least 1"] : []),
-    ...(Number(v.FLOW_KEY_PREFIX) < 1 || Number(v.FLOW_KEY_PREFIX) > 128
-      ? ["FLOW_KEY_PREFIX must be from 1 to 128"]
-      : []),
-    ...(Number(v.LOOKUP_RATE) < 1 ? ["LOOKUP_RATE must be at least 1"] : []),
-    ...(Number(v.BROWSER_PREPAY_REQUESTS) < 1 ? ["BROWSER_PREPAY_REQUESTS must be at least 1"] : []),
-    ...(Number(v.BROWSER_DEPOSIT_REQUESTS) < Number(v.BROWSER_PREPAY_REQUESTS)
-      ? ["BROWSER_DEPOSIT_REQUESTS must be at least BROWSER_PREPAY_REQUESTS"]
-      : []),
-  ];
+  const flowIssues = numberIssues(v);
   if (flowIssues.length > 0) throw new ConfigError(flowIssues);
   return {
     chainId: Number(v.CHAIN_ID),
@@ -234,7 +245,20 @@ export function parseConfig(vars: Record<string, unknown>): Config {
     browserPrepayRequests: Number(v.BROWSER_PREPAY_REQUESTS),
     browserDepositRequests: Number(v.BROWSER_DEPOSIT_REQUESTS),
     corsOrigins: parseCorsOrigins(v.CORS_ORIGINS),
+    x402Exact: exactOffer(v),
   };
+}
+
+/** The `exact` offer's settings: all three vars, or none of them. */
+function exactOffer(v: z.infer<typeof schema>): Config["x402Exact"] {
+  const { X402_FACILITATOR_URL: facilitatorUrl, X402_TOKEN_NAME: tokenName, X402_TOKEN_VERSION: tokenVersion } = v;
+  if (facilitatorUrl === undefined && tokenName === undefined && tokenVersion === undefined) return undefined;
+  if (facilitatorUrl === undefined || tokenName === undefined || tokenVersion === undefined) {
+    throw new ConfigError([
+      "X402_FACILITATOR_URL, X402_TOKEN_NAME and X402_TOKEN_VERSION (the token's EIP-712 domain) go together: set all three or none",
+    ]);
+  }
+  return { facilitatorUrl: facilitatorUrl.replace(/\/+$/, ""), tokenName, tokenVersion };
 }
 
 const cache = new WeakMap<object, Config>();

@@ -3,8 +3,10 @@
 // trial: the free allowance, or the channel's bucket for a paying client), then the paid step
 // (read the payment, verify and apply it to the channel, serve, settle a metered reservation,
 // answer with the channel's headers and a session token). Reading and applying a payment live
-// in payment/, so other carriers of a payment can reuse them. Refusals answer before the
-// handler runs and change nothing.
+// in payment/, so other carriers of a payment can reuse them: x402's `PAYMENT-SIGNATURE` is
+// read there too, and a `channel` payment goes on as any other, its answer adding x402's
+// receipt; an `exact` payment is x402/exact.ts's. Every 402 also carries the route's x402 offer
+// (x402/offer.ts). Refusals answer before the handler runs and change nothing.
 import type { Context, MiddlewareHandler, Next } from "hono";
 import type { Address } from "viem";
 import { isProtocolError } from "../protocol/errors.js";
@@ -21,11 +23,15 @@ import { settleMetered } from "./metered.js";
 import { applyPayment, applyPriority, verifyPayer, type Payer } from "./payment/apply.js";
 import { quietPayment, readPayment } from "./payment/read.js";
 import { resolvePrice, routeSettings, type PaywallOptions, type RouteSettings } from "./pricing.js";
+import { serveExact } from "./x402/exact.js";
+import { offerX402 } from "./x402/offer.js";
+import { answerX402Channel } from "./x402/receipt.js";
 
 export type { PaywallOptions } from "./pricing.js";
 
-/** What the paywall tells downstream handlers (and the origin, in proxy mode) about the payer. */
-export type PaymentInfo = { sender: Address; openBlock: number; cost: bigint; kind: "proof" | "session" };
+/** What the paywall tells downstream handlers (and the origin, in proxy mode) about the payer
+ *  (`openBlock` 0 for an x402 `exact` payment, which no channel pays). */
+export type PaymentInfo = { sender: Address; openBlock: number; cost: bigint; kind: "proof" | "session" | "exact" };
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -65,6 +71,7 @@ export function paywall(opts: PaywallOptions): PaywallHandler {
   const route = routeSettings(opts);
   return async function paywallHandler(c, next) {
     const terms = await requestTerms(c, route);
+    if (terms.price > 0n) offerX402(c, terms.config, terms.price, route.opts.description);
     let trialHeaders: HeaderRecord = {};
     if (terms.price === 0n || terms.trial) {
       const unpriced = await serveUnpriced(c, next, route, terms);
@@ -174,6 +181,7 @@ async function servePaid(
     return errorResponse(c, err.code, { message: err.message, details: err.details, headers: limits });
   }
   if (!payment) return errorResponse(c, "payment_required", { headers: limits });
+  if (payment.kind === "exact") return serveExact(c, next, t.config, t.price, payment, limits);
   const payer = await verifyPayer(t.config, payment);
   if (!payer) {
     if (payment.kind === "session") return errorResponse(c, "invalid_session", { headers: limits });
@@ -201,4 +209,5 @@ async function servePaid(
     served = { ...served, ...(await settleMetered(c.env, payer, reservation, metered, startedAt, served.res)) };
   }
   await answerPaid(c, t.config, payer, served, limits);
+  if ("x402" in payment) answerX402Channel(c, t.config, payer.sender);
 }

@@ -85,6 +85,7 @@ describe("npm start", () => {
       "anvil up",
       "contracts deployed",
       "demo origin up",
+      "x402 facilitator up",
       "D1 migrations applied",
       "Worker ready",
     ]);

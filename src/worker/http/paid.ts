@@ -16,7 +16,7 @@ import { channelHeaders, errorResponse } from "./responses.js";
 import { sessionCookie } from "./session-cookie.js";
 
 /** A paid answer carries a session token and is the payer's alone: no shared cache may keep it. */
-const PRIVATE: Readonly<Record<string, string>> = Object.freeze({ "Cache-Control": "private, no-store" });
+export const PRIVATE: Readonly<Record<string, string>> = Object.freeze({ "Cache-Control": "private, no-store" });
 
 /**
  * Makes `res` (the handler's answer, or a rebuilt one) the context's response with `headers`

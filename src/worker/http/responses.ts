@@ -79,6 +79,8 @@ export function errorResponse(
   const flag = refusalFlags[code];
   if (flag) headers.set(flag, "1");
   const message = opts.message ?? errorMessages[code];
+  // A priced route's 402 also speaks x402 (x402/offer.ts).
+  if (status === 402) c.get("edge402Offer")?.(code, headers);
   if (status === 402 && prefersHtml(c.req.header("accept"))) {
     headers.set("content-type", "text/html; charset=utf-8");
     // It names the browser's channel (from its session cookie): no shared cache may keep it.
