@@ -99,7 +99,9 @@ async function main(): Promise<void> {
     stack = await startStack({ anvilPort, port, originPort, quiet: false, handleSignals: false, onStep: printStep });
   } catch (err) {
     if (err instanceof PortInUseError) {
-      console.error(`${err.message}. Stop what uses it, or choose another port: ${PORT_VARS[err.service]}=<port> npm start`);
+      console.error(
+        `${err.message}. Stop what uses it, or choose another port: ${PORT_VARS[err.service]}=<port> npm start`,
+      );
     } else {
       console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
     }

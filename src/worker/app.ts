@@ -3,9 +3,11 @@
 // anything thrown into the protocol's JSON error body. Library users call `createApp` with their
 // own routes, or mount `paywall()` and `managementApi()` in an app of their own.
 import { Hono, type Handler } from "hono";
+import * as z from "zod/mini";
 import { GATEWAY_PATH } from "../protocol/headers.js";
 import { adminApi } from "./api/admin.js";
 import { managementApi, type PricedRoute } from "./api/management.js";
+import { documented, openApiDocument } from "./api/openapi.js";
 import { webApi } from "./api/web.js";
 import { ConfigError } from "./config.js";
 import type { Env } from "./env.js";
@@ -58,6 +60,19 @@ export function createApp({ routes, admin }: CreateAppOptions) {
   app.route(GATEWAY_PATH, managementApi(routes));
   app.route(GATEWAY_PATH, webApi());
   app.route(`${GATEWAY_PATH}/admin`, adminRoutes);
+  // Built from the app's own routes on first use, so it lists exactly what this app mounts.
+  let openApi: ReturnType<typeof openApiDocument> | undefined;
+  const openApiDoc = {
+    summary: "This document: the OpenAPI 3.1 description of the API under /api/1",
+    ok: z.looseObject({}),
+  };
+  app.get(
+    `${GATEWAY_PATH}/openapi.json`,
+    documented(openApiDoc, (c) => {
+      openApi ??= openApiDocument(app.routes);
+      return c.json(openApi);
+    }),
+  );
   for (const r of routes) app.on(r.method, r.path, paywall(r.options), r.handler);
 
   app.notFound((c) =>

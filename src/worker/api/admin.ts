@@ -14,7 +14,8 @@ import { getConfig } from "../config.js";
 import type { Env } from "../env.js";
 import { channels } from "../db/schema.js";
 import { errorResponse } from "../http/responses.js";
-import { channelFromPath, channelJson } from "./management.js";
+import { channelFromPath, channelJson, channelPath, channelSchema } from "./management.js";
+import { address, amount, documented, type RouteDoc } from "./openapi.js";
 
 /** Rejects any request without the admin bearer token (401, JSON body, nothing changed). */
 export function adminAuth(): MiddlewareHandler<{ Bindings: Env }> {
@@ -58,11 +59,68 @@ type AdminContext = Context<{ Bindings: Env }>;
 export function adminApi() {
   const api = new Hono<{ Bindings: Env }>();
   api.use("*", adminAuth());
-  api.get("/channels", listChannels);
-  api.get("/channels/:sender/:openBlock", channelDetail);
-  api.get("/earnings", earnings);
+  api.get("/channels", documented(docs.listChannels, listChannels));
+  api.get("/channels/:sender/:openBlock", documented(docs.channelDetail, channelDetail));
+  api.get("/earnings", documented(docs.earnings, earnings));
   return api;
 }
+
+/** A row of the D1 `channels` projection, as the admin views answer it. */
+const channelRow = z.object({
+  id: z.string(),
+  sender: address,
+  openBlock: z.number(),
+  state: z.enum(["open", "closing", "settled", "removed"]),
+  deposit: amount,
+  balance: amount,
+  charged: amount,
+  withdrawn: amount,
+  withdrawable: amount,
+  closingBalance: z.nullable(amount),
+  settleBlock: z.nullable(z.number()),
+  closeRequested: z.boolean(),
+  payments: z.number(),
+  chainReadBlock: z.nullable(z.number()),
+  version: z.number(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+
+const docs = {
+  listChannels: {
+    summary: "A page of channels from the D1 projection, by channel id after `cursor`",
+    query: listQuery,
+    ok: z.object({ channels: z.array(channelRow), nextCursor: z.nullable(z.string()) }),
+    errors: ["bad_request"],
+  },
+  channelDetail: {
+    summary: "A channel as its object holds it, beside its D1 row",
+    params: channelPath,
+    ok: z.object({
+      channel: z.nullable(channelSchema),
+      withdrawable: amount,
+      pendingProofs: z.number(),
+      payments: z.number(),
+      openReservations: z.number(),
+      projection: z.nullable(channelRow),
+    }),
+    errors: ["bad_request", "not_found"],
+  },
+  earnings: {
+    summary: "Totals over every channel of the D1 projection",
+    ok: z.object({
+      channels: z.number(),
+      byState: z.record(z.string(), z.number()),
+      deposits: amount,
+      earned: amount,
+      withdrawn: amount,
+      withdrawableNow: amount,
+      unwithdrawn: amount,
+      outstandingCredit: amount,
+      note: z.string(),
+    }),
+  },
+} satisfies Record<string, RouteDoc>;
 
 /** GET /channels: a page of the D1 projection, by channel id after `cursor`. */
 async function listChannels(c: AdminContext): Promise<Response> {
