@@ -50,12 +50,12 @@ export function documented<H extends AnyHandler>(doc: RouteDoc, handler: H): H {
 }
 
 /** The description of the route whose (last) handler is `handler`, if it has one. */
-export function routeDoc(handler: unknown): RouteDoc | undefined {
+function routeDoc(handler: unknown): RouteDoc | undefined {
   return typeof handler === "function" ? docs.get(handler) : undefined;
 }
 
 /** The error body every refusal has. */
-export const errorBody = z.object({
+const errorBody = z.object({
   error: z.object({ code: z.string(), message: z.string() }),
 });
 
