@@ -30,6 +30,7 @@ function banner(stack: Stack): string {
     [`GET ${u}/free/{param}`, "free, answers param"],
     [`GET ${u}/trial/{param}`, "price 5, free to a new client during its trial"],
     [`GET ${u}/metered/{ms}`, "metered: busy ms milliseconds, at most 100"],
+    [`GET ${u}/stream/{n}`, "metered stream: n SSE events, one every 50 ms, 2 per event; resumes after Last-Event-ID"],
     ...stack.proxyRoutes.map(({ method, path, price }): [string, string] => [
       `${method} ${u}${path}`,
       `price ${price}, proxied to the demo origin ${stack.origin.url}`,

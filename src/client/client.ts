@@ -18,6 +18,7 @@ import { Payer } from "./payer.js";
 import { DEFAULT_BACKOFF, resolvePolicy, type BackoffOptions, type PolicyOptions } from "./policy.js";
 import { PriceBook } from "./request.js";
 import { MemoryChannelStore, type ChannelStore } from "./store.js";
+import { followPaidStreams, PaidStreams } from "./stream.js";
 
 /**
  * Options of {@link createEdge402Client}: the signer and the chain (`account` with `rpcUrl`, or
@@ -129,6 +130,7 @@ export function createEdge402Client(options: Edge402ClientOptions): Edge402Clien
     throw new Edge402Error(ClientErrorCodes.invalidArgument, "maxAttempts must be an integer of at least 2");
   }
   const { chain, book, payer, manager, hooks, backoff, send } = createClientParts(options);
+  const streams = new PaidStreams();
   const paying = createPayingFetch({
     payer,
     book,
@@ -139,10 +141,11 @@ export function createEdge402Client(options: Edge402ClientOptions): Edge402Clien
     maxAttempts,
     backoff,
     maxRetryAfterMs: options.maxRetryAfterMs ?? 10_000,
+    streams,
   });
   return {
     address: chain.address,
-    fetch: paying,
+    fetch: followPaidStreams({ paying, book, hooks, streams }),
     spent: () => book.spent,
     deposited: () => book.deposited,
     channels: (opts) => manager.list(opts),

@@ -15,6 +15,7 @@ import { isRedirect, MAX_REDIRECTS, nextHop } from "./redirect.js";
 import { stepAfterRefusal, type RefusalStep } from "./refusal.js";
 import { type PriceBook, RequestTemplate } from "./request.js";
 import { readChannelReport, readRefusal, readTerms, type Refusal, type Terms } from "./response.js";
+import type { PaidStreams } from "./stream.js";
 
 export type PayingFetchOptions = {
   payer: Payer;
@@ -29,6 +30,8 @@ export type PayingFetchOptions = {
   backoff: BackoffOptions;
   /** A 429 is retried when its `Retry-After` is at most this (ms); else it is returned. */
   maxRetryAfterMs: number;
+  /** Where paid event streams are noted for `followPaidStreams`. */
+  streams?: PaidStreams;
 };
 
 function discard(res: Response): void {
@@ -90,6 +93,8 @@ async function recordServed(
   await options.book.save();
   if (ours?.cost !== undefined)
     await options.hooks.afterPay?.(receiptOf(payment, { ...ours, cost: ours.cost }, res, req));
+  // A metered stream's cost comes at its end (stream.ts closes its books there).
+  else if (ours) options.streams?.note(res, { kind: payment.kind, ledger: payment.ledger });
 }
 
 /**

@@ -73,7 +73,16 @@ const proxyRoute = z.object({
   path: z.string().check(z.startsWith("/")),
   method: z._default(z.string().check(z.toUpperCase()), "GET"),
   price: z.optional(amount),
-  metered: z.optional(z.object({ maxPrice: amount, perMs: rate, perKiB: rate, maxServingMs: rate })),
+  metered: z.optional(
+    z.object({
+      maxPrice: amount,
+      perMs: rate,
+      perKiB: rate,
+      perEvent: rate,
+      maxServingMs: rate,
+      stream: z.optional(z.boolean()),
+    }),
+  ),
   trial: z.optional(z.boolean()),
   costUnits: z.optional(z.int().check(z.positive())),
   description: z.optional(z.string()),

@@ -19,7 +19,7 @@ import { limitedHeaders, policyHeader, rateLimitHeaders, trialHeader } from "./f
 import { flowStub } from "./flow/stub.js";
 import { answerPaid, refusalResponse, setResponse } from "./http/paid.js";
 import { errorResponse, termsHeaders } from "./http/responses.js";
-import { settleMetered } from "./metered.js";
+import { settleMetered, streamMetered } from "./metered.js";
 import { applyPayment, applyPriority, verifyPayer, type Payer } from "./payment/apply.js";
 import { quietPayment, readPayment } from "./payment/read.js";
 import { resolvePrice, routeSettings, type PaywallOptions, type RouteSettings } from "./pricing.js";
@@ -203,11 +203,33 @@ async function servePaid(
   c.set("edge402Payment", { sender: payer.sender, openBlock: payer.openBlock, cost: result.cost, kind: payer.kind });
   const startedAt = Date.now();
   await next();
-  let served = { res: c.res, cost: result.cost, channel: result.channel, flow: result.flow };
+  let served: Served = { res: c.res, cost: result.cost, channel: result.channel, flow: result.flow };
   if (metered && reserveId) {
-    const reservation = { id: reserveId, amount: result.cost };
-    served = { ...served, ...(await settleMetered(c.env, payer, reservation, metered, startedAt, served.res)) };
+    const reservation = { id: reserveId, amount: result.cost, serveMs: route.reserveMs! };
+    served = { ...served, ...(await settleServed(c, payer, reservation, metered, startedAt, served)) };
   }
   await answerPaid(c, t.config, payer, served, limits);
   if ("x402" in payment) answerX402Channel(c, t.config, payer.sender);
+}
+
+type Served = Parameters<typeof answerPaid>[3];
+
+/** A served metered request: settled now at its measured cost (buffered), or charged as its
+ *  body flows and settled at its end (`stream: true`; the cost is then not in the headers). */
+function settleServed(
+  c: Context<{ Bindings: Env }>,
+  payer: Payer,
+  reservation: { id: string; amount: bigint; serveMs: number },
+  meter: NonNullable<PaywallOptions["metered"]>,
+  startedAt: number,
+  served: Served,
+): Promise<Partial<Served>> {
+  if (!meter.stream) return settleMetered(c.env, payer, reservation, meter, startedAt, served.res);
+  return streamMetered(c.env, payer, reservation, meter, startedAt, served, (p) => {
+    try {
+      c.executionCtx.waitUntil(p);
+    } catch {
+      // No execution context (app.request() in a test): the settle still runs, unguarded.
+    }
+  });
 }

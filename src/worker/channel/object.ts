@@ -36,6 +36,7 @@ import {
   chargeCapacity,
   chargeCredit,
   expireReservations,
+  extendReservation,
   markCloseRequested,
   newChannelState,
   nextReservationExpiry,
@@ -184,6 +185,14 @@ export class ChannelObject extends DurableObject<Env> {
   async settle(id: string, measured: bigint): Promise<PayResult> {
     if (!this.state) return { ok: false, code: "nonexisting_channel" };
     return this.commit(settleReservation(this.state, id, measured, Date.now()));
+  }
+
+  /** A metered stream's next slice from credit, or (amounts 0) a renewal of its reservation's
+   *  expiry while it flows (state.ts `extendReservation`); `cost` is what was added. */
+  async extend(id: string, amount: bigint, atLeast: bigint, reserveMs: number): Promise<PayResult> {
+    if (!this.state) return { ok: false, code: "nonexisting_channel" };
+    this.expire();
+    return this.commit(extendReservation(this.state, id, { amount, atLeast, servingMs: reserveMs }, Date.now()));
   }
 
   /** The channel as the object knows it (a `lookup` hint when it does not know it). */
