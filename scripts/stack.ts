@@ -588,8 +588,9 @@ async function startWorkerOnce(
   lifetime.adoptWorker(worker);
   const url = `http://127.0.0.1:${port}`;
   await worker.waitUntilReady(url).catch((err: Error) => {
-    // Taken after assertPortsFree looked: wrangler exits naming the address.
-    if (p.port && /address already in use|EADDRINUSE/i.test(err.message)) throw new PortInUseError("worker", p.port);
+    // The fixed port was taken after assertPortsFree looked: wrangler exits naming that address.
+    if (p.port && /address already in use/i.test(err.message) && err.message.includes(`:${p.port}`))
+      throw new PortInUseError("worker", p.port);
     throw err;
   });
   return { url, worker };
