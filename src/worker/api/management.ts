@@ -190,7 +190,15 @@ const docs = {
           mode: z.enum(["fixed", "dynamic", "metered"]),
           price: z.optional(amount),
           maxPrice: z.optional(amount),
-          meter: z.optional(z.object({ perMs: z.number(), perKiB: z.number(), maxServingMs: z.number() })),
+          meter: z.optional(
+            z.object({
+              perMs: z.number(),
+              perKiB: z.number(),
+              perEvent: z.number(),
+              maxServingMs: z.number(),
+              stream: z.boolean(),
+            }),
+          ),
           costUnits: z.number(),
           trial: z.boolean(),
           description: z.optional(z.string()),
