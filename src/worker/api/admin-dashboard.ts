@@ -6,14 +6,17 @@
 import { asc, desc, eq, inArray } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { Context, Hono } from "hono";
+import * as z from "zod/mini";
 import { testTokenAbi } from "../../protocol/abi.js";
 import { publicClient, rpcErrorText } from "../chain.js";
 import { getConfig } from "../config.js";
 import { channels, disputeQueue, receiverTxs } from "../db/schema.js";
 import type { Env } from "../env.js";
+import { errorText, log, LogEvents } from "../log.js";
 import { receiverStub } from "../receiver/stub.js";
 import { trafficSeries } from "../traffic/index.js";
 import { earningsSummary } from "./admin.js";
+import { address, amount, documented, type RouteDoc } from "./openapi.js";
 
 type AdminContext = Context<{ Bindings: Env }>;
 
@@ -26,9 +29,64 @@ const DISPUTES_LISTED = 50;
  * @param api - The admin API (from `adminApi()`, which already checks the credentials).
  */
 export function dashboardAdmin(api: Hono<{ Bindings: Env }>): void {
-  api.get("/overview", overview);
-  api.get("/chain", chain);
+  api.get("/overview", documented(docs.overview, overview));
+  api.get("/chain", documented(docs.chain, chain));
 }
+
+const count = z.number();
+const ms = z.nullable(z.number());
+
+/** The OpenAPI descriptions of these routes (api/openapi.ts). */
+const docs = {
+  overview: {
+    summary: "The dashboard's Overview: earnings totals, channels by state, paid requests of the last hour and day",
+    description:
+      "Amounts come from the D1 projection (as GET /earnings), the paid requests from the traffic counters (as GET /traffic; null when they cannot be read). A channel whose sender asked to close counts as closing.",
+    ok: z.object({
+      earned: amount,
+      withdrawn: amount,
+      withdrawableNow: amount,
+      outstandingCredit: amount,
+      deposits: amount,
+      channels: z.object({ open: count, closing: count, settled: count, removed: count }),
+      payments: z.nullable(z.object({ lastHour: count, lastDay: count })),
+      note: z.string(),
+    }),
+  },
+  chain: {
+    summary:
+      "The receiver on chain (gas and token balances read now, pending transactions, alert) and the dispute queue",
+    description:
+      "Balances and headBlock are null, with `error`, when the chain node does not answer. Wei and token base units as decimal strings.",
+    ok: z.object({
+      receiver: z.object({
+        address,
+        gasBalance: z.nullable(amount),
+        tokenBalance: z.nullable(amount),
+        headBlock: z.nullable(count),
+        error: z.nullable(z.string()),
+        pendingTransactions: count,
+        alert: z.nullable(z.string()),
+        alertAt: ms,
+      }),
+      token: address,
+      contract: address,
+      disputes: z.array(
+        z.object({
+          sender: address,
+          openBlock: count,
+          closingBalance: amount,
+          settleBlock: count,
+          closeBlock: count,
+          status: z.string(),
+          attempts: count,
+          lastError: z.nullable(z.string()),
+          updatedAt: count,
+        }),
+      ),
+    }),
+  },
+} satisfies Record<string, RouteDoc>;
 
 /** The channels by the state an operator reads: a sender's close request counts as closing. */
 async function channelStates(db: ReturnType<typeof drizzle>) {
@@ -49,7 +107,7 @@ async function recentPayments(env: Env): Promise<{ lastHour: number; lastDay: nu
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     return { lastHour: sum(paid.slice(-60)), lastDay: sum(paid) };
   } catch (err) {
-    console.error("edge402 overview: could not read the traffic counters", err);
+    log.error(LogEvents.trafficCountFailed, { step: "overview", error: errorText(err) });
     return null;
   }
 }

@@ -16,8 +16,9 @@ import type { Env } from "../env.js";
 import { channels } from "../db/schema.js";
 import { readAdminCookie, sameOrigin, verifyAdminCookie } from "../http/admin-cookie.js";
 import { errorResponse } from "../http/responses.js";
-import { channelFromPath, channelJson } from "./management.js";
-import { projectionRoute, trafficRoute } from "./observe.js";
+import { channelFromPath, channelJson, channelPath, channelSchema } from "./management.js";
+import { observeDocs, projectionRoute, trafficRoute } from "./observe.js";
+import { address, amount, documented, type RouteDoc } from "./openapi.js";
 
 /** How a request proves it is the operator's: the bearer token, or the dashboard's login cookie
  *  (with an Origin check on state-changing methods); null when it does not. */
@@ -87,13 +88,78 @@ type AdminContext = Context<{ Bindings: Env }>;
 export function adminApi() {
   const api = new Hono<{ Bindings: Env }>();
   api.use("*", adminAuth());
-  api.get("/channels", listChannels);
-  api.get("/channels/:sender/:openBlock", channelDetail);
-  api.get("/earnings", earnings);
-  api.get("/traffic", trafficRoute);
-  api.get("/projection", projectionRoute);
+  api.get("/channels", documented(docs.listChannels, listChannels));
+  api.get("/channels/:sender/:openBlock", documented(docs.channelDetail, channelDetail));
+  api.get("/earnings", documented(docs.earnings, earnings));
+  api.get("/traffic", documented(observeDocs.traffic, trafficRoute));
+  api.get("/projection", documented(observeDocs.projection, projectionRoute));
   return api;
 }
+
+/** A row of the D1 `channels` projection, as the admin views answer it. */
+const channelRow = z.object({
+  id: z.string(),
+  sender: address,
+  openBlock: z.number(),
+  state: z.enum(["open", "closing", "settled", "removed"]),
+  deposit: amount,
+  balance: amount,
+  charged: amount,
+  withdrawn: amount,
+  withdrawable: amount,
+  closingBalance: z.nullable(amount),
+  settleBlock: z.nullable(z.number()),
+  closeRequested: z.boolean(),
+  payments: z.number(),
+  lastPaymentAt: z.nullable(z.number().check(z.describe("when the channel last took a payment, ms"))),
+  chainReadBlock: z.nullable(z.number()),
+  version: z.number(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+
+const docs = {
+  listChannels: {
+    summary: "A page of channels from the D1 projection, by channel id after `cursor`",
+    query: listQuery,
+    ok: z.object({ channels: z.array(channelRow), nextCursor: z.nullable(z.string()) }),
+    errors: ["bad_request"],
+  },
+  channelDetail: {
+    summary: "A channel as its object holds it, beside its D1 row",
+    params: channelPath,
+    ok: z.object({
+      channel: z.nullable(channelSchema),
+      withdrawable: amount,
+      pendingProofs: z.number(),
+      payments: z.number(),
+      lastPaymentAt: z.nullable(z.number().check(z.describe("when the object last accepted a payment, ms"))),
+      openReservations: z.number(),
+      projection: z.nullable(channelRow),
+      object: z.object({
+        writes: z.number().check(z.describe("storage writes since the object last started")),
+        decisions: z.number().check(z.describe("changes those writes carried (group commit)")),
+        calls: z.number().check(z.describe("calls the object answered since it last started")),
+        projections: z.number().check(z.describe("projection messages it sent to the queue")),
+      }),
+    }),
+    errors: ["bad_request", "not_found"],
+  },
+  earnings: {
+    summary: "Totals over every channel of the D1 projection",
+    ok: z.object({
+      channels: z.number(),
+      byState: z.record(z.string(), z.number()),
+      deposits: amount,
+      earned: amount,
+      withdrawn: amount,
+      withdrawableNow: amount,
+      unwithdrawn: amount,
+      outstandingCredit: amount,
+      note: z.string(),
+    }),
+  },
+} satisfies Record<string, RouteDoc>;
 
 /** GET /channels: a page of the D1 projection, by channel id after `cursor`. */
 async function listChannels(c: AdminContext): Promise<Response> {
