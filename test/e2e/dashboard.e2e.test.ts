@@ -1,10 +1,11 @@
 // End-to-end in real Chromium: the operator's dashboard at /admin on the `npm start` stack
 // (anvil + contracts + the Worker under wrangler dev), paid by real channels on anvil. Covers the
 // login (a wrong token refused, the cookie's attributes, a reload keeps the login), the Overview's
-// figures against the admin API's, a payment made during the test showing up in Channels and in
-// the traffic chart, a withdraw from the Actions view landing on chain, the Chain view, and
-// logout. With UPDATE_SCREENSHOTS=1 it saves the views as docs/img/dashboard-*.png (the README
-// shows them).
+// figures against the admin API's (amounts exact in 18 decimals, paid requests from the traffic
+// counters), a payment and a refusal made during the test showing up in Channels (with its last
+// payment), the channel's detail and the traffic charts, a withdraw from the Actions view landing
+// on chain, the Chain view, a phone-wide window, and logout. With UPDATE_SCREENSHOTS=1 it saves
+// the views as docs/img/dashboard-*.png (the README shows them).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
