@@ -502,10 +502,31 @@ async function applyMigrations(projectDir: string, persistDir: string): Promise<
   await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], projectDir);
 }
 
-/** `wrangler dev --local` on 127.0.0.1:`port` (a free one when not given), answering once ready. */
-async function startWorker(
+type WorkerParams = { port: number | undefined; projectDir: string; varArgs: string[]; quiet: boolean };
+
+/** How often a Worker on ports picked here is started again after losing a port to another process. */
+const PORT_RACE_ATTEMPTS = 3;
+
+/**
+ * `wrangler dev --local` on 127.0.0.1:`port` (a free one when not given), answering once ready.
+ * A port picked here was free a moment before wrangler binds it; when another process took it in
+ * between ("Address already in use"), wrangler starts again on new ports. A port the caller named
+ * is never replaced: its being busy is the caller's error.
+ */
+async function startWorker(lifetime: StackLifetime, p: WorkerParams): Promise<{ url: string; worker: WranglerDev }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startWorkerOnce(lifetime, p);
+    } catch (err) {
+      const lostRace = !p.port && /Address already in use/.test((err as Error).message);
+      if (!lostRace || attempt >= PORT_RACE_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function startWorkerOnce(
   lifetime: StackLifetime,
-  p: { port: number | undefined; projectDir: string; varArgs: string[]; quiet: boolean },
+  p: WorkerParams,
 ): Promise<{ url: string; worker: WranglerDev }> {
   const port = p.port || (await freePort());
   const inspectorPort = await freePort();
