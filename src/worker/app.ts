@@ -1,16 +1,20 @@
-// Builds the paywall's Hono app: the management, browser and admin APIs under /api/1, each priced route
-// behind its paywall middleware, CORS on both (by CORS_ORIGINS), and one error handler that turns
-// anything thrown into the protocol's JSON error body. Library users call `createApp` with their
-// own routes, or mount `paywall()` and `managementApi()` in an app of their own.
+// Builds the paywall's Hono app: the management, browser and admin APIs under /api/1, the
+// operator's dashboard at /admin, each priced route behind its paywall middleware, CORS on the
+// API and the priced routes (by CORS_ORIGINS), and one error handler that turns anything thrown
+// into the protocol's JSON error body. Library users call `createApp` with their own routes, or
+// mount `paywall()` and `managementApi()` in an app of their own.
 import { Hono, type Handler } from "hono";
 import * as z from "zod/mini";
 import { GATEWAY_PATH } from "../protocol/headers.js";
 import { adminApi } from "./api/admin.js";
+import { dashboardAdmin } from "./api/admin-dashboard.js";
+import { dashboardApp } from "./api/dashboard.js";
 import { managementApi, type PricedRoute } from "./api/management.js";
 import { documented, openApiDocument } from "./api/openapi.js";
 import { webApi } from "./api/web.js";
 import { ConfigError } from "./config.js";
 import type { Env } from "./env.js";
+import { DASHBOARD_PATH } from "./http/admin-cookie.js";
 import { paymentCors } from "./http/cors.js";
 import { errorResponse } from "./http/responses.js";
 import { errorText, log, LogEvents } from "./log.js";
@@ -52,6 +56,7 @@ export type CreateAppOptions = {
 export function createApp({ routes, admin }: CreateAppOptions) {
   const app = new Hono<{ Bindings: Env }>();
   const adminRoutes = adminApi();
+  dashboardAdmin(adminRoutes);
   admin?.(adminRoutes);
   // CORS first, so a preflight is answered before any paywall, admin check or handler.
   const cors = paymentCors();
@@ -60,6 +65,7 @@ export function createApp({ routes, admin }: CreateAppOptions) {
   app.route(GATEWAY_PATH, managementApi(routes));
   app.route(GATEWAY_PATH, webApi());
   app.route(`${GATEWAY_PATH}/admin`, adminRoutes);
+  app.route(DASHBOARD_PATH, dashboardApp());
   // Built from the app's own routes on first use, so it lists exactly what this app mounts.
   let openApi: ReturnType<typeof openApiDocument> | undefined;
   const openApiDoc = {

@@ -23,7 +23,7 @@ export const LogEvents = {
   receiverTxsWriteFailed: "receiver_txs_write_failed",
   /** The projection queue held a message that is not a channel projection; it was acknowledged and dropped. */
   projectionMessageDropped: "projection_message_dropped",
-  /** A request could not be counted, or the counts could not be written (the traffic chart lags; no payment is affected). */
+  /** A request could not be counted, or the counts could not be written or read (the traffic chart or the Overview's paid requests lag; no payment is affected). */
   trafficCountFailed: "traffic_count_failed",
 } as const;
 
