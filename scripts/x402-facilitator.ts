@@ -10,7 +10,8 @@ import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
 import { toFacilitatorEvmSigner } from "@x402/evm";
 import { ExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { Hono } from "hono";
-import { createWalletClient, http, nonceManager, publicActions, type Address, type Hex } from "viem";
+import { createNonceManager, createWalletClient, http, publicActions, type Address, type Hex } from "viem";
+import { jsonRpc } from "viem/nonce";
 import { privateKeyToAccount } from "viem/accounts";
 import { rpcChain } from "../src/client/chain.js";
 import { freePort } from "./anvil.js";
@@ -37,7 +38,11 @@ type FacilitatorRequest = { paymentPayload: PaymentPayload; paymentRequirements:
 /** x402Facilitator with the exact EVM scheme on `eip155:<chainId>`, signing with `privateKey`. */
 function exactFacilitator(opts: X402FacilitatorOptions): { facilitator: x402Facilitator; address: Address } {
   const chain = rpcChain(opts.chainId, opts.rpcUrl);
-  const account = privateKeyToAccount(opts.privateKey, { nonceManager });
+  // A nonce manager of its own: viem's shared one keys its cache by address and chain id, so a
+  // second facilitator in the same process (the bench's 2 s-block stack: another anvil, the same
+  // chain id and account) would go on from the first one's nonces and its settlements would
+  // wait in the pool forever.
+  const account = privateKeyToAccount(opts.privateKey, { nonceManager: createNonceManager({ source: jsonRpc() }) });
   // A short polling interval: anvil mines at once, so a settlement should not wait seconds.
   const wallet = createWalletClient({ account, chain, transport: http(opts.rpcUrl), pollingInterval: 20 }).extend(
     publicActions,
