@@ -187,6 +187,28 @@ describe("withDeposit", () => {
   });
 });
 
+describe("credit above the deposit", () => {
+  it("spends no credit past the deposit when a reorg took a top-up away (B > D): C stays <= D", () => {
+    // B 200 paid on a deposit of 200 (a top-up of 100 the paywall had seen), C 5.
+    let s = accepted(open(200n), 200n, 5n);
+    s = withDeposit(s, 100n, 3, 50); // the reorg took the top-up: D 100 < B
+    let served = 0;
+    for (;;) {
+      const d = chargeCredit(s, { price: 5n }, 4);
+      if (!d.ok) {
+        expect(d.code).toBe("insufficient_credit");
+        break;
+      }
+      s = d.state;
+      served++;
+    }
+    expect(s.charged).toBe(100n);
+    expect(served).toBe(19);
+    expect(chargeCredit(s, { price: 0n, reserveId: "m" }, 5).ok).toBe(true);
+    expect(chargeCredit(s, { price: 1n, reserveId: "m" }, 5)).toMatchObject({ ok: false, code: "insufficient_credit" });
+  });
+});
+
 describe("meteredCharge", () => {
   it("is the measured cost, never below 0 nor above the reservation", () => {
     expect(meteredCharge(15n, 40n)).toBe(15n);

@@ -126,6 +126,11 @@ export function newChannelState(
 
 export const credit = (s: ChannelState): bigint => s.balance - s.charged;
 
+/** The credit a session may spend: B - C, but never past the deposit. B can exceed D once a
+ *  reorg took away a top-up that a proof relied on; spending that part would serve requests the
+ *  chain will never pay for. */
+const spendableCredit = (s: ChannelState): bigint => (s.balance < s.deposit ? s.balance : s.deposit) - s.charged;
+
 /** Why a channel cannot take payments now, or null when it can. */
 export function servingRefusal(s: ChannelState): ErrorCode | null {
   if (s.status === "removed") return "nonexisting_channel";
@@ -208,7 +213,7 @@ export function chargeCredit(
   if (!g.ok) return g.refusal;
   const refusal = servingRefusal(s);
   if (refusal) return { ok: false, code: refusal, flow: g.before };
-  if (credit(s) < p.price) return { ok: false, code: "insufficient_credit", flow: g.before };
+  if (spendableCredit(s) < p.price) return { ok: false, code: "insufficient_credit", flow: g.before };
   const next = touch(s, now);
   if (g.bucket) next.flow = g.bucket;
   next.charged = s.charged + p.price;
