@@ -278,11 +278,16 @@ export async function transact(
   return receipt;
 }
 
-/** Mints `added` to the channel's sender, approves it and tops the channel up. */
-export async function topUp(stack: Stack, ch: BenchChannel, added: bigint): Promise<TransactionReceipt> {
+/** Mints `amount` to `account` and lets the channel contract take it (two transactions). */
+export async function fund(stack: Stack, account: PrivateKeyAccount, amount: bigint): Promise<void> {
   const token = { address: stack.token, abi: testTokenAbi };
-  await transact(stack, ch.account, { ...token, functionName: "mint", args: [ch.sender, added] });
-  await transact(stack, ch.account, { ...token, functionName: "approve", args: [stack.contract, added] });
+  await transact(stack, account, { ...token, functionName: "mint", args: [account.address, amount] });
+  await transact(stack, account, { ...token, functionName: "approve", args: [stack.contract, amount] });
+}
+
+/** Tops the channel up by `added` (one transaction), after funding the sender unless `funded`. */
+export async function topUp(stack: Stack, ch: BenchChannel, added: bigint, funded = false): Promise<TransactionReceipt> {
+  if (!funded) await fund(stack, ch.account, added);
   return transact(stack, ch.account, {
     address: stack.contract,
     abi: microTransferChannelsAbi,
@@ -307,7 +312,8 @@ export async function adminSync(stack: Stack) {
 }
 
 /** Channels whose object (public API) or D1 projection (admin API) disagrees with the chain's
- *  deposit, after waiting up to `ms` for the projection to catch up. */
+ *  deposit, or whose projection has not reached the object's B and C, after waiting up to `ms`
+ *  for the projection to catch up. */
 export async function depositMismatches(stack: Stack, channels: readonly BenchChannel[], ms = 15_000) {
   let bad = 0;
   for (const ch of channels) {
@@ -316,7 +322,12 @@ export async function depositMismatches(stack: Stack, channels: readonly BenchCh
       "the deposit to match the chain",
       async () => {
         const { channel, projection } = await adminChannel(stack, ch);
-        return channel.deposit === onChain && projection && BigInt(projection.deposit) === onChain ? true : undefined;
+        const same =
+          projection &&
+          BigInt(projection.deposit) === onChain &&
+          BigInt(projection.balance) === channel.balance &&
+          BigInt(projection.charged) === channel.charged;
+        return channel.deposit === onChain && same ? true : undefined;
       },
       ms,
     ).catch(() => false);
