@@ -82,11 +82,14 @@ async function judge(stack: Stack, ledger: Ledger, r: CrashResult): Promise<void
   const signed = ledger.signed.get(server.balance);
   if (held.balance !== server.balance || (server.balance > 0n && held.signature !== signed)) r.badProofs++;
   r.rollbacksSeen += ledger.rollbacksSeen;
+  r.acceptedUnseen += ledger.acceptedUnseen;
   const projected = await waitFor(
     "the projection",
     async () => {
       const { projection } = await adminChannel(stack, ledger.channel);
-      return projection && BigInt(projection.charged) === server.charged && BigInt(projection.balance) === server.balance
+      return projection &&
+        BigInt(projection.charged) === server.charged &&
+        BigInt(projection.balance) === server.balance
         ? true
         : undefined;
     },
@@ -100,7 +103,8 @@ async function judge(stack: Stack, ledger: Ledger, r: CrashResult): Promise<void
 async function payOnce(stack: Stack, ledger: Ledger, proofs: boolean): Promise<string> {
   if (proofs || !ledger.session) return (await payProof(stack, ledger, PRICE, proofs ? 0n : 200n * PRICE)).label;
   const spent = await spendSession(stack, ledger);
-  if (spent.label.includes("insufficient_credit") || spent.label.includes("invalid_session")) ledger.session = undefined;
+  if (spent.label.includes("insufficient_credit") || spent.label.includes("invalid_session"))
+    ledger.session = undefined;
   return spent.label;
 }
 
@@ -128,11 +132,15 @@ export async function crashScenario(stack: Stack, opts: CrashOptions, progress: 
     durationS: 0,
   };
   let stop = false;
-  const load = slots(opts.payers, () => stop, async (slot) => {
-    const l = await payOnce(stack, ledgers[slot]!, slot % 2 === 0);
-    if (l !== "200" && !l.startsWith("error") && !l.startsWith("5")) tally(r.refused, l);
-    if (l.startsWith("error") || l.startsWith("5")) await sleep(100);
-  });
+  const load = slots(
+    opts.payers,
+    () => stop,
+    async (slot) => {
+      const l = await payOnce(stack, ledgers[slot]!, slot % 2 === 0);
+      if (l !== "200" && !l.startsWith("error") && !l.startsWith("5")) tally(r.refused, l);
+      if (l.startsWith("error") || l.startsWith("5")) await sleep(100);
+    },
+  );
   try {
     for (let k = 0; k < opts.kills; k++) {
       await sleep(opts.minGapMs + Math.random() * (opts.maxGapMs - opts.minGapMs));
@@ -141,7 +149,9 @@ export async function crashScenario(stack: Stack, opts: CrashOptions, progress: 
       r.kills++;
       if (full) r.fullRestarts++;
       r.recoveryMs.push(ms);
-      progress(`crash: kill -9 ${k + 1}/${opts.kills}${full ? " (and wrangler restarted)" : ""}: answering again after ${(ms / 1000).toFixed(1)} s`);
+      progress(
+        `crash: kill -9 ${k + 1}/${opts.kills}${full ? " (and wrangler restarted)" : ""}: answering again after ${(ms / 1000).toFixed(1)} s`,
+      );
     }
     await sleep(1_000);
   } finally {

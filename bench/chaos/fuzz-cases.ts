@@ -45,7 +45,13 @@ const hexChars = (n: number) =>
 const oddNumber = fc.oneof(
   fc.bigInt({ min: 0n, max: 2n ** 300n }).map(String),
   fc.constantFrom("0x5", "5.0", "-1", "+5", " 5", "5 ", "1e3", "٥", "５", "00005", "", "NaN", "Infinity", "0", "-0"),
-  fc.constantFrom(String(2n ** 192n), String(2n ** 192n - 1n), String(2n ** 256n), String(2n ** 32n), String(2n ** 32n - 1n)),
+  fc.constantFrom(
+    String(2n ** 192n),
+    String(2n ** 192n - 1n),
+    String(2n ** 256n),
+    String(2n ** 32n),
+    String(2n ** 32n - 1n),
+  ),
   fc.nat().map((n) => `${n}${"0".repeat(n % 90)}`),
   fc.string({ maxLength: 12 }),
   fc.string({ unit: "grapheme", maxLength: 6 }),
@@ -53,9 +59,19 @@ const oddNumber = fc.oneof(
 
 const oddAddress = (pool: FuzzPool) =>
   fc.oneof(
-    fc.constantFrom(...pool.channels.map((c) => c.sender)).chain((a) =>
-      fc.constantFrom(a, a.toLowerCase(), `0X${a.slice(2).toUpperCase()}`, a.slice(2), `${a}00`, a.slice(0, 41), ` ${a}`),
-    ),
+    fc
+      .constantFrom(...pool.channels.map((c) => c.sender))
+      .chain((a) =>
+        fc.constantFrom(
+          a,
+          a.toLowerCase(),
+          `0X${a.slice(2).toUpperCase()}`,
+          a.slice(2),
+          `${a}00`,
+          a.slice(0, 41),
+          ` ${a}`,
+        ),
+      ),
     hexChars(40).map((h) => `0x${h}`),
     fc.constantFrom("0x0000000000000000000000000000000000000000", pool.receiver, pool.contract, "0xｆ39F", "0x"),
     fc.string({ unit: "grapheme", maxLength: 44 }),
@@ -123,8 +139,13 @@ const proofHeaders = (pool: FuzzPool) =>
 const x402Payload = (pool: FuzzPool) =>
   fc
     .oneof(
-      fc.record({ tuple: fc.constantFrom(...pool.proofs), session: fc.option(oddSession(pool)), balance: fc.option(oddNumber) }).map(
-        ({ tuple, session, balance }) =>
+      fc
+        .record({
+          tuple: fc.constantFrom(...pool.proofs),
+          session: fc.option(oddSession(pool)),
+          balance: fc.option(oddNumber),
+        })
+        .map(({ tuple, session, balance }) =>
           JSON.stringify({
             x402Version: 2,
             accepted: {
@@ -139,9 +160,14 @@ const x402Payload = (pool: FuzzPool) =>
             payload:
               session !== null
                 ? { session }
-                : { sender: tuple.sender, openBlock: tuple.openBlock, balance: balance ?? tuple.balance.toString(), signature: tuple.signature },
+                : {
+                    sender: tuple.sender,
+                    openBlock: tuple.openBlock,
+                    balance: balance ?? tuple.balance.toString(),
+                    signature: tuple.signature,
+                  },
           }),
-      ),
+        ),
       fc.json(),
       fc.string({ unit: "grapheme", maxLength: 80 }),
     )
@@ -159,10 +185,14 @@ const cookies = (pool: FuzzPool) =>
       ),
       { minLength: 1, maxLength: 2 },
     )
-    .map((sets) => sets.flat().map(([n, v]) => `${n}=${v}`).join("; "));
+    .map((sets) =>
+      sets
+        .flat()
+        .map(([n, v]) => `${n}=${v}`)
+        .join("; "),
+    );
 
-const caseOf = (name: string) =>
-  fc.constantFrom(name, name.toLowerCase(), name.toUpperCase());
+const caseOf = (name: string) => fc.constantFrom(name, name.toLowerCase(), name.toUpperCase());
 
 /** One request's header lines: groups drawn and concatenated, each possibly repeated. */
 export const headerLines = (pool: FuzzPool) =>
@@ -174,11 +204,15 @@ export const headerLines = (pool: FuzzPool) =>
         cookies(pool).map((c) => [["Cookie", c]] as Array<[string, string]>),
         x402Payload(pool).map((p) => [["PAYMENT-SIGNATURE", p]] as Array<[string, string]>),
         fc.tuple(oddSignature(pool), oddNumber).map(
-          ([s, d]) => [["RDN-Close-Signature", s], ["RDN-Close-Deadline", d]] as Array<[string, string]>,
+          ([s, d]) =>
+            [
+              ["RDN-Close-Signature", s],
+              ["RDN-Close-Deadline", d],
+            ] as Array<[string, string]>,
         ),
-        fc.constantFrom("text/html", "application/json", "*/*", "text/html;q=0.1, application/json").map(
-          (a) => [["Accept", a]] as Array<[string, string]>,
-        ),
+        fc
+          .constantFrom("text/html", "application/json", "*/*", "text/html;q=0.1, application/json")
+          .map((a) => [["Accept", a]] as Array<[string, string]>),
         fc.string({ maxLength: 40 }).map((t) => [["Authorization", `Bearer ${t}`]] as Array<[string, string]>),
       ),
       { minLength: 0, maxLength: 4 },
@@ -205,7 +239,9 @@ const routes = (pool: FuzzPool) =>
     { arbitrary: fc.constant("/echofix/fuzz"), weight: 5 },
     oddNumber.map((n) => `/echodyn/${encodeURIComponent(n)}`),
     fc.constantFrom("/free/fuzz", "/trial/fuzz", "/metered/5", "/metered/-1", "/origin/fuzz", "/nope", "/api/1/stats"),
-    fc.tuple(oddAddress(pool), oddNumber).map(([s, b]) => `/api/1/channels/${encodeURIComponent(s)}/${encodeURIComponent(b)}`),
+    fc
+      .tuple(oddAddress(pool), oddNumber)
+      .map(([s, b]) => `/api/1/channels/${encodeURIComponent(s)}/${encodeURIComponent(b)}`),
     fc.constantFrom(...pool.channels).map((c) => `/api/1/channels/${c.sender}/${c.openBlock}`),
     fc.constantFrom("/api/1/admin/channels", "/api/1/admin/earnings", "/api/1/admin/sync"),
   );
@@ -213,7 +249,10 @@ const routes = (pool: FuzzPool) =>
 /** Whole requests. */
 export const fuzzCase = (pool: FuzzPool): fc.Arbitrary<FuzzCase> =>
   fc.record({
-    method: fc.oneof({ arbitrary: fc.constant("GET" as const), weight: 8 }, fc.constantFrom("POST" as const, "DELETE" as const)),
+    method: fc.oneof(
+      { arbitrary: fc.constant("GET" as const), weight: 8 },
+      fc.constantFrom("POST" as const, "DELETE" as const),
+    ),
     path: routes(pool),
     headers: headerLines(pool),
     fresh: fc.option(fc.nat(pool.channels.length - 1), { freq: 6, nil: undefined }),

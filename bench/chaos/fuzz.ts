@@ -70,7 +70,13 @@ async function sign(stack: Stack, ch: BenchChannel, balance: bigint, why: string
 async function closeChannel(stack: Stack, ch: BenchChannel): Promise<void> {
   const deadline = BigInt(Math.floor(Date.now() / 1000) + 600);
   const sig = await ch.account.signTypedData(
-    closeRequestTypedData({ chainId: stack.chainId, contract: stack.contract, receiver: stack.receiver, openBlock: ch.openBlock, deadline }),
+    closeRequestTypedData({
+      chainId: stack.chainId,
+      contract: stack.contract,
+      receiver: stack.receiver,
+      openBlock: ch.openBlock,
+      deadline,
+    }),
   );
   const a = await send(`${stack.url}/api/1/channels/${ch.sender}/${ch.openBlock}`, {
     method: "DELETE",
@@ -116,7 +122,8 @@ async function fixture(stack: Stack): Promise<Fixture> {
   return { channels, pool, stranger };
 }
 
-const prefersHtml = (c: FuzzCase) => c.headers.some(([n, v]) => n.toLowerCase() === "accept" && v.includes("text/html"));
+const prefersHtml = (c: FuzzCase) =>
+  c.headers.some(([n, v]) => n.toLowerCase() === "accept" && v.includes("text/html"));
 
 /** Checks one answer; returns the problem, or null. */
 function problemOf(c: FuzzCase, a: RawAnswer, r: FuzzResult): string | null {
@@ -187,25 +194,27 @@ async function withFresh(stack: Stack, c: FuzzCase, fx: Fixture, next: bigint[])
   return { ...c, headers: [...Object.entries(h), ...c.headers] };
 }
 
-async function runBatch(stack: Stack, fx: Fixture, batch: FuzzCase[], before: ServerChannel[], r: FuzzResult, next: bigint[]) {
+async function runBatch(
+  stack: Stack,
+  fx: Fixture,
+  batch: FuzzCase[],
+  before: ServerChannel[],
+  r: FuzzResult,
+  next: bigint[],
+) {
   const sent = await Promise.all(batch.map((c) => withFresh(stack, c, fx, next)));
   const answers = await Promise.all(
     sent.map(async (c) => ({ c, a: await rawRequest(stack.url, c.method, c.path, c.headers, 60_000) })),
   );
   for (const { c, a } of answers) {
     const problem = problemOf(c, a, r);
-    if (problem && r.samples.length < 12) r.samples.push({ problem, request: c, status: a.status, body: a.body.slice(0, 300) });
+    if (problem && r.samples.length < 12)
+      r.samples.push({ problem, request: c, status: a.status, body: a.body.slice(0, 300) });
   }
   const after = await Promise.all(fx.channels.map((ch) => publicChannel(stack, ch)));
   for (const [i, ch] of fx.channels.entries()) {
     r.stateChecks++;
     if (!sameAsExplained(before[i]!, after[i]!, explained(ch, answers))) {
-      if (process.env.CHAOS_DEBUG) {
-        console.error("DEBUG before", before[i], "after", after[i], explained(ch, answers));
-        for (const { c, a } of answers)
-          if (a.headers.get("rdn-sender-address")?.[0]?.toLowerCase() === ch.sender.toLowerCase())
-            console.error("DEBUG", c.method, c.path, a.status, a.headers.get("rdn-cost"), a.headers.get("rdn-sender-balance"), a.body.slice(0, 100), JSON.stringify(c.headers).slice(0, 400));
-      }
       r.stateChangesOnRefusal++;
       if (r.samples.length < 12)
         r.samples.push({ problem: `channel ${i} changed beyond its 200s`, request: batch[0]!, status: 0, body: "" });
@@ -215,7 +224,12 @@ async function runBatch(stack: Stack, fx: Fixture, batch: FuzzCase[], before: Se
   return after;
 }
 
-export async function fuzzScenario(stack: Stack, o: FuzzOptions, x402: string, progress: Progress): Promise<FuzzResult> {
+export async function fuzzScenario(
+  stack: Stack,
+  o: FuzzOptions,
+  x402: string,
+  progress: Progress,
+): Promise<FuzzResult> {
   const started = Date.now();
   progress("fuzz: opening the fixture channels and signing the proofs the generators draw from");
   const fx = await fixture(stack);

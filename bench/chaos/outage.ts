@@ -23,7 +23,6 @@ import {
   depositMismatches,
   errorCodeOf,
   headBlock,
-  label,
   Ledger,
   payProof,
   send,
@@ -34,7 +33,6 @@ import {
   tally,
   topUp,
   transact,
-  waitFor,
   type Answer,
   type Progress,
 } from "./harness.js";
@@ -56,7 +54,13 @@ export type OutageResult = {
   eventsOnChain: number;
   eventsApplied: number;
   depositMismatches: number;
-  dispute: { closeBlock: number; settleBlock: number; disputeBlock: number | null; balance: string | null; spareBlocks: number | null };
+  dispute: {
+    closeBlock: number;
+    settleBlock: number;
+    disputeBlock: number | null;
+    balance: string | null;
+    spareBlocks: number | null;
+  };
   faultyNode: {
     seconds: number;
     rate: number;
@@ -153,7 +157,12 @@ async function pausePart(stack: Stack, r: OutageResult, known: Ledger[], opts: O
   const strangers = await strangerChannels(stack, 3);
   let current = r.known.before;
   let stop = false;
-  const load = knownLoad(stack, known, () => current, () => stop);
+  const load = knownLoad(
+    stack,
+    known,
+    () => current,
+    () => stop,
+  );
   await sleep(2_000);
   await topUp(stack, known[0]!.channel, 1_000n);
   const dispute = await openDispute(stack, progress);
@@ -181,7 +190,10 @@ async function pausePart(stack: Stack, r: OutageResult, known: Ledger[], opts: O
   await load;
   r.eventsOnChain = await contractEventCount(stack);
   r.eventsApplied = (await adminSync(stack)).eventsApplied;
-  r.depositMismatches = await depositMismatches(stack, known.map((l) => l.channel));
+  r.depositMismatches = await depositMismatches(
+    stack,
+    known.map((l) => l.channel),
+  );
 }
 
 async function faultPart(stack: Stack, proxy: RpcProxy, known: Ledger[], opts: OutageOptions, progress: Progress) {
@@ -200,7 +212,12 @@ async function faultPart(stack: Stack, proxy: RpcProxy, known: Ledger[], opts: O
   for (const k of Object.keys(proxy.counts)) proxy.counts[k as keyof RpcProxy["counts"]] = 0;
   proxy.setRate(opts.faultRate);
   let stop = false;
-  const load = knownLoad(stack, known, () => f.known, () => stop);
+  const load = knownLoad(
+    stack,
+    known,
+    () => f.known,
+    () => stop,
+  );
   const check = (a: Answer, l: string) => {
     if (a.status === 500 || (a.status >= 400 && errorCodeOf(a) === null)) f.bad++;
     return l;

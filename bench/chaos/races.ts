@@ -9,11 +9,18 @@
 // Double accepts = served cost not covered, in requests.
 import type { Hex } from "viem";
 import type { Stack } from "../../scripts/stack.js";
+import { minBigint } from "../../src/protocol/amount.js";
 import { openChannels, proofHeaders, signProof, type BenchChannel } from "../channels.js";
 import { closeRequestTypedData } from "../../src/protocol/eip712.js";
 import { PRICE, publicChannel, send, sleep, tally, type Answer, type Progress } from "./harness.js";
 
-export type RaceOptions = { proofRounds: number; copies: number; sessionRounds: number; credit: number; closes: number };
+export type RaceOptions = {
+  proofRounds: number;
+  copies: number;
+  sessionRounds: number;
+  credit: number;
+  closes: number;
+};
 export const RACES_FULL: RaceOptions = { proofRounds: 50, copies: 8, sessionRounds: 20, credit: 10, closes: 20 };
 
 export type RaceResult = {
@@ -68,9 +75,7 @@ async function sessionPastCredit(stack: Stack, book: Book, r: RaceResult, o: Rac
     const buy = await paid(stack, await proof(stack, book, book.balance + PRICE * BigInt(o.credit + 1)));
     count(r, "sessionPastCredit", book, [buy]);
     const token = buy.headers.get("RDN-Session") ?? "";
-    const spends = await Promise.all(
-      Array.from({ length: 2 * o.credit }, () => paid(stack, { "RDN-Session": token })),
-    );
+    const spends = await Promise.all(Array.from({ length: 2 * o.credit }, () => paid(stack, { "RDN-Session": token })));
     count(r, "sessionPastCredit", book, spends);
   }
 }
@@ -117,7 +122,7 @@ async function proofVsClose(stack: Stack, book: Book, r: RaceResult): Promise<vo
 
 async function judge(stack: Stack, book: Book, r: RaceResult): Promise<void> {
   const s = await publicChannel(stack, book.ch);
-  const collectable = book.closedAt ?? (s.balance < s.deposit ? s.balance : s.deposit);
+  const collectable = book.closedAt ?? minBigint(s.balance, s.deposit);
   if (book.served > collectable) r.doubleAccepts += Number((book.served - collectable) / PRICE);
   if (s.charged !== book.served) r.chargeMismatches++;
 }
@@ -145,10 +150,13 @@ export async function raceScenario(stack: Stack, o: RaceOptions, progress: Progr
   const perB = { ...o, sessionRounds: Math.ceil(o.sessionRounds / 4) };
   progress(`races: the same proof ${o.copies} times at once, ${perA.proofRounds * 4} rounds`);
   await Promise.all(a.map((book) => sameProof(stack, book, r, perA)));
-  progress(`races: sessions with credit for ${o.credit} spent ${2 * o.credit} times at once, ${perB.sessionRounds * 4} rounds`);
+  progress(
+    `races: sessions with credit for ${o.credit} spent ${2 * o.credit} times at once, ${perB.sessionRounds * 4} rounds`,
+  );
   await Promise.all(b.map((book) => sessionPastCredit(stack, book, r, perB)));
   progress(`races: ${o.closes} close requests racing 6 proofs and 4 session spends each`);
-  for (let i = 8; i < books.length; i += 4) await Promise.all(books.slice(i, i + 4).map((book) => proofVsClose(stack, book, r)));
+  for (let i = 8; i < books.length; i += 4)
+    await Promise.all(books.slice(i, i + 4).map((book) => proofVsClose(stack, book, r)));
   for (const book of books) await judge(stack, book, r);
   r.durationS = (Date.now() - started) / 1000;
   return r;

@@ -10,6 +10,7 @@
 // chain (deposit) and each other (B, C).
 import { mine, revert, snapshot } from "../../scripts/anvil.js";
 import type { Stack } from "../../scripts/stack.js";
+import { maxBigint } from "../../src/protocol/amount.js";
 import { openChannels, proofHeaders, signProof, type BenchChannel } from "../channels.js";
 import {
   chainDeposit,
@@ -64,7 +65,7 @@ async function probeVictim(stack: Stack, ledger: Ledger, r: ReorgResult): Promis
     if (charged > onChain) r.servedAboveDeposit++;
   }
   const s = await publicChannel(stack, ledger.channel);
-  const n = (s.balance > onChain ? s.balance : onChain) + PRICE;
+  const n = maxBigint(s.balance, onChain) + PRICE;
   const a = await send(`${stack.url}/echofix/above`, {
     headers: proofHeaders(ledger.channel, n, await signProof(stack, ledger.channel, n)),
   });
@@ -128,12 +129,19 @@ export async function reorgScenario(stack: Stack, o: ReorgOptions, progress: Pro
   const background = (await openChannels(stack, 2, 10n ** 12n)).map((ch) => new Ledger(ch));
   const reorgsAtStart = (await syncStats(stack)).sync?.reorgs ?? 0;
   let stop = false;
-  const load = slots(2, () => stop, async (slot) => {
-    const l = background[slot]!;
-    const res = slot === 0 || !l.session ? await payProof(stack, l, PRICE, slot === 0 ? 0n : 5_000n) : await spendSession(stack, l);
-    tally(r.background, res.label);
-    await sleep(20);
-  });
+  const load = slots(
+    2,
+    () => stop,
+    async (slot) => {
+      const l = background[slot]!;
+      const res =
+        slot === 0 || !l.session
+          ? await payProof(stack, l, PRICE, slot === 0 ? 0n : 5_000n)
+          : await spendSession(stack, l);
+      tally(r.background, res.label);
+      await sleep(20);
+    },
+  );
   try {
     for (let i = 0; i < o.rounds; i++) await round(stack, victims, r, progress);
   } finally {

@@ -25,7 +25,11 @@ const readBody = (req: IncomingMessage) =>
   });
 
 async function forward(upstream: string, body: Buffer): Promise<{ status: number; text: string }> {
-  const res = await fetch(upstream, { method: "POST", headers: { "content-type": "application/json" }, body: body.toString("utf8") });
+  const res = await fetch(upstream, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: body.toString("utf8"),
+  });
   return { status: res.status, text: await res.text() };
 }
 
@@ -34,7 +38,9 @@ function wrongIds(text: string): string {
   const j = JSON.parse(text) as { id?: unknown } | Array<{ id?: unknown }>;
   if (Array.isArray(j)) {
     const ids = j.map((x) => x.id);
-    return JSON.stringify(j.map((x, i) => ({ ...x, id: j.length > 1 ? ids[(i + 1) % ids.length] : 1000 + Number(x.id) })));
+    return JSON.stringify(
+      j.map((x, i) => ({ ...x, id: j.length > 1 ? ids[(i + 1) % ids.length] : 1000 + Number(x.id) })),
+    );
   }
   return JSON.stringify({ ...j, id: 1000 + Number(j.id) });
 }
