@@ -6,6 +6,7 @@
 // payment rule and charged in the same decision, so payment and bucket are one write.
 import type { Address, Hex } from "viem";
 import type { ErrorCode } from "../../protocol/errors.js";
+import { minBigint } from "../../protocol/amount.js";
 import { admit, peek, type Bucket, type FlowCharge, type FlowStatus } from "../flow/bucket.js";
 
 export type ChannelStatus = "open" | "closing" | "settled" | "removed";
@@ -129,7 +130,7 @@ export const credit = (s: ChannelState): bigint => s.balance - s.charged;
 /** The credit a session may spend: B - C, but never past the deposit. B can exceed D once a
  *  reorg took away a top-up that a proof relied on; spending that part would serve requests the
  *  chain will never pay for. */
-const spendableCredit = (s: ChannelState): bigint => (s.balance < s.deposit ? s.balance : s.deposit) - s.charged;
+const spendableCredit = (s: ChannelState): bigint => minBigint(s.balance, s.deposit) - s.charged;
 
 /** Why a channel cannot take payments now, or null when it can. */
 export function servingRefusal(s: ChannelState): ErrorCode | null {
