@@ -4,6 +4,7 @@
 // committed as bench/RESULTS.md.
 import type { HttpResult, HttpScenario, PeerResult } from "./http.js";
 import type { LoadResult } from "./load.js";
+import { PAGE_BUDGET_GZIP, type PageSizeResult } from "./page.js";
 import { fmt, ratio } from "./stats.js";
 import type { SyncResult } from "./sync.js";
 import type { VerificationResult } from "./verify.js";
@@ -27,6 +28,8 @@ export type BenchFigures = {
   http: HttpResult | { error: string };
   peer: PeerResult;
   sync: SyncResult;
+  /** The paying 402 page and its script (optional: results written before it was measured). */
+  page?: PageSizeResult;
 };
 
 export type Target = { name: string; value: number | null; limit: string; met: boolean | null; detail: string };
@@ -109,6 +112,13 @@ export function deriveTargets(f: BenchFigures, r: Ratios): Target[] {
       detail: f.peer.measured
         ? `${fmt(scenario(f.http, "proof", 32, 32)?.rps, 0)} vs ${fmt(Math.max(f.peer.c1.rps, f.peer.c32.rps), 1)} req/s`
         : f.peer.reason,
+    },
+    {
+      name: "402 page + script ≤ 60 KB gzip",
+      value: f.page?.measured ? f.page.totalGzip / 1024 : null,
+      limit: "≤ 60",
+      met: f.page?.measured ? f.page.totalGzip <= PAGE_BUDGET_GZIP : null,
+      detail: f.page?.measured ? `${fmt(f.page.totalGzip / 1024, 1)} KiB` : (f.page?.reason ?? "not measured"),
     },
     {
       name: "one channel accepts ≥ 500 payments/s",
@@ -258,7 +268,23 @@ export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): s
   }
   lines.push("");
 
-  lines.push("### Targets (issue #7; reported, not asserted)");
+  lines.push("### The paying 402 page (what a browser downloads to pay)");
+  lines.push("");
+  if (f.page?.measured) {
+    const p = f.page;
+    lines.push("| part | bytes | gzip |");
+    lines.push("|---|---:|---:|");
+    lines.push(`| the 402 page (HTML) | ${p.htmlBytes} | ${p.htmlGzip} |`);
+    lines.push(`| its script (immutable, cached a year) | ${p.scriptBytes} | ${p.scriptGzip} |`);
+    lines.push(
+      `| **together** | ${p.htmlBytes + p.scriptBytes} | **${p.totalGzip}** (${fmt(p.totalGzip / 1024, 1)} KiB) |`,
+    );
+  } else {
+    lines.push(`not measured: ${f.page?.reason ?? "not run"}`);
+  }
+  lines.push("");
+
+  lines.push("### Targets (issues #7 and #14; reported, not asserted)");
   lines.push("");
   lines.push("| target | value | limit | | detail |");
   lines.push("|---|---:|---:|---|---|");

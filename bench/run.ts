@@ -3,7 +3,8 @@
 // 2. HTTP through the local Worker (bench/http.ts, on scripts/stack.ts's `startStack`, with flow
 //    control opened wide so nothing is rate-limited): free, fresh-proof and session requests;
 // 3. the x402 `exact` peer on the same anvil (bench/x402-peer.ts);
-// 4. the chain sync (bench/sync.ts).
+// 4. the chain sync (bench/sync.ts);
+// 5. the size of the paying 402 page and its script (bench/page.ts).
 // It prints its progress to stderr, the tables to stdout, and writes bench/results/latest.json
 // (machine, date, every figure, the ratios and the targets) and bench/RESULTS.md. A part that
 // fails is reported as not measured with its reason; the others still run. Exit code 0 unless
@@ -14,6 +15,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startStack, type Stack } from "../scripts/stack.js";
 import { benchHttp, benchPeer } from "./http.js";
+import { benchPage } from "./page.js";
 import { deriveRatios, deriveTargets, renderMarkdown, type BenchFigures } from "./report.js";
 import { benchSync } from "./sync.js";
 import { benchVerification } from "./verify.js";
@@ -48,6 +50,7 @@ async function main(): Promise<number> {
     http: { error: "not run" },
     peer: { measured: false, reason: "not run" },
     sync: { measured: false, reason: "not run" },
+    page: { measured: false, reason: "not run" },
   };
 
   try {
@@ -69,6 +72,7 @@ async function main(): Promise<number> {
     figures.http = { error: reason };
     figures.peer = { measured: false, reason };
     figures.sync = { measured: false, reason };
+    figures.page = { measured: false, reason };
     return finish(figures, 1);
   }
   try {
@@ -87,6 +91,11 @@ async function main(): Promise<number> {
       figures.sync = await benchSync(stack, progress);
     } catch (err) {
       figures.sync = { measured: false, reason: firstLine(err) };
+    }
+    try {
+      figures.page = await benchPage(stack, progress);
+    } catch (err) {
+      figures.page = { measured: false, reason: firstLine(err) };
     }
   } finally {
     progress("stopping the stack");

@@ -22,6 +22,7 @@ function banner(stack: Stack): string {
   const u = stack.url;
   const routes: Array<[string, string]> = [
     [`GET ${u}/echofix/{param}`, "price 5, answers param"],
+    [`GET ${u}/article/{slug}`, "price 5, an HTML page: open it in a browser with a wallet to pay there"],
     [`GET ${u}/echodyn/{n}`, "price n, answers n"],
     [`GET ${u}/free/{param}`, "free, answers param"],
     [`GET ${u}/trial/{param}`, "price 5, free to a new client during its trial"],
@@ -62,6 +63,9 @@ function banner(stack: Stack): string {
     `  export EDGE402_PRIVATE_KEY=${userKey} EDGE402_RPC_URL=${stack.rpcUrl}`,
     `  npx edge402 faucet ${u}`,
     `  npx edge402 fetch ${u}/echofix/hello`,
+    "",
+    `In a browser: add chain ${stack.chainId} (RPC ${stack.rpcUrl}) to your wallet, import the key above, mint`,
+    `test tokens with the faucet, then open ${u}/article/hello and click Pay (your channel: ${u}/api/1/wallet).`,
     "",
     "Ctrl-C stops everything.",
     "",

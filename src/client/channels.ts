@@ -350,20 +350,35 @@ export class ChannelManager {
         });
         continue;
       }
-      const { hash, balance } = await this.options.chain.settle(ledger.ref);
-      ledger.state = "settled";
-      ledger.refund = ledger.deposit - balance;
-      results.push({
-        ...base,
-        state: "settled",
-        settleBlock: ledger.settleBlock,
-        refund: ledger.refund.toString(),
-        hash,
-      });
+      results.push(await this.settleOne(ledger));
       await this.options.book.save();
     }
     await this.options.book.save();
     return results;
+  }
+
+  /** Settles one channel whose challenge is over. Anyone may settle, the paywall's cron too: a
+   *  settle that reverts because someone else settled first reports the channel as settled. */
+  private async settleOne(ledger: ChannelLedger): Promise<SettleResult> {
+    const base = { openBlock: ledger.openBlock, receiver: ledger.receiver, settleBlock: ledger.settleBlock };
+    try {
+      const { hash, balance } = await this.options.chain.settle(ledger.ref);
+      ledger.state = "settled";
+      ledger.refund = ledger.deposit - balance;
+      return { ...base, state: "settled", refund: ledger.refund.toString(), hash };
+    } catch (err) {
+      if (!(err instanceof Edge402Error && err.code === ClientErrorCodes.chainError)) throw err;
+      if (await this.refresh(ledger)) throw err;
+      // Settled at the claimed closing balance: the contract paid the sender the rest.
+      ledger.state = "settled";
+      if (ledger.closingBalance !== undefined) ledger.refund = ledger.deposit - ledger.closingBalance;
+      return {
+        ...base,
+        state: "settled",
+        ...(ledger.refund !== undefined ? { refund: ledger.refund.toString() } : {}),
+        note: "Already settled on chain by someone else.",
+      };
+    }
   }
 }
 

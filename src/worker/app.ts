@@ -1,4 +1,4 @@
-// Builds the paywall's Hono app: the management and admin APIs under /api/1, each priced route
+// Builds the paywall's Hono app: the management, browser and admin APIs under /api/1, each priced route
 // behind its paywall middleware, and one error handler that turns anything thrown into the
 // protocol's JSON error body. Library users call `createApp` with their own routes, or mount
 // `paywall()` and `managementApi()` in an app of their own.
@@ -6,6 +6,7 @@ import { Hono, type Handler } from "hono";
 import { GATEWAY_PATH } from "../protocol/headers.js";
 import { adminApi } from "./api/admin.js";
 import { managementApi, type PricedRoute } from "./api/management.js";
+import { webApi } from "./api/web.js";
 import { ConfigError } from "./config.js";
 import type { Env } from "./env.js";
 import { errorResponse } from "./http/responses.js";
@@ -49,6 +50,7 @@ export function createApp({ routes, admin }: CreateAppOptions) {
   const adminRoutes = adminApi();
   admin?.(adminRoutes);
   app.route(GATEWAY_PATH, managementApi(routes));
+  app.route(GATEWAY_PATH, webApi());
   app.route(`${GATEWAY_PATH}/admin`, adminRoutes);
   for (const r of routes) app.on(r.method, r.path, paywall(r.options), r.handler);
 

@@ -51,6 +51,8 @@ const schema = z.object({
   CHALLENGE_PERIOD: z.optional(decimal("CHALLENGE_PERIOD")),
   LOOKUP_RPC_URL: z.optional(z.url("LOOKUP_RPC_URL must be an http(s) URL")),
   LOOKUP_RATE: z._default(decimal("LOOKUP_RATE"), "5"),
+  BROWSER_PREPAY_REQUESTS: z._default(decimal("BROWSER_PREPAY_REQUESTS"), "20"),
+  BROWSER_DEPOSIT_REQUESTS: z._default(decimal("BROWSER_DEPOSIT_REQUESTS"), "100"),
 });
 /** The name of a var or secret the configuration reads. */
 export type ConfigVar = keyof typeof schema.shape;
@@ -121,6 +123,10 @@ export interface Config {
   lookupRpcUrl?: string;
   /** Look-ups per second all strangers together may cause (each about two RPC requests). */
   lookupRate: number;
+  /** The 402 page's first balance proof pays this many requests at the route's price ahead. */
+  browserPrepayRequests: number;
+  /** A channel the 402 page opens holds this many requests at the route's price. */
+  browserDepositRequests: number;
 }
 
 /** Thrown when the vars and secrets do not make a valid configuration. */
@@ -159,6 +165,10 @@ export function parseConfig(vars: Record<string, unknown>): Config {
       ? ["FLOW_KEY_PREFIX must be from 1 to 128"]
       : []),
     ...(Number(v.LOOKUP_RATE) < 1 ? ["LOOKUP_RATE must be at least 1"] : []),
+    ...(Number(v.BROWSER_PREPAY_REQUESTS) < 1 ? ["BROWSER_PREPAY_REQUESTS must be at least 1"] : []),
+    ...(Number(v.BROWSER_DEPOSIT_REQUESTS) < Number(v.BROWSER_PREPAY_REQUESTS)
+      ? ["BROWSER_DEPOSIT_REQUESTS must be at least BROWSER_PREPAY_REQUESTS"]
+      : []),
   ];
   if (flowIssues.length > 0) throw new ConfigError(flowIssues);
   return {
@@ -189,6 +199,8 @@ export function parseConfig(vars: Record<string, unknown>): Config {
     challengePeriod: v.CHALLENGE_PERIOD === undefined ? undefined : Number(v.CHALLENGE_PERIOD),
     lookupRpcUrl: v.LOOKUP_RPC_URL,
     lookupRate: Number(v.LOOKUP_RATE),
+    browserPrepayRequests: Number(v.BROWSER_PREPAY_REQUESTS),
+    browserDepositRequests: Number(v.BROWSER_DEPOSIT_REQUESTS),
   };
 }
 

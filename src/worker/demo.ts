@@ -1,5 +1,7 @@
 // The demo routes that `npm start` serves (DEMO_ROUTES=true), as PROTOCOL.md section 4 lists
-// them: fixed, dynamic, free, trial and metered prices, each answering something checkable.
+// them: fixed, dynamic, free, trial and metered prices, each answering something checkable,
+// and an HTML article for the browser's paying page.
+import { html } from "hono/html";
 import { parseAmount } from "../protocol/amount.js";
 import type { AppRoute } from "./app.js";
 import { errorResponse } from "./http/responses.js";
@@ -12,6 +14,26 @@ export const demoRoutes: AppRoute[] = [
     path: "/echofix/:param",
     options: { price: 5n, description: "Answers its parameter; price 5." },
     handler: (c) => c.text(c.req.param("param") ?? ""),
+  },
+  {
+    method: "GET",
+    path: "/article/:slug",
+    options: { price: 5n, description: "An HTML page, as a browser pays for it on the 402 page; price 5." },
+    handler: (c) => {
+      const slug = c.req.param("slug") ?? "";
+      return c.html(html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${slug}</title>
+<style>body{font:18px/1.6 Georgia,serif;max-width:38rem;margin:3rem auto;padding:0 1rem;color:#222}</style>
+</head><body><article>
+<h1>${slug}</h1>
+<p>You are reading a paid page. Your browser paid for it from a payment channel: one deposit on
+chain, then a signed balance proof, checked at the edge with no chain call. The next pages are
+paid from the credit you prepaid, without asking again.</p>
+<p>When you are done, close the channel from <a href="/api/1/wallet">your wallet page</a> to get
+the unspent deposit back.</p>
+</article></body></html>`);
+    },
   },
   {
     method: "GET",

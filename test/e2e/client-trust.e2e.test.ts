@@ -258,7 +258,7 @@ describe("client trust in the channel contract a server names", () => {
     terms = { contract: channels, token };
     const sdk = client({ maxSpend: {} });
     const opened = await sdk.topUp(server.url, 100n);
-    const head = Number(await pub.getBlockNumber());
+    const head = Number(await pub.getBlockNumber({ cacheTime: 0 }));
     expect(opened).toMatchObject({ opened: true, openBlock: head, deposit: "100" });
     const [, deposit] = await pub.readContract({
       address: channels,

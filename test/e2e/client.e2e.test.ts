@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import {
   createPublicClient,
   createWalletClient,
+  custom,
   defineChain,
   http,
   type Address,
@@ -132,8 +133,12 @@ describe("client SDK against the local stack", () => {
   let c: Chain;
 
   beforeAll(async () => {
-    // Generous flow-control allowances: this file tests payments, not rate limits.
-    const stack = await startStack({ env: { FREE_CAPACITY: "1000", PAID_CAPACITY: "10000" } });
+    // Generous flow-control allowances: this file tests payments, not rate limits. No cron: the
+    // paywall would settle closed channels by itself, racing the client's own settle.
+    const stack = await startStack({
+      env: { FREE_CAPACITY: "1000", PAID_CAPACITY: "10000" },
+      scheduledEveryMs: 0,
+    });
     c = await chainOf(stack);
   });
 
@@ -361,6 +366,48 @@ describe("client SDK against the local stack", () => {
     expect(settled).toMatchObject({ openBlock, state: "settled", refund: "686" });
     expect(await onChain(c, account.address, openBlock!)).toBeNull();
     expect(await tokenBalance(c, account.address)).toBe(TOKENS - 14n);
+    expect(await sdk.settle()).toEqual([]);
+  });
+
+  it("reports a channel someone else settled between its read and its settle transaction as settled", async () => {
+    const account = await fundedAccount(c);
+    // The sender's wallet, on a transport that lets another account settle the channel just
+    // before the sender's own settle transaction reaches the node (the paywall's cron does this
+    // on its own when it runs first).
+    const node = http(c.stack.rpcUrl)({ chain: c.chain });
+    let beforeNextSend: (() => Promise<void>) | undefined;
+    const transport = custom({
+      async request({ method, params }) {
+        if (method === "eth_sendRawTransaction" && beforeNextSend) {
+          const run = beforeNextSend;
+          beforeNextSend = undefined;
+          await run();
+        }
+        return node.request({ method, params });
+      },
+    });
+    const walletClient = createWalletClient({ account, chain: c.chain, transport });
+    const { sdk } = client(c, account, { account: undefined, walletClient });
+    await text(await sdk.fetch(`${c.stack.url}/echodyn/7`));
+    const [openBlock] = await channelsCreated(c, account.address);
+    await sdk.close(c.stack.url, { uncooperative: true });
+    await mine(c.stack.rpcUrl, 501);
+    const other = await fundedAccount(c);
+    beforeNextSend = async () => {
+      const wallet = createWalletClient({ account: other, chain: c.chain, transport: http(c.stack.rpcUrl) });
+      const hash = await wallet.writeContract({
+        address: c.stack.contract,
+        abi: microTransferChannelsAbi,
+        functionName: "settle",
+        args: [account.address, c.stack.receiver, openBlock!],
+      });
+      expect((await c.pub.waitForTransactionReceipt({ hash })).status).toBe("success");
+    };
+    const [settled] = await sdk.settle();
+    expect(beforeNextSend).toBeUndefined();
+    expect(settled).toMatchObject({ openBlock, state: "settled", refund: "693" });
+    expect(await onChain(c, account.address, openBlock!)).toBeNull();
+    expect(await tokenBalance(c, account.address)).toBe(TOKENS - 7n);
     expect(await sdk.settle()).toEqual([]);
   });
 

@@ -264,6 +264,19 @@ describe("a Worker project that installs the packed package", () => {
     });
   });
 
+  it("serves browsers the paying 402 page and its script from the installed package", async () => {
+    const page = await fetch(`${stack.url}/premium/you`, { headers: { Accept: "text/html" } });
+    expect(page.status).toBe(402);
+    const html = await page.text();
+    expect(html).toContain('id="edge402-pay"');
+    const src = /<script src="(\/api\/1\/assets\/paywall\.[0-9a-f]{12}\.js)"/.exec(html)?.[1];
+    expect(src).toBeDefined();
+    const script = await fetch(`${stack.url}${src}`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect((await script.text()).length).toBeGreaterThan(10_000);
+  });
+
   it("is paid by the CLI from the same tarball after its faucet funds a fresh key", async () => {
     const key = generatePrivateKey();
     const faucet = await edge402(key, "faucet", stack.url);

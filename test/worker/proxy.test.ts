@@ -103,7 +103,11 @@ describe("proxy mode", () => {
       openBlock,
     });
     expect(res.headers.get("PAYMENT-RESPONSE")).toBeNull();
-    expect(res.headers.getSetCookie()).toEqual(["theme=dark; Path=/"]);
+    // The origin's own cookie stays, its rdn- cookie does not; the paywall adds the session's.
+    const [theme, session, ...more] = res.headers.getSetCookie();
+    expect(theme).toBe("theme=dark; Path=/");
+    expect(session).toMatch(/^RDN-Session=s1\./);
+    expect(more).toEqual([]);
     expect(res.headers.get("Cache-Control")).toBe("private, no-store");
     expect(res.headers.get("X-Origin")).toBe("yes");
     expect(((await res.json()) as Received).target).toBe("/base/report");

@@ -1,6 +1,7 @@
 // The answers of a paid route: a served request gets the paywall's headers set over the
 // handler's own (the terms, the channel, the paid bucket, its cost, a session token, private to
-// the payer), and a refused one the protocol's error with the channel it named.
+// the payer, and the same token as the browser's session cookie), and a refused one the
+// protocol's error with the channel it named.
 import type { Context } from "hono";
 import type { Address } from "viem";
 import { RdnHeaders } from "../../protocol/headers.js";
@@ -12,6 +13,7 @@ import { limitedHeaders, rateLimitHeaders } from "../flow/headers.js";
 import type { Payer } from "../payment/apply.js";
 import { sessionToken } from "../session.js";
 import { channelHeaders, errorResponse } from "./responses.js";
+import { sessionCookie } from "./session-cookie.js";
 
 /** A paid answer carries a session token and is the payer's alone: no shared cache may keep it. */
 const PRIVATE: Readonly<Record<string, string>> = Object.freeze({ "Cache-Control": "private, no-store" });
@@ -81,4 +83,6 @@ export async function answerPaid(
     [RdnHeaders.cost]: served.cost.toString(),
     [RdnHeaders.session]: session,
   });
+  // The browser's session cookie too; appended, not set, so the handler's own cookies stay.
+  c.res.headers.append("Set-Cookie", sessionCookie(session, c.req.url));
 }

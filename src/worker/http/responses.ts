@@ -5,9 +5,9 @@ import type { Context } from "hono";
 import { errorMessages, errorStatus, refusalFlags, type ErrorCode } from "../../protocol/errors.js";
 import { GATEWAY_PATH, RdnHeaders } from "../../protocol/headers.js";
 import type { ChannelSnapshot } from "../channel/codec.js";
-import type { Config } from "../config.js";
+import { getConfig, type Config } from "../config.js";
 import { boundedMapPer } from "../bounded-map.js";
-import { paywallPage } from "./paywall-page.js";
+import { pageSettings, paywallPage, type PageSettings } from "./paywall-page.js";
 
 /** How many prices each config's terms cache holds (a dynamic price can take many values). */
 const TERMS_CACHE_LIMIT = 1024;
@@ -55,6 +55,16 @@ export function prefersHtml(accept: string | undefined): boolean {
   return json < 0 || html < json;
 }
 
+/** What the 402 page's script needs from the deployment; none (no wallet payment offered) when
+ *  the configuration is invalid. */
+function browserSettings(c: Context): PageSettings | undefined {
+  try {
+    return pageSettings(getConfig(c.env));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The error response for `code`: the protocol's JSON body (or the HTML paywall for a browser
  * on a 402), its status, its refusal flag if it has one, and any extra headers.
@@ -71,7 +81,13 @@ export function errorResponse(
   const message = opts.message ?? errorMessages[code];
   if (status === 402 && prefersHtml(c.req.header("accept"))) {
     headers.set("content-type", "text/html; charset=utf-8");
-    return new Response(paywallPage({ code, message, url: c.req.url, terms: opts.headers ?? {} }), { status, headers });
+    // It names the browser's channel (from its session cookie): no shared cache may keep it.
+    headers.set("cache-control", "no-store");
+    const terms = opts.headers ?? {};
+    return new Response(paywallPage({ code, message, url: c.req.url, terms, settings: browserSettings(c) }), {
+      status,
+      headers,
+    });
   }
   headers.set("content-type", "application/json; charset=utf-8");
   const body = { error: { code, message, ...(opts.details ? { details: opts.details } : {}) } };
