@@ -81,7 +81,9 @@ async function soak(f: ChaosFigures): Promise<void> {
   progress("starting a fresh stack for the soak");
   const stack = await chaosStack();
   try {
-    const minutes = Number(process.argv.find((a) => a.startsWith("--soak-minutes="))?.split("=")[1] ?? SOAK_FULL.minutes);
+    const minutes = Number(
+      process.argv.find((a) => a.startsWith("--soak-minutes="))?.split("=")[1] ?? SOAK_FULL.minutes,
+    );
     f.soak = await attempt("soak", () => soakScenario(stack, { ...SOAK_FULL, minutes }, progress));
   } finally {
     await stack.stop();
