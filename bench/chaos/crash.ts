@@ -2,7 +2,7 @@
 // each on its own channel) keep paying while the workerd process that runs the Worker and its
 // Durable Objects is killed with SIGKILL at random moments. Wrangler's runtime supervisor
 // restarts it on the same state directory; every other kill also restarts wrangler itself from
-// the state dir. Afterwards every channel is read back (the object through the public API, the
+// the state dir (unless `restartWrangler` is off). Afterwards every channel is read back (the object through the public API, the
 // D1 projection through the admin API) and judged against what the client saw: every 200 is
 // in C, B is at least the highest proof answered 200 and is one the client signed, with that
 // proof's signature; nothing answered 200 was lost or rolled back.
@@ -24,8 +24,21 @@ import {
   type Progress,
 } from "./harness.js";
 
-export type CrashOptions = { payers: number; kills: number; minGapMs: number; maxGapMs: number };
-export const CRASH_FULL: CrashOptions = { payers: 32, kills: 10, minGapMs: 2_000, maxGapMs: 6_000 };
+export type CrashOptions = {
+  payers: number;
+  kills: number;
+  minGapMs: number;
+  maxGapMs: number;
+  /** Whether every other kill also restarts wrangler (slow: the smoke leaves it out). */
+  restartWrangler: boolean;
+};
+export const CRASH_FULL: CrashOptions = {
+  payers: 32,
+  kills: 10,
+  minGapMs: 2_000,
+  maxGapMs: 6_000,
+  restartWrangler: true,
+};
 
 export type CrashResult = {
   payers: number;
@@ -144,7 +157,7 @@ export async function crashScenario(stack: Stack, opts: CrashOptions, progress: 
   try {
     for (let k = 0; k < opts.kills; k++) {
       await sleep(opts.minGapMs + Math.random() * (opts.maxGapMs - opts.minGapMs));
-      const full = k % 2 === 1;
+      const full = opts.restartWrangler && k % 2 === 1;
       const ms = await killAndRecover(stack, full);
       r.kills++;
       if (full) r.fullRestarts++;

@@ -246,12 +246,28 @@ async function faultPart(stack: Stack, proxy: RpcProxy, known: Ledger[], opts: O
   return f;
 }
 
-export async function outageScenario(opts: OutageOptions, progress: Progress): Promise<OutageResult> {
-  const started = Date.now();
+/** A stack whose Worker reads the chain through the fault proxy (RPC_URL), anvil on a port
+ *  chosen first so the proxy can point at it. */
+export async function proxiedStack(): Promise<{ stack: Stack; proxy: RpcProxy }> {
   const anvilPort = await freePort();
   const proxy = await startRpcProxy(`http://127.0.0.1:${anvilPort}`);
-  progress(`outage: starting the stack with RPC_URL through the fault proxy ${proxy.url}`);
-  const stack = await chaosStack({ RPC_URL: proxy.url }, { anvilPort });
+  try {
+    return { stack: await chaosStack({ RPC_URL: proxy.url }, { anvilPort }), proxy };
+  } catch (err) {
+    await proxy.stop();
+    throw err;
+  }
+}
+
+/** Runs the scenario on `given` (a proxiedStack the caller stops), or on a stack of its own. */
+export async function outageScenario(
+  opts: OutageOptions,
+  progress: Progress,
+  given?: { stack: Stack; proxy: RpcProxy },
+): Promise<OutageResult> {
+  const started = Date.now();
+  if (!given) progress("outage: starting the stack with RPC_URL through the fault proxy");
+  const { stack, proxy } = given ?? (await proxiedStack());
   const r = {
     known: { before: phase(), paused: phase(), after: phase() },
     unknownDuringPause: [],
@@ -263,8 +279,10 @@ export async function outageScenario(opts: OutageOptions, progress: Progress): P
     await pausePart(stack, r, known, opts, progress);
     r.faultyNode = await faultPart(stack, proxy, known, opts, progress);
   } finally {
-    await stack.stop();
-    await proxy.stop();
+    if (!given) {
+      await stack.stop();
+      await proxy.stop();
+    }
   }
   r.durationS = (Date.now() - started) / 1000;
   return r;

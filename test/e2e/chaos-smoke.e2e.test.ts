@@ -1,29 +1,37 @@
 // A short chaos run inside `npm test` (the full one is `npm run chaos`, bench/chaos/run.ts): the
-// same scenario code against the real stack, smaller. Two kill -9 of workerd under 8 payers, a
-// 5-second pause of anvil and a short spell of a garbage-answering node, about 120 double-spend
+// same scenario code against one real stack, smaller. Two kill -9 of workerd under 8 payers, a
+// 3-second pause of anvil and a short spell of a garbage-answering node, about 120 double-spend
 // attempts, and 500 fuzzed requests. Each promise is asserted as a count, never as a time.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../../scripts/stack.js";
 import { crashScenario } from "../../bench/chaos/crash.js";
 import { fuzzScenario } from "../../bench/chaos/fuzz.js";
-import { chaosStack } from "../../bench/chaos/harness.js";
-import { outageScenario } from "../../bench/chaos/outage.js";
+import { outageScenario, proxiedStack } from "../../bench/chaos/outage.js";
 import { raceScenario } from "../../bench/chaos/races.js";
+import type { RpcProxy } from "../../bench/chaos/rpc-proxy.js";
 
 const quiet = () => undefined;
 let stack: Stack;
+let proxy: RpcProxy;
 
+// One stack for the four (the outage needs the Worker's RPC_URL through the fault proxy, which
+// passes everything through until it runs), so the smoke pays for one start.
 beforeAll(async () => {
-  stack = await chaosStack();
+  ({ stack, proxy } = await proxiedStack());
 });
 
 afterAll(async () => {
   await stack?.stop();
+  await proxy?.stop();
 });
 
 describe("chaos smoke", () => {
   it("crash: two kill -9 of workerd under 8 payers lose no accepted payment and roll nothing back", async () => {
-    const r = await crashScenario(stack, { payers: 8, kills: 2, minGapMs: 1_000, maxGapMs: 2_000 }, quiet);
+    const r = await crashScenario(
+      stack,
+      { payers: 8, kills: 2, minGapMs: 1_000, maxGapMs: 2_000, restartWrangler: false },
+      quiet,
+    );
     expect(r.kills).toBe(2);
     expect(r.accepted).toBeGreaterThan(0);
     expect({
@@ -62,7 +70,10 @@ describe("chaos smoke", () => {
   }, 180_000);
 
   it("outage: known channels are served through a paused node, strangers get 503 chain_unavailable, the dispute lands", async () => {
-    const r = await outageScenario({ pauseMs: 5_000, faultMs: 5_000, faultRate: 0.5, slots: 4 }, quiet);
+    const r = await outageScenario({ pauseMs: 3_000, faultMs: 3_000, faultRate: 0.5, slots: 4 }, quiet, {
+      stack,
+      proxy,
+    });
     expect(r.known.paused.sent).toBeGreaterThan(0);
     expect(r.known.paused.ok).toBe(r.known.paused.sent);
     expect(r.unknownDuringPause.map((u) => [u.status, u.code])).toEqual([
