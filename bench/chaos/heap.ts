@@ -3,27 +3,44 @@
 // process RSS also counts V8's reserved pages, SQLite page caches and the allocator's free lists,
 // which grow while the process warms up; the heaps tell a leak in our code from that. The
 // isolates are the Worker with its Durable Objects (`core:user:*`) and wrangler's own (D1,
-// caches, outbound). Linux only (the inspector's port is found with ss).
-import { execFileSync } from "node:child_process";
+// caches, outbound). Linux only (the inspector's port is found through /proc).
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 export type HeapUsage = { usedMiB: number; totalMiB: number };
 export type WorkerdHeaps = { worker: HeapUsage | null; all: HeapUsage & { isolates: number } };
 
 type Target = { id: string; webSocketDebuggerUrl: string };
 
-/** The isolates of the workerd process `pid` (its inspector's /json/list), or none. */
-async function targets(pid: number): Promise<Target[]> {
-  let listing: string;
+/** The loopback ports the process `pid` listens on (its socket inodes in /proc/net/tcp). */
+function listeningPorts(pid: number): number[] {
   try {
-    listing = execFileSync("ss", ["-ltnpH"], { encoding: "utf8" });
+    const inodes = new Set(
+      readdirSync(`/proc/${pid}/fd`)
+        .map((fd) => /^socket:\[(\d+)\]$/.exec(readlinkSafe(`/proc/${pid}/fd/${fd}`))?.[1])
+        .filter((i): i is string => i !== undefined),
+    );
+    return readFileSync("/proc/net/tcp", "utf8")
+      .split("\n")
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f[3] === "0A" && inodes.has(f[9] ?? "") && f[1]?.startsWith("0100007F:"))
+      .map((f) => Number.parseInt(f[1]!.slice(9), 16));
   } catch {
     return [];
   }
-  const ports = listing
-    .split("\n")
-    .filter((l) => l.includes(`pid=${pid},`))
-    .map((l) => /127\.0\.0\.1:(\d+)/.exec(l)?.[1])
-    .filter((p): p is string => p !== undefined);
+}
+
+function readlinkSafe(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return "";
+  }
+}
+
+/** The isolates of the workerd process `pid` (its inspector's /json/list), or none. */
+async function targets(pid: number): Promise<Target[]> {
+  const ports = listeningPorts(pid);
   for (const port of ports) {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(2_000) });
