@@ -3,6 +3,7 @@
 // through @cloudflare/vitest-plugin, `e2e` drives the `npm start` stack over HTTP.
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { TEST_TOKEN_DOMAIN } from "./contracts/deploy.js";
 import { ANVIL_KEYS } from "./scripts/anvil.js";
 
 export default defineConfig({
@@ -28,6 +29,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest(async ({ inject }) => {
             const chain = inject("chain");
+            const facilitator = inject("facilitator");
             return {
               main: "./src/worker/index.ts",
               wrangler: { configPath: "./wrangler.jsonc" },
@@ -52,11 +54,16 @@ export default defineConfig({
                   // The strangers' look-up budget, wide enough for every file's first payments;
                   // test/worker/lookups.test.ts narrows it on an object of its own.
                   LOOKUP_RATE: "50",
+                  // x402 `exact` through the global setup's local facilitator (TestToken's domain).
+                  X402_FACILITATOR_URL: facilitator.url,
+                  X402_TOKEN_NAME: TEST_TOKEN_DOMAIN.name,
+                  X402_TOKEN_VERSION: TEST_TOKEN_DOMAIN.version,
                   TEST_MIGRATIONS: await readD1Migrations("./migrations"),
                   TEST_CHAIN: chain,
                   TEST_REORG_CHAIN: inject("reorgChain"),
                   TEST_ORIGINS: inject("origins"),
                   TEST_KEYS: [...ANVIL_KEYS],
+                  TEST_FACILITATOR: facilitator,
                 },
               },
             };

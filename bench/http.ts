@@ -5,17 +5,13 @@
 // and 32, on one channel and on 32 channels (with 32 slots each slot keeps to its own channel;
 // with one slot it goes round the channels). Proofs and session credit are made before the
 // clock starts. The three kinds are also sent one at a time in shuffled rounds, so that their
-// p50s meet the same background load (the latency ratios come from that run). Then the x402
-// peer (bench/x402-peer.ts) on the same anvil, paid by @x402/fetch, and once more on an anvil
-// that mines a block every 2 s, as Base does (a real chain's settlement wait).
+// p50s meet the same background load (the latency ratios come from that run). The x402 rows
+// (x402's own peer and x402 paid through edge402) are bench/x402.ts.
 import type { Hex } from "viem";
 import type { Stack } from "../scripts/stack.js";
 import { openChannels, proofHeaders, signProof, type BenchChannel } from "./channels.js";
 import { benchFetch, expectStatus, runLoad, type LoadResult } from "./load.js";
 import { percentile } from "./stats.js";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { rpc, startAnvil, type AnvilHandle } from "../scripts/anvil.js";
-import { startX402Peer } from "./x402-peer.js";
 
 export const PRICE = 5n;
 const DEPOSIT = 10n ** 12n;
@@ -34,12 +30,6 @@ export type HttpScenario = {
 export type Interleaved = { rounds: number; free: LoadResult; proof: LoadResult; session: LoadResult };
 
 export type HttpResult = { scenarios: HttpScenario[]; interleaved: Interleaved };
-
-export type PeerRuns = { c1: LoadResult; c32: LoadResult };
-
-export type PeerResult =
-  | { measured: true; c1: LoadResult; c32: LoadResult; note: string; blockTime2s: PeerRuns | { error: string } }
-  | { measured: false; reason: string };
 
 /** The request counts and time bounds of each run. */
 const PLAN = {
@@ -209,80 +199,4 @@ async function interleave(
     meanMs: samples[kind].length ? samples[kind].reduce((a, b) => a + b, 0) / samples[kind].length : Number.NaN,
   });
   return { rounds: done, free: summary("free"), proof: summary("proof"), session: summary("session") };
-}
-
-type PeerPlan = { c1: { total: number; maxMs: number }; c32: { total: number; maxMs: number } };
-
-/** Starts the peer on `rpcUrl`, runs concurrency 1 then 32, stops it. */
-async function runPeer(
-  rpcUrl: string,
-  chainId: number,
-  payTo: `0x${string}`,
-  plan: PeerPlan,
-  label: string,
-  progress: Progress,
-) {
-  // Fresh accounts whose keys we hold, with ether for gas (the facilitator pays it).
-  const facilitatorKey = generatePrivateKey();
-  const payerKey = generatePrivateKey();
-  for (const key of [facilitatorKey, payerKey]) {
-    await rpc(rpcUrl, "anvil_setBalance", [privateKeyToAccount(key).address, "0x3635C9ADC5DEA00000"]);
-  }
-  progress(`x402 peer${label}: deploying TestToken3009, starting the facilitator and the @x402/hono server`);
-  const peer = await startX402Peer({ rpcUrl, chainId, facilitatorKey, payerKey, payTo, fund: 10n ** 12n });
-  try {
-    const before = await peer.payerBalance();
-    const send = async (i: number) => expectStatus(await peer.fetchWithPayment(`${peer.url}/echofix/r${i}`));
-    progress(`x402 peer${label}: warm-up`);
-    const warm = await runLoad({ concurrency: 1, total: 2, maxMs: 10_000, send });
-    progress(`x402 peer${label}: concurrency 1 (${plan.c1.total} paid requests, at most ${plan.c1.maxMs / 1000} s)`);
-    const c1 = await runLoad({ concurrency: 1, ...plan.c1, send });
-    progress(`x402 peer${label}: concurrency 32 (${plan.c32.total} paid requests, at most ${plan.c32.maxMs / 1000} s)`);
-    const c32 = await runLoad({ concurrency: 32, ...plan.c32, send });
-    const settled = (before - (await peer.payerBalance())) / PRICE;
-    return { c1, c32, settled, answered: warm.ok + c1.ok + c32.ok };
-  } finally {
-    await peer.stop();
-  }
-}
-
-/** The x402 `exact` peer on the stack's anvil (concurrency 1, then 32), then on a 2 s-block anvil. */
-export async function benchPeer(stack: Stack, progress: Progress): Promise<PeerResult> {
-  let main: Awaited<ReturnType<typeof runPeer>>;
-  try {
-    main = await runPeer(
-      stack.rpcUrl,
-      stack.chainId,
-      stack.receiver,
-      { c1: { total: 150, maxMs: 15_000 }, c32: { total: 600, maxMs: 20_000 } },
-      "",
-      progress,
-    );
-  } catch (err) {
-    return { measured: false, reason: `the x402 peer did not run: ${(err as Error).message.split("\n")[0]}` };
-  }
-  let blockTime2s: PeerRuns | { error: string };
-  let chain: AnvilHandle | undefined;
-  try {
-    progress("x402 peer, 2 s blocks: starting a second anvil that mines every 2 s");
-    chain = await startAnvil({ blockTime: 2 });
-    const r = await runPeer(
-      chain.rpcUrl,
-      chain.chainId,
-      stack.receiver,
-      { c1: { total: 8, maxMs: 15_000 }, c32: { total: 200, maxMs: 20_000 } },
-      ", 2 s blocks",
-      progress,
-    );
-    blockTime2s = { c1: r.c1, c32: r.c32 };
-  } catch (err) {
-    blockTime2s = { error: (err as Error).message.split("\n")[0]! };
-  } finally {
-    await chain?.stop();
-  }
-  const note =
-    `each paid request: a 402, an EIP-3009 signature, the retry, /verify and /settle at the local facilitator ` +
-    `(a transferWithAuthorization, mined at once by the stack's anvil); ${main.settled} transfers settled on chain ` +
-    `for ${main.answered} paid answers`;
-  return { measured: true, c1: main.c1, c32: main.c32, note, blockTime2s };
 }

@@ -2,12 +2,15 @@
 // issue #7 (each met or missed; reported, never asserted), builds the JSON written to
 // bench/results/latest.json, and renders the Markdown tables printed at the end of a run and
 // committed as bench/RESULTS.md.
-import type { HttpResult, HttpScenario, PeerResult } from "./http.js";
+import type { GroupCommitResult } from "./group-commit.js";
+import type { HttpResult, HttpScenario } from "./http.js";
+import type { Http64Result } from "./http64.js";
 import type { LoadResult } from "./load.js";
 import { PAGE_BUDGET_GZIP, type PageSizeResult } from "./page.js";
 import { fmt, ratio } from "./stats.js";
 import type { SyncResult } from "./sync.js";
 import type { VerificationResult } from "./verify.js";
+import type { X402Chain, X402Result, X402Row, X402Way } from "./x402.js";
 
 export type Machine = {
   cpus: number;
@@ -26,8 +29,11 @@ export type BenchFigures = {
   durationS: number;
   verification: VerificationResult | { error: string };
   http: HttpResult | { error: string };
-  peer: PeerResult;
+  x402: X402Result;
   sync: SyncResult;
+  /** Issue #17 (absent in results written before it). */
+  groupCommit?: GroupCommitResult | { error: string };
+  http64?: Http64Result | { error: string };
   /** The paying 402 page and its script (optional: results written before it was measured). */
   page?: PageSizeResult;
 };
@@ -42,6 +48,17 @@ export type Ratios = {
   oursPaidRpsOverX402: number | null;
   x402P50OverOursProofP50: number | null;
 };
+
+/** One x402 way's row on a chain, when it was measured. */
+function x402Row(chain: X402Chain, way: X402Way): X402Row | null {
+  return "rows" in chain ? (chain.rows.find((r) => r.way === way) ?? null) : null;
+}
+
+/** The x402 `exact` peer's best paid requests/s on the bench stack's anvil. */
+function peerBestRps(f: BenchFigures): number | null {
+  const peer = x402Row(f.x402.instant, "peer exact");
+  return peer ? Math.max(peer.c1.rps, peer.c32.rps) : null;
+}
 
 function scenario(
   http: BenchFigures["http"],
@@ -67,14 +84,14 @@ export function deriveRatios(f: BenchFigures): Ratios {
   const proof1 = interleaved(f.http, "proof");
   const session1 = interleaved(f.http, "session");
   const proofBest = scenario(f.http, "proof", 32, 32);
-  const peerBest = f.peer.measured ? Math.max(f.peer.c1.rps, f.peer.c32.rps) : null;
+  const peerBest = peerBestRps(f);
   return {
     verifyOverNative: ratio(v?.oursUs, v?.nativeUs),
     viemOverOurs: ratio(v?.viemUs, v?.oursUs),
     proofP50OverFreeP50: ratio(proof1?.p50Ms, free1?.p50Ms),
     sessionP50OverFreeP50: ratio(session1?.p50Ms, free1?.p50Ms),
     oursPaidRpsOverX402: ratio(proofBest?.rps, peerBest),
-    x402P50OverOursProofP50: ratio(f.peer.measured ? f.peer.c1.p50Ms : null, proof1?.p50Ms),
+    x402P50OverOursProofP50: ratio(x402Row(f.x402.instant, "peer exact")?.c1.p50Ms, proof1?.p50Ms),
   };
 }
 
@@ -109,9 +126,10 @@ export function deriveTargets(f: BenchFigures, r: Ratios): Target[] {
       value: r.oursPaidRpsOverX402,
       limit: "≥ 50",
       met: check(r.oursPaidRpsOverX402, (x) => x >= 50),
-      detail: f.peer.measured
-        ? `${fmt(scenario(f.http, "proof", 32, 32)?.rps, 0)} vs ${fmt(Math.max(f.peer.c1.rps, f.peer.c32.rps), 1)} req/s`
-        : f.peer.reason,
+      detail:
+        peerBestRps(f) !== null
+          ? `${fmt(scenario(f.http, "proof", 32, 32)?.rps, 0)} vs ${fmt(peerBestRps(f), 1)} req/s`
+          : "x402 peer not measured",
     },
     {
       name: "402 page + script ≤ 60 KB gzip",
@@ -139,7 +157,8 @@ function refusedText(r: LoadResult): string {
   return `refused: ${entries.map(([k, n]) => `${n} × ${k}`).join(", ")}`;
 }
 
-export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): string {
+/** The whole report; `sections` (Markdown) go before the targets. */
+export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[], sections = ""): string {
   const lines: string[] = [];
   const m = f.machine;
   lines.push(
@@ -222,39 +241,7 @@ export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): s
   }
   lines.push("");
 
-  lines.push("### The peer: x402 v2 `exact` (EIP-3009), @x402/hono + @x402/fetch + a local facilitator, same anvil");
-  lines.push("");
-  if (f.peer.measured) {
-    const p = f.peer;
-    lines.push("| concurrency | sent | ok | p50 (ms) | p99 (ms) | paid req/s |");
-    lines.push("|---|---:|---:|---:|---:|---:|");
-    for (const x of [p.c1, p.c32])
-      lines.push(
-        `| ${x.concurrency} | ${x.sent} | ${x.ok} | ${fmt(x.p50Ms, 1)} | ${fmt(x.p99Ms, 1)} | ${fmt(x.rps, 1)} |`,
-      );
-    if ("c1" in p.blockTime2s) {
-      for (const x of [p.blockTime2s.c1, p.blockTime2s.c32]) {
-        lines.push(
-          `| ${x.concurrency}, on an anvil mining every 2 s (Base's block time) | ${x.sent} | ${x.ok} | ${fmt(x.p50Ms, 1)} | ${fmt(x.p99Ms, 1)} | ${fmt(x.rps, 1)} |`,
-        );
-      }
-    } else {
-      lines.push(`| on an anvil mining every 2 s | not measured: ${p.blockTime2s.error} | | | | |`);
-    }
-    lines.push("");
-    lines.push(
-      `${p.note}. Ours (fresh proof, 32 channels) / x402 paid req/s on the same anvil: ${fmt(r.oursPaidRpsOverX402, 1)}×; x402 p50 / our fresh-proof p50 at concurrency 1: ${fmt(r.x402P50OverOursProofP50, 1)}×.`,
-    );
-    if ("c1" in p.blockTime2s) {
-      const best = Math.max(p.blockTime2s.c1.rps, p.blockTime2s.c32.rps);
-      lines.push(
-        `With 2 s blocks: ${fmt(ratio(scenario(f.http, "proof", 32, 32)?.rps, best), 1)}× the paid req/s and ${fmt(ratio(p.blockTime2s.c1.p50Ms, interleaved(f.http, "proof")?.p50Ms), 0)}× the p50.`,
-      );
-    }
-  } else {
-    lines.push(`not measured: ${f.peer.reason}`);
-  }
-  lines.push("");
+  renderX402(lines, f, r);
 
   lines.push("### Chain sync");
   lines.push("");
@@ -284,7 +271,8 @@ export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): s
   }
   lines.push("");
 
-  lines.push("### Targets (issues #7 and #14; reported, not asserted)");
+  if (sections) lines.push(sections);
+  lines.push("### Targets (issues #7, #14 and #17; reported, not asserted)");
   lines.push("");
   lines.push("| target | value | limit | | detail |");
   lines.push("|---|---:|---:|---|---|");
@@ -294,4 +282,41 @@ export function renderMarkdown(f: BenchFigures, r: Ratios, targets: Target[]): s
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** The x402 rows: each way at concurrency 1 and 32, on both chains, with its transactions per 1,000. */
+function renderX402(lines: string[], f: BenchFigures, r: Ratios): void {
+  lines.push(
+    "### x402 v2, paid by @x402/fetch: x402's own peer, and x402 through edge402 (same anvil, token, facilitator)",
+  );
+  lines.push("");
+  lines.push(
+    "| way | chain | concurrency | sent | ok | p50 (ms) | p99 (ms) | paid req/s | on-chain tx per 1,000 paid |",
+  );
+  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const [chain, name] of [
+    [f.x402.instant, "mines at once"],
+    [f.x402.blockTime2s, "2 s blocks"],
+  ] as const) {
+    if (!("rows" in chain)) {
+      lines.push(`| not measured (${name}): ${chain.error} | | | | | | | | |`);
+      continue;
+    }
+    for (const row of chain.rows) {
+      for (const x of [row.c1, row.c32]) {
+        lines.push(
+          `| ${row.way} | ${name} | ${x.concurrency} | ${x.sent} | ${x.ok} | ${fmt(x.p50Ms, 1)} | ${fmt(x.p99Ms, 1)} | ${fmt(x.rps, 1)} | ${fmt(row.transactionsPer1000, 1)} (${row.transactions} for ${row.paid}) |`,
+        );
+      }
+    }
+  }
+  lines.push("");
+  lines.push(
+    "Every paid request is two round trips (the unpaid one that gets the 402, then the paid retry), as @x402/fetch sends " +
+      "them. `exact`: an EIP-3009 signature, /verify and /settle at the local facilitator, one transferWithAuthorization " +
+      "mined before the answer; `channel`: edge402's scheme, prepaying ten prices a proof and spending the credit through " +
+      "its session token, one transaction (the channel's opening, with permit) for the whole run. " +
+      `Ours (fresh RDN-* proof, 32 channels) / the x402 peer's paid req/s on the same anvil: ${fmt(r.oursPaidRpsOverX402, 1)}×; ` +
+      `the peer's p50 / our fresh-proof p50 at concurrency 1: ${fmt(r.x402P50OverOursProofP50, 1)}×.`,
+  );
 }

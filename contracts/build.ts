@@ -1,6 +1,6 @@
 // contracts/build.ts owns turning the Solidity sources into the artifacts the rest of the
-// project uses. It compiles `contracts/MicroTransferChannels.sol`, `contracts/TestToken.sol` and
-// `contracts/TestToken3009.sol` (the bench's EIP-3009 token) with the solc-js compiler bundled in
+// project uses. It compiles `contracts/MicroTransferChannels.sol` and `contracts/TestToken.sol`
+// (EIP-2612 and EIP-3009, like USDC) with the solc-js compiler bundled in
 // the `solc` npm package (0.8.30, standard JSON, optimizer
 // on with 200 runs, evmVersion "cancun", no via-IR; `@openzeppelin/...` imports resolved from
 // node_modules), writes `contracts/out/<Name>.json` as `{"abi": [...], "bytecode": "0x..."}`
@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url";
 import solc from "solc";
 
 /** The contracts this project compiles, each from `contracts/<Name>.sol`. */
-export const CONTRACT_NAMES = ["MicroTransferChannels", "TestToken", "TestToken3009"] as const;
+export const CONTRACT_NAMES = ["MicroTransferChannels", "TestToken"] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 
 /** Test-only contracts, each from `contracts/test/<Name>.sol`, compiled in their own run. */
@@ -226,15 +226,13 @@ export function renderArtifacts(compiled: CompiledContracts): Record<string, str
   files[ABI_TS_PATH] = [
     "// GENERATED FILE, do not edit: written by contracts/build.ts (npm run build:contracts)",
     `// from contracts/*.sol with solc ${SOLC_VERSION}. It holds the ABIs of MicroTransferChannels`,
-    "// (the channel manager of PROTOCOL.md section 1), TestToken and TestToken3009 (the EIP-3009",
-    "// token of the benchmark's x402 peer), typed `as const` for viem;",
+    "// (the channel manager of PROTOCOL.md section 1) and TestToken (EIP-2612 and EIP-3009, the token",
+    "// of tests and local runs), typed `as const` for viem;",
     "// the deployable bytecode lives in contracts/out/*.json.",
     "",
     `export const microTransferChannelsAbi = ${JSON.stringify(compiled.MicroTransferChannels.abi, null, 2)} as const;`,
     "",
     `export const testTokenAbi = ${JSON.stringify(compiled.TestToken.abi, null, 2)} as const;`,
-    "",
-    `export const testToken3009Abi = ${JSON.stringify(compiled.TestToken3009.abi, null, 2)} as const;`,
     "",
   ].join("\n");
   const { code, immutables } = compiled.channelRuntime;

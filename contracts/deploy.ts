@@ -45,6 +45,9 @@ export interface Deployment {
 
 export const DEFAULT_CHALLENGE_PERIOD = 500;
 
+/** TestToken's EIP-712 domain name and version (its ERC20Permit's), which EIP-3009 signs over. */
+export const TEST_TOKEN_DOMAIN = { name: "Edge402 Test Token", version: "1" } as const;
+
 const CONTRACTS_DIR = dirname(fileURLToPath(import.meta.url));
 
 /** Reads `contracts/out/<name>.json` ({abi, bytecode}) as written by contracts/build.ts. */

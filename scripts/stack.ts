@@ -10,9 +10,10 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Address } from "viem";
-import { DEFAULT_CHALLENGE_PERIOD, deployContracts, type Deployment } from "../contracts/deploy.js";
+import { DEFAULT_CHALLENGE_PERIOD, deployContracts, TEST_TOKEN_DOMAIN, type Deployment } from "../contracts/deploy.js";
 import { ANVIL_ADDRESSES, ANVIL_KEYS, freePort, startAnvil, type AnvilHandle } from "./anvil.js";
 import { startDemoOrigin, type DemoOrigin } from "./demo-origin.js";
+import { startX402Facilitator, type X402Facilitator } from "./x402-facilitator.js";
 
 export interface StackOptions {
   /** anvil's port on 127.0.0.1; 0 or undefined picks a free one. */
@@ -31,6 +32,8 @@ export interface StackOptions {
   handleSignals?: boolean;
   /** The Worker project wrangler runs in (its wrangler config and D1 migrations); default this repo. */
   projectDir?: string;
+  /** anvil mines a block every this many seconds instead of at once (a real chain's pace). */
+  anvilBlockTime?: number;
 }
 
 export interface Stack {
@@ -44,6 +47,8 @@ export interface Stack {
   receiver: Address;
   adminToken: string;
   origin: { url: string };
+  /** The local x402 facilitator (X402_FACILITATOR_URL) and the account it settles from. */
+  facilitator: { url: string; address: Address };
   deployBlock: bigint;
   /** The proxied priced routes configured (PROXY_ROUTES). */
   proxyRoutes: ProxyRouteSpec[];
@@ -438,8 +443,12 @@ async function assertPortsFree(opts: StackOptions): Promise<void> {
 }
 
 /** anvil on the asked port (a taken one is `PortInUseError`), stopped with the stack. */
-async function startChain(lifetime: StackLifetime, anvilPort: number | undefined): Promise<AnvilHandle> {
-  const anvil = await startAnvil({ port: anvilPort, quiet: true }).catch((err: Error) => {
+async function startChain(
+  lifetime: StackLifetime,
+  anvilPort: number | undefined,
+  blockTime?: number,
+): Promise<AnvilHandle> {
+  const anvil = await startAnvil({ port: anvilPort, quiet: true, blockTime }).catch((err: Error) => {
     if (anvilPort && /already in use|EADDRINUSE|os error 98/i.test(err.message))
       throw new PortInUseError("anvil", anvilPort);
     throw err;
@@ -464,16 +473,28 @@ async function startOrigin(lifetime: StackLifetime): Promise<DemoOrigin> {
   return origin;
 }
 
+/** A local x402 facilitator (x402's own code, settling from anvil's account 2), so stock x402
+ *  `exact` clients pay too; stopped with the stack. */
+async function startFacilitator(lifetime: StackLifetime, anvil: AnvilHandle): Promise<X402Facilitator> {
+  const facilitator = await startX402Facilitator({
+    rpcUrl: anvil.rpcUrl,
+    chainId: anvil.chainId,
+    privateKey: ANVIL_KEYS[2]!,
+  });
+  lifetime.onStop(() => facilitator.stop());
+  return facilitator;
+}
+
 /**
  * The Worker's vars: the chain and contracts, the demo routes, fresh secrets, then the environment's
  * and the caller's overrides.
  */
 function workerVars(
   opts: StackOptions,
-  chain: { anvil: AnvilHandle; deployment: Deployment; origin: DemoOrigin },
+  chain: { anvil: AnvilHandle; deployment: Deployment; origin: DemoOrigin; facilitator: X402Facilitator },
   adminToken: string,
 ): Record<string, string> {
-  const { anvil, deployment, origin } = chain;
+  const { anvil, deployment, origin, facilitator } = chain;
   const vars: Record<string, string> = {
     CHAIN_ID: String(deployment.chainId),
     RPC_URL: anvil.rpcUrl,
@@ -487,6 +508,9 @@ function workerVars(
     PROXY_ROUTES: JSON.stringify(DEMO_PROXY_ROUTES),
     RECEIVER_PRIVATE_KEY: ANVIL_KEYS[1]!,
     SESSION_SECRET: randomBytes(32).toString("hex"),
+    X402_FACILITATOR_URL: facilitator.url,
+    X402_TOKEN_NAME: TEST_TOKEN_DOMAIN.name,
+    X402_TOKEN_VERSION: TEST_TOKEN_DOMAIN.version,
   };
   for (const key of PASS_THROUGH) {
     const value = process.env[key];
@@ -520,10 +544,31 @@ async function applyMigrations(projectDir: string, persistDir: string): Promise<
   await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], projectDir);
 }
 
-/** `wrangler dev --local` on 127.0.0.1:`port` (a free one when not given), answering once ready. */
-async function startWorker(
+type WorkerParams = { port: number | undefined; projectDir: string; varArgs: string[]; quiet: boolean };
+
+/** How often a Worker on ports picked here is started again after losing a port to another process. */
+const PORT_RACE_ATTEMPTS = 3;
+
+/**
+ * `wrangler dev --local` on 127.0.0.1:`port` (a free one when not given), answering once ready.
+ * A port picked here was free a moment before wrangler binds it; when another process took it in
+ * between ("Address already in use"), wrangler starts again on new ports. A port the caller named
+ * is never replaced: its being busy is the caller's error.
+ */
+async function startWorker(lifetime: StackLifetime, p: WorkerParams): Promise<{ url: string; worker: WranglerDev }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startWorkerOnce(lifetime, p);
+    } catch (err) {
+      const lostRace = !p.port && /Address already in use/.test((err as Error).message);
+      if (!lostRace || attempt >= PORT_RACE_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function startWorkerOnce(
   lifetime: StackLifetime,
-  p: { port: number | undefined; projectDir: string; varArgs: string[]; quiet: boolean },
+  p: WorkerParams,
 ): Promise<{ url: string; worker: WranglerDev }> {
   const port = p.port || (await freePort());
   const inspectorPort = await freePort();
@@ -554,7 +599,8 @@ async function startWorker(
 
 /**
  * Starts the local stack: anvil with TestToken and MicroTransferChannels deployed from its
- * account 0, the demo echo origin behind the Worker's proxied route, the local D1 migrations,
+ * account 0, the demo echo origin behind the Worker's proxied route, a local x402 facilitator
+ * (X402_FACILITATOR_URL), the local D1 migrations,
  * and the Worker under `wrangler dev --local` on 127.0.0.1 with anvil's account 1 as receiver,
  * its state in a fresh temp dir (or `persistDir`) and its scheduled handler triggered every few
  * seconds (production runs it by cron). Secrets go to wrangler through an env file (mode 0600),
@@ -570,12 +616,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await assertPortsFree(opts);
   const lifetime = new StackLifetime(opts.persistDir);
   try {
-    const anvil = await startChain(lifetime, opts.anvilPort);
+    const anvil = await startChain(lifetime, opts.anvilPort, opts.anvilBlockTime);
     const deployment = await deployStackContracts(anvil);
     const origin = await startOrigin(lifetime);
+    const facilitator = await startFacilitator(lifetime, anvil);
     const adminToken = opts.env?.ADMIN_TOKEN ?? process.env.ADMIN_TOKEN ?? randomBytes(24).toString("hex");
     if (adminToken.length < 16) throw new Error("ADMIN_TOKEN must be at least 16 characters");
-    const varArgs = writeVars(workerVars(opts, { anvil, deployment, origin }, adminToken), lifetime.envFile);
+    const chain = { anvil, deployment, origin, facilitator };
+    const varArgs = writeVars(workerVars(opts, chain, adminToken), lifetime.envFile);
     const projectDir = opts.projectDir ?? REPO_ROOT;
     await applyMigrations(projectDir, lifetime.persistDir);
     const quiet = opts.quiet ?? true;
@@ -591,6 +639,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       receiver: ANVIL_ADDRESSES[1]!,
       adminToken,
       origin: { url: origin.url },
+      facilitator: { url: facilitator.url, address: facilitator.address },
       deployBlock: deployment.deployBlock,
       proxyRoutes: DEMO_PROXY_ROUTES,
       persistDir: lifetime.persistDir,

@@ -1,6 +1,8 @@
 // `npm start`: the local run of PROTOCOL.md section 4, on fixed ports ($ANVIL_PORT, default 8545;
 // $PORT, default 8787), printing what runs where and copy-paste commands that fund a test key
-// and make a paid request with the edge402 CLI. Ctrl-C (or SIGTERM) stops everything.
+// and make a paid request with the edge402 CLI and with x402's own client
+// (scripts/x402-pay.ts: the stock `exact` scheme, or edge402's `channel` scheme). Ctrl-C (or
+// SIGTERM) stops everything.
 import { DEFAULT_FAUCET_AMOUNT } from "../src/client/faucet.js";
 import { ANVIL_ADDRESSES, ANVIL_KEYS } from "./anvil.js";
 import { PortInUseError, startStack, type Stack } from "./stack.js";
@@ -27,6 +29,7 @@ function banner(stack: Stack): string {
     [`GET ${u}/free/{param}`, "free, answers param"],
     [`GET ${u}/trial/{param}`, "price 5, free to a new client during its trial"],
     [`GET ${u}/metered/{ms}`, "metered: busy ms milliseconds, at most 100"],
+    [`GET ${u}/stream/{n}`, "metered stream: n SSE events, one every 50 ms, 2 per event; resumes after Last-Event-ID"],
     ...stack.proxyRoutes.map(({ method, path, price }): [string, string] => [
       `${method} ${u}${path}`,
       `price ${price}, proxied to the demo origin ${stack.origin.url}`,
@@ -42,6 +45,7 @@ function banner(stack: Stack): string {
     `  contract         ${stack.contract}   (MicroTransferChannels, challenge period 500)`,
     `  receiver         ${stack.receiver}   (anvil account 1)`,
     `  worker           ${u}`,
+    `  x402 facilitator ${stack.facilitator.url}   (x402's own, settling from anvil account 2)`,
     `  demo origin      ${stack.origin.url}`,
     `  admin token      ${stack.adminToken}`,
     "",
@@ -66,6 +70,9 @@ function banner(stack: Stack): string {
     "",
     `In a browser: add chain ${stack.chainId} (RPC ${stack.rpcUrl}) to your wallet, import the key above, mint`,
     `test tokens with the faucet, then open ${u}/article/hello and click Pay (your channel: ${u}/api/1/wallet).`,
+    "Pay with x402's own client (@x402/fetch; after the faucet above):",
+    `  EDGE402_PRIVATE_KEY=${userKey} npx tsx scripts/x402-pay.ts ${u}/echofix/hello   # stock "exact"`,
+    `  EDGE402_PRIVATE_KEY=${userKey} EDGE402_RPC_URL=${stack.rpcUrl} npx tsx scripts/x402-pay.ts --channel ${u}/echofix/hello`,
     "",
     "Ctrl-C stops everything.",
     "",

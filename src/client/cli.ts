@@ -354,11 +354,12 @@ function paidLine(paid: PaymentReceipt): string {
   return `paid ${paid.cost} (${how}) on channel ${paid.channel.openBlock} to ${short(paid.channel.receiver)}; balance ${paid.balance} of deposit ${paid.deposit}, credit ${paid.credit}`;
 }
 
-/** The response's body to stdout; with -i its status and headers, and what was paid, to stderr. */
+/** The response's body to stdout as it arrives (a metered stream's events one by one); with -i
+ *  its status and headers, and what was paid (a stream's cost once it ended), to stderr. */
 async function printFetched(
   run: CliRun,
   res: Response,
-  paid: PaymentReceipt | undefined,
+  receipts: readonly PaymentReceipt[],
   opts: FetchOptions,
 ): Promise<void> {
   const { io } = run;
@@ -368,10 +369,18 @@ async function printFetched(
       io.stderr(`${k}: ${v}\n`);
     });
   }
-  const bodyBytes = new Uint8Array(await res.arrayBuffer());
-  io.stdout(bodyBytes);
+  let last: number | undefined;
+  const reader = res.body?.getReader();
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (value.length === 0) continue;
+    io.stdout(value);
+    last = value[value.length - 1];
+  }
   // On a terminal, start the payment line on a line of its own.
-  if (io.terminal && bodyBytes.length > 0 && bodyBytes[bodyBytes.length - 1] !== 0x0a) io.stderr("\n");
+  if (io.terminal && last !== undefined && last !== 0x0a) io.stderr("\n");
+  const paid = receipts.at(-1);
   if (opts.json) io.stderr(`${JSON.stringify({ status: res.status, paid: paid ? paidJson(paid) : null })}\n`);
   else if (paid) run.say(paidLine(paid));
   else if (!run.globals.quiet) run.say(`HTTP ${res.status}; nothing paid`);
@@ -409,7 +418,7 @@ function addFetchCommand(run: CliRun): void {
         },
       });
       const res = await client.fetch(target, init);
-      await printFetched(run, res, receipts.at(-1), opts);
+      await printFetched(run, res, receipts, opts);
       if (res.status >= 400) run.exitCode = EXIT_FAILURE;
     });
 }

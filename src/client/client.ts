@@ -18,6 +18,7 @@ import { Payer } from "./payer.js";
 import { DEFAULT_BACKOFF, resolvePolicy, type BackoffOptions, type PolicyOptions } from "./policy.js";
 import { PriceBook } from "./request.js";
 import { MemoryChannelStore, type ChannelStore } from "./store.js";
+import { followPaidStreams, PaidStreams } from "./stream.js";
 
 /**
  * Options of {@link createEdge402Client}: the signer and the chain (`account` with `rpcUrl`, or
@@ -73,6 +74,32 @@ export type Edge402Client = {
   settle(opts?: { server?: string }): Promise<SettleResult[]>;
 };
 
+/** The parts every way of paying shares, for one signer on one chain: the chain access (with
+ *  its contract trust check), the channel book over the store, the payer under the policy,
+ *  the channel manager, and the backoff between resends. */
+export type ClientParts = {
+  chain: ChainAccess;
+  book: ChannelBook;
+  payer: Payer;
+  manager: ChannelManager;
+  hooks: Hooks;
+  backoff: BackoffOptions;
+  /** The fetch that sends requests. */
+  send: typeof fetch;
+};
+
+/** Checks the options and builds the parts (the paying fetch's and the x402 scheme's). */
+export function createClientParts(options: Omit<Edge402ClientOptions, "maxAttempts">): ClientParts {
+  const policy = resolvePolicy(options);
+  const hooks: Hooks = { beforePay: options.beforePay, afterPay: options.afterPay, onProgress: options.onProgress };
+  const chain = new ChainAccess(options);
+  const send = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const book = new ChannelBook(options.store ?? new MemoryChannelStore(), chain.address);
+  const payer = new Payer({ chain, book, policy, hooks, sessionWaitMs: options.sessionWaitMs ?? 10_000 });
+  const manager = new ChannelManager({ chain, book, hooks, policy, fetch: send });
+  return { chain, book, payer, manager, hooks, backoff: { ...DEFAULT_BACKOFF, ...options.backoff }, send };
+}
+
 /**
  * Creates a client that pays for HTTP requests through edge402 payment channels: its `fetch`
  * answers a 402 by paying (opening or topping up a channel on chain when needed) and sending
@@ -98,17 +125,12 @@ export type Edge402Client = {
  * await client.close("http://127.0.0.1:8787");
  */
 export function createEdge402Client(options: Edge402ClientOptions): Edge402Client {
-  const policy = resolvePolicy(options);
   const maxAttempts = options.maxAttempts ?? 6;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 2) {
     throw new Edge402Error(ClientErrorCodes.invalidArgument, "maxAttempts must be an integer of at least 2");
   }
-  const hooks: Hooks = { beforePay: options.beforePay, afterPay: options.afterPay, onProgress: options.onProgress };
-  const chain = new ChainAccess(options);
-  const send = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
-  const book = new ChannelBook(options.store ?? new MemoryChannelStore(), chain.address);
-  const payer = new Payer({ chain, book, policy, hooks, sessionWaitMs: options.sessionWaitMs ?? 10_000 });
-  const manager = new ChannelManager({ chain, book, hooks, policy, fetch: send });
+  const { chain, book, payer, manager, hooks, backoff, send } = createClientParts(options);
+  const streams = new PaidStreams();
   const paying = createPayingFetch({
     payer,
     book,
@@ -117,12 +139,13 @@ export function createEdge402Client(options: Edge402ClientOptions): Edge402Clien
     prices: new PriceBook(),
     fetch: send,
     maxAttempts,
-    backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+    backoff,
     maxRetryAfterMs: options.maxRetryAfterMs ?? 10_000,
+    streams,
   });
   return {
     address: chain.address,
-    fetch: paying,
+    fetch: followPaidStreams({ paying, book, hooks, streams }),
     spent: () => book.spent,
     deposited: () => book.deposited,
     channels: (opts) => manager.list(opts),

@@ -10,11 +10,12 @@ import type { Hooks, PaymentReceipt } from "./hooks.js";
 import type { ChannelReport } from "./ledger.js";
 import type { Payer, Payment } from "./payer.js";
 import { retryDelay, type BackoffOptions } from "./policy.js";
-import { isOurBalance, reportFor, takeServerBalance } from "./reconcile.js";
+import { closeServed, reportFor } from "./reconcile.js";
 import { isRedirect, MAX_REDIRECTS, nextHop } from "./redirect.js";
 import { stepAfterRefusal, type RefusalStep } from "./refusal.js";
 import { type PriceBook, RequestTemplate } from "./request.js";
 import { readChannelReport, readRefusal, readTerms, type Refusal, type Terms } from "./response.js";
+import type { PaidStreams } from "./stream.js";
 
 export type PayingFetchOptions = {
   payer: Payer;
@@ -29,6 +30,8 @@ export type PayingFetchOptions = {
   backoff: BackoffOptions;
   /** A 429 is retried when its `Retry-After` is at most this (ms); else it is returned. */
   maxRetryAfterMs: number;
+  /** Where paid event streams are noted for `followPaidStreams`. */
+  streams?: PaidStreams;
 };
 
 function discard(res: Response): void {
@@ -58,20 +61,6 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/**
- * Whether the server kept a payment it answered without a 402. Its channel report says; with
- * none, a success was served without the proof and an error may have kept it.
- */
-function servedOutcome(
-  payment: Payment,
-  ours: ChannelReport | undefined,
-  ok: boolean,
-): "accepted" | "refused" | "unknown" {
-  if (payment.kind !== "proof") return "accepted";
-  if (ours) return ours.balance >= payment.balance ? "accepted" : "refused";
-  return ok ? "refused" : "unknown";
-}
-
 function receiptOf(
   payment: Payment,
   ours: ChannelReport & { cost: bigint },
@@ -99,18 +88,13 @@ async function recordServed(
   res: Response,
   req: RequestTemplate,
 ): Promise<void> {
-  const ledger = payment.ledger;
-  const ours = reportFor(ledger, readChannelReport(res.headers));
-  const signedBefore = ledger.signed;
-  options.payer.finish(payment, servedOutcome(payment, ours, res.ok));
-  if (ours) {
-    // A served response's balance that is not ours is not taken (nor is the response lost).
-    if (await isOurBalance(ledger, ours.balance, ours.signature)) takeServerBalance(ledger, ours, signedBefore);
-    ledger.applyReport(ours);
-  }
+  const ours = reportFor(payment.ledger, readChannelReport(res.headers));
+  await closeServed(options.payer, payment, ours, res.ok);
   await options.book.save();
   if (ours?.cost !== undefined)
     await options.hooks.afterPay?.(receiptOf(payment, { ...ours, cost: ours.cost }, res, req));
+  // A metered stream's cost comes at its end (stream.ts closes its books there).
+  else if (ours) options.streams?.note(res, { kind: payment.kind, ledger: payment.ledger });
 }
 
 /**

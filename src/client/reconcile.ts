@@ -6,6 +6,7 @@ import type { Hex } from "viem";
 import { verifyBalanceProof } from "../protocol/verify.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { ChannelLedger, ChannelReport } from "./ledger.js";
+import type { Payer, Payment } from "./payer.js";
 
 /** `report` when it speaks of `ledger`'s channel (same sender and open block), else undefined. */
 export function reportFor(ledger: ChannelLedger, report: ChannelReport | null | undefined): ChannelReport | undefined {
@@ -73,4 +74,37 @@ export async function reconcileRefusedProof(
   else takeServerBalance(ledger, report, signedBefore);
   ledger.applyReport(report);
   return absorbed ? "credit" : "proof";
+}
+
+/**
+ * Whether the server kept a payment it answered without a 402. Its channel report says; with
+ * none, a success was served without the proof and an error may have kept it.
+ */
+function servedOutcome(
+  payment: Payment,
+  ours: ChannelReport | undefined,
+  ok: boolean,
+): "accepted" | "refused" | "unknown" {
+  if (payment.kind !== "proof") return "accepted";
+  if (ours) return ours.balance >= payment.balance ? "accepted" : "refused";
+  return ok ? "refused" : "unknown";
+}
+
+/**
+ * Closes the books of a payment the server answered without a 402 (`ok`: a success), and takes
+ * the answer's channel report (`ours`: already checked to name the payment's channel) when its
+ * balance is ours. A served balance that is not ours is not taken (nor is the answer lost).
+ */
+export async function closeServed(
+  payer: Pick<Payer, "finish">,
+  payment: Payment,
+  ours: ChannelReport | undefined,
+  ok: boolean,
+): Promise<void> {
+  const ledger = payment.ledger;
+  const signedBefore = ledger.signed;
+  payer.finish(payment, servedOutcome(payment, ours, ok));
+  if (!ours) return;
+  if (await isOurBalance(ledger, ours.balance, ours.signature)) takeServerBalance(ledger, ours, signedBefore);
+  ledger.applyReport(ours);
 }

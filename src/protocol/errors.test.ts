@@ -25,7 +25,7 @@ const refusals: ErrorCode[] = [
 
 describe("error codes", () => {
   it("are stable snake_case strings", () => {
-    expect(codes).toHaveLength(18);
+    expect(codes).toHaveLength(24);
     for (const code of codes) expect(code).toMatch(/^[a-z]+(_[a-z]+)*$/);
     expect(new Set(codes).size).toBe(codes.length);
   });
@@ -58,6 +58,12 @@ describe("error codes", () => {
       invalid_close_request: 401,
       not_found: 404,
       chain_unavailable: 503,
+      malformed_payment_signature: 400,
+      unsupported_payment_scheme: 402,
+      payment_requirements_mismatch: 402,
+      payment_invalid: 402,
+      settlement_failed: 402,
+      facilitator_unavailable: 502,
       internal_error: 500,
     });
   });

@@ -23,6 +23,12 @@ export const ErrorCodes = {
   invalidProxyTarget: "invalid_proxy_target",
   chainUnavailable: "chain_unavailable",
   internalError: "internal_error",
+  malformedPaymentSignature: "malformed_payment_signature",
+  unsupportedPaymentScheme: "unsupported_payment_scheme",
+  paymentRequirementsMismatch: "payment_requirements_mismatch",
+  paymentInvalid: "payment_invalid",
+  settlementFailed: "settlement_failed",
+  facilitatorUnavailable: "facilitator_unavailable",
 } as const;
 
 /** One of the protocol's error codes. */
@@ -64,6 +70,12 @@ export const errorStatus: Record<ErrorCode, number> = {
   not_found: 404,
   chain_unavailable: 503,
   internal_error: 500,
+  malformed_payment_signature: 400,
+  unsupported_payment_scheme: 402,
+  payment_requirements_mismatch: 402,
+  payment_invalid: 402,
+  settlement_failed: 402,
+  facilitator_unavailable: 502,
 };
 
 /** The flag header (value `1`) that a 402 refused with each refusal code carries. */
@@ -97,6 +109,12 @@ export const errorMessages: Record<ErrorCode, string> = {
   invalid_proxy_target: "This path cannot be forwarded to the origin.",
   chain_unavailable: "The chain is unavailable; the payment cannot be judged now.",
   internal_error: "Internal server error.",
+  malformed_payment_signature: "The PAYMENT-SIGNATURE header is not a valid x402 v2 payment payload.",
+  unsupported_payment_scheme: "This route does not take that x402 payment scheme.",
+  payment_requirements_mismatch: "The x402 payment does not answer this request's payment requirements.",
+  payment_invalid: "The x402 facilitator found the payment invalid.",
+  settlement_failed: "The x402 payment could not be settled; nothing was served.",
+  facilitator_unavailable: "The x402 facilitator cannot be reached; the payment cannot be judged now.",
 };
 
 /** The JSON body of every 4xx and 5xx response. */

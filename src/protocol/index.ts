@@ -10,5 +10,7 @@ export * from "./errors.js";
 export * from "./headers.js";
 export * from "./sign.js";
 export * from "./signature.js";
+export * from "./stream.js";
 export * from "./verify.js";
 export * from "./abi.js";
+export * from "./x402.js";

@@ -108,6 +108,12 @@ describe("parseConfig messages", () => {
     ]);
   });
 
+  it("keeps a proxied route's metered stream settings", () => {
+    const routes = [{ path: "/sse/*", metered: { maxPrice: "20", perEvent: 2, perMs: 0, stream: true } }];
+    const config = parseConfig({ ...good, PROXY_ROUTES: JSON.stringify(routes) });
+    expect(config.proxyRoutes[0]!.metered).toEqual({ maxPrice: "20", perEvent: 2, perMs: 0, stream: true });
+  });
+
   it("fills the defaults and normalises good routes", () => {
     const routes = [
       { path: "/a", method: "post", price: 10, metered: { maxPrice: "7", perMs: 0.5 } },

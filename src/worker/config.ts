@@ -51,8 +51,19 @@ const schema = z.object({
   CHALLENGE_PERIOD: z.optional(decimal("CHALLENGE_PERIOD")),
   LOOKUP_RPC_URL: z.optional(z.url("LOOKUP_RPC_URL must be an http(s) URL")),
   LOOKUP_RATE: z._default(decimal("LOOKUP_RATE"), "5"),
+  ANALYTICS_ACCOUNT_ID: z.optional(
+    z.string().check(z.regex(/^[0-9a-f]{32}$/, "ANALYTICS_ACCOUNT_ID must be a Cloudflare account id (32 hex digits)")),
+  ),
+  ANALYTICS_API_TOKEN: z.optional(secret("ANALYTICS_API_TOKEN", 20)),
+  ANALYTICS_DATASET: z._default(
+    z.string().check(z.regex(/^[A-Za-z0-9_]{1,64}$/, "ANALYTICS_DATASET must be a dataset name (letters, digits, _)")),
+    "edge402_traffic",
+  ),
   BROWSER_PREPAY_REQUESTS: z._default(decimal("BROWSER_PREPAY_REQUESTS"), "20"),
   BROWSER_DEPOSIT_REQUESTS: z._default(decimal("BROWSER_DEPOSIT_REQUESTS"), "100"),
+  X402_FACILITATOR_URL: z.optional(z.url("X402_FACILITATOR_URL must be an http(s) URL")),
+  X402_TOKEN_NAME: z.optional(z.string()),
+  X402_TOKEN_VERSION: z.optional(z.string()),
 });
 /** The name of a var or secret the configuration reads. */
 export type ConfigVar = keyof typeof schema.shape;
@@ -69,7 +80,16 @@ const proxyRoute = z.object({
   path: z.string().check(z.startsWith("/")),
   method: z._default(z.string().check(z.toUpperCase()), "GET"),
   price: z.optional(amount),
-  metered: z.optional(z.object({ maxPrice: amount, perMs: rate, perKiB: rate, maxServingMs: rate })),
+  metered: z.optional(
+    z.object({
+      maxPrice: amount,
+      perMs: rate,
+      perKiB: rate,
+      perEvent: rate,
+      maxServingMs: rate,
+      stream: z.optional(z.boolean()),
+    }),
+  ),
   trial: z.optional(z.boolean()),
   costUnits: z.optional(z.int().check(z.positive())),
   description: z.optional(z.string()),
@@ -123,10 +143,16 @@ export interface Config {
   lookupRpcUrl?: string;
   /** Look-ups per second all strangers together may cause (each about two RPC requests). */
   lookupRate: number;
+  /** Where the traffic counters can be read back from Workers Analytics Engine (its SQL API);
+   *  absent, they are kept in D1 (src/worker/traffic). */
+  analytics?: { accountId: string; apiToken: string; dataset: string };
   /** The 402 page's first balance proof pays this many requests at the route's price ahead. */
   browserPrepayRequests: number;
   /** A channel the 402 page opens holds this many requests at the route's price. */
   browserDepositRequests: number;
+  /** The x402 `exact` offer: the facilitator that verifies and settles it, and the token's
+   *  EIP-712 domain its EIP-3009 authorizations are signed over. Absent: `channel` only. */
+  x402Exact?: { facilitatorUrl: string; tokenName: string; tokenVersion: string };
 }
 
 /** Thrown when the vars and secrets do not make a valid configuration. */
@@ -137,8 +163,8 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates raw vars (strings) into a Config, or throws ConfigError listing every problem. */
-export function parseConfig(vars: Record<string, unknown>): Config {
+/** The vars the schema knows, trimmed and checked, or ConfigError listing every problem. */
+function parseVars(vars: Record<string, unknown>): z.infer<typeof schema> {
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(schema.shape)) {
     const v = vars[key];
@@ -154,7 +180,12 @@ export function parseConfig(vars: Record<string, unknown>): Config {
       ),
     );
   }
-  const v = parsed.data;
+  return parsed.data;
+}
+
+/** Validates raw vars (strings) into a Config, or throws ConfigError listing every problem. */
+export function parseConfig(vars: Record<string, unknown>): Config {
+  const v = parseVars(vars);
   const receiver = privateKeyToAccount(v.RECEIVER_PRIVATE_KEY as Hex);
   const minConfirmations = Number(v.MIN_CONFIRMATIONS);
   if (minConfirmations < 1) throw new ConfigError(["MIN_CONFIRMATIONS must be at least 1"]);
@@ -199,9 +230,26 @@ export function parseConfig(vars: Record<string, unknown>): Config {
     challengePeriod: v.CHALLENGE_PERIOD === undefined ? undefined : Number(v.CHALLENGE_PERIOD),
     lookupRpcUrl: v.LOOKUP_RPC_URL,
     lookupRate: Number(v.LOOKUP_RATE),
+    analytics:
+      v.ANALYTICS_ACCOUNT_ID && v.ANALYTICS_API_TOKEN
+        ? { accountId: v.ANALYTICS_ACCOUNT_ID, apiToken: v.ANALYTICS_API_TOKEN, dataset: v.ANALYTICS_DATASET }
+        : undefined,
     browserPrepayRequests: Number(v.BROWSER_PREPAY_REQUESTS),
     browserDepositRequests: Number(v.BROWSER_DEPOSIT_REQUESTS),
+    x402Exact: exactOffer(v),
   };
+}
+
+/** The `exact` offer's settings: all three vars, or none of them. */
+function exactOffer(v: z.infer<typeof schema>): Config["x402Exact"] {
+  const { X402_FACILITATOR_URL: facilitatorUrl, X402_TOKEN_NAME: tokenName, X402_TOKEN_VERSION: tokenVersion } = v;
+  if (facilitatorUrl === undefined && tokenName === undefined && tokenVersion === undefined) return undefined;
+  if (facilitatorUrl === undefined || tokenName === undefined || tokenVersion === undefined) {
+    throw new ConfigError([
+      "X402_FACILITATOR_URL, X402_TOKEN_NAME and X402_TOKEN_VERSION (the token's EIP-712 domain) go together: set all three or none",
+    ]);
+  }
+  return { facilitatorUrl: facilitatorUrl.replace(/\/+$/, ""), tokenName, tokenVersion };
 }
 
 const cache = new WeakMap<object, Config>();

@@ -6,6 +6,7 @@
 // assignable to it; src/worker/env.test.ts checks that this repo's worker-configuration.d.ts
 // (`npm run types`) still is, and that REQUIRED_VARS matches config.ts.
 import type { ConfigVar } from "./config.js";
+import type { ProjectionMessage } from "./projection/message.js";
 
 /** The vars and secrets with no default: a deployment must set each of them. */
 export const REQUIRED_VARS = [
@@ -38,6 +39,12 @@ export interface Edge402Bindings {
   FLOW: AnyNamespace;
   /** The one LookupObject: the strangers' chain look-up budget. */
   LOOKUPS: AnyNamespace;
+  /** The projection queue: channel objects send their D1 rows here, the Worker's `queue()`
+   *  consumes them in batches. Without it each object writes its own row to D1. */
+  PROJECTION?: Queue<ProjectionMessage>;
+  /** Workers Analytics Engine dataset for the traffic counters (src/worker/traffic); used when
+   *  ANALYTICS_ACCOUNT_ID and ANALYTICS_API_TOKEN let the Worker read it back, else D1 keeps them. */
+  ANALYTICS?: AnalyticsEngineDataset;
 }
 
 type RequiredVars = { [K in RequiredVar]: string };

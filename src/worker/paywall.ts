@@ -3,8 +3,10 @@
 // trial: the free allowance, or the channel's bucket for a paying client), then the paid step
 // (read the payment, verify and apply it to the channel, serve, settle a metered reservation,
 // answer with the channel's headers and a session token). Reading and applying a payment live
-// in payment/, so other carriers of a payment can reuse them. Refusals answer before the
-// handler runs and change nothing.
+// in payment/, so other carriers of a payment can reuse them: x402's `PAYMENT-SIGNATURE` is
+// read there too, and a `channel` payment goes on as any other, its answer adding x402's
+// receipt; an `exact` payment is x402/exact.ts's. Every 402 also carries the route's x402 offer
+// (x402/offer.ts). Refusals answer before the handler runs and change nothing.
 import type { Context, MiddlewareHandler, Next } from "hono";
 import type { Address } from "viem";
 import { isProtocolError } from "../protocol/errors.js";
@@ -17,15 +19,20 @@ import { limitedHeaders, policyHeader, rateLimitHeaders, trialHeader } from "./f
 import { flowStub } from "./flow/stub.js";
 import { answerPaid, refusalResponse, setResponse } from "./http/paid.js";
 import { errorResponse, termsHeaders } from "./http/responses.js";
-import { settleMetered } from "./metered.js";
+import { settleMetered, streamMetered } from "./metered.js";
 import { applyPayment, applyPriority, verifyPayer, type Payer } from "./payment/apply.js";
 import { quietPayment, readPayment } from "./payment/read.js";
 import { resolvePrice, routeSettings, type PaywallOptions, type RouteSettings } from "./pricing.js";
+import { countRequest } from "./traffic/index.js";
+import { serveExact } from "./x402/exact.js";
+import { offerX402 } from "./x402/offer.js";
+import { answerX402Channel } from "./x402/receipt.js";
 
 export type { PaywallOptions } from "./pricing.js";
 
-/** What the paywall tells downstream handlers (and the origin, in proxy mode) about the payer. */
-export type PaymentInfo = { sender: Address; openBlock: number; cost: bigint; kind: "proof" | "session" };
+/** What the paywall tells downstream handlers (and the origin, in proxy mode) about the payer
+ *  (`openBlock` 0 for an x402 `exact` payment, which no channel pays). */
+export type PaymentInfo = { sender: Address; openBlock: number; cost: bigint; kind: "proof" | "session" | "exact" };
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -65,6 +72,7 @@ export function paywall(opts: PaywallOptions): PaywallHandler {
   const route = routeSettings(opts);
   return async function paywallHandler(c, next) {
     const terms = await requestTerms(c, route);
+    if (terms.price > 0n) offerX402(c, terms.config, terms.price, route.opts.description);
     let trialHeaders: HeaderRecord = {};
     if (terms.price === 0n || terms.trial) {
       const unpriced = await serveUnpriced(c, next, route, terms);
@@ -174,6 +182,7 @@ async function servePaid(
     return errorResponse(c, err.code, { message: err.message, details: err.details, headers: limits });
   }
   if (!payment) return errorResponse(c, "payment_required", { headers: limits });
+  if (payment.kind === "exact") return serveExact(c, next, t.config, t.price, payment, limits);
   const payer = await verifyPayer(t.config, payment);
   if (!payer) {
     if (payment.kind === "session") return errorResponse(c, "invalid_session", { headers: limits });
@@ -195,10 +204,35 @@ async function servePaid(
   c.set("edge402Payment", { sender: payer.sender, openBlock: payer.openBlock, cost: result.cost, kind: payer.kind });
   const startedAt = Date.now();
   await next();
-  let served = { res: c.res, cost: result.cost, channel: result.channel, flow: result.flow };
+  let served: Served = { res: c.res, cost: result.cost, channel: result.channel, flow: result.flow };
   if (metered && reserveId) {
-    const reservation = { id: reserveId, amount: result.cost };
-    served = { ...served, ...(await settleMetered(c.env, payer, reservation, metered, startedAt, served.res)) };
+    const reservation = { id: reserveId, amount: result.cost, serveMs: route.reserveMs! };
+    served = { ...served, ...(await settleServed(c, payer, reservation, metered, startedAt, served)) };
   }
   await answerPaid(c, t.config, payer, served, limits);
+  // A streamed answer is charged as it flows and settled at its end: its first slice is counted.
+  countRequest(c, { kind: "paid", earnings: served.cost ?? result.cost });
+  if ("x402" in payment) answerX402Channel(c, t.config, payer.sender);
+}
+
+type Served = Parameters<typeof answerPaid>[3];
+
+/** A served metered request: settled now at its measured cost (buffered), or charged as its
+ *  body flows and settled at its end (`stream: true`; the cost is then not in the headers). */
+function settleServed(
+  c: Context<{ Bindings: Env }>,
+  payer: Payer,
+  reservation: { id: string; amount: bigint; serveMs: number },
+  meter: NonNullable<PaywallOptions["metered"]>,
+  startedAt: number,
+  served: Served,
+): Promise<Partial<Served>> {
+  if (!meter.stream) return settleMetered(c.env, payer, reservation, meter, startedAt, served.res);
+  return streamMetered(c.env, payer, reservation, meter, startedAt, served, (p) => {
+    try {
+      c.executionCtx.waitUntil(p);
+    } catch {
+      // No execution context (app.request() in a test): the settle still runs, unguarded.
+    }
+  });
 }

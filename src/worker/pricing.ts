@@ -8,14 +8,23 @@ import { DEFAULT_MAX_SERVING_MS } from "./channel/state.js";
 /** An amount in token base units, as a route's options may give it. */
 export type Amount = bigint | number | string;
 
-/** A metered route's charge: max(serving ms × perMs, response KiB × perKiB), rounded up,
- *  never above `maxPrice`. Serving time runs from the handler's start until its whole body is
- *  produced (a metered response is buffered, so its cost is known before its headers go out). */
+/** A metered route's charge: max(serving ms × perMs, response KiB × perKiB, SSE events ×
+ *  perEvent), rounded up, never above what is reserved. Serving time runs from the handler's
+ *  start until its whole body is produced. A buffered response (the default) is charged before
+ *  its headers go out, never above `maxPrice`; a streamed one (`stream: true`) as it flows, in
+ *  slices of `maxPrice` reserved from credit (src/worker/stream). */
 export type MeterOptions = {
   /** Token base units charged per millisecond of serving time (default 1). */
   perMs?: number;
   /** Token base units charged per KiB (1024 bytes) of response body (default 0). */
   perKiB?: number;
+  /** Token base units charged per Server-Sent Event of a `text/event-stream` body: a block with
+   *  a `data` line, as EventSource dispatches it (default 0). */
+  perEvent?: number;
+  /** Stream the response through the meter as the handler writes it, instead of buffering it:
+   *  charged at its end (or at the client's disconnect), taking more slices from credit while
+   *  it flows, ended with an `rdn-payment-required` event when the credit runs out. */
+  stream?: boolean;
   /** The longest a request is served, in ms: its reservation of `maxPrice` ends this long (plus
    *  RESERVATION_MARGIN_MS) after it was taken, charged at `maxPrice`, if no settle came. Default:
    *  the serving time whose charge reaches `maxPrice` (`maxPrice / perMs`, so expiring costs
@@ -75,6 +84,17 @@ export function maxServingMs(meter: MeterOptions & { maxPrice: Amount }): number
   return Math.min(Math.ceil(Number(toAmount(meter.maxPrice, "metered.maxPrice")) / perMs), MAX_DERIVED_SERVING_MS);
 }
 
+/** What a metered request has used so far: serving time, body bytes and SSE events. */
+export type MeterReading = { ms: number; bytes: number; events: number };
+
+/** The measured cost of a reading (MeterOptions), rounded up, uncapped. */
+export function meterCost(meter: MeterOptions, r: MeterReading): bigint {
+  const byTime = r.ms * (meter.perMs ?? 1);
+  const bySize = (r.bytes / 1024) * (meter.perKiB ?? 0);
+  const byEvents = r.events * (meter.perEvent ?? 0);
+  return BigInt(Math.ceil(Math.max(0, byTime, bySize, byEvents)));
+}
+
 /** The price of this request (for a metered route, its maximum). */
 export async function resolvePrice(opts: PaywallOptions, c: Context): Promise<bigint> {
   if (opts.metered) return toAmount(opts.metered.maxPrice, "metered.maxPrice");
@@ -92,6 +112,7 @@ export function routeSettings(opts: PaywallOptions): RouteSettings {
     toAmount(opts.metered.maxPrice, "metered.maxPrice");
     nonNegative(opts.metered.perMs, "metered.perMs");
     nonNegative(opts.metered.perKiB, "metered.perKiB");
+    nonNegative(opts.metered.perEvent, "metered.perEvent");
     nonNegative(opts.metered.maxServingMs, "metered.maxServingMs");
   }
   const costUnits = opts.costUnits ?? 1;

@@ -102,7 +102,7 @@ export function proxyToOrigin(stripPrefix = "") {
     const paid = c.get("edge402Payment");
     if (paid) {
       headers.set(ORIGIN_HEADERS.sender, paid.sender);
-      headers.set(ORIGIN_HEADERS.openBlock, String(paid.openBlock));
+      if (paid.kind !== "exact") headers.set(ORIGIN_HEADERS.openBlock, String(paid.openBlock));
       headers.set(ORIGIN_HEADERS.cost, paid.cost.toString());
     }
     if (config.originSecret) headers.set(ORIGIN_HEADERS.secret, config.originSecret);

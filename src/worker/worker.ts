@@ -1,8 +1,8 @@
 // The whole Worker in one call, for projects that install edge402: `createWorker(options)`
-// returns the `fetch` and `scheduled` handlers of a Worker that serves the given priced routes
+// returns the `fetch`, `scheduled` and `queue` handlers of a Worker that serves the given priced routes
 // (plus PROXY_ROUTES to ORIGIN_URL and, with DEMO_ROUTES=true, the demo routes) behind the
 // paywall, the management and admin APIs under /api/1 with the settlement actions, and the
-// chain sync on the cron trigger. A request no edge402 route matches goes to `fallback` (the
+// chain sync on the cron trigger, and the D1 projection's queue consumer. A request no edge402 route matches goes to `fallback` (the
 // project's own Hono app, say) when one is given. The project's main module exports the result
 // as its default and re-exports ChannelObject, FlowObject, LookupObject and ReceiverObject, which wrangler
 // binds by class name. This repo's own Worker (src/worker/index.ts) is `createWorker()`.
@@ -11,6 +11,7 @@ import { createApp, type AppRoute } from "./app.js";
 import { getConfig } from "./config.js";
 import type { Env } from "./env.js";
 import { demoRoutes } from "./demo.js";
+import { consumeProjection } from "./projection/consumer.js";
 import { proxyToOrigin } from "./proxy.js";
 import { settlementAdmin } from "./settlement/admin.js";
 import { runSync } from "./sync/run.js";
@@ -30,6 +31,7 @@ export type WorkerOptions = {
 export type Edge402Worker = {
   fetch: ExportedHandlerFetchHandler<Env>;
   scheduled: ExportedHandlerScheduledHandler<Env>;
+  queue: ExportedHandlerQueueHandler<Env>;
 };
 
 export function createWorker(options: WorkerOptions = {}): Edge402Worker {
@@ -59,6 +61,10 @@ export function createWorker(options: WorkerOptions = {}): Edge402Worker {
     },
     scheduled(_controller, env, ctx) {
       ctx.waitUntil(runSync(env));
+    },
+    // The projection queue (PROJECTION) is the only queue this Worker consumes.
+    async queue(batch, env) {
+      await consumeProjection(batch, env);
     },
   };
 }

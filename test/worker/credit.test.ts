@@ -1,5 +1,5 @@
 // Credit and sessions, concurrency on one channel, and durability across object eviction.
-import { abortAllDurableObjects, env, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, env } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
@@ -7,7 +7,7 @@ import { channelId } from "../../src/protocol/channel-key.js";
 import { channelStub } from "../../src/worker/channel/stub.js";
 import { channels } from "../../src/worker/db/schema.js";
 import { issueSession } from "../../src/worker/session.js";
-import { freshAccount, openChannel, pay, request } from "./helpers.js";
+import { flushProjection, freshAccount, openChannel, pay, request } from "./helpers.js";
 
 const session = (token: string, path = "/echofix/s") => request(path, { headers: { "RDN-Session": token } });
 
@@ -108,12 +108,11 @@ describe("credit and sessions", () => {
     expect((await pay(a, openBlock, 15n)).status).toBe(200);
   });
 
-  it("projects the channel to D1 behind an alarm", async () => {
+  it("projects the channel to D1 behind an alarm, through the projection queue", async () => {
     const a = await freshAccount();
     const { openBlock } = await openChannel(a, 100n);
     await pay(a, openBlock, 25n);
-    const stub = channelStub(env, a.address, openBlock);
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await flushProjection(a.address, openBlock);
     const [row] = await drizzle(env.DB)
       .select()
       .from(channels)

@@ -8,6 +8,11 @@ import { microTransferChannelsAbi, testTokenAbi } from "../../src/protocol/abi.j
 import { encodeProofHeaders } from "../../src/protocol/codec.js";
 import { balanceProofTypedData, closeRequestTypedData } from "../../src/protocol/eip712.js";
 import { channelStub } from "../../src/worker/channel/stub.js";
+import { channels } from "../../src/worker/db/schema.js";
+import { channelId } from "../../src/protocol/channel-key.js";
+import { drizzle } from "drizzle-orm/d1";
+import { eq } from "drizzle-orm";
+import { vi } from "vitest";
 
 type TestChain = { rpcUrl: string; chainId: number; contract: Address; token: Address; deployBlock: number };
 const testEnv = env as unknown as { TEST_CHAIN: TestChain; TEST_KEYS: Hex[]; ADMIN_TOKEN: string };
@@ -332,9 +337,24 @@ export function syncConfigFor(c: TestChain, extra: Record<string, unknown> = {})
   };
 }
 
-/** Writes a channel object's D1 projection now instead of after its alarm delay. */
+/** Has a channel object send its D1 projection now instead of after its alarm delay, and waits
+ *  until the projection queue's consumer has written the object's current version to D1. */
 export async function flushProjection(sender: Address, openBlock: number): Promise<void> {
-  await runDurableObjectAlarm(channelStub(env as never, sender, openBlock));
+  const stub = channelStub(env as never, sender, openBlock);
+  await runDurableObjectAlarm(stub);
+  const version = (await stub.raw())?.version ?? 0;
+  const id = channelId(sender, openBlock);
+  await vi.waitFor(
+    async () => {
+      const [row] = await drizzle(env.DB)
+        .select({ version: channels.version })
+        .from(channels)
+        .where(eq(channels.id, id));
+      if (!row || row.version < version)
+        throw new Error(`D1 holds version ${row?.version} of ${id}, not ${version} yet`);
+    },
+    { timeout: 20_000, interval: 25 },
+  );
 }
 
 export function adminRequest(path: string, init: RequestInit = {}): Promise<Response> {

@@ -1,14 +1,13 @@
 // The management API (stats, pricing, channel info, the sender's close request) and the
 // admin API's authentication and views.
-import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { recoverTypedDataAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { closingProofTypedData } from "../../src/protocol/eip712.js";
-import { channelStub } from "../../src/worker/channel/stub.js";
 import {
   adminToken,
   chain,
+  flushProjection,
   freshAccount,
   keys,
   openChannel,
@@ -148,7 +147,7 @@ describe("admin API", () => {
     const opened = [await openChannel(a, 100n), await openChannel(a, 100n), await openChannel(a, 100n)];
     for (const ch of opened) {
       await pay(a, ch.openBlock, 5n);
-      await runDurableObjectAlarm(channelStub(env, a.address, ch.openBlock));
+      await flushProjection(a.address, ch.openBlock);
     }
     const auth = { authorization: `Bearer ${adminToken}` };
     const page1 = (await (

@@ -15,6 +15,7 @@ import type { Env } from "../env.js";
 import { channels } from "../db/schema.js";
 import { errorResponse } from "../http/responses.js";
 import { channelFromPath, channelJson } from "./management.js";
+import { projectionRoute, trafficRoute } from "./observe.js";
 
 /** Rejects any request without the admin bearer token (401, JSON body, nothing changed). */
 export function adminAuth(): MiddlewareHandler<{ Bindings: Env }> {
@@ -43,8 +44,8 @@ type AdminContext = Context<{ Bindings: Env }>;
 
 /**
  * The operator's API, every route behind `Authorization: Bearer <ADMIN_TOKEN>`: `GET /channels`
- * (paged, filtered by `state` and `sender`), `GET /channels/{sender}/{openBlock}` and
- * `GET /earnings`. `createApp` mounts it; mount it yourself under `/api/1/admin` otherwise.
+ * (paged, filtered by `state` and `sender`), `GET /channels/{sender}/{openBlock}`,
+ * `GET /earnings`, `GET /traffic` (per-minute traffic) and `GET /projection` (the D1 projection's lag). `createApp` mounts it; mount it yourself under `/api/1/admin` otherwise.
  *
  * @returns A Hono app to mount under `${GATEWAY_PATH}/admin`; add chain actions with
  *   `settlementAdmin(api)`.
@@ -61,6 +62,8 @@ export function adminApi() {
   api.get("/channels", listChannels);
   api.get("/channels/:sender/:openBlock", channelDetail);
   api.get("/earnings", earnings);
+  api.get("/traffic", trafficRoute);
+  api.get("/projection", projectionRoute);
   return api;
 }
 
@@ -112,6 +115,8 @@ async function channelDetail(c: AdminContext): Promise<Response> {
     payments: raw.payments,
     openReservations: Object.keys(raw.reservations).length,
     projection: row ?? null,
+    // Since the object last started: calls answered, storage writes, changes written, D1 messages.
+    object: await stub.writeStats(),
   });
 }
 

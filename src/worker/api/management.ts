@@ -169,7 +169,13 @@ function pricedRouteJson({ method, path, options }: PricedRoute) {
     ...(meter
       ? {
           maxPrice: String(meter.maxPrice),
-          meter: { perMs: meter.perMs ?? 1, perKiB: meter.perKiB ?? 0, maxServingMs: maxServingMs(meter) },
+          meter: {
+            perMs: meter.perMs ?? 1,
+            perKiB: meter.perKiB ?? 0,
+            perEvent: meter.perEvent ?? 0,
+            maxServingMs: maxServingMs(meter),
+            stream: meter.stream ?? false,
+          },
         }
       : {}),
     costUnits: options.costUnits ?? 1,

@@ -4,8 +4,6 @@
 // `lookup` hint, so a stranger cannot make it spend RPC (the Worker reads the chain under the
 // strangers' budget, src/worker/lookup, and calls again with what it `learned`).
 import { DurableObject } from "cloudflare:workers";
-import { drizzle } from "drizzle-orm/d1";
-import { sql } from "drizzle-orm";
 import type { Address, Hex } from "viem";
 import type { ErrorCode } from "../../protocol/errors.js";
 import { channelId, parseChannelId } from "../../protocol/channel-key.js";
@@ -14,9 +12,10 @@ import { closingProofTypedData } from "../../protocol/eip712.js";
 import type { OnChainChannel } from "../chain.js";
 import { getConfig } from "../config.js";
 import type { Env } from "../env.js";
-import { channels } from "../db/schema.js";
+import { sendProjection } from "../projection/send.js";
 import type { FlowCharge, FlowStatus } from "../flow/bucket.js";
 import { decodeState, encodeState, snapshot, type ChannelSnapshot } from "./codec.js";
+import { GroupCommit, type CommitStats } from "./group-commit.js";
 import { channelObjectName, parseChannelObjectName } from "./name.js";
 import {
   applyChainEvents,
@@ -36,6 +35,7 @@ import {
   chargeCapacity,
   chargeCredit,
   expireReservations,
+  extendReservation,
   markCloseRequested,
   newChannelState,
   nextReservationExpiry,
@@ -45,7 +45,7 @@ import {
   type Decision,
 } from "./state.js";
 
-/** How long after a change the D1 projection is written. */
+/** How long after a change its D1 projection is sent, and the least time between two sends. */
 export const PROJECTION_DELAY_MS = 1000;
 /** A channel's record as a look-up read it at the confirmed block `confirmedBlock`. */
 export type LearnedChannel = OnChainChannel & { confirmedBlock: number };
@@ -125,9 +125,20 @@ export class ChannelObject extends DurableObject<Env> {
   private readonly legacy: boolean;
   /** When the scheduled alarm fires (ms), or null when none is scheduled. */
   private alarmAt: number | null = null;
+  /** The write path: every change of `state` is written through here (group commit). */
+  private readonly writes: GroupCommit;
+  /** The last state version sent to the D1 projection, when (ms), and how many were sent. */
+  private projected = { version: -1, at: 0, sent: 0 };
+  /** Calls answered since the object started (each through `durably`). */
+  private calls = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.writes = new GroupCommit(
+      () => ctx.storage.sql.exec("INSERT OR REPLACE INTO channel (id, data) VALUES (1, ?)", encodeState(this.state!)),
+      () => ctx.storage.sync(),
+      (err) => ctx.abort(`edge402: a channel write failed, starting again from storage: ${String(err)}`),
+    );
     this.legacy = ctx.id.name !== undefined && parseChannelId(ctx.id.name) !== null;
     ctx.blockConcurrencyWhile(async () => {
       ctx.storage.sql.exec(
@@ -146,21 +157,22 @@ export class ChannelObject extends DurableObject<Env> {
   async pay(req: ProofRequest): Promise<PayResult> {
     if (req.knownOnly && !this.state) return { ok: false, code: "nonexisting_channel" };
     const known = this.loadOrLearn(req.sender, req.openBlock, req.learned);
-    if (!known.ok) return known;
+    if (!known.ok) return this.durably(known);
     const decision = this.decideProof(req);
     if (!decision.ok && decision.code === "insufficient_deposit" && !req.learned) {
       // Perhaps a top-up not synced yet: the caller re-reads the deposit and asks again.
-      return { ok: false, code: decision.code, channel: snapshot(this.state!), flow: decision.flow, lookup: "deposit" };
+      const channel = snapshot(this.state!);
+      return this.durably({ ok: false, code: decision.code, channel, flow: decision.flow, lookup: "deposit" });
     }
-    return this.commit(decision);
+    return this.durably(this.commit(decision));
   }
 
   /** A session request: spend `price` from credit (or reserve it, for a metered route). */
   async spend(req: CreditRequest): Promise<PayResult> {
     const known = this.loadOrLearn(req.sender, req.openBlock, req.learned);
-    if (!known.ok) return known;
+    if (!known.ok) return this.durably(known);
     const flow = req.flow && { ...req.flow, random: Math.random() };
-    return this.commit(chargeCredit(known.state, { ...req, flow }, Date.now()));
+    return this.durably(this.commit(chargeCredit(known.state, { ...req, flow }, Date.now())));
   }
 
   /**
@@ -175,22 +187,30 @@ export class ChannelObject extends DurableObject<Env> {
     if (s.sender.toLowerCase() !== req.sender.toLowerCase() || s.openBlock !== req.openBlock)
       return { ok: false, code: "internal_error" };
     const decision = chargeCapacity(s, req.flow && { ...req.flow, random: Math.random() }, Date.now());
-    if (!decision.ok) return this.commit(decision);
+    if (!decision.ok) return this.durably(this.commit(decision));
     this.state = decision.state;
-    return { ok: true, cost: 0n, channel: snapshot(decision.state), flow: decision.flow };
+    return this.durably({ ok: true, cost: 0n, channel: snapshot(decision.state), flow: decision.flow });
   }
 
   /** Settles a metered reservation at the measured cost; the rest returns to credit. */
   async settle(id: string, measured: bigint): Promise<PayResult> {
     if (!this.state) return { ok: false, code: "nonexisting_channel" };
-    return this.commit(settleReservation(this.state, id, measured, Date.now()));
+    return this.durably(this.commit(settleReservation(this.state, id, measured, Date.now())));
+  }
+
+  /** A metered stream's next slice from credit, or (amounts 0) a renewal of its reservation's
+   *  expiry while it flows (state.ts `extendReservation`); `cost` is what was added. */
+  async extend(id: string, amount: bigint, atLeast: bigint, reserveMs: number): Promise<PayResult> {
+    if (!this.state) return { ok: false, code: "nonexisting_channel" };
+    this.expire();
+    return this.commit(extendReservation(this.state, id, { amount, atLeast, servingMs: reserveMs }, Date.now()));
   }
 
   /** The channel as the object knows it (a `lookup` hint when it does not know it). */
   async info(sender: Address, openBlock: number, learned?: LearnedChannel): Promise<InfoResult> {
     const known = this.loadOrLearn(sender, openBlock, learned);
-    if (!known.ok) return known;
-    return { ok: true, channel: snapshot(known.state) };
+    if (!known.ok) return this.durably(known);
+    return this.durably({ ok: true, channel: snapshot(known.state) });
   }
 
   /**
@@ -199,17 +219,17 @@ export class ChannelObject extends DurableObject<Env> {
    */
   async requestClose(sender: Address, openBlock: number, learned?: LearnedChannel): Promise<CloseResult> {
     const known = this.loadOrLearn(sender, openBlock, learned);
-    if (!known.ok) return known;
+    if (!known.ok) return this.durably(known);
     const s = known.state;
-    if (s.status === "removed") return { ok: false, code: "nonexisting_channel", channel: snapshot(s) };
-    if (s.status === "settled") return { ok: false, code: "channel_closing", channel: snapshot(s) };
+    if (s.status === "removed") return this.durably({ ok: false, code: "nonexisting_channel", channel: snapshot(s) });
+    if (s.status === "settled") return this.durably({ ok: false, code: "channel_closing", channel: snapshot(s) });
     this.expire();
     if (Object.keys(this.state!.reservations).length > 0) {
-      return {
+      return this.durably({
         ok: false,
         code: "bad_request",
         message: "A metered request on this channel is still being served; ask again in a moment.",
-      };
+      });
     }
     const config = getConfig(this.env);
     const closingSignature = await config.receiver.signTypedData(
@@ -227,18 +247,24 @@ export class ChannelObject extends DurableObject<Env> {
       return this.requestClose(sender, openBlock);
     const next = markCloseRequested(current, Date.now());
     this.persist(next);
-    return { ok: true, balance: next.charged, closingSignature, channel: snapshot(next) };
+    return this.durably({ ok: true, balance: next.charged, closingSignature, channel: snapshot(next) });
   }
 
   /** The channel as this object already knows it, without any chain call (null if never met).
    *  Used to tell a client whose proof was refused what the server holds, so it can resync. */
   async peek(): Promise<ChannelSnapshot | null> {
-    return this.state ? snapshot(this.state) : null;
+    return this.durably(this.state ? snapshot(this.state) : null);
   }
 
   /** Test and admin view of the raw state. */
   async raw(): Promise<ChannelState | null> {
-    return this.state;
+    return this.durably(this.state);
+  }
+
+  /** Since the object started: the calls it answered, its storage writes, the changes they
+   *  held, and the projection messages it sent. */
+  async writeStats(): Promise<CommitStats & { calls: number; projections: number }> {
+    return { calls: this.calls, ...this.writes.stats(), projections: this.projected.sent };
   }
 
   /** A pre-1.1 object's state and the chain events it applied, for `adoptLegacy`. */
@@ -291,7 +317,7 @@ export class ChannelObject extends DurableObject<Env> {
       if (r.state && r.state !== this.state) this.persist(r.state);
     }
     const s = this.state;
-    return { applied: r.applied, channel: s ? snapshot(s) : null, dispute: s ? disputePlan(s) : null };
+    return this.durably({ applied: r.applied, channel: s ? snapshot(s) : null, dispute: s ? disputePlan(s) : null });
   }
 
   /**
@@ -300,29 +326,30 @@ export class ChannelObject extends DurableObject<Env> {
    * learned from its own chain reads: a read at a later block waits for a later check.
    */
   async rewind(removedIds: string[], onChain: OnChainRecord, checkedAt?: number): Promise<ChannelSnapshot | null> {
-    if (checkedAt !== undefined && (this.state?.readBlock ?? -1) > checkedAt) return snapshot(this.state!);
+    if (checkedAt !== undefined && (this.state?.readBlock ?? -1) > checkedAt)
+      return this.durably(snapshot(this.state!));
     const history = this.chainHistory();
     const r = rewindChannel(this.state, history, removedIds, onChain, Date.now());
     this.saveHistory([], removedIds);
     if (r.state && checkedAt !== undefined) delete r.state.readBlock;
     if (r.state && r.state !== this.state) this.persist(r.state);
-    return this.state ? snapshot(this.state) : null;
+    return this.durably(this.state ? snapshot(this.state) : null);
   }
 
   /** The proof to dispute a cheating close with, judged against the chain's word `onChain`
    *  when given, or null (events.ts `disputePlan`). */
   async disputeProof(onChain?: ClosingOnChain): Promise<DisputePlan | null> {
-    return this.state ? disputePlan(this.state, onChain) : null;
+    return this.durably(this.state ? disputePlan(this.state, onChain) : null);
   }
 
   /** The newest proof <= C when it pays more than was withdrawn, or null (events.ts). */
   async withdrawProof(): Promise<{ balance: bigint; signature: Hex } | null> {
-    return this.state ? withdrawProof(this.state) : null;
+    return this.durably(this.state ? withdrawProof(this.state) : null);
   }
 
   /** The proof for a receiver-side close after the sender asked to close, or null (events.ts). */
   async closeProof(): Promise<{ balance: bigint; signature: Hex } | null> {
-    return this.state ? receiverCloseProof(this.state) : null;
+    return this.durably(this.state ? receiverCloseProof(this.state) : null);
   }
 
   private chainHistory(): AppliedEvent[] {
@@ -365,30 +392,24 @@ export class ChannelObject extends DurableObject<Env> {
     if (!s) return;
     const expiry = nextReservationExpiry(s);
     if (expiry) this.scheduleAlarm(expiry);
-    const row = {
-      id: channelId(s.sender, s.openBlock),
-      sender: s.sender.toLowerCase(),
-      openBlock: s.openBlock,
-      state: s.status,
-      deposit: s.deposit.toString(),
-      balance: s.balance.toString(),
-      charged: s.charged.toString(),
-      withdrawn: s.withdrawn.toString(),
-      withdrawable: (s.withdrawable?.balance ?? s.withdrawn).toString(),
-      closingBalance: s.closingBalance?.toString() ?? null,
-      settleBlock: s.settleBlock,
-      closeRequested: s.closeRequested,
-      payments: s.payments,
-      chainReadBlock: s.readBlock ?? null,
-      version: s.version,
-      createdAt: s.createdAt,
-      updatedAt: s.updatedAt,
-    };
-    const { id: _id, createdAt: _c, ...update } = row;
-    await drizzle(this.env.DB)
-      .insert(channels)
-      .values(row)
-      .onConflictDoUpdate({ target: channels.id, set: update, setWhere: sql`${channels.version} < ${row.version}` });
+    await this.project(s);
+  }
+
+  /**
+   * Sends `s` to the D1 projection once it is durable (D1 never shows a state a crash could take
+   * back), unless it was sent already; never sooner than PROJECTION_DELAY_MS after the last one,
+   * so a channel sends at most one message per interval however busy it is.
+   */
+  private async project(s: ChannelState): Promise<void> {
+    await this.writes.settled();
+    if (s.version === this.projected.version) return;
+    const due = this.projected.at + PROJECTION_DELAY_MS;
+    if (Date.now() < due) {
+      this.scheduleAlarm(due);
+      return;
+    }
+    await sendProjection(this.env, s);
+    this.projected = { version: s.version, at: Date.now(), sent: this.projected.sent + 1 };
   }
 
   private decideProof(req: ProofRequest): Decision {
@@ -415,12 +436,21 @@ export class ChannelObject extends DurableObject<Env> {
     return { ok: true, cost: decision.cost, channel: snapshot(decision.state), flow: decision.flow };
   }
 
-  /** Writes the state to storage (durable before the reply: the output gate holds it until the
-   *  write lands) and schedules the D1 projection, written behind by the alarm. */
+  /** Takes `next` as the channel's state and has it written (group commit: now, or with the
+   *  next write when one is in flight), and schedules the D1 projection. The reply that depends
+   *  on it waits for `durably`. */
   private persist(next: ChannelState): void {
-    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO channel (id, data) VALUES (1, ?)", encodeState(next));
     this.state = next;
+    this.writes.commit();
     this.scheduleAlarm(Date.now() + PROJECTION_DELAY_MS);
+  }
+
+  /** `result` once every change decided so far is durable: how each reply keeps "durable
+   *  before any byte" (group-commit.ts). */
+  private async durably<T>(result: T): Promise<T> {
+    this.calls++;
+    await this.writes.settled();
+    return result;
   }
 
   /** Makes the alarm fire no later than `at`. */

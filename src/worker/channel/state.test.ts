@@ -6,6 +6,7 @@ import {
   credit,
   DEFAULT_MAX_SERVING_MS,
   expireReservations,
+  extendReservation,
   markCloseRequested,
   meteredCharge,
   MAX_PENDING_PROOFS,
@@ -175,6 +176,49 @@ describe("metered reservations", () => {
     // Without a stated serving time, the default one.
     const d = chargeCredit(accepted(open(), 100n, 0n), { price: 40n, reserveId: "d" }, 7);
     expect(d.ok && d.state.reservations.d!.expiresAt).toBe(7 + DEFAULT_MAX_SERVING_MS + RESERVATION_MARGIN_MS);
+  });
+});
+
+describe("extendReservation", () => {
+  const reserved = () => {
+    const r = chargeCredit(accepted(open(), 100n, 0n), { price: 20n, reserveId: "s", reserveMs: 1_000 }, 2);
+    if (!r.ok) throw new Error(r.code);
+    return r.state; // B = 100, C = 20 (all reserved), credit 80
+  };
+
+  it("adds the next slice from credit and renews the expiry", () => {
+    const r = extendReservation(reserved(), "s", { amount: 20n, atLeast: 2n, servingMs: 1_000 }, 50);
+    if (!r.ok) throw new Error(r.code);
+    expect(r.cost).toBe(20n);
+    expect(r.state.reservations.s).toEqual({ amount: 40n, expiresAt: 50 + 1_000 + RESERVATION_MARGIN_MS });
+    expect(credit(r.state)).toBe(60n);
+    const done = settleReservation(r.state, "s", 26n, 60);
+    expect(done.ok && credit(done.state)).toBe(74n);
+  });
+
+  it("takes what credit is left when it is less than the slice, never less than atLeast", () => {
+    let s = reserved();
+    const most = extendReservation(s, "s", { amount: 70n, atLeast: 2n }, 3);
+    if (!most.ok) throw new Error(most.code);
+    s = most.state; // credit 10
+    const rest = extendReservation(s, "s", { amount: 20n, atLeast: 2n }, 4);
+    expect(rest.ok && rest.cost).toBe(10n);
+    const short = extendReservation(s, "s", { amount: 20n, atLeast: 11n }, 4);
+    expect(short).toEqual({ ok: false, code: "insufficient_credit" });
+  });
+
+  it("only renews with amounts 0, even on a channel that no longer serves; refuses an unknown reservation", () => {
+    const s = { ...reserved(), closeRequested: true };
+    const renewed = extendReservation(s, "s", { amount: 0n, atLeast: 0n, servingMs: 500 }, 9);
+    expect(renewed.ok && renewed.state.reservations.s).toEqual({
+      amount: 20n,
+      expiresAt: 9 + 500 + RESERVATION_MARGIN_MS,
+    });
+    expect(extendReservation(s, "s", { amount: 20n, atLeast: 2n }, 9)).toEqual({ ok: false, code: "channel_closing" });
+    expect(extendReservation(s, "gone", { amount: 0n, atLeast: 0n }, 9)).toEqual({
+      ok: false,
+      code: "payment_required",
+    });
   });
 });
 

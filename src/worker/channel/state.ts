@@ -5,8 +5,8 @@
 // A payer's flow-control bucket rides in the same state: the bucket is checked before any
 // payment rule and charged in the same decision, so payment and bucket are one write.
 import type { Address, Hex } from "viem";
+import { maxBigint, minBigint } from "../../protocol/amount.js";
 import type { ErrorCode } from "../../protocol/errors.js";
-import { minBigint } from "../../protocol/amount.js";
 import { admit, peek, type Bucket, type FlowCharge, type FlowStatus } from "../flow/bucket.js";
 
 export type ChannelStatus = "open" | "closing" | "settled" | "removed";
@@ -257,6 +257,36 @@ export function settleReservation(s: ChannelState, id: string, measured: bigint,
   next.charged = s.charged - (reserved - cost);
   promote(next);
   return { ok: true, state: next, cost };
+}
+
+/**
+ * A metered stream's next slice: adds up to `amount` of credit (all that is left when less, but
+ * never less than `atLeast`) to the open reservation `id`, and renews its expiry from `now`, so
+ * a stream that keeps flowing keeps its hold. `amount` and `atLeast` 0 only renew (allowed on a
+ * channel that no longer serves: what was reserved stays the stream's). Refused, changing
+ * nothing: an unknown (settled or expired) reservation (`payment_required`), a channel that
+ * does not serve, or credit below `atLeast` (`insufficient_credit`). `cost` is what was added.
+ */
+export function extendReservation(
+  s: ChannelState,
+  id: string,
+  p: { amount: bigint; atLeast: bigint; servingMs?: number },
+  now: number,
+): Decision {
+  const held = s.reservations[id];
+  if (!held) return { ok: false, code: "payment_required" };
+  let added = 0n;
+  if (p.amount > 0n || p.atLeast > 0n) {
+    const refusal = servingRefusal(s);
+    if (refusal) return { ok: false, code: refusal };
+    const left = credit(s);
+    if (left < p.atLeast) return { ok: false, code: "insufficient_credit" };
+    added = minBigint(maxBigint(p.amount, p.atLeast), left);
+  }
+  const next = touch(s, now);
+  next.charged = s.charged + added;
+  next.reservations[id] = reservation(held.amount + added, now, p.servingMs);
+  return { ok: true, state: next, cost: added };
 }
 
 /**

@@ -1,7 +1,7 @@
 // The D1 schema (drizzle): the operator's queryable projection of the paywall, and the sync's own
 // state. Every D1 query goes through these tables, so a renamed column fails to compile. Amounts
 // are decimal strings: uint192 does not fit SQLite's 64-bit integers.
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** One row per channel, written only by that channel's ChannelObject (write-behind). `version`
  *  is the object's change counter, so a late write never overwrites a newer one. */
@@ -117,4 +117,41 @@ export const disputeQueue = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [index("dispute_queue_status").on(t.status, t.settleBlock)],
+);
+
+/** The projection consumer's own record, one row per minute (unix minute): how many queue
+ *  batches, messages and rows it wrote, and how stale the rows were when D1 took them (from the
+ *  object's decision to the D1 commit: the sum, the maximum and a histogram by upper bound in
+ *  ms). Kept for a day. */
+export const projectionStats = sqliteTable("projection_stats", {
+  minute: integer("minute").primaryKey(),
+  batches: integer("batches").notNull().default(0),
+  messages: integer("messages").notNull().default(0),
+  rows: integer("rows").notNull().default(0),
+  statements: integer("statements").notNull().default(0),
+  lagSumMs: integer("lag_sum_ms").notNull().default(0),
+  lagMaxMs: integer("lag_max_ms").notNull().default(0),
+  lagLe250: integer("lag_le_250").notNull().default(0),
+  lagLe500: integer("lag_le_500").notNull().default(0),
+  lagLe1000: integer("lag_le_1000").notNull().default(0),
+  lagLe2000: integer("lag_le_2000").notNull().default(0),
+  lagLe5000: integer("lag_le_5000").notNull().default(0),
+  lagLe10000: integer("lag_le_10000").notNull().default(0),
+  lagLe30000: integer("lag_le_30000").notNull().default(0),
+  lagOver: integer("lag_over").notNull().default(0),
+});
+
+/** Per-minute traffic counters when Workers Analytics Engine is not configured (local runs, the
+ *  tests): paid requests and their earnings (a double: a chart, not an account), and refusals by
+ *  their protocol code. Written from a per-isolate buffer, never a row per request. Kept a day. */
+export const trafficMinutes = sqliteTable(
+  "traffic_minutes",
+  {
+    minute: integer("minute").notNull(), // unix minute
+    kind: text("kind", { enum: ["paid", "refused"] }).notNull(),
+    code: text("code").notNull(), // the refusal's code; "" for paid
+    requests: integer("requests").notNull().default(0),
+    earnings: real("earnings").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.minute, t.kind, t.code] })],
 );

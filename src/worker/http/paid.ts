@@ -16,7 +16,7 @@ import { channelHeaders, errorResponse } from "./responses.js";
 import { sessionCookie } from "./session-cookie.js";
 
 /** A paid answer carries a session token and is the payer's alone: no shared cache may keep it. */
-const PRIVATE: Readonly<Record<string, string>> = Object.freeze({ "Cache-Control": "private, no-store" });
+export const PRIVATE: Readonly<Record<string, string>> = Object.freeze({ "Cache-Control": "private, no-store" });
 
 /**
  * Makes `res` (the handler's answer, or a rebuilt one) the context's response with `headers`
@@ -69,18 +69,20 @@ export function refusalResponse(
   });
 }
 
-/** A served paid request's headers: the terms, the channel, the paid bucket, its cost and a
- *  session token (the one it came with while fresh), private to the payer. */
+/** A served paid request's headers: the terms, the channel, the paid bucket, its cost (unless
+ *  not known yet: a metered stream reports it at its end) and a session token (the one it came
+ *  with while fresh), private to the payer. */
 export async function answerPaid(
   c: Context,
   config: Config,
   who: Pick<Payer, "sender" | "openBlock" | "presented">,
-  served: { res: Response; cost: bigint; channel: ChannelSnapshot; flow: FlowStatus | undefined },
+  served: { res: Response; cost?: bigint; channel: ChannelSnapshot; flow: FlowStatus | undefined },
   limits: Record<string, string>,
 ): Promise<void> {
   const session = await sessionToken(config.sessionSecret, who, config.sessionTtlSeconds, who.presented);
+  const cost: Record<string, string> = served.cost === undefined ? {} : { [RdnHeaders.cost]: served.cost.toString() };
   setResponse(c, served.res, limits, channelHeaders(served.channel), paidFlowHeaders(served.flow, undefined), PRIVATE, {
-    [RdnHeaders.cost]: served.cost.toString(),
+    ...cost,
     [RdnHeaders.session]: session,
   });
   // The browser's session cookie too; appended, not set, so the handler's own cookies stay.

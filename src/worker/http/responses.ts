@@ -7,6 +7,7 @@ import { GATEWAY_PATH, RdnHeaders } from "../../protocol/headers.js";
 import type { ChannelSnapshot } from "../channel/codec.js";
 import { getConfig, type Config } from "../config.js";
 import { boundedMapPer } from "../bounded-map.js";
+import { countRequest } from "../traffic/index.js";
 import { pageSettings, paywallPage, type PageSettings } from "./paywall-page.js";
 
 /** How many prices each config's terms cache holds (a dynamic price can take many values). */
@@ -77,8 +78,13 @@ export function errorResponse(
   const status = errorStatus[code];
   const headers = new Headers(opts.headers);
   const flag = refusalFlags[code];
-  if (flag) headers.set(flag, "1");
+  if (flag) {
+    headers.set(flag, "1");
+    countRequest(c, { kind: "refused", code });
+  }
   const message = opts.message ?? errorMessages[code];
+  // A priced route's 402 also speaks x402 (x402/offer.ts).
+  if (status === 402) c.get("edge402Offer")?.(code, headers);
   if (status === 402 && prefersHtml(c.req.header("accept"))) {
     headers.set("content-type", "text/html; charset=utf-8");
     // It names the browser's channel (from its session cookie): no shared cache may keep it.

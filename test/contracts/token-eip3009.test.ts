@@ -1,6 +1,6 @@
-// Contract tests for TestToken3009, the x402 peer's token (contracts/TestToken3009.sol): its
-// metadata and EIP-712 domain, the public mint, EIP-2612 permit, and EIP-3009
-// (transferWithAuthorization in the (v, r, s) and `bytes` forms, receiveWithAuthorization,
+// Contract tests for TestToken's EIP-3009 side (contracts/TestToken.sol), what x402's `exact`
+// scheme settles through: its metadata and EIP-712 domain, the public mint, EIP-2612 permit,
+// and EIP-3009 (transferWithAuthorization in the (v, r, s) and `bytes` forms, receiveWithAuthorization,
 // cancelAuthorization, authorizationState) signed as standard EIP-712 wallets sign them: viem's
 // local account, and once anvil's own `eth_signTypedData_v4`. Every refusal is checked by its
 // custom error name, decoded by viem against the token's ABI, including the exact edges of the
@@ -35,16 +35,16 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { anvil as anvilChain } from "viem/chains";
-import { testToken3009Abi } from "../../src/protocol/abi.js";
+import { testTokenAbi } from "../../src/protocol/abi.js";
 import { ANVIL_KEYS, revert, rpc, snapshot, startAnvil, type AnvilHandle } from "../../scripts/anvil.js";
 
-const abi = testToken3009Abi;
+const abi = testTokenAbi;
 const DEPLOYER = 0;
 const RELAYER = 1; // submits authorizations it did not sign (the facilitator's role)
 const PAYEE = 2;
 const PAYER = 3;
 const OTHER = 4;
-const FUNDED = 1_000_000_000n; // 1000 tokens at 6 decimals
+const FUNDED = 1_000_000_000_000_000_000_000n; // 1000 tokens at 18 decimals
 
 const authorizationFields = [
   { name: "from", type: "address" },
@@ -79,9 +79,10 @@ beforeAll(async () => {
   publicClient = createPublicClient({ chain, transport, pollingInterval: 20 });
   accounts = ANVIL_KEYS.map((k) => privateKeyToAccount(k));
   wallets = accounts.map((account) => createWalletClient({ account, chain, transport, pollingInterval: 20 }));
-  const artifact = JSON.parse(
-    readFileSync(new URL("../../contracts/out/TestToken3009.json", import.meta.url), "utf8"),
-  ) as { abi: unknown; bytecode: Hex };
+  const artifact = JSON.parse(readFileSync(new URL("../../contracts/out/TestToken.json", import.meta.url), "utf8")) as {
+    abi: unknown;
+    bytecode: Hex;
+  };
   expect(artifact.abi).toEqual(abi);
   const hash = await wallets[DEPLOYER]!.deployContract({ abi, bytecode: artifact.bytecode, args: [] });
   const receipt = await publicClient.waitForTransactionReceipt({ hash });
@@ -108,7 +109,7 @@ function addr(i: number): Address {
 }
 
 function domain() {
-  return { name: "Edge402 Test USD", version: "1", chainId: chain.id, verifyingContract: token } as const;
+  return { name: "Edge402 Test Token", version: "1", chainId: chain.id, verifyingContract: token } as const;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: any contract call of any ABI (viem's own parameter type)
@@ -228,14 +229,14 @@ function authArgs(a: Authorization, signature: Hex): Args {
 }
 
 describe("token basics", () => {
-  it("is Edge402 Test USD (E402USD), 6 decimals, EIP-712 domain version 1 with the type hashes", async () => {
-    expect(await read("name")).toBe("Edge402 Test USD");
-    expect(await read("symbol")).toBe("E402USD");
-    expect(await read("decimals")).toBe(6);
+  it("is Edge402 Test Token (E402T), 18 decimals, EIP-712 domain version 1 with the type hashes", async () => {
+    expect(await read("name")).toBe("Edge402 Test Token");
+    expect(await read("symbol")).toBe("E402T");
+    expect(await read("decimals")).toBe(18);
     expect(await read("version")).toBe("1");
     expect(await read("DOMAIN_SEPARATOR")).toBe(domainSeparator({ domain: domain() }));
     const eip712 = await read<readonly unknown[]>("eip712Domain");
-    expect(eip712.slice(1, 5)).toEqual(["Edge402 Test USD", "1", BigInt(chain.id), token]);
+    expect(eip712.slice(1, 5)).toEqual(["Edge402 Test Token", "1", BigInt(chain.id), token]);
     expect(await read("TRANSFER_WITH_AUTHORIZATION_TYPEHASH")).toBe(
       keccak256(
         toHex(
