@@ -262,7 +262,8 @@ export function settleReservation(s: ChannelState, id: string, measured: bigint,
 /**
  * A metered stream's next slice: adds up to `amount` of credit (all that is left when less, but
  * never less than `atLeast`) to the open reservation `id`, and renews its expiry from `now`, so
- * a stream that keeps flowing keeps its hold. `amount` and `atLeast` 0 only renew (allowed on a
+ * a stream that keeps flowing keeps its hold; credit here is spendable credit, never past the
+ * deposit (see spendableCredit). `amount` and `atLeast` 0 only renew (allowed on a
  * channel that no longer serves: what was reserved stays the stream's). Refused, changing
  * nothing: an unknown (settled or expired) reservation (`payment_required`), a channel that
  * does not serve, or credit below `atLeast` (`insufficient_credit`). `cost` is what was added.
@@ -279,7 +280,7 @@ export function extendReservation(
   if (p.amount > 0n || p.atLeast > 0n) {
     const refusal = servingRefusal(s);
     if (refusal) return { ok: false, code: refusal };
-    const left = credit(s);
+    const left = spendableCredit(s);
     if (left < p.atLeast) return { ok: false, code: "insufficient_credit" };
     added = minBigint(maxBigint(p.amount, p.atLeast), left);
   }
