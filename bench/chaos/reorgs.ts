@@ -4,7 +4,8 @@
 // fork (fork A) and mine it to the drawn depth; once the sync has read fork A, each victim pays
 // a proof for its whole new deposit (the rest is credit). Then the fork is reverted (evm_revert)
 // and a longer one mined (fork B) that re-includes a smaller top-up or none. After the sync has
-// undone the reorg, each victim spends its session credit until refused and offers a proof one
+// undone the reorg, the first victim of the round reads a metered event stream paid from its
+// session, then each victim spends its session credit until refused and offers a proof one
 // step above the chain's deposit: the paywall must not serve anything that takes C (or an
 // accepted B) above the deposit on chain. Then every object and D1 projection must equal the
 // chain (deposit) and each other (B, C).
@@ -73,6 +74,23 @@ async function probeVictim(stack: Stack, ledger: Ledger, r: ReorgResult): Promis
   if (a.status === 200) r.servedAboveDeposit++;
 }
 
+/** After the sync settled: a metered event stream (demo /stream, 2 per event, reserved 20 at a
+ *  time) paid from the session's credit, read to its end; its slices must stop at the chain's
+ *  deposit too. Counts a stream that took C above it as served above the deposit. */
+async function probeStream(stack: Stack, ledger: Ledger, r: ReorgResult): Promise<void> {
+  const onChain = await chainDeposit(stack, ledger.channel);
+  const before = (await publicChannel(stack, ledger.channel)).charged;
+  const a = await send(`${stack.url}/stream/60`, { headers: { "RDN-Session": ledger.session ?? "" } });
+  tally(r.probes, `stream ${a.status}${a.text.includes("rdn-payment-required") ? " (ended: payment required)" : ""}`);
+  const after = (await publicChannel(stack, ledger.channel)).charged;
+  // C may already be above the deposit (a proof accepted on the dropped fork): what the stream
+  // adds on top of that, or past the deposit, is what it served for nothing.
+  if (after > maxBigint(before, onChain)) {
+    r.servedAboveDeposit++;
+    tally(r.probes, `stream above the deposit: C ${before} -> ${after}, deposit ${onChain}`);
+  }
+}
+
 /** A victim pays a proof for its whole deposit as the paywall knows it (credit for the rest). */
 async function spendWhole(stack: Stack, ledger: Ledger): Promise<void> {
   const s = await publicChannel(stack, ledger.channel);
@@ -104,6 +122,7 @@ async function round(stack: Stack, victims: Ledger[], r: ReorgResult, progress: 
     ((await syncStats(stack)).sync?.reorgs ?? 0) > reorgsBefore ? true : undefined,
   );
   await syncedToHead(stack);
+  await probeStream(stack, lifted[0]!, r);
   for (const v of victims) await probeVictim(stack, v, r);
   progress(`reorgs: depth ${depth}, ${lifted.length} top-up(s) on the dropped fork, ${keep.length} re-mined`);
 }
