@@ -5,7 +5,11 @@
 // the state dir (unless `restartWrangler` is off). Afterwards every channel is read back (the object through the public API, the
 // D1 projection through the admin API) and judged against what the client saw: every 200 is
 // in C, B is at least the highest proof answered 200 and is one the client signed, with that
-// proof's signature; nothing answered 200 was lost or rolled back.
+// proof's signature; nothing answered 200 was lost or rolled back. wrangler dev's proxy sends a
+// GET again when the runtime dies under it (ProxyWorker: GET and HEAD, up to two more tries),
+// so a session spend that was charged and durable when the kill came is charged once more by
+// the re-sent copy and answered once: each session spend in flight at a kill may add one price
+// to what the client sent. Production has no such proxy; the figure is reported on its own.
 import type { Stack } from "../../scripts/stack.js";
 import { openChannels } from "../channels.js";
 import {
@@ -63,15 +67,18 @@ export type CrashResult = {
   /** Proofs refused as already used because an earlier delivery of the same request (a retry
    *  after the crash) was accepted: paid, but the client never saw the 200. */
   acceptedUnseen: number;
+  /** Session spends in flight at a kill: wrangler dev's proxy may have re-sent them (one more charge). */
+  sessionSpendsAtKill: number;
   /** Channels whose D1 projection did not reach the object's B and C after the run. */
   projectionMismatches: number;
   recoveryMs: number[];
   durationS: number;
 };
 
-/** Kills the runtime, waits until the Worker answers again; returns how long that took. */
-async function killAndRecover(stack: Stack, full: boolean): Promise<number> {
+/** Kills the runtime (noting when in `kills`), waits until the Worker answers again; returns how long that took. */
+async function killAndRecover(stack: Stack, full: boolean, kills: number[]): Promise<number> {
   const t0 = Date.now();
+  kills.push(t0);
   stack.killWorker("SIGKILL");
   if (full) await stack.restartWorker();
   await waitFor("the Worker to answer after the kill", async () =>
@@ -80,12 +87,17 @@ async function killAndRecover(stack: Stack, full: boolean): Promise<number> {
   return Date.now() - t0;
 }
 
+/** Session spends per ledger: when each was sent and answered (ms), to find those in flight at a kill. */
+const sessionSpans = new WeakMap<Ledger, Array<[number, number]>>();
+
 /** Judges one channel after the run; adds to `r`. */
-async function judge(stack: Stack, ledger: Ledger, r: CrashResult): Promise<void> {
+async function judge(stack: Stack, ledger: Ledger, r: CrashResult, kills: number[]): Promise<void> {
   const server = await publicChannel(stack, ledger.channel);
   const missing = ledger.acceptedCost - server.charged;
   if (missing > 0n) r.lost += Number(missing / PRICE);
-  if (server.charged > ledger.acceptedCost + ledger.unknownCost) r.overcharged++;
+  const atKill = (sessionSpans.get(ledger) ?? []).filter(([t0, t1]) => kills.some((k) => t0 <= k && k <= t1)).length;
+  r.sessionSpendsAtKill += atKill;
+  if (server.charged > ledger.acceptedCost + ledger.unknownCost + BigInt(atKill) * PRICE) r.overcharged++;
   if (server.balance < ledger.maxAccepted) {
     const rolled = [...ledger.signed.keys()].filter((n) => n > server.balance && n <= ledger.maxAccepted).length;
     r.rolledBack += rolled;
@@ -115,7 +127,11 @@ async function judge(stack: Stack, ledger: Ledger, r: CrashResult): Promise<void
  *  buys credit (a proof with 200 requests' surplus) when it has none or no session. */
 async function payOnce(stack: Stack, ledger: Ledger, proofs: boolean): Promise<string> {
   if (proofs || !ledger.session) return (await payProof(stack, ledger, PRICE, proofs ? 0n : 200n * PRICE)).label;
+  const t0 = Date.now();
   const spent = await spendSession(stack, ledger);
+  const spans = sessionSpans.get(ledger) ?? [];
+  spans.push([t0, Date.now()]);
+  sessionSpans.set(ledger, spans);
   if (spent.label.includes("insufficient_credit") || spent.label.includes("invalid_session"))
     ledger.session = undefined;
   return spent.label;
@@ -140,10 +156,12 @@ export async function crashScenario(stack: Stack, opts: CrashOptions, progress: 
     overcharged: 0,
     rollbacksSeen: 0,
     acceptedUnseen: 0,
+    sessionSpendsAtKill: 0,
     projectionMismatches: 0,
     recoveryMs: [],
     durationS: 0,
   };
+  const kills: number[] = [];
   let stop = false;
   const load = slots(
     opts.payers,
@@ -158,7 +176,7 @@ export async function crashScenario(stack: Stack, opts: CrashOptions, progress: 
     for (let k = 0; k < opts.kills; k++) {
       await sleep(opts.minGapMs + Math.random() * (opts.maxGapMs - opts.minGapMs));
       const full = opts.restartWrangler && k % 2 === 1;
-      const ms = await killAndRecover(stack, full);
+      const ms = await killAndRecover(stack, full, kills);
       r.kills++;
       if (full) r.fullRestarts++;
       r.recoveryMs.push(ms);
@@ -177,7 +195,7 @@ export async function crashScenario(stack: Stack, opts: CrashOptions, progress: 
     if (i % 2 === 0) r.acceptedProofs += ledger.accepted;
     else r.acceptedSessions += ledger.accepted;
     r.unknown += ledger.unknown;
-    await judge(stack, ledger, r);
+    await judge(stack, ledger, r, kills);
   }
   r.durationS = (Date.now() - started) / 1000;
   return r;

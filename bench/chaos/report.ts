@@ -72,10 +72,19 @@ function crashRows(c: CrashResult): Row[] {
     zero(s, "accepted payments lost after restart (missing from C, or B below an accepted proof)", c.lost),
     zero(s, "accepted proofs rolled back", c.rolledBack),
     zero(s, "channels whose stored B or its signature is not the client's proof", c.badProofs),
-    zero(s, "channels charged more than the client sent (accepted + unknown)", c.overcharged),
+    zero(
+      s,
+      "channels charged more than the client sent (accepted + unknown + session spends wrangler dev's proxy may have re-sent)",
+      c.overcharged,
+    ),
     zero(s, "200s showing a lower C than an earlier 200 on the channel", c.rollbacksSeen),
     zero(s, "channels whose D1 projection did not reach the object's B and C", c.projectionMismatches),
     info(s, "proofs accepted by a request retried after the crash, answered as used", String(c.acceptedUnseen)),
+    info(
+      s,
+      "session spends in flight at a kill (wrangler dev's proxy re-sends such a GET: it may be charged twice, answered once)",
+      String(c.sessionSpendsAtKill ?? 0),
+    ),
     info(
       s,
       "time to answer again after a kill (median / max)",
