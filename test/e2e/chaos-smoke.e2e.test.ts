@@ -15,7 +15,10 @@ let stack: Stack;
 let proxy: RpcProxy;
 
 // One stack for the four (the outage needs the Worker's RPC_URL through the fault proxy, which
-// passes everything through until it runs), so the smoke pays for one start.
+// passes everything through until it runs), so the smoke pays for one start. The outage goes
+// first: a kill -9 that lands inside a sync run leaves the sync's lease (sync/cursor.ts
+// LEASE_MS, 120 s) to expire before the next run, and the outage's dispute, on a chain moved 40
+// blocks a second, must land within seconds of the pause.
 beforeAll(async () => {
   ({ stack, proxy } = await proxiedStack());
 });
@@ -26,6 +29,27 @@ afterAll(async () => {
 });
 
 describe("chaos smoke", () => {
+  it("outage: known channels are served through a paused node, strangers get 503 chain_unavailable, the dispute lands", async () => {
+    const r = await outageScenario({ pauseMs: 3_000, faultMs: 3_000, faultRate: 0.5, slots: 4 }, quiet, {
+      stack,
+      proxy,
+    });
+    expect(r.known.paused.sent).toBeGreaterThan(0);
+    expect(r.known.paused.ok).toBe(r.known.paused.sent);
+    expect(r.unknownDuringPause.map((u) => [u.status, u.code])).toEqual([
+      [503, "chain_unavailable"],
+      [503, "chain_unavailable"],
+      [503, "chain_unavailable"],
+    ]);
+    expect(r.dispute.balance).toBe("15");
+    expect(r.dispute.disputeBlock).toBeLessThan(r.dispute.settleBlock);
+    expect(r.eventsApplied).toBe(r.eventsOnChain);
+    expect(r.depositMismatches).toBe(0);
+    expect(r.faultyNode.known.ok).toBe(r.faultyNode.known.sent);
+    expect(r.faultyNode.bad).toBe(0);
+    expect(r.faultyNode.depositMismatches).toBe(0);
+  }, 240_000);
+
   it("crash: two kill -9 of workerd under 8 payers lose no accepted payment and roll nothing back", async () => {
     const r = await crashScenario(
       stack,
@@ -68,25 +92,4 @@ describe("chaos smoke", () => {
       samples: r.samples,
     }).toEqual({ fiveXX: 0, noAnswer: 0, badRefusals: 0, multipleFlags: 0, stateChangesOnRefusal: 0, samples: [] });
   }, 180_000);
-
-  it("outage: known channels are served through a paused node, strangers get 503 chain_unavailable, the dispute lands", async () => {
-    const r = await outageScenario({ pauseMs: 3_000, faultMs: 3_000, faultRate: 0.5, slots: 4 }, quiet, {
-      stack,
-      proxy,
-    });
-    expect(r.known.paused.sent).toBeGreaterThan(0);
-    expect(r.known.paused.ok).toBe(r.known.paused.sent);
-    expect(r.unknownDuringPause.map((u) => [u.status, u.code])).toEqual([
-      [503, "chain_unavailable"],
-      [503, "chain_unavailable"],
-      [503, "chain_unavailable"],
-    ]);
-    expect(r.dispute.balance).toBe("15");
-    expect(r.dispute.disputeBlock).toBeLessThan(r.dispute.settleBlock);
-    expect(r.eventsApplied).toBe(r.eventsOnChain);
-    expect(r.depositMismatches).toBe(0);
-    expect(r.faultyNode.known.ok).toBe(r.faultyNode.known.sent);
-    expect(r.faultyNode.bad).toBe(0);
-    expect(r.faultyNode.depositMismatches).toBe(0);
-  }, 240_000);
 });
