@@ -20,6 +20,10 @@ export interface StackOptions {
   anvilPort?: number;
   /** The Worker's port on 127.0.0.1; 0 or undefined picks a free one. */
   port?: number;
+  /** The demo origin's port on 127.0.0.1; 0 or undefined picks a free one. */
+  originPort?: number;
+  /** Called as each start-up step is done, with how long it took (`npm start` prints a line each). */
+  onStep?: (step: StackStep, ms: number) => void;
   /** Extra or overriding Worker vars (e.g. TRIAL_SECONDS, ALLOW_CREDIT, ADMIN_TOKEN). */
   env?: Record<string, string>;
   /** When false, wrangler's log (after start-up) is copied to stdout with a `[worker]` prefix. Default true. */
@@ -70,14 +74,28 @@ export interface Stack {
 
 export type ProxyRouteSpec = { path: string; method: string; price: string };
 
+/** The start-up steps of `startStack`, in the order they are done. */
+export const STACK_STEPS = [
+  "anvil up",
+  "contracts deployed",
+  "demo origin up",
+  "x402 facilitator up",
+  "D1 migrations applied",
+  "Worker ready",
+] as const;
+export type StackStep = (typeof STACK_STEPS)[number];
+
+/** What each fixed port of the stack is for. */
+const SERVICE_NAMES = { anvil: "the anvil chain", worker: "the Worker", origin: "the demo origin" } as const;
+
 /** A fixed port asked for is already taken; `service` says which. */
 export class PortInUseError extends Error {
   override name = "PortInUseError";
   constructor(
-    readonly service: "anvil" | "worker",
+    readonly service: keyof typeof SERVICE_NAMES,
     readonly port: number,
   ) {
-    super(`cannot start the ${service === "anvil" ? "anvil chain" : "Worker"}: 127.0.0.1:${port} is already in use`);
+    super(`cannot start ${SERVICE_NAMES[service]}: 127.0.0.1:${port} is already in use`);
   }
 }
 
@@ -92,6 +110,7 @@ const PASS_THROUGH = [
   "WITHDRAW_THRESHOLD",
   "MIN_CONFIRMATIONS",
   "LOOKUP_RATE",
+  "CORS_ORIGINS",
 ];
 /** Vars that are secrets: written to the env file, never put on a command line. */
 const SECRETS = new Set(["RECEIVER_PRIVATE_KEY", "ADMIN_TOKEN", "SESSION_SECRET", "ORIGIN_SECRET"]);
@@ -438,8 +457,22 @@ function descendants(root: number): Array<{ pid: number; cmdline: string }> {
 
 /** Refuses fixed ports that are taken before anything starts. */
 async function assertPortsFree(opts: StackOptions): Promise<void> {
-  if (opts.anvilPort && !(await portIsFree(opts.anvilPort))) throw new PortInUseError("anvil", opts.anvilPort);
-  if (opts.port && !(await portIsFree(opts.port))) throw new PortInUseError("worker", opts.port);
+  const fixed = [
+    ["anvil", opts.anvilPort],
+    ["worker", opts.port],
+    ["origin", opts.originPort],
+  ] as const;
+  for (const [service, port] of fixed) {
+    if (port && !(await portIsFree(port))) throw new PortInUseError(service, port);
+  }
+}
+
+/** Runs one start-up step and reports it, with its time, to `onStep`. */
+async function step<T>(opts: StackOptions, name: StackStep, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await work();
+  opts.onStep?.(name, performance.now() - started);
+  return result;
 }
 
 /** anvil on the asked port (a taken one is `PortInUseError`), stopped with the stack. */
@@ -466,9 +499,12 @@ function deployStackContracts(anvil: AnvilHandle): Promise<Deployment> {
   });
 }
 
-/** The demo echo origin behind the proxied route, stopped with the stack. */
-async function startOrigin(lifetime: StackLifetime): Promise<DemoOrigin> {
-  const origin = await startDemoOrigin();
+/** The demo echo origin behind the proxied route (a taken fixed port is `PortInUseError`), stopped with the stack. */
+async function startOrigin(lifetime: StackLifetime, originPort: number | undefined): Promise<DemoOrigin> {
+  const origin = await startDemoOrigin({ port: originPort }).catch((err: NodeJS.ErrnoException) => {
+    if (originPort && err.code === "EADDRINUSE") throw new PortInUseError("origin", originPort);
+    throw err;
+  });
   lifetime.onStop(() => origin.stop());
   return origin;
 }
@@ -593,7 +629,12 @@ async function startWorkerOnce(
   const worker = new WranglerDev(args, p.projectDir, p.quiet);
   lifetime.adoptWorker(worker);
   const url = `http://127.0.0.1:${port}`;
-  await worker.waitUntilReady(url);
+  await worker.waitUntilReady(url).catch((err: Error) => {
+    // The fixed port was taken after assertPortsFree looked: wrangler exits naming that address.
+    if (p.port && /address already in use/i.test(err.message) && err.message.includes(`:${p.port}`))
+      throw new PortInUseError("worker", p.port);
+    throw err;
+  });
   return { url, worker };
 }
 
@@ -616,18 +657,20 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await assertPortsFree(opts);
   const lifetime = new StackLifetime(opts.persistDir);
   try {
-    const anvil = await startChain(lifetime, opts.anvilPort, opts.anvilBlockTime);
-    const deployment = await deployStackContracts(anvil);
-    const origin = await startOrigin(lifetime);
-    const facilitator = await startFacilitator(lifetime, anvil);
+    const anvil = await step(opts, "anvil up", () => startChain(lifetime, opts.anvilPort, opts.anvilBlockTime));
+    const deployment = await step(opts, "contracts deployed", () => deployStackContracts(anvil));
+    const origin = await step(opts, "demo origin up", () => startOrigin(lifetime, opts.originPort));
+    const facilitator = await step(opts, "x402 facilitator up", () => startFacilitator(lifetime, anvil));
     const adminToken = opts.env?.ADMIN_TOKEN ?? process.env.ADMIN_TOKEN ?? randomBytes(24).toString("hex");
     if (adminToken.length < 16) throw new Error("ADMIN_TOKEN must be at least 16 characters");
     const chain = { anvil, deployment, origin, facilitator };
     const varArgs = writeVars(workerVars(opts, chain, adminToken), lifetime.envFile);
     const projectDir = opts.projectDir ?? REPO_ROOT;
-    await applyMigrations(projectDir, lifetime.persistDir);
+    await step(opts, "D1 migrations applied", () => applyMigrations(projectDir, lifetime.persistDir));
     const quiet = opts.quiet ?? true;
-    let { url, worker } = await startWorker(lifetime, { port: opts.port, projectDir, varArgs, quiet });
+    let { url, worker } = await step(opts, "Worker ready", () =>
+      startWorker(lifetime, { port: opts.port, projectDir, varArgs, quiet }),
+    );
     const port = Number(new URL(url).port);
     lifetime.startScheduledLoop(url, opts.scheduledEveryMs ?? 3_000);
     return {

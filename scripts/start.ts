@@ -1,11 +1,12 @@
 // `npm start`: the local run of PROTOCOL.md section 4, on fixed ports ($ANVIL_PORT, default 8545;
-// $PORT, default 8787), printing what runs where and copy-paste commands that fund a test key
-// and make a paid request with the edge402 CLI and with x402's own client
-// (scripts/x402-pay.ts: the stock `exact` scheme, or edge402's `channel` scheme). Ctrl-C (or
-// SIGTERM) stops everything.
+// $PORT, default 8787; $ORIGIN_PORT for the demo origin, default a free one), printing a line per
+// start-up step, then what runs where and copy-paste commands that fund a test key and make a
+// paid request with the edge402 CLI and with x402's own client (scripts/x402-pay.ts: the stock
+// `exact` scheme, or edge402's `channel` scheme). A taken port ends it at once with one line
+// naming the port and its variable (exit 1). Ctrl-C (or SIGTERM) stops everything.
 import { DEFAULT_FAUCET_AMOUNT } from "../src/client/faucet.js";
 import { ANVIL_ADDRESSES, ANVIL_KEYS } from "./anvil.js";
-import { PortInUseError, startStack, type Stack } from "./stack.js";
+import { PortInUseError, STACK_STEPS, startStack, type Stack, type StackStep } from "./stack.js";
 
 function portFromEnv(name: string, fallback: number): number {
   const text = process.env[name];
@@ -80,17 +81,28 @@ function banner(stack: Stack): string {
   return lines.join("\n");
 }
 
+/** The variable that moves each fixed port. */
+const PORT_VARS = { anvil: "ANVIL_PORT", worker: "PORT", origin: "ORIGIN_PORT" } as const;
+
+/** One line per start-up step, as it is done: `  ✓ anvil up                 0.4 s`. */
+function printStep(step: StackStep, ms: number): void {
+  const width = Math.max(...STACK_STEPS.map((s) => s.length));
+  console.log(`  ✓ ${step.padEnd(width)}   ${(ms / 1000).toFixed(1)} s`);
+}
+
 async function main(): Promise<void> {
   const anvilPort = portFromEnv("ANVIL_PORT", 8545);
   const port = portFromEnv("PORT", 8787);
+  const originPort = portFromEnv("ORIGIN_PORT", 0);
   console.log(`starting anvil on 127.0.0.1:${anvilPort} and the Worker on 127.0.0.1:${port} ...`);
   let stack: Stack;
   try {
-    stack = await startStack({ anvilPort, port, quiet: false, handleSignals: false });
+    stack = await startStack({ anvilPort, port, originPort, quiet: false, handleSignals: false, onStep: printStep });
   } catch (err) {
     if (err instanceof PortInUseError) {
-      const envVar = err.service === "anvil" ? "ANVIL_PORT" : "PORT";
-      console.error(`${err.message}. Stop what uses it, or choose another port: ${envVar}=<port> npm start`);
+      console.error(
+        `${err.message}. Stop what uses it, or choose another port: ${PORT_VARS[err.service]}=<port> npm start`,
+      );
     } else {
       console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -157,3 +157,22 @@ describe("parseConfig messages", () => {
     });
   });
 });
+
+describe("CORS_ORIGINS", () => {
+  it("is off by default, * for any origin, or a list of origins (normalised, blanks skipped)", () => {
+    expect(parseConfig(good).corsOrigins).toEqual([]);
+    expect(parseConfig({ ...good, CORS_ORIGINS: " * " }).corsOrigins).toBe("*");
+    expect(parseConfig({ ...good, CORS_ORIGINS: "https://App.example, http://localhost:5173,," }).corsOrigins).toEqual([
+      "https://app.example",
+      "http://localhost:5173",
+    ]);
+  });
+
+  it("refuses anything that is not an origin, naming each", () => {
+    expect(
+      issues({ ...good, CORS_ORIGINS: "https://app.example/path, app.example, *.example, ftp://x.example" }),
+    ).toEqual([
+      'CORS_ORIGINS must be * or comma-separated origins like https://app.example (no path), not "https://app.example/path", "app.example", "*.example", "ftp://x.example"',
+    ]);
+  });
+});

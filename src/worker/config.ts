@@ -61,6 +61,7 @@ const schema = z.object({
   ),
   BROWSER_PREPAY_REQUESTS: z._default(decimal("BROWSER_PREPAY_REQUESTS"), "20"),
   BROWSER_DEPOSIT_REQUESTS: z._default(decimal("BROWSER_DEPOSIT_REQUESTS"), "100"),
+  CORS_ORIGINS: z.optional(z.string()),
   X402_FACILITATOR_URL: z.optional(z.url("X402_FACILITATOR_URL must be an http(s) URL")),
   X402_TOKEN_NAME: z.optional(z.string()),
   X402_TOKEN_VERSION: z.optional(z.string()),
@@ -111,6 +112,35 @@ function parseProxyRoutes(text: string | undefined): ProxyRoute[] {
   return parsed.data;
 }
 
+/** The origins whose scripts may read the paywall's answers (CORS_ORIGINS): `*`, a list of
+ *  origins (`https://app.example`), or none (no CORS headers at all). */
+export type CorsOrigins = "*" | string[];
+
+function parseCorsOrigins(text: string | undefined): CorsOrigins {
+  if (text === undefined) return [];
+  if (text === "*") return "*";
+  const origins: string[] = [];
+  const bad: string[] = [];
+  for (const item of text.split(",").map((s) => s.trim())) {
+    if (item === "") continue;
+    let origin: string | null = null;
+    try {
+      const url = new URL(item);
+      if ((url.protocol === "https:" || url.protocol === "http:") && url.origin === item.toLowerCase())
+        origin = url.origin;
+    } catch {
+      // not a URL: reported below
+    }
+    if (origin) origins.push(origin);
+    else bad.push(JSON.stringify(item));
+  }
+  if (bad.length > 0)
+    throw new ConfigError([
+      `CORS_ORIGINS must be * or comma-separated origins like https://app.example (no path), not ${bad.join(", ")}`,
+    ]);
+  return origins;
+}
+
 export interface Config {
   chainId: number;
   rpcUrl: string;
@@ -150,6 +180,8 @@ export interface Config {
   browserPrepayRequests: number;
   /** A channel the 402 page opens holds this many requests at the route's price. */
   browserDepositRequests: number;
+  /** Who may read the answers cross-origin: `*`, these origins, or nobody (empty: no CORS headers). */
+  corsOrigins: CorsOrigins;
   /** The x402 `exact` offer: the facilitator that verifies and settles it, and the token's
    *  EIP-712 domain its EIP-3009 authorizations are signed over. Absent: `channel` only. */
   x402Exact?: { facilitatorUrl: string; tokenName: string; tokenVersion: string };
@@ -161,6 +193,22 @@ export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
     super(`edge402 is misconfigured: ${issues.join("; ")}`);
   }
+}
+
+/** What is wrong with the figures that have bounds beyond being decimals. */
+function numberIssues(v: z.infer<typeof schema>): string[] {
+  return [
+    ...(Number(v.FREE_CAPACITY) < 1 ? ["FREE_CAPACITY must be at least 1"] : []),
+    ...(Number(v.PAID_CAPACITY) < 1 ? ["PAID_CAPACITY must be at least 1"] : []),
+    ...(Number(v.FLOW_KEY_PREFIX) < 1 || Number(v.FLOW_KEY_PREFIX) > 128
+      ? ["FLOW_KEY_PREFIX must be from 1 to 128"]
+      : []),
+    ...(Number(v.LOOKUP_RATE) < 1 ? ["LOOKUP_RATE must be at least 1"] : []),
+    ...(Number(v.BROWSER_PREPAY_REQUESTS) < 1 ? ["BROWSER_PREPAY_REQUESTS must be at least 1"] : []),
+    ...(Number(v.BROWSER_DEPOSIT_REQUESTS) < Number(v.BROWSER_PREPAY_REQUESTS)
+      ? ["BROWSER_DEPOSIT_REQUESTS must be at least BROWSER_PREPAY_REQUESTS"]
+      : []),
+  ];
 }
 
 /** The vars the schema knows, trimmed and checked, or ConfigError listing every problem. */
@@ -189,18 +237,7 @@ export function parseConfig(vars: Record<string, unknown>): Config {
   const receiver = privateKeyToAccount(v.RECEIVER_PRIVATE_KEY as Hex);
   const minConfirmations = Number(v.MIN_CONFIRMATIONS);
   if (minConfirmations < 1) throw new ConfigError(["MIN_CONFIRMATIONS must be at least 1"]);
-  const flowIssues = [
-    ...(Number(v.FREE_CAPACITY) < 1 ? ["FREE_CAPACITY must be at least 1"] : []),
-    ...(Number(v.PAID_CAPACITY) < 1 ? ["PAID_CAPACITY must be at least 1"] : []),
-    ...(Number(v.FLOW_KEY_PREFIX) < 1 || Number(v.FLOW_KEY_PREFIX) > 128
-      ? ["FLOW_KEY_PREFIX must be from 1 to 128"]
-      : []),
-    ...(Number(v.LOOKUP_RATE) < 1 ? ["LOOKUP_RATE must be at least 1"] : []),
-    ...(Number(v.BROWSER_PREPAY_REQUESTS) < 1 ? ["BROWSER_PREPAY_REQUESTS must be at least 1"] : []),
-    ...(Number(v.BROWSER_DEPOSIT_REQUESTS) < Number(v.BROWSER_PREPAY_REQUESTS)
-      ? ["BROWSER_DEPOSIT_REQUESTS must be at least BROWSER_PREPAY_REQUESTS"]
-      : []),
-  ];
+  const flowIssues = numberIssues(v);
   if (flowIssues.length > 0) throw new ConfigError(flowIssues);
   return {
     chainId: Number(v.CHAIN_ID),
@@ -236,6 +273,7 @@ export function parseConfig(vars: Record<string, unknown>): Config {
         : undefined,
     browserPrepayRequests: Number(v.BROWSER_PREPAY_REQUESTS),
     browserDepositRequests: Number(v.BROWSER_DEPOSIT_REQUESTS),
+    corsOrigins: parseCorsOrigins(v.CORS_ORIGINS),
     x402Exact: exactOffer(v),
   };
 }

@@ -11,8 +11,10 @@ export { FlowObject } from "./flow/object.js";
 export { LookupObject } from "./lookup/object.js";
 export { createApp, type AppRoute } from "./app.js";
 export { paywall, type PaywallOptions } from "./paywall.js";
+export { paymentCors } from "./http/cors.js";
 export { managementApi } from "./api/management.js";
 export { adminApi } from "./api/admin.js";
+export { documented, openApiDocument, type RouteDoc } from "./api/openapi.js";
 export { createWorker, type Edge402Worker, type FetchFallback, type WorkerOptions } from "./worker.js";
 export { REQUIRED_VARS, type Edge402Bindings, type Env, type RequiredVar } from "./env.js";
 

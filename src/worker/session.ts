@@ -47,7 +47,8 @@ export function toBase64Url(bytes: ArrayBuffer | Uint8Array): string {
   return s;
 }
 
-function fromBase64Url(s: string): Uint8Array<ArrayBuffer> | null {
+/** The bytes of unpadded base64url `s`; null when it is not base64url. */
+export function fromBase64Url(s: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_-]+$/.test(s)) return null;
   const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
   const out = new Uint8Array(bin.length);

@@ -1,25 +1,30 @@
-// Guards the page script the Worker serves: src/worker/http/paywall-asset.ts must be what
-// scripts/build-web.ts builds from src/web now (else: run npm run build:web), and the 402 page
-// with its script must stay within the budget of 60 KB gzip.
+// Guards the browser scripts the Worker serves: each generated module under src/worker/http/
+// (paywall-asset.ts, dashboard-asset.ts) must be what scripts/build-web.ts builds from src/web
+// now (else: run npm run build:web), and the 402 page with its script must stay within the
+// budget of 60 KB gzip.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { WEB_ASSET_MODULE, buildWebAsset, renderWebAssetModule } from "../../scripts/build-web.js";
+import { WEB_ASSETS, buildWebAsset, renderWebAssetModule } from "../../scripts/build-web.js";
+import { DASHBOARD_SCRIPT } from "../../src/worker/http/dashboard-asset.js";
+import { dashboardPage } from "../../src/worker/http/dashboard-page.js";
 import { PAYWALL_SCRIPT } from "../../src/worker/http/paywall-asset.js";
 import { paywallPage } from "../../src/worker/http/paywall-page.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const BUDGET_GZIP_BYTES = 60 * 1024;
 
-describe("the page script asset", () => {
-  it("matches a fresh build of src/web", async () => {
-    const fresh = renderWebAssetModule(await buildWebAsset());
-    const committed = readFileSync(join(ROOT, WEB_ASSET_MODULE), "utf8");
-    if (committed !== fresh) throw new Error(`${WEB_ASSET_MODULE} is stale: run npm run build:web`);
-  });
+describe("the browser script assets", () => {
+  for (const spec of WEB_ASSETS) {
+    it(`${spec.module} matches a fresh build of ${spec.entry}`, async () => {
+      const fresh = renderWebAssetModule(spec, await buildWebAsset(spec));
+      const committed = readFileSync(join(ROOT, spec.module), "utf8");
+      if (committed !== fresh) throw new Error(`${spec.module} is stale: run npm run build:web`);
+    });
+  }
 
-  it("is named by its content and, with the 402 page, fits in 60 KB gzip", () => {
+  it("the page script is named by its content and, with the 402 page, fits in 60 KB gzip", () => {
     expect(PAYWALL_SCRIPT.name).toMatch(/^paywall\.[0-9a-f]{12}\.js$/);
     const html = paywallPage({
       code: "payment_required",
@@ -40,5 +45,10 @@ describe("the page script asset", () => {
     expect(html).toContain(PAYWALL_SCRIPT.name);
     const gzip = gzipSync(html).length + gzipSync(PAYWALL_SCRIPT.body).length;
     expect(gzip).toBeLessThanOrEqual(BUDGET_GZIP_BYTES);
+  });
+
+  it("the dashboard's script is named by its content and its page loads it from /admin/assets", () => {
+    expect(DASHBOARD_SCRIPT.name).toMatch(/^dashboard\.[0-9a-f]{12}\.js$/);
+    expect(dashboardPage()).toContain(`<script src="/admin/assets/${DASHBOARD_SCRIPT.name}" defer></script>`);
   });
 });

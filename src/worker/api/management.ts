@@ -6,6 +6,7 @@ import { count, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono, type Context } from "hono";
 import type { Address, Hex } from "viem";
+import * as z from "zod/mini";
 import { parseAddress, parseOpenBlock, parseSignature, parseUint } from "../../protocol/codec.js";
 import { isProtocolError, type ErrorCode } from "../../protocol/errors.js";
 import { RdnHeaders } from "../../protocol/headers.js";
@@ -22,6 +23,7 @@ import { BUFFER_SECONDS } from "../flow/bucket.js";
 import { channelHeaders, errorResponse } from "../http/responses.js";
 import { withLookup } from "../lookup/learn.js";
 import { maxServingMs, pricingMode, type PaywallOptions } from "../pricing.js";
+import { address, amount, documented, type RouteDoc } from "./openapi.js";
 
 type ApiContext = Context<{ Bindings: Env }>;
 
@@ -106,12 +108,126 @@ function refusal(c: Context, code: ErrorCode, message?: string, headers?: Record
  */
 export function managementApi(routes: PricedRoute[]) {
   const api = new Hono<{ Bindings: Env }>();
-  api.get("/stats", stats);
-  api.get("/pricing", (c) => pricing(c, routes));
-  api.get("/channels/:sender/:openBlock", channelInfo);
-  api.delete("/channels/:sender/:openBlock", closeChannel);
+  api.get("/stats", documented(docs.stats, stats));
+  api.get(
+    "/pricing",
+    documented(docs.pricing, (c) => pricing(c, routes)),
+  );
+  api.get("/channels/:sender/:openBlock", documented(docs.channelInfo, channelInfo));
+  api.delete("/channels/:sender/:openBlock", documented(docs.closeChannel, closeChannel));
   return api;
 }
+
+/** The `{sender}/{openBlock}` path parameters of a channel. */
+export const channelPath = z.object({
+  sender: address,
+  openBlock: z.string().check(z.regex(/^[0-9]+$/)),
+});
+
+/** A channel as `channelJson` answers it. */
+export const channelSchema = z.object({
+  sender: address,
+  openBlock: z.number(),
+  state: z.enum(["open", "closing", "settled"]),
+  deposit: amount,
+  balance: amount,
+  charged: amount,
+  credit: amount,
+  withdrawn: amount,
+  closeRequested: z.boolean(),
+  settleBlock: z.optional(z.number()),
+  closingBalance: z.optional(amount),
+});
+
+const flowControlSchema = z.object({
+  enabled: z.boolean(),
+  freeCapacity: z.number(),
+  paidCapacity: z.number(),
+  bufferSeconds: z.number(),
+  trialSeconds: z.number(),
+  freeClientKey: z.object({ ipv4: z.literal("address"), ipv6PrefixBits: z.number() }),
+});
+
+const allowance = z.object({ capacity: z.number(), buffer: z.number() });
+
+const docs = {
+  stats: {
+    summary: "The deployment, the chain sync's progress and health, the open channels",
+    ok: z.object({
+      receiver: address,
+      contract: address,
+      token: address,
+      chainId: z.number(),
+      challengePeriod: z.nullable(z.number()),
+      minConfirmations: z.number(),
+      syncedBlock: z.nullable(z.number()),
+      openChannels: z.number(),
+      sync: z.nullable(
+        z.object({
+          headBlock: z.nullable(z.number()),
+          lastRunAt: z.nullable(z.number()),
+          reorgs: z.number(),
+          lastError: z.nullable(z.string()),
+          lastErrorAt: z.nullable(z.number()),
+        }),
+      ),
+      flowControl: flowControlSchema,
+    }),
+  },
+  pricing: {
+    summary: "The token, the allowances and every priced route",
+    ok: z.object({
+      token: address,
+      chainId: z.number(),
+      allowCredit: z.boolean(),
+      flowControl: flowControlSchema,
+      allowances: z.object({ free: allowance, paid: allowance }),
+      trialSeconds: z.number(),
+      routes: z.array(
+        z.object({
+          method: z.string(),
+          path: z.string(),
+          mode: z.enum(["fixed", "dynamic", "metered"]),
+          price: z.optional(amount),
+          maxPrice: z.optional(amount),
+          meter: z.optional(
+            z.object({
+              perMs: z.number(),
+              perKiB: z.number(),
+              perEvent: z.number(),
+              maxServingMs: z.number(),
+              stream: z.boolean(),
+            }),
+          ),
+          costUnits: z.number(),
+          trial: z.boolean(),
+          description: z.optional(z.string()),
+        }),
+      ),
+    }),
+  },
+  channelInfo: {
+    summary: "A channel as this paywall holds it (learned from the chain on first sight)",
+    params: channelPath,
+    ok: channelSchema,
+    errors: ["bad_request", "not_found", "insufficient_confirmations", "rate_limited", "chain_unavailable"],
+  },
+  closeChannel: {
+    summary: "The sender's signed close request: the receiver's ClosingProof at the charged total",
+    description: "The channel stops serving. The channel headers (RDN-*) carry B and its signature.",
+    params: channelPath,
+    headers: z.object({ [RdnHeaders.closeSignature]: z.string(), [RdnHeaders.closeDeadline]: z.string() }),
+    ok: z.object({ balance: amount, closingSignature: z.string(), channel: channelSchema }),
+    errors: [
+      "bad_request",
+      "invalid_close_request",
+      "not_found",
+      "channel_closing",
+      "rate_limited",
+      "chain_unavailable",
+    ],
+  },
+} satisfies Record<string, RouteDoc>;
 
 /** GET /stats: the deployment, the sync's progress and health, the open channels. */
 async function stats(c: ApiContext): Promise<Response> {

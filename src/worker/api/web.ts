@@ -14,6 +14,8 @@ import type { Env } from "../env.js";
 import { PAYWALL_SCRIPT } from "../http/paywall-asset.js";
 import { pageSettings, walletPage } from "../http/paywall-page.js";
 import { errorResponse } from "../http/responses.js";
+import * as z from "zod/mini";
+import { address, documented, type RouteDoc } from "./openapi.js";
 
 const tokenInfos = new Map<string, Promise<TokenInfo>>();
 
@@ -56,32 +58,70 @@ function tokenInfo(config: Config): Promise<TokenInfo> {
   return info;
 }
 
+const docs = {
+  asset: {
+    tag: "browser",
+    summary: "The 402 page's script, by its content-hashed name (immutable)",
+    params: z.object({ name: z.string() }),
+    ok: { mediaType: "text/javascript", description: "The script" },
+    errors: ["not_found"],
+  },
+  token: {
+    tag: "browser",
+    summary: "The token's display facts for the 402 page: decimals, symbol, EIP-2612 permit domain",
+    ok: z.object({
+      address,
+      chainId: z.number(),
+      decimals: z.number(),
+      symbol: z.string(),
+      permit: z.nullable(z.object({ name: z.string(), version: z.string() })),
+    }),
+    errors: ["chain_unavailable"],
+  },
+  wallet: {
+    tag: "browser",
+    summary: "The wallet page, where a person closes their channel and gets the rest refunded",
+    ok: { mediaType: "text/html", description: "The page" },
+  },
+} satisfies Record<string, RouteDoc>;
+
 export function webApi() {
   const api = new Hono<{ Bindings: Env }>();
 
-  api.get("/assets/:name", (c) => {
-    if (c.req.param("name") !== PAYWALL_SCRIPT.name) return errorResponse(c, "not_found");
-    return c.body(PAYWALL_SCRIPT.body, 200, {
-      "Content-Type": "text/javascript; charset=utf-8",
-      "Cache-Control": "public, max-age=31536000, immutable",
-      "X-Content-Type-Options": "nosniff",
-    });
-  });
+  api.get(
+    "/assets/:name",
+    documented(docs.asset, (c) => {
+      if (c.req.param("name") !== PAYWALL_SCRIPT.name) return errorResponse(c, "not_found");
+      return c.body(PAYWALL_SCRIPT.body, 200, {
+        "Content-Type": "text/javascript; charset=utf-8",
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+      });
+    }),
+  );
 
-  api.get("/token", async (c) => {
-    const config = getConfig(c.env);
-    let info: TokenInfo;
-    try {
-      info = await tokenInfo(config);
-    } catch {
-      return errorResponse(c, "chain_unavailable", { message: "The token cannot be read from the chain now." });
-    }
-    return c.json({ address: config.token, chainId: config.chainId, ...info }, 200, {
-      "Cache-Control": "public, max-age=3600",
-    });
-  });
+  api.get(
+    "/token",
+    documented(docs.token, async (c) => {
+      const config = getConfig(c.env);
+      let info: TokenInfo;
+      try {
+        info = await tokenInfo(config);
+      } catch {
+        return errorResponse(c, "chain_unavailable", { message: "The token cannot be read from the chain now." });
+      }
+      return c.json({ address: config.token, chainId: config.chainId, ...info }, 200, {
+        "Cache-Control": "public, max-age=3600",
+      });
+    }),
+  );
 
-  api.get("/wallet", (c) => c.html(walletPage(pageSettings(getConfig(c.env))), 200, { "Cache-Control": "no-cache" }));
+  api.get(
+    "/wallet",
+    documented(docs.wallet, (c) =>
+      c.html(walletPage(pageSettings(getConfig(c.env))), 200, { "Cache-Control": "no-cache" }),
+    ),
+  );
 
   return api;
 }

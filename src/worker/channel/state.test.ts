@@ -56,6 +56,17 @@ describe("acceptProof", () => {
     expect(chargeCredit(t, { price: 1n }, 4)).toEqual({ ok: false, code: "insufficient_credit" });
   });
 
+  it("keeps when the last payment was accepted: a proof's time, then a charge on credit's", () => {
+    expect(open().lastPaymentAt).toBeUndefined();
+    const s = accepted(open(), 20n, 5n);
+    expect(s.lastPaymentAt).toBe(2);
+    const d = chargeCredit(s, { price: 5n }, 9);
+    expect(d.ok && d.state.lastPaymentAt).toBe(9);
+    const refused = acceptProof(s, { balance: 20n, signature: sig(20), price: 5n, exact: false }, 11);
+    expect(refused.ok).toBe(false);
+    expect(s.lastPaymentAt).toBe(2);
+  });
+
   it("refuses in the protocol's order and never changes the state", () => {
     const s = accepted(open(100n), 10n, 5n);
     const before = structuredClone(s);

@@ -39,6 +39,9 @@ export type ChannelState = {
   closingBalance: bigint | null;
   settleBlock: number | null;
   payments: number;
+  /** When the last payment (a proof or a charge on credit) was accepted, ms (absent before the
+   *  first, and in states stored before it was kept). */
+  lastPaymentAt?: number;
   /** Metered reservations not yet settled, by id. */
   reservations: Record<string, Reservation>;
   /** The payer's flow-control bucket (absent until its first limited request). */
@@ -200,6 +203,7 @@ export function acceptProof(
   if (next.pending.length > MAX_PENDING_PROOFS) next.pending.shift();
   if (p.reserveId) next.reservations[p.reserveId] = reservation(p.price, now, p.reserveMs);
   next.payments = s.payments + 1;
+  next.lastPaymentAt = now;
   promote(next);
   return { ok: true, state: next, cost: p.price, flow: g.status };
 }
@@ -220,6 +224,7 @@ export function chargeCredit(
   next.charged = s.charged + p.price;
   if (p.reserveId) next.reservations[p.reserveId] = reservation(p.price, now, p.reserveMs);
   next.payments = s.payments + 1;
+  next.lastPaymentAt = now;
   promote(next);
   return { ok: true, state: next, cost: p.price, flow: g.status };
 }

@@ -21,6 +21,7 @@ export const channels = sqliteTable(
     settleBlock: integer("settle_block"),
     closeRequested: integer("close_requested", { mode: "boolean" }).notNull().default(false),
     payments: integer("payments").notNull().default(0),
+    lastPaymentAt: integer("last_payment_at"), // ms; null before the first payment
     // The block of the object's last chain read (look-up, deposit re-read) that the sync has not
     // yet checked against the chain it synced; null once checked (see sync/orphans.ts).
     chainReadBlock: integer("chain_read_block"),

@@ -12,7 +12,8 @@ import { PAGE_DATA_ID, type PageData } from "../../web/page-data.js";
 import type { Config } from "../config.js";
 import { PAYWALL_SCRIPT } from "./paywall-asset.js";
 
-const escapeHtml = (s: string) =>
+/** `s` with the characters HTML gives meaning to escaped (text and attribute values). */
+export const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
 
 /** `s` as one POSIX shell word: single quotes, each `'` inside written as `'\''`. */

@@ -8,10 +8,14 @@ import { RdnHeaders } from "../../protocol/headers.js";
 
 const LOCAL_HOST = /^(localhost|.+\.localhost|127(\.[0-9]{1,3}){3}|\[::1\])$/i;
 
+/** `; Secure` for a cookie set by a request to `url`, except on localhost (plain HTTP there). */
+export function secureAttribute(url: string): string {
+  return LOCAL_HOST.test(new URL(url).hostname) ? "" : "; Secure";
+}
+
 /** The Set-Cookie value carrying `token` for a request to `url`. */
 export function sessionCookie(token: string, url: string, now = Math.floor(Date.now() / 1000)): string {
   const expiresAt = Number(token.split(".")[3]);
   const maxAge = Number.isFinite(expiresAt) ? Math.max(0, expiresAt - now) : 0;
-  const secure = LOCAL_HOST.test(new URL(url).hostname) ? "" : "; Secure";
-  return `${RdnHeaders.session}=${token}; Max-Age=${maxAge}; Path=/; HttpOnly; SameSite=Lax${secure}`;
+  return `${RdnHeaders.session}=${token}; Max-Age=${maxAge}; Path=/; HttpOnly; SameSite=Lax${secureAttribute(url)}`;
 }

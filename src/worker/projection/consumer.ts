@@ -10,6 +10,7 @@ import type { Env } from "../env.js";
 import { readProjectionMessage, type ProjectionMessage } from "./message.js";
 import { statsStatements } from "./stats.js";
 import { newestRows, upsertStatements } from "./write.js";
+import { log, LogEvents } from "../log.js";
 
 /** What one queue batch did to D1. */
 export type ProjectionBatchResult = { messages: number; rows: number; statements: number; dropped: number };
@@ -26,7 +27,7 @@ export async function consumeProjection(
     if (message) read.push(message);
     else {
       dropped++;
-      console.error(`edge402 projection: dropped message ${m.id}: not a channel projection`);
+      log.warn(LogEvents.projectionMessageDropped, { messageId: m.id });
       m.ack();
     }
   }

@@ -28,6 +28,7 @@ export function projectionRow(s: ChannelState): ProjectionRow {
     settleBlock: s.settleBlock,
     closeRequested: s.closeRequested,
     payments: s.payments,
+    lastPaymentAt: s.lastPaymentAt ?? null,
     chainReadBlock: s.readBlock ?? null,
     version: s.version,
     createdAt: s.createdAt,
@@ -54,6 +55,7 @@ export function readProjectionMessage(body: unknown): ProjectionMessage | null {
     [row.openBlock, row.payments, row.version, row.createdAt, row.updatedAt].every(isCount) &&
     isOptional(row.settleBlock, isCount) &&
     isOptional(row.chainReadBlock, isCount) &&
+    isOptional(row.lastPaymentAt, isCount) &&
     typeof row.closeRequested === "boolean";
   return ok ? { row: row as ProjectionRow, sentAt: sentAt as number } : null;
 }

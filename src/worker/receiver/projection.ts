@@ -4,6 +4,7 @@
 import { drizzle } from "drizzle-orm/d1";
 import type { Hex } from "viem";
 import { receiverTxs } from "../db/schema.js";
+import { errorText, log, LogEvents } from "../log.js";
 import type { TxRecord } from "./txs.js";
 
 type RowStatus = (typeof receiverTxs.$inferInsert)["status"];
@@ -50,6 +51,6 @@ export async function projectTx(d1: D1Database, r: TxRecord, superseded: Hex[]):
   try {
     await db.batch([statements[0]!, ...statements.slice(1)]);
   } catch (err) {
-    console.error("edge402 receiver: could not write receiver_txs", err);
+    log.error(LogEvents.receiverTxsWriteFailed, { error: errorText(err) });
   }
 }

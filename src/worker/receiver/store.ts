@@ -1,6 +1,7 @@
 // The ReceiverObject's own storage (its SQLite): each logical transaction as one row, its
 // record as JSON with the channel, status and nonce beside it to query by, and the current alert.
 // This storage is the truth about the receiver's transactions; D1 only mirrors it (projection.ts).
+import { log, LogEvents } from "../log.js";
 import type { TxRecord } from "./txs.js";
 
 const encode = (r: TxRecord) => JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? `${v}n` : v));
@@ -70,7 +71,7 @@ export class TxStore {
 
   /** Records (and logs) an alert for a human; returns its text. */
   raiseAlert(text: string): string {
-    console.error(`edge402 receiver alert: ${text}`);
+    log.error(LogEvents.receiverAlert, { alert: text });
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('alert', ?)", text);
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('alert_at', ?)", String(Date.now()));
     return text;

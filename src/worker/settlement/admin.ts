@@ -7,7 +7,8 @@ import type { Context, Hono } from "hono";
 import * as z from "zod/mini";
 import { parseAmount } from "../../protocol/amount.js";
 import { publicClient, rpcErrorText } from "../chain.js";
-import { channelFromPath } from "../api/management.js";
+import { channelFromPath, channelPath } from "../api/management.js";
+import { address, amount, documented, type RouteDoc } from "../api/openapi.js";
 import { getConfig, type Config } from "../config.js";
 import { disputeQueue, receiverTxs } from "../db/schema.js";
 import type { Env } from "../env.js";
@@ -82,12 +83,82 @@ type AdminContext = Context<{ Bindings: Env }>;
  * ```
  */
 export function settlementAdmin(api: Hono<{ Bindings: Env }>): void {
-  api.get("/sync", syncView);
-  api.post("/sync", async (c) => c.json(syncReportJson(await runSync(c.env))));
-  api.post("/withdraw", withdraw);
-  api.post("/channels/:sender/:openBlock/close", closeChannel);
-  api.post("/settle", settle);
+  api.get("/sync", documented(docs.syncView, syncView));
+  api.post(
+    "/sync",
+    documented(docs.runSync, async (c) => c.json(syncReportJson(await runSync(c.env)))),
+  );
+  api.post("/withdraw", documented(docs.withdraw, withdraw));
+  api.post("/channels/:sender/:openBlock/close", documented(docs.closeChannel, closeChannel));
+  api.post("/settle", documented(docs.settle, settle));
 }
+
+const outcome = z.object({
+  kind: z.string(),
+  sender: address,
+  openBlock: z.number(),
+  balance: amount,
+  result: z.enum(["sent", "covered", "refused"]),
+  tx: z.optional(z.string()),
+  reason: z.optional(z.string()),
+});
+
+/** What an action sent, what earlier transactions already cover, what was refused; and any alert. */
+const outcomes = {
+  sent: z.array(outcome),
+  covered: z.array(outcome),
+  refused: z.array(outcome),
+  alert: z.nullable(z.string()),
+};
+
+const docs = {
+  syncView: {
+    summary: "The sync's health and settings, the receiver and its transactions, the dispute queue, the look-ups",
+    ok: z.object({
+      sync: z.nullable(
+        z.looseObject({
+          syncedBlock: z.number(),
+          headBlock: z.nullable(z.number()),
+          behind: z.nullable(z.number()),
+          running: z.boolean(),
+        }),
+      ),
+      settings: z.looseObject({ minConfirmations: z.number(), deployBlock: amount, withdrawThreshold: amount }),
+      receiver: z.looseObject({ address, alert: z.nullable(z.string()) }),
+      disputeQueue: z.record(z.string(), z.number()),
+      lookups: z.looseObject({}),
+      receiverTxs: z.array(z.looseObject({ hash: z.nullable(z.string()), kind: z.string(), status: z.string() })),
+    }),
+  },
+  runSync: {
+    summary: "Runs the chain sync now and reports what it did",
+    ok: z.looseObject({
+      ran: z.boolean(),
+      headBlock: z.nullable(z.number()),
+      events: z.number(),
+      reorg: z.nullable(z.looseObject({})),
+      settlement: z.nullable(z.looseObject({})),
+      error: z.nullable(z.string()),
+    }),
+  },
+  withdraw: {
+    summary: "Withdraws every channel's earnings over `minimum`",
+    body: withdrawBody,
+    ok: z.object({ minimum: amount, ...outcomes }),
+    errors: ["bad_request"],
+  },
+  closeChannel: {
+    summary: "The receiver-side close of a channel whose sender asked to close",
+    params: channelPath,
+    ok: z.object(outcomes),
+    errors: ["bad_request", "not_found"],
+  },
+  settle: {
+    summary: "Settles the honest closes whose challenge period has ended",
+    ok: z.object({ headBlock: z.number(), ...outcomes }),
+    errors: ["chain_unavailable"],
+  },
+} satisfies Record<string, RouteDoc>;
 
 /** GET /sync: the sync's health, its settings, the receiver, the dispute queue, the look-ups. */
 async function syncView(c: AdminContext): Promise<Response> {

@@ -12,6 +12,7 @@ import { channelStub } from "../channel/stub.js";
 import { getConfig, type Config } from "../config.js";
 import { chainEvents } from "../db/schema.js";
 import type { Env } from "../env.js";
+import { errorText, log, LogEvents } from "../log.js";
 import { queueCloses } from "../settlement/queue.js";
 import { runSettlement, type SettlementReport } from "../settlement/run.js";
 import {
@@ -154,7 +155,7 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
   try {
     config = { ...getConfig(env), ...opts.config };
   } catch (err) {
-    console.error("edge402 sync: configuration", err);
+    log.error(LogEvents.syncConfigInvalid, { error: errorText(err) });
     return { ...finish(), error: rpcErrorText(err) };
   }
   const client = syncClient(config, () => report.rpcRequests++, opts.fetch);
@@ -163,7 +164,7 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
     await ensureSyncRow(env.DB, config.deployBlock);
     lease = await acquireLease(env.DB, Date.now());
   } catch (err) {
-    console.error("edge402 sync: D1 unavailable", err);
+    log.error(LogEvents.syncDbUnavailable, { error: errorText(err) });
     return { ...finish(), error: rpcErrorText(err) };
   }
   if (!lease) return { ...finish(), reason: "another sync run holds the lease" };
@@ -172,7 +173,8 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
     await syncAndSettle({ env, config, client, lease, report, opts });
   } catch (err) {
     report.error = rpcErrorText(err);
-    console.error("edge402 sync: run failed, the next run resumes from the cursor:", report.error);
+    // The next run resumes from the cursor.
+    log.error(LogEvents.syncFailed, { error: report.error, headBlock: report.headBlock });
     await recordRun(env.DB, { now: Date.now(), headBlock: report.headBlock, error: report.error }).catch(
       () => undefined,
     );
@@ -237,9 +239,11 @@ async function undoReorg(run: Run, cursor: Cursor, head: bigint): Promise<Cursor
   });
   if (!rewound) throw new Error("lost the sync lease while undoing a reorg");
   run.report.reorg = rewound;
-  console.warn(
-    `edge402 sync: reorg, rewound from block ${cursor.blockNumber} to ${ancestor.blockNumber} (${rewound.removedEvents} events undone)`,
-  );
+  log.warn(LogEvents.syncReorg, {
+    fromBlock: cursor.blockNumber,
+    toBlock: ancestor.blockNumber,
+    removedEvents: rewound.removedEvents,
+  });
   return ancestor;
 }
 

@@ -8,6 +8,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { runBatch } from "../db/batch.js";
 import { trafficMinutes } from "../db/schema.js";
 import type { TrafficCount } from "./counts.js";
+import { errorText, log, LogEvents } from "../log.js";
 
 /** How long an isolate holds counts before writing them. */
 export const FLUSH_EVERY_MS = 1000;
@@ -41,7 +42,7 @@ export function addToD1(db: D1Database, count: TrafficCount, waitUntil?: (p: Pro
   p.timer = true;
   const write = new Promise((r) => setTimeout(r, FLUSH_EVERY_MS)).then(() => flushD1(db));
   if (waitUntil) waitUntil(write);
-  else write.catch((err) => console.error("edge402 traffic: could not write the counts", err));
+  else write.catch((err) => log.error(LogEvents.trafficCountFailed, { step: "write", error: errorText(err) }));
 }
 
 /** Writes this isolate's counts now (adding them to D1's), and drops minutes past a day. */

@@ -11,6 +11,7 @@ import type { Env } from "../env.js";
 import { readAnalytics, writeAnalytics } from "./analytics-store.js";
 import { countOf, type TrafficCount, type TrafficEvent } from "./counts.js";
 import { addToD1, flushD1, readD1 } from "./d1-store.js";
+import { errorText, log, LogEvents } from "../log.js";
 
 export type { TrafficEvent } from "./counts.js";
 
@@ -43,7 +44,7 @@ export function recordTraffic(env: Env, event: TrafficEvent, waitUntil?: (p: Pro
     if (usesAnalytics(env)) writeAnalytics(env.ANALYTICS, count);
     else addToD1(env.DB, count, waitUntil);
   } catch (err) {
-    console.error("edge402 traffic: could not count a request", err);
+    log.error(LogEvents.trafficCountFailed, { step: "count", error: errorText(err) });
   }
 }
 
