@@ -55,6 +55,8 @@ export interface AnvilHandle {
   rpcUrl: string;
   port: number;
   chainId: typeof ANVIL_CHAIN_ID;
+  /** anvil's process id (the chaos run pauses it with SIGSTOP). */
+  pid: number;
   /** Kills anvil and resolves once it has exited. Safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -207,6 +209,10 @@ class AnvilProcess {
     process.once("exit", this.killOnExit);
   }
 
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
   /** Kills anvil and resolves once it has exited. Safe to call more than once. */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
@@ -265,5 +271,5 @@ async function launch(port: number, opts: AnvilOptions): Promise<AnvilHandle> {
     await anvil.stop();
     throw err;
   }
-  return { rpcUrl, port, chainId: ANVIL_CHAIN_ID, stop: () => anvil.stop() };
+  return { rpcUrl, port, chainId: ANVIL_CHAIN_ID, pid: anvil.pid, stop: () => anvil.stop() };
 }

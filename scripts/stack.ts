@@ -4,7 +4,7 @@
 // calls stop(), and secrets never reach a command line.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -58,8 +58,16 @@ export interface Stack {
   proxyRoutes: ProxyRouteSpec[];
   /** Where local D1 and Durable Object state lives. */
   persistDir: string;
+  /** anvil's process id (to pause the chain node with SIGSTOP). */
+  anvilPid: number;
   /** wrangler's captured output so far (the last 64 KiB). */
   logs(): string;
+  /** The pid of the workerd process that runs the Worker and its Durable Objects (Linux /proc). */
+  workerPid(): number | undefined;
+  /** Sends `signal` (default SIGKILL) to that workerd process; returns its pid. */
+  killWorker(signal?: NodeJS.Signals): number;
+  /** Stops wrangler (whatever is left of it) and starts it again on the same port and state dir. */
+  restartWorker(): Promise<void>;
   /** Stops everything this stack started; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -403,6 +411,15 @@ class WranglerDev {
     return killGroup(this.child, this.exited);
   }
 
+  /** The workerd that runs the Worker: of wrangler's workerd processes, the one that does not
+   *  listen on the public port (that one is wrangler's proxy in front of it). Linux only. */
+  runtimePid(port: number): number | undefined {
+    if (this.child.pid === undefined) return undefined;
+    const workerds = descendants(this.child.pid).filter((p) => /(^|\/)workerd\0/.test(p.cmdline));
+    const runtime = workerds.filter((p) => !p.cmdline.includes(`entry=127.0.0.1:${port}`));
+    return (runtime.at(-1) ?? workerds.at(-1))?.pid;
+  }
+
   hardKill(): void {
     if (this.child.pid === undefined) return;
     try {
@@ -411,6 +428,31 @@ class WranglerDev {
       // already gone
     }
   }
+}
+
+/** Every live descendant of `root` with its NUL-separated command line, from /proc (Linux). */
+function descendants(root: number): Array<{ pid: number; cmdline: string }> {
+  const parents = new Map<number, number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: Array<{ pid: number; cmdline: string }> = [];
+  const under = (pid: number): boolean => pid === root || (parents.has(pid) && pid > 1 && under(parents.get(pid)!));
+  for (const pid of parents.keys()) {
+    if (pid === root || !under(pid)) continue;
+    try {
+      out.push({ pid, cmdline: readFileSync(`/proc/${pid}/cmdline`, "utf8") });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out.sort((a, b) => a.pid - b.pid);
 }
 
 /** Refuses fixed ports that are taken before anything starts. */
@@ -626,9 +668,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const projectDir = opts.projectDir ?? REPO_ROOT;
     await step(opts, "D1 migrations applied", () => applyMigrations(projectDir, lifetime.persistDir));
     const quiet = opts.quiet ?? true;
-    const { url, worker } = await step(opts, "Worker ready", () =>
+    let { url, worker } = await step(opts, "Worker ready", () =>
       startWorker(lifetime, { port: opts.port, projectDir, varArgs, quiet }),
     );
+    const port = Number(new URL(url).port);
     lifetime.startScheduledLoop(url, opts.scheduledEveryMs ?? 3_000);
     return {
       url,
@@ -643,7 +686,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       deployBlock: deployment.deployBlock,
       proxyRoutes: DEMO_PROXY_ROUTES,
       persistDir: lifetime.persistDir,
+      anvilPid: anvil.pid,
       logs: () => worker.logs(),
+      workerPid: () => worker.runtimePid(port),
+      killWorker: (signal = "SIGKILL") => {
+        const pid = worker.runtimePid(port);
+        if (pid === undefined) throw new Error("no workerd process found under wrangler");
+        process.kill(pid, signal);
+        return pid;
+      },
+      restartWorker: async () => {
+        await worker.stop();
+        ({ worker } = await startWorker(lifetime, { port, projectDir, varArgs, quiet }));
+      },
       stop: () => lifetime.stop(),
     };
   } catch (err) {

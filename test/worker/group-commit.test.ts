@@ -90,6 +90,28 @@ describe("group commit", () => {
     }
   });
 
+  it("releases a metered stream's next slice only once the storage holds it", async () => {
+    const { sender, stub, proof } = await channel(PRICE * 100n);
+    const reserved = await stub.spend({ sender, openBlock: 1, price: 20n, reserveId: "st", reserveMs: 60_000 });
+    expect(reserved.ok).toBe(true);
+    const seen = await runInDurableObject(stub, async (instance: ChannelObject, state) => {
+      const stored = () => decodeState(state.storage.sql.exec<{ data: string }>("SELECT data FROM channel").one().data);
+      // A payment is written at once; the slices are decided while that write is in flight.
+      const paid = instance.pay(proof(PRICE * 101n));
+      const slices = Array.from({ length: 5 }, () =>
+        instance.extend("st", 20n, 1n, 60_000).then((r) => ({ ok: r.ok, charged: r.channel?.charged ?? -1n })),
+      );
+      const replies = await Promise.all(slices.map((p) => p.then((r) => ({ ...r, stored: stored().charged }))));
+      await paid;
+      return replies;
+    });
+    for (const s of seen) {
+      expect(s.ok).toBe(true);
+      // At the moment the reply left, the stored state already held that slice.
+      expect(s.stored).toBeGreaterThanOrEqual(s.charged);
+    }
+  });
+
   it("acknowledges nothing a crash right after a reply could take back", async () => {
     const { sender, proof } = await channel();
     const stub = channelStub(env, sender, 1);

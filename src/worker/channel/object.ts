@@ -203,7 +203,8 @@ export class ChannelObject extends DurableObject<Env> {
   async extend(id: string, amount: bigint, atLeast: bigint, reserveMs: number): Promise<PayResult> {
     if (!this.state) return { ok: false, code: "nonexisting_channel" };
     this.expire();
-    return this.commit(extendReservation(this.state, id, { amount, atLeast, servingMs: reserveMs }, Date.now()));
+    const next = extendReservation(this.state, id, { amount, atLeast, servingMs: reserveMs }, Date.now());
+    return this.durably(this.commit(next));
   }
 
   /** The channel as the object knows it (a `lookup` hint when it does not know it). */

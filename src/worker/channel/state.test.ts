@@ -242,6 +242,44 @@ describe("withDeposit", () => {
   });
 });
 
+describe("credit above the deposit", () => {
+  it("spends no credit past the deposit when a reorg took a top-up away (B > D): C stays <= D", () => {
+    // B 200 paid on a deposit of 200 (a top-up of 100 the paywall had seen), C 5.
+    let s = accepted(open(200n), 200n, 5n);
+    s = withDeposit(s, 100n, 3, 50); // the reorg took the top-up: D 100 < B
+    let served = 0;
+    for (;;) {
+      const d = chargeCredit(s, { price: 5n }, 4);
+      if (!d.ok) {
+        expect(d.code).toBe("insufficient_credit");
+        break;
+      }
+      s = d.state;
+      served++;
+    }
+    expect(s.charged).toBe(100n);
+    expect(served).toBe(19);
+    expect(chargeCredit(s, { price: 0n, reserveId: "m" }, 5).ok).toBe(true);
+    expect(chargeCredit(s, { price: 1n, reserveId: "m" }, 5)).toMatchObject({ ok: false, code: "insufficient_credit" });
+  });
+
+  it("a metered stream's next slices stop at the deposit when a reorg took a top-up away (B > D)", () => {
+    // A stream holds 20 of a channel paid to B 200 on a deposit of 200; the reorg takes D to 100.
+    let s = accepted(open(200n), 200n, 5n);
+    const r = chargeCredit(s, { price: 20n, reserveId: "st", reserveMs: 1_000 }, 2);
+    if (!r.ok) throw new Error(r.code);
+    s = withDeposit(r.state, 100n, 3, 50);
+    const most = extendReservation(s, "st", { amount: 200n, atLeast: 1n }, 4);
+    if (!most.ok) throw new Error(most.code);
+    expect(most.cost).toBe(75n);
+    expect(most.state.charged).toBe(100n);
+    expect(extendReservation(most.state, "st", { amount: 20n, atLeast: 1n }, 5)).toEqual({
+      ok: false,
+      code: "insufficient_credit",
+    });
+  });
+});
+
 describe("meteredCharge", () => {
   it("is the measured cost, never below 0 nor above the reservation", () => {
     expect(meteredCharge(15n, 40n)).toBe(15n);

@@ -130,6 +130,11 @@ export function newChannelState(
 
 export const credit = (s: ChannelState): bigint => s.balance - s.charged;
 
+/** The credit a session may spend: B - C, but never past the deposit. B can exceed D once a
+ *  reorg took away a top-up that a proof relied on; spending that part would serve requests the
+ *  chain will never pay for. */
+const spendableCredit = (s: ChannelState): bigint => minBigint(s.balance, s.deposit) - s.charged;
+
 /** Why a channel cannot take payments now, or null when it can. */
 export function servingRefusal(s: ChannelState): ErrorCode | null {
   if (s.status === "removed") return "nonexisting_channel";
@@ -213,7 +218,7 @@ export function chargeCredit(
   if (!g.ok) return g.refusal;
   const refusal = servingRefusal(s);
   if (refusal) return { ok: false, code: refusal, flow: g.before };
-  if (credit(s) < p.price) return { ok: false, code: "insufficient_credit", flow: g.before };
+  if (spendableCredit(s) < p.price) return { ok: false, code: "insufficient_credit", flow: g.before };
   const next = touch(s, now);
   if (g.bucket) next.flow = g.bucket;
   next.charged = s.charged + p.price;
@@ -262,7 +267,8 @@ export function settleReservation(s: ChannelState, id: string, measured: bigint,
 /**
  * A metered stream's next slice: adds up to `amount` of credit (all that is left when less, but
  * never less than `atLeast`) to the open reservation `id`, and renews its expiry from `now`, so
- * a stream that keeps flowing keeps its hold. `amount` and `atLeast` 0 only renew (allowed on a
+ * a stream that keeps flowing keeps its hold; credit here is spendable credit, never past the
+ * deposit (see spendableCredit). `amount` and `atLeast` 0 only renew (allowed on a
  * channel that no longer serves: what was reserved stays the stream's). Refused, changing
  * nothing: an unknown (settled or expired) reservation (`payment_required`), a channel that
  * does not serve, or credit below `atLeast` (`insufficient_credit`). `cost` is what was added.
@@ -279,7 +285,7 @@ export function extendReservation(
   if (p.amount > 0n || p.atLeast > 0n) {
     const refusal = servingRefusal(s);
     if (refusal) return { ok: false, code: refusal };
-    const left = credit(s);
+    const left = spendableCredit(s);
     if (left < p.atLeast) return { ok: false, code: "insufficient_credit" };
     added = minBigint(maxBigint(p.amount, p.atLeast), left);
   }
