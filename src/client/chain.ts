@@ -23,6 +23,7 @@ import {
   type WalletClient,
 } from "viem";
 import { microTransferChannelsAbi, testTokenAbi } from "../protocol/abi.js";
+import { permitTypes } from "../protocol/eip712.js";
 import type { TypedDataSigner } from "../protocol/sign.js";
 import { ClientErrorCodes, Edge402Error } from "./errors.js";
 import type { ChainAction, ProgressEvent } from "./hooks.js";
@@ -426,15 +427,7 @@ export class ChainAccess {
       const signature = await wallet.signTypedData({
         account: this.account,
         domain: { ...domain, chainId, verifyingContract: p.token },
-        types: {
-          Permit: [
-            { name: "owner", type: "address" },
-            { name: "spender", type: "address" },
-            { name: "value", type: "uint256" },
-            { name: "nonce", type: "uint256" },
-            { name: "deadline", type: "uint256" },
-          ],
-        },
+        types: permitTypes,
         primaryType: "Permit",
         message: { owner: this.address, spender: p.contract, value: p.deposit, nonce, deadline },
       });

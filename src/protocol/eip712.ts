@@ -68,6 +68,18 @@ export const closeRequestTypes = {
   ],
 } as const;
 
+/** The token's EIP-2612 Permit type for viem's `types`: a channel opened with
+ *  `createChannelWithPermit` signs it over the token's own domain. */
+export const permitTypes = {
+  Permit: [
+    { name: "owner", type: "address" },
+    { name: "spender", type: "address" },
+    { name: "value", type: "uint256" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const;
+
 /** "I owe `receiver` a cumulative `balance` on this channel", signed by the sender. */
 export type BalanceProofParameters = ChannelDomainParameters & {
   receiver: Address;

@@ -5,6 +5,7 @@ import { getTypesForEIP712Domain, serializeTypedData, type Address, type Hex, ty
 import {
   balanceProofTypedData,
   closeRequestTypedData,
+  permitTypes,
   type BalanceProofParameters,
   type CloseRequestParameters,
 } from "../protocol/eip712.js";
@@ -33,16 +34,6 @@ export function signCloseRequest(wallet: Wallet, from: Address, p: CloseRequestP
   return signTypedData(wallet, from, closeRequestTypedData(p), "signing the close request");
 }
 
-const PERMIT_TYPES = {
-  Permit: [
-    { name: "owner", type: "address" },
-    { name: "spender", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-} as const;
-
 /** The owner's EIP-2612 permit for `spender` to take `value`, split into v, r and s. */
 export async function signPermit(
   wallet: Wallet,
@@ -61,7 +52,7 @@ export async function signPermit(
     owner,
     {
       domain: p.domain,
-      types: PERMIT_TYPES,
+      types: permitTypes,
       primaryType: "Permit",
       message: { owner, spender, value, nonce, deadline },
     },
