@@ -10,8 +10,10 @@
 // so a session spend that was charged and durable when the kill came is charged once more by
 // the re-sent copy and answered once: each session spend in flight at a kill may add one price
 // to what the client sent. Production has no such proxy; the figure is reported on its own.
+// Last, one kill lands inside a chain-sync run (sync-kill.ts): how long its lease holds the next up.
 import type { Stack } from "../../scripts/stack.js";
 import { openChannels } from "../channels.js";
+import { killInsideSync, type SyncKillResult } from "./sync-kill.js";
 import {
   adminChannel,
   heldProof,
@@ -72,6 +74,8 @@ export type CrashResult = {
   /** Channels whose D1 projection did not reach the object's B and C after the run. */
   projectionMismatches: number;
   recoveryMs: number[];
+  /** The kill inside a sync run (absent in results from before it existed). */
+  syncKill?: SyncKillResult;
   durationS: number;
 };
 
@@ -197,6 +201,7 @@ export async function crashScenario(stack: Stack, opts: CrashOptions, progress: 
     r.unknown += ledger.unknown;
     await judge(stack, ledger, r, kills);
   }
+  r.syncKill = await killInsideSync(stack, progress);
   r.durationS = (Date.now() - started) / 1000;
   return r;
 }

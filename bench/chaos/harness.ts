@@ -322,7 +322,18 @@ export async function contractEventCount(stack: Stack): Promise<number> {
 export async function adminSync(stack: Stack) {
   const a = await send(`${stack.url}/api/1/admin/sync`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
   if (a.status !== 200) throw new Error(`admin sync: ${label(a)}`);
-  return (JSON.parse(a.text) as { sync: { eventsApplied: number; reorgs: number; lastError: string | null } }).sync;
+  return (
+    JSON.parse(a.text) as {
+      sync: {
+        eventsApplied: number;
+        reorgs: number;
+        lastError: string | null;
+        lastRunAt: number | null;
+        running: boolean;
+        leaseUntil: number | null;
+      };
+    }
+  ).sync;
 }
 
 /** Channels whose object (public API) or D1 projection (admin API) disagrees with the chain's

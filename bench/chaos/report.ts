@@ -2,6 +2,7 @@
 // (scenario, figure, value, what the promise asks, held or not), rendered to bench/CHAOS.md.
 // A scenario that could not run is one row with its error.
 import type { CrashResult } from "./crash.js";
+import type { SyncKillResult } from "./sync-kill.js";
 import type { FuzzResult } from "./fuzz.js";
 import type { OutageResult } from "./outage.js";
 import type { RaceResult } from "./races.js";
@@ -91,6 +92,27 @@ function crashRows(c: CrashResult): Row[] {
       `${n((rec[Math.floor(rec.length / 2)] ?? NaN) / 1000, 1)} s / ${n((rec.at(-1) ?? NaN) / 1000, 1)} s`,
     ),
     info(s, "refusals during the run", list(c.refused)),
+    ...(c.syncKill ? syncKillRows(s, c.syncKill) : []),
+  ];
+}
+
+function syncKillRows(s: string, k: SyncKillResult): Row[] {
+  return [
+    {
+      scenario: s,
+      figure: "kill -9 inside a sync run: its lease still held after the kill (sync/cursor.ts LEASE_MS)",
+      value: `${n(k.leaseLeftS, 1)} s`,
+      promise: "≤ 15 s",
+      held: k.leaseLeftS <= 15,
+    },
+    info(s, "kill -9 inside a sync run: next sync run finished after", `${n(k.nextRunAfterS, 1)} s`),
+    {
+      scenario: s,
+      figure: "kill -9 inside a sync run: the sync then reached the head with no error",
+      value: k.caughtUp ? "yes" : "no",
+      promise: "yes",
+      held: k.caughtUp,
+    },
   ];
 }
 

@@ -115,6 +115,35 @@ describe("chain sync", () => {
     expect(await stub.raw()).toEqual(before);
   });
 
+  it("holds a short lease, renewed while a slow run lives, so a killed run delays the next by 15 s at most", async () => {
+    // The run's first JSON-RPC request hangs until released: a node that stopped answering.
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let asked = () => {};
+    const waiting = new Promise<void>((r) => (asked = r));
+    const slowFetch: typeof fetch = async (input, init) => {
+      asked();
+      await held;
+      return fetch(input, init);
+    };
+    const slow = runSync(env, { fetch: slowFetch, leaseRenewMs: 50, settle: false });
+    await waiting;
+    const leases: number[] = [];
+    while (leases.length < 3) {
+      const row = (await readSyncRow(env.DB))!;
+      // What a run killed now would leave: the lease ends at most 15 s from its last renewal.
+      expect(row.lockUntil! - Date.now()).toBeLessThanOrEqual(15_000);
+      if (row.lockUntil !== leases.at(-1)) leases.push(row.lockUntil!);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Renewed (three different ends) while the run lives, and still its own.
+    expect(new Set(leases).size).toBe(3);
+    expect(await runSync(env, { settle: false })).toMatchObject({ ran: false, reason: expect.stringMatching(/lease/) });
+    release();
+    expect(await slow).toMatchObject({ ran: true, error: null });
+    expect((await readSyncRow(env.DB))!.lockUntil).toBeNull();
+  });
+
   it("records a dead node, keeps serving known channels, and resumes from the cursor", async () => {
     const a = await freshAccount();
     const { openBlock } = await openChannel(a, 100n);

@@ -121,6 +121,7 @@ const docs = {
           headBlock: z.nullable(z.number()),
           behind: z.nullable(z.number()),
           running: z.boolean(),
+          leaseUntil: z.nullable(z.number()),
         }),
       ),
       settings: z.looseObject({ minConfirmations: z.number(), deployBlock: amount, withdrawThreshold: amount }),
@@ -202,6 +203,8 @@ function syncRowJson(row: SyncRow, config: Config, now: number) {
     lastError: row.lastError,
     lastErrorAt: row.lastErrorAt,
     running: row.lockUntil !== null && row.lockUntil > now,
+    // When the running run's lease ends unless renewed (a killed run's holds up the next until then).
+    leaseUntil: row.lockUntil !== null && row.lockUntil > now ? row.lockUntil : null,
   };
 }
 

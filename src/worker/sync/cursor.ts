@@ -2,14 +2,18 @@
 // index inside that block when a run stopped in the middle of it), the lease that
 // lets only one sync run at a time (a conditional UPDATE of `lock_until`; every later write of
 // the run is conditional on still holding it), the run's health (last error, reorgs, head), and
-// the recent checkpoints (block hashes) a reorg walk compares with the chain.
+// the recent checkpoints (block hashes) a reorg walk compares with the chain. The lease is short
+// and renewed by a heartbeat while the run lives, so a run killed part-way (an evicted
+// invocation, `kill -9`) holds up the next one for LEASE_MS at most.
 import { and, desc, eq, isNull, lte, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { syncCheckpoints, syncState } from "../db/schema.js";
 
 export const SYNC_ID = "main";
-/** How long a run holds the lease unless it renews it (each chunk renews). */
-export const LEASE_MS = 120_000;
+/** How long a run holds the lease unless it renews it: the longest a dead run delays the next. */
+export const LEASE_MS = 15_000;
+/** How often a live run renews its lease (holdLease), well inside LEASE_MS. */
+export const LEASE_RENEW_MS = 5_000;
 /** Checkpoints kept: with a chunk per cron run at worst, hours of history to find an ancestor in. */
 export const CHECKPOINTS_KEPT = 512;
 
@@ -27,8 +31,22 @@ export type SyncRow = Cursor & {
   lockUntil: number | null;
 };
 
-/** The lease a run holds: the `lock_until` value it wrote (renewals replace it). */
-export type Lease = { until: number };
+/**
+ * The lease a run holds: the `lock_until` value it last wrote. Every write conditional on it
+ * (renewals, cursor moves) goes through `exclusive`, one at a time, so a heartbeat's renewal
+ * never races a cursor move into believing the lease was lost.
+ */
+export class Lease {
+  private queue: Promise<unknown> = Promise.resolve();
+  constructor(public until: number) {}
+
+  /** Runs `write` once the writes before it are done. */
+  exclusive<T>(write: () => Promise<T>): Promise<T> {
+    const done = this.queue.then(write);
+    this.queue = done.catch(() => undefined);
+    return done;
+  }
+}
 
 /** Creates the row on first use: the cursor just before the contract's deploy block. */
 export async function ensureSyncRow(d1: D1Database, deployBlock: bigint): Promise<void> {
@@ -53,15 +71,48 @@ export async function acquireLease(d1: D1Database, now: number, ms = LEASE_MS): 
     .set({ lockUntil: until })
     .where(and(eq(syncState.id, SYNC_ID), or(isNull(syncState.lockUntil), lte(syncState.lockUntil, now))))
     .run();
-  return r.meta.changes === 1 ? { until } : null;
+  return r.meta.changes === 1 ? new Lease(until) : null;
+}
+
+/** Extends the lease to LEASE_MS from now if this run still holds it; false when it was lost. */
+export function renewLease(d1: D1Database, lease: Lease): Promise<boolean> {
+  return lease.exclusive(async () => {
+    const until = Date.now() + LEASE_MS;
+    const r = await drizzle(d1)
+      .update(syncState)
+      .set({ lockUntil: until })
+      .where(and(eq(syncState.id, SYNC_ID), eq(syncState.lockUntil, lease.until)))
+      .run();
+    if (r.meta.changes !== 1) return false;
+    lease.until = until;
+    return true;
+  });
+}
+
+/**
+ * Renews the lease every `everyMs` while the run lives (its timers die with it, so a killed
+ * run's lease simply expires). Stops renewing once the lease is lost or D1 refuses; the run's
+ * next cursor move then fails and ends it. Returns the function that stops the heartbeat.
+ */
+export function holdLease(d1: D1Database, lease: Lease, everyMs = LEASE_RENEW_MS): () => void {
+  const timer = setInterval(() => {
+    renewLease(d1, lease)
+      .then((held) => {
+        if (!held) clearInterval(timer);
+      })
+      .catch(() => clearInterval(timer));
+  }, everyMs);
+  return () => clearInterval(timer);
 }
 
 export async function releaseLease(d1: D1Database, lease: Lease): Promise<void> {
-  await drizzle(d1)
-    .update(syncState)
-    .set({ lockUntil: null })
-    .where(and(eq(syncState.id, SYNC_ID), eq(syncState.lockUntil, lease.until)))
-    .run();
+  await lease.exclusive(() =>
+    drizzle(d1)
+      .update(syncState)
+      .set({ lockUntil: null })
+      .where(and(eq(syncState.id, SYNC_ID), eq(syncState.lockUntil, lease.until)))
+      .run(),
+  );
 }
 
 /**
@@ -69,14 +120,23 @@ export async function releaseLease(d1: D1Database, lease: Lease): Promise<void> 
  * the checkpoint and prunes old ones, all in one batch. False when the lease was lost: the run
  * must stop, another run owns the sync now.
  */
-export async function advanceCursor(
+export function advanceCursor(
   d1: D1Database,
   lease: Lease,
   to: Cursor,
-  p: { events: number; headBlock: number; now: number; reorg?: boolean },
+  p: { events: number; headBlock: number; reorg?: boolean },
+): Promise<boolean> {
+  return lease.exclusive(() => moveCursor(d1, lease, to, p));
+}
+
+async function moveCursor(
+  d1: D1Database,
+  lease: Lease,
+  to: Cursor,
+  p: { events: number; headBlock: number; reorg?: boolean },
 ): Promise<boolean> {
   const db = drizzle(d1);
-  const until = p.now + LEASE_MS;
+  const until = Date.now() + LEASE_MS;
   const held = (lockUntil: number) => and(eq(syncState.id, SYNC_ID), eq(syncState.lockUntil, lockUntil));
   const [update] = await db.batch([
     db

@@ -136,7 +136,6 @@ export async function rewindTo(
   const moved = await advanceCursor(env.DB, lease, ancestor, {
     events: 0,
     headBlock: p.headBlock,
-    now: p.now,
     reorg: true,
   });
   if (!moved) return null;

@@ -19,6 +19,7 @@ import {
   acquireLease,
   advanceCursor,
   ensureSyncRow,
+  holdLease,
   readSyncRow,
   recordRun,
   releaseLease,
@@ -51,6 +52,8 @@ export type SyncOptions = {
   maxObjectCalls?: number;
   /** The fetch under the sync's JSON-RPC transport (tests: a reorg between two answers). */
   fetch?: typeof fetch;
+  /** How often the run renews its lease (default LEASE_RENEW_MS; tests: shorter). */
+  leaseRenewMs?: number;
 };
 
 /** What one sync run did: the blocks and events it read, the channels it touched, the reorg
@@ -169,6 +172,7 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
   }
   if (!lease) return { ...finish(), reason: "another sync run holds the lease" };
   report.ran = true;
+  const stopHeartbeat = holdLease(env.DB, lease, opts.leaseRenewMs);
   try {
     await syncAndSettle({ env, config, client, lease, report, opts });
   } catch (err) {
@@ -179,6 +183,7 @@ export async function runSync(env: Env, opts: SyncOptions = {}): Promise<SyncRep
       () => undefined,
     );
   } finally {
+    stopHeartbeat();
     await releaseLease(env.DB, lease).catch(() => undefined);
   }
   return finish();
@@ -351,7 +356,6 @@ async function applyChunk(
   const moved = await advanceCursor(env.DB, run.lease, next, {
     events: taken.length,
     headBlock: Number(range.head),
-    now: Date.now(),
   });
   if (!moved)
     throw new Error("lost the sync lease (a run took longer than the lease); the next run resumes from the cursor");
