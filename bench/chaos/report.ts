@@ -357,7 +357,7 @@ only the counts are exact.
 ${table}
 
 How each figure is counted is written at the top of its scenario's module in bench/chaos/
-(crash.ts, outage.ts with rpc-proxy.ts, races.ts, fuzz.ts with fuzz-cases.ts, reorgs.ts, soak.ts).
+(crash.ts with sync-kill.ts, outage.ts with rpc-proxy.ts, races.ts, fuzz.ts with fuzz-cases.ts, reorgs.ts, soak.ts).
 `;
 }
 
