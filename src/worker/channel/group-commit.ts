@@ -1,13 +1,17 @@
 // Group commit for one Durable Object: the object decides every call at once, in arrival order,
 // on its in-memory state, and writes that state through here. While one write is on its way to
 // durable storage, the calls that arrive are decided but not written; the next write holds all
-// of them (the whole state as it then stands), and each caller's reply waits for the write that
-// holds its decision (`settled()`). One storage commit so carries every payment that arrived
-// while the last one was in flight, however many, and no reply is released before its write is
-// durable. The output gate alone would not keep that promise here: it holds replies until the
-// writes already issued are durable, and a decision taken while a write is in flight is issued
-// later, so the caller waits for it explicitly.
-
+// of them (the whole state as it then stands). One storage commit so carries every payment that
+// arrived while the last one was in flight, however many, and no reply is released before its
+// write is durable:
+// - a call whose decision is in a write already issued (the one it started, or one in flight)
+//   returns at once, and the output gate holds its reply until every write issued before it is
+//   durable (workerd waits for the actor's output locks before sending an RPC call's result:
+//   src/workerd/api/worker-rpc.c++; "output gate" in the Durable Objects glossary);
+// - a call decided while a write is in flight waits (`unissued()`) for the write that holds it:
+//   the output gate alone would release its reply when the earlier write is durable.
+// Returning at once matters: every call that waits costs the runtime a second entry into the
+// object (measured in docs/scale.md), so only the calls that must wait do.
 /** How often the object wrote, and how many decisions the writes carried. */
 export type CommitStats = { writes: number; decisions: number };
 
@@ -47,6 +51,13 @@ export class GroupCommit {
   /** Resolves once every decision recorded so far is durable; rejects if its write failed. */
   settled(): Promise<void> {
     return this.queued ?? this.inFlight ?? Promise.resolve();
+  }
+
+  /** The wait of a reply whose decision is not in an issued write yet (the write that will hold
+   *  it, until durable), or null when every decision so far is in an issued write (the output
+   *  gate then holds the reply). */
+  unissued(): Promise<void> | null {
+    return this.queued;
   }
 
   stats(): CommitStats {

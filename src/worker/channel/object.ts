@@ -446,11 +446,14 @@ export class ChannelObject extends DurableObject<Env> {
     this.scheduleAlarm(Date.now() + PROJECTION_DELAY_MS);
   }
 
-  /** `result` once every change decided so far is durable: how each reply keeps "durable
-   *  before any byte" (group-commit.ts). */
+  /** `result` once every change decided so far is in an issued write, whose durability the
+   *  output gate then waits for before the reply leaves: how each reply keeps "durable before
+   *  any byte" (group-commit.ts). Calls within the object (the alarm's projection) wait for
+   *  `settled()` themselves. */
   private async durably<T>(result: T): Promise<T> {
     this.calls++;
-    await this.writes.settled();
+    const waiting = this.writes.unissued();
+    if (waiting) await waiting;
     return result;
   }
 
