@@ -37,6 +37,8 @@ const SETTINGS: Array<[GroupCommitKind, number]> = [
   ["noop", 64],
   ["session", 64],
   ["proof", 256],
+  ["wait", 64],
+  ["write-each", 64],
 ];
 
 export async function benchGroupCommit(progress: Progress): Promise<GroupCommitResult> {

@@ -52,6 +52,14 @@ function measuredLine(m: MeasuredAt | undefined): string[] {
   return [`Measured ${m.date}; load average (1 min) ${fmt(start, 2)} at start, ${fmt(end, 2)} at end, on 2 cores.`, ""];
 }
 
+const KIND_NAMES: Record<GroupCommitResult["figures"][number]["kind"], string> = {
+  noop: "no-op (writeStats: the floor of any call)",
+  proof: "fresh proofs (pay)",
+  session: "session spends",
+  wait: "floor: a call that waits for another call (no decision, no write)",
+  "write-each": "no group commit: each payment its own write (one commit each)",
+};
+
 /** Group commit and the 64-in-flight HTTP comparison. */
 export function renderGroupCommit(g: Measured<GroupCommitResult> | undefined, h: Measured<Http64Result> | undefined) {
   const lines = ["### Group commit: one channel object, called directly inside workerd", ""];
@@ -64,14 +72,10 @@ export function renderGroupCommit(g: Measured<GroupCommitResult> | undefined, h:
       "|---|---:|---:|---|---:|---:|---:|",
     );
     for (const f of g.figures) {
-      const noop = f.kind === "noop";
+      const noop = f.kind === "noop" || f.kind === "wait" || f.kind === "write-each";
       const perWrite = noop ? "–" : fmt(f.median.ok / Math.max(1, f.median.writes), 1);
       const msPerWrite = noop ? "–" : fmt(f.median.ms / Math.max(1, f.median.writes), 1);
-      const name = noop
-        ? "no-op (writeStats: the floor of any call)"
-        : f.kind === "proof"
-          ? "fresh proofs (pay)"
-          : "session spends";
+      const name = KIND_NAMES[f.kind];
       lines.push(
         `| ${name} | ${f.concurrency} | ${fmt(f.median.perSecond, 0)} | ${f.all.map((x) => fmt(x, 0)).join(", ")} | ${noop ? "–" : f.median.writes} | ${perWrite} | ${msPerWrite} |`,
       );

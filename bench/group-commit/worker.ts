@@ -7,14 +7,60 @@
 // (`writeStats`), the floor any payment call stands on. The object does not check signatures
 // (the Worker verifies them before calling it), so a fixed well-formed one is used. The clock is
 // read around the run inside workerd (it advances across I/O).
+// Two more kinds measure the runtime's floors that bound group commit, on a bench-only subclass:
+// `wait` answers like a payment without deciding or writing, but each call first waits for a
+// promise a later call resolves (eight a batch): what a call that waits for another costs;
+// `write-each` decides and writes every payment in its own call with no group commit (one
+// storage commit a payment), answering at once behind the output gate.
 import type { Address, Hex } from "viem";
-import type { LearnedChannel, PayResult } from "../../src/worker/channel/object.js";
+import { snapshot } from "../../src/worker/channel/codec.js";
+import {
+  ChannelObject as PaywallChannelObject,
+  type LearnedChannel,
+  type PayResult,
+  type ProofRequest,
+} from "../../src/worker/channel/object.js";
 import { channelStub } from "../../src/worker/channel/stub.js";
 import type { Env } from "../../src/worker/env.js";
 
-export { ChannelObject } from "../../src/worker/channel/object.js";
+export type GroupCommitKind = "proof" | "session" | "noop" | "wait" | "write-each";
 
-export type GroupCommitKind = "proof" | "session" | "noop";
+/** The object's own state and decision, reached the way its own methods do (bench only). */
+type Inside = {
+  state: Parameters<typeof snapshot>[0];
+  decideProof(req: ProofRequest): { ok: true; state: Inside["state"]; cost: bigint } | { ok: false; code: string };
+};
+
+/** The paywall's ChannelObject with the two floor probes (bench only). */
+export class ChannelObject extends PaywallChannelObject {
+  private batch: { released: Promise<void>; release: () => void; joined: number } | null = null;
+
+  async waitForAnother(req: ProofRequest): Promise<PayResult> {
+    if (!this.batch) {
+      let release = () => {};
+      const released = new Promise<void>((r) => (release = r));
+      this.batch = { released, release, joined: 0 };
+    }
+    const batch = this.batch;
+    if (++batch.joined === 8) {
+      this.batch = null;
+      batch.release();
+    }
+    await batch.released;
+    return { ok: true, cost: req.price, channel: snapshot((this as unknown as Inside).state) };
+  }
+
+  async writeEach(req: ProofRequest): Promise<PayResult> {
+    const inside = this as unknown as Inside;
+    const d = inside.decideProof(req);
+    if (!d.ok) return { ok: false, code: "invalid_amount" };
+    inside.state = d.state;
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO channel (id, data) VALUES (1, ?)", JSON.stringify(d.state, big));
+    return { ok: true, cost: d.cost, channel: snapshot(d.state) };
+  }
+}
+
+const big = (_k: string, v: unknown) => (typeof v === "bigint" ? `${v}n` : v);
 
 /** One run's answer: the calls accepted and refused, the time, and the storage writes made. */
 export type GroupCommitRun = {
@@ -58,8 +104,12 @@ async function run(env: Env, payments: number, concurrency: number, kind: GroupC
     learned: LEARNED,
   })) as PayResult;
   if (!first.ok) throw new Error(`the first payment was refused: ${first.code}`);
+  const probe = stub as unknown as Pick<ChannelObject, "waitForAnother" | "writeEach">;
   const call = (i: number): Promise<PayResult | null> => {
     if (kind === "noop") return stub.writeStats().then(() => null);
+    const next = { sender, openBlock, balance: PRICE * BigInt(i + 2), signature: SIGNATURE, price: PRICE };
+    if (kind === "wait") return probe.waitForAnother(next);
+    if (kind === "write-each") return probe.writeEach(next);
     if (kind === "session") return stub.spend({ sender, openBlock, price: PRICE }) as Promise<PayResult>;
     const balance = PRICE * BigInt(i + 2);
     return stub.pay({ sender, openBlock, balance, signature: SIGNATURE, price: PRICE }) as Promise<PayResult>;
@@ -88,10 +138,10 @@ export default {
     const payments = Number(url.searchParams.get("payments") ?? "5000");
     const concurrency = Number(url.searchParams.get("concurrency") ?? "64");
     const kind = url.searchParams.get("kind") ?? "proof";
-    if (kind !== "proof" && kind !== "session" && kind !== "noop")
+    if (!["proof", "session", "noop", "wait", "write-each"].includes(kind))
       return Response.json({ error: `unknown kind ${kind}` }, { status: 400 });
     try {
-      return Response.json(await run(env, payments, concurrency, kind));
+      return Response.json(await run(env, payments, concurrency, kind as GroupCommitKind));
     } catch (err) {
       return Response.json({ error: String(err) }, { status: 500 });
     }
