@@ -73,6 +73,14 @@ describe("parseConfig messages", () => {
     ]);
   });
 
+  it("bounds the sync's object calls per run by what one invocation may make", () => {
+    expect(issues({ ...good, SYNC_MAX_OBJECT_CALLS: "0" })).toEqual(["SYNC_MAX_OBJECT_CALLS must be from 1 to 9000"]);
+    expect(issues({ ...good, SYNC_MAX_OBJECT_CALLS: "9001" })).toEqual([
+      "SYNC_MAX_OBJECT_CALLS must be from 1 to 9000",
+    ]);
+    expect(parseConfig({ ...good, SYNC_MAX_OBJECT_CALLS: "9000" }).syncMaxObjectCalls).toBe(9000);
+  });
+
   it("locates every problem of PROXY_ROUTES", () => {
     expect(issues({ ...good, PROXY_ROUTES: "[" })).toEqual(["PROXY_ROUTES must be a JSON array of routes"]);
     expect(issues({ ...good, PROXY_ROUTES: "{}" })).toEqual([
@@ -148,6 +156,7 @@ describe("parseConfig messages", () => {
       withdrawThreshold: 0n,
       syncChunkBlocks: 2000n,
       syncMaxChunks: 20,
+      syncMaxObjectCalls: 2000,
       trialSeconds: 180,
       freeCapacity: 10,
       paidCapacity: 100,

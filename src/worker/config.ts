@@ -43,6 +43,7 @@ const schema = z.object({
   WITHDRAW_THRESHOLD: z._default(decimal("WITHDRAW_THRESHOLD"), "0"),
   SYNC_CHUNK_BLOCKS: z._default(decimal("SYNC_CHUNK_BLOCKS"), "2000"),
   SYNC_MAX_CHUNKS: z._default(decimal("SYNC_MAX_CHUNKS"), "20"),
+  SYNC_MAX_OBJECT_CALLS: z._default(decimal("SYNC_MAX_OBJECT_CALLS"), "2000"),
   TRIAL_SECONDS: z._default(decimal("TRIAL_SECONDS"), "180"),
   FREE_CAPACITY: z._default(decimal("FREE_CAPACITY"), "10"),
   PAID_CAPACITY: z._default(decimal("PAID_CAPACITY"), "100"),
@@ -161,6 +162,8 @@ export interface Config {
   withdrawThreshold: bigint;
   syncChunkBlocks: bigint;
   syncMaxChunks: number;
+  /** Channel-object calls after which a sync run stops (each a subrequest); the next goes on. */
+  syncMaxObjectCalls: number;
   trialSeconds: number;
   freeCapacity: number;
   paidCapacity: number;
@@ -204,6 +207,10 @@ function numberIssues(v: z.infer<typeof schema>): string[] {
       ? ["FLOW_KEY_PREFIX must be from 1 to 128"]
       : []),
     ...(Number(v.LOOKUP_RATE) < 1 ? ["LOOKUP_RATE must be at least 1"] : []),
+    // A Workers Paid invocation may make 10,000 subrequests; the run's RPC calls need some too.
+    ...(Number(v.SYNC_MAX_OBJECT_CALLS) < 1 || Number(v.SYNC_MAX_OBJECT_CALLS) > 9000
+      ? ["SYNC_MAX_OBJECT_CALLS must be from 1 to 9000"]
+      : []),
     ...(Number(v.BROWSER_PREPAY_REQUESTS) < 1 ? ["BROWSER_PREPAY_REQUESTS must be at least 1"] : []),
     ...(Number(v.BROWSER_DEPOSIT_REQUESTS) < Number(v.BROWSER_PREPAY_REQUESTS)
       ? ["BROWSER_DEPOSIT_REQUESTS must be at least BROWSER_PREPAY_REQUESTS"]
@@ -259,6 +266,7 @@ export function parseConfig(vars: Record<string, unknown>): Config {
     withdrawThreshold: BigInt(v.WITHDRAW_THRESHOLD),
     syncChunkBlocks: BigInt(v.SYNC_CHUNK_BLOCKS),
     syncMaxChunks: Number(v.SYNC_MAX_CHUNKS),
+    syncMaxObjectCalls: Number(v.SYNC_MAX_OBJECT_CALLS),
     trialSeconds: Number(v.TRIAL_SECONDS),
     freeCapacity: Number(v.FREE_CAPACITY),
     paidCapacity: Number(v.PAID_CAPACITY),

@@ -178,6 +178,7 @@ async function syncView(c: AdminContext): Promise<Response> {
       deployBlock: config.deployBlock.toString(),
       chunkBlocks: config.syncChunkBlocks.toString(),
       maxChunks: config.syncMaxChunks,
+      maxObjectCalls: config.syncMaxObjectCalls,
       withdrawThreshold: config.withdrawThreshold.toString(),
     },
     receiver: await receiverStub(c.env).status(20),

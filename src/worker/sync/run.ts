@@ -32,9 +32,6 @@ import { cursorOnChain, findAncestor, rewindTo, type RewindReport } from "./reor
 
 /** Channel objects called at once while forwarding a chunk's events. */
 const FORWARD_CONCURRENCY = 8;
-/** Channel-object calls after which a run stops, inside a chunk if need be (each is a
- *  subrequest; the next run goes on from the cursor). */
-export const MAX_OBJECT_CALLS_PER_RUN = 400;
 /** Events handed to an object in one call at most (a busy channel takes several calls). */
 export const MAX_EVENTS_PER_CALL = 64;
 /** chain_events rows per INSERT (8 columns, under D1's 100 bound parameters). */
@@ -48,7 +45,8 @@ export type SyncOptions = {
   config?: Partial<Config>;
   /** Run the settlement step after the sync (default true). */
   settle?: boolean;
-  /** Channel-object calls the run may make (default MAX_OBJECT_CALLS_PER_RUN). */
+  /** Channel-object calls the run may make, after which it stops, inside a chunk if need be
+   *  (each is a subrequest; the next run goes on from the cursor). Default SYNC_MAX_OBJECT_CALLS. */
   maxObjectCalls?: number;
   /** The fetch under the sync's JSON-RPC transport (tests: a reorg between two answers). */
   fetch?: typeof fetch;
@@ -255,7 +253,7 @@ async function undoReorg(run: Run, cursor: Cursor, head: bigint): Promise<Cursor
 /**
  * Reads chunk after chunk (SYNC_CHUNK_BLOCKS blocks: one batched request for the logs, the last
  * block's hash and the next chunk's, logs.ts) up to the confirmed head, at most SYNC_MAX_CHUNKS
- * chunks and MAX_OBJECT_CALLS_PER_RUN channel-object calls per run.
+ * chunks and SYNC_MAX_OBJECT_CALLS channel-object calls per run.
  */
 async function readForward(run: Run, cursor: Cursor, head: bigint, confirmed: bigint): Promise<void> {
   const { config, report } = run;
@@ -263,7 +261,7 @@ async function readForward(run: Run, cursor: Cursor, head: bigint, confirmed: bi
     cursor,
     size: config.syncChunkBlocks > 0n ? config.syncChunkBlocks : 1n,
     objectCalls: 0,
-    budget: run.opts.maxObjectCalls ?? MAX_OBJECT_CALLS_PER_RUN,
+    budget: run.opts.maxObjectCalls ?? config.syncMaxObjectCalls,
     ahead: null,
     touched: new Set(),
     checked: new Set(),
