@@ -1,14 +1,14 @@
 // Traffic for the operator: paid requests, what they earned, and refusals by their code, per
-// minute. Counting a request is fire-and-forget and costs no D1 write of its own: production
-// writes Workers Analytics Engine data points (ANALYTICS, read back through its SQL API when
-// ANALYTICS_ACCOUNT_ID and ANALYTICS_API_TOKEN are set); anywhere else the counts are added up
-// per isolate and written to D1 at most once a second. `trafficSeries` reads either back as one
+// minute. Counting a request is fire-and-forget and costs no write of its own: the counts are
+// added up per isolate and written at most once a second, in production as Workers Analytics
+// Engine data points (ANALYTICS, read back through its SQL API when ANALYTICS_ACCOUNT_ID and
+// ANALYTICS_API_TOKEN are set), anywhere else to D1. `trafficSeries` reads either back as one
 // row per minute, for charts (a day at most).
 import type { Context } from "hono";
 import type { ErrorCode } from "../../protocol/errors.js";
 import { getConfig } from "../config.js";
 import type { Env } from "../env.js";
-import { readAnalytics, writeAnalytics } from "./analytics-store.js";
+import { addToAnalytics, flushAnalytics, readAnalytics } from "./analytics-store.js";
 import { countOf, type TrafficCount, type TrafficEvent } from "./counts.js";
 import { addToD1, flushD1, readD1 } from "./d1-store.js";
 import { errorText, log, LogEvents } from "../log.js";
@@ -41,7 +41,7 @@ function usesAnalytics(env: Env): env is Env & { ANALYTICS: AnalyticsEngineDatas
 export function recordTraffic(env: Env, event: TrafficEvent, waitUntil?: (p: Promise<unknown>) => void): void {
   try {
     const count = countOf(event, Date.now());
-    if (usesAnalytics(env)) writeAnalytics(env.ANALYTICS, count);
+    if (usesAnalytics(env)) addToAnalytics(env.ANALYTICS, count, waitUntil);
     else addToD1(env.DB, count, waitUntil);
   } catch (err) {
     log.error(LogEvents.trafficCountFailed, { step: "count", error: errorText(err) });
@@ -63,9 +63,10 @@ export function countRequest(c: Context, event: TrafficEvent): void {
   recordTraffic(env, event, waitUntil);
 }
 
-/** Writes the counts this isolate holds for D1 now (the D1 store; nothing to do otherwise). */
+/** Writes the counts this isolate holds to its store now. */
 export async function flushTraffic(env: Env): Promise<void> {
-  if (!usesAnalytics(env)) await flushD1(env.DB);
+  if (usesAnalytics(env)) flushAnalytics(env.ANALYTICS);
+  else await flushD1(env.DB);
 }
 
 /** The longest series `trafficSeries` returns. */
