@@ -5,6 +5,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { getAddress } from "viem";
 import {
+  fromBase64Url,
   issueSession,
   SESSION_CACHE_LIMIT,
   sessionCaches,
@@ -49,6 +50,35 @@ describe("toBase64Url", () => {
       expect(toBase64Url(bytes)).toBe(btoaBase64Url(bytes));
       expect(toBase64Url(bytes.buffer)).toBe(btoaBase64Url(bytes));
     }
+  });
+});
+
+describe("fromBase64Url", () => {
+  it("reads only the one encoding of its bytes: unused low bits set in the last character are refused", () => {
+    const mac = new Uint8Array(32).fill(7); // 32 bytes: 43 characters, the last carries 2 unused bits
+    const canonical = toBase64Url(mac);
+    expect(fromBase64Url(canonical)).toEqual(mac);
+    const last = canonical.at(-1)!;
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const twin = `${canonical.slice(0, -1)}${alphabet[alphabet.indexOf(last) + 1]}`;
+    // The same bytes under another spelling: the decoder alone would read it as `mac`.
+    expect(atob(twin.replace(/-/g, "+").replace(/_/g, "/"))).toBe(
+      atob(canonical.replace(/-/g, "+").replace(/_/g, "/")),
+    );
+    expect(fromBase64Url(twin)).toBeNull();
+    expect(fromBase64Url("Zg")).toEqual(new Uint8Array([0x66]));
+    expect(fromBase64Url("Zh")).toBeNull();
+    expect(fromBase64Url("Z")).toBeNull();
+  });
+
+  it("refuses a session token whose MAC is re-spelled with the unused bits set", async () => {
+    const token = await issueSession(SECRET, { sender, openBlock: 7 }, 600, NOW);
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    // A canonical last character has its 2 unused bits clear: the next one sets the lowest.
+    const twin = `${token.slice(0, -1)}${alphabet[alphabet.indexOf(token.at(-1)!) + 1]}`;
+    sessionCaches.clear();
+    expect(await verifySession(SECRET, twin, NOW)).toBeNull();
+    expect(await verifySession(SECRET, token, NOW)).not.toBeNull();
   });
 });
 

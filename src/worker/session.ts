@@ -47,13 +47,15 @@ export function toBase64Url(bytes: ArrayBuffer | Uint8Array): string {
   return s;
 }
 
-/** The bytes of unpadded base64url `s`; null when it is not base64url. */
+/** The bytes of unpadded base64url `s`; null when it is not base64url, or not the one encoding
+ *  of its bytes (the unused low bits of its last character set): a signed value has exactly one
+ *  accepted spelling, so a tampered character never passes for the original. */
 export function fromBase64Url(s: string): Uint8Array<ArrayBuffer> | null {
-  if (!/^[A-Za-z0-9_-]+$/.test(s)) return null;
+  if (!/^[A-Za-z0-9_-]+$/.test(s) || s.length % 4 === 1) return null;
   const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
+  return toBase64Url(out) === s ? out : null;
 }
 
 /** token → the secret it verified under and its claims. */
