@@ -37,7 +37,7 @@ async function createdIn(env: Env, from: number, to: number): Promise<Set<string
 /** The first `limit` live channels by open block, over every projection shard, whose object read
  *  the chain at or below `to`, or that were opened in [from, to] with no ChannelCreated stored.
  *  The events are in DB and the rows in their shards, so the check is made here, not in SQL. */
-async function orphanCandidates(env: Env, from: number, to: number, limit: number) {
+export async function orphanCandidates(env: Env, from: number, to: number, limit: number) {
   const live = ne(channels.state, "removed");
   const columns = { sender: channels.sender, openBlock: channels.openBlock };
   const [created, answers] = await Promise.all([
