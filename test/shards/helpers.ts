@@ -86,11 +86,17 @@ export async function placesOf(ids: string[]): Promise<Map<string, number[]>> {
   return places;
 }
 
-/** A GET of the admin API, as the operator. */
-export async function admin<T>(path: string): Promise<T> {
-  const res = await SELF.fetch(`http://paywall.test/api/1/admin${path}`, {
-    headers: { authorization: `Bearer ${bindings.ADMIN_TOKEN}` },
+/** A request to the admin API, as the operator. */
+export function adminFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  return SELF.fetch(`http://paywall.test/api/1/admin${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${bindings.ADMIN_TOKEN}`, "content-type": "application/json" },
   });
+}
+
+/** A GET of the admin API, as the operator: its JSON answer. */
+export async function admin<T>(path: string): Promise<T> {
+  const res = await adminFetch(path);
   if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   return res.json() as Promise<T>;
 }

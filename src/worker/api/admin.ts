@@ -1,7 +1,7 @@
 // The operator's API under /api/1/admin, behind `Authorization: Bearer <ADMIN_TOKEN>` (compared
 // in constant time) or the dashboard's login cookie (http/admin-cookie.ts): channels with paging
-// and filters (from the D1 projection), one channel as its object holds it, and an earnings
-// summary. Chain actions (sync, withdraw, close, settle) are mounted here by the settlement
+// and filters (from the D1 projection, every shard's merged), one channel as its object holds it,
+// and an earnings summary. Chain actions (sync, withdraw, close, settle) are mounted here by the settlement
 // module, the dashboard's own views by admin-dashboard.ts.
 import { and, asc, eq, gt, like, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
@@ -19,6 +19,7 @@ import { errorResponse } from "../http/responses.js";
 import { eachShard, firstBy, shardFor } from "../projection/shards.js";
 import { channelFromPath, channelJson, channelPath, channelSchema } from "./management.js";
 import { observeDocs, projectionRoute, trafficRoute } from "./observe.js";
+import { rehomeDoc, rehomeRoute } from "./rehome.js";
 import { address, amount, documented, type RouteDoc } from "./openapi.js";
 
 /** How a request proves it is the operator's: the bearer token, or the dashboard's login cookie
@@ -74,8 +75,8 @@ type AdminContext = Context<{ Bindings: Env }>;
 /**
  * The operator's API, every route behind `Authorization: Bearer <ADMIN_TOKEN>`: `GET /channels`
  * (paged, filtered by `state`, `sender` and `search`), `GET /channels/{sender}/{openBlock}`,
- * `GET /earnings`, `GET /traffic` (per-minute traffic) and `GET /projection` (the D1 projection's
- * lag). `createApp` mounts it; mount it yourself under `/api/1/admin` otherwise.
+ * `GET /earnings`, `GET /traffic` (per-minute traffic), `GET /projection` (the D1 projection's
+ * lag) and `POST /projection/rehome` (moves rows after PROJECTION_SHARDS grew). `createApp` mounts it; mount it yourself under `/api/1/admin` otherwise.
  *
  * @returns A Hono app to mount under `${GATEWAY_PATH}/admin`; add chain actions with
  *   `settlementAdmin(api)`.
@@ -94,6 +95,7 @@ export function adminApi() {
   api.get("/earnings", documented(docs.earnings, earnings));
   api.get("/traffic", documented(observeDocs.traffic, trafficRoute));
   api.get("/projection", documented(observeDocs.projection, projectionRoute));
+  api.post("/projection/rehome", documented(rehomeDoc, rehomeRoute));
   return api;
 }
 
