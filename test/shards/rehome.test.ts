@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { channelId } from "../../src/protocol/channel-key.js";
 import { upsertStatements } from "../../src/worker/projection/write.js";
 import { runBatch } from "../../src/worker/db/batch.js";
-import { adminFetch, deliver, homeShard, message, placesOf, randomSender, rowsIn, shardDbs } from "./helpers.js";
+import { admin, adminFetch, deliver, homeShard, message, placesOf, randomSender, rowsIn, shardDbs } from "./helpers.js";
 import { keccak256, stringToBytes } from "viem";
 
 /** The shard the documented hash gave a channel when the deployment had two. */
@@ -40,6 +40,11 @@ describe("re-homing the projection after PROJECTION_SHARDS grew from 2 to 3", ()
     // One misplaced channel changed since N grew: the consumer wrote version 5 to its new shard.
     const changed = senders[ids.indexOf(misplaced[0]!)]!;
     await deliver([message(changed, { version: 5, payments: 5 })]);
+    // Before the move the readers already count that channel once, at its newest row.
+    const listed: { channels: Array<{ id: string; version: number }> } = await admin("/channels?limit=500");
+    expect(listed.channels.map((r) => r.id)).toEqual([...ids].sort());
+    expect(listed.channels.find((r) => r.id === channelId(changed, 7))!.version).toBe(5);
+    expect(await admin("/earnings")).toMatchObject({ channels: 24, earned: String(23 * 15 + 25) });
 
     const pages = await rehomeAll(5);
     expect(pages.reduce((n, p) => n + p.moved, 0)).toBe(misplaced.length);

@@ -14,6 +14,7 @@ import { channels, disputeQueue, receiverTxs } from "../db/schema.js";
 import type { Env } from "../env.js";
 import { errorText, log, LogEvents } from "../log.js";
 import { eachShard } from "../projection/shards.js";
+import { newestRows } from "../projection/write.js";
 import { receiverStub } from "../receiver/stub.js";
 import { trafficSeries } from "../traffic/index.js";
 import { earningsSummary } from "./admin.js";
@@ -94,11 +95,16 @@ const docs = {
 async function channelStates(env: Env) {
   const answers = await eachShard(env, (db) =>
     db
-      .select({ state: channels.state, closeRequested: channels.closeRequested })
+      .select({
+        id: channels.id,
+        version: channels.version,
+        state: channels.state,
+        closeRequested: channels.closeRequested,
+      })
       .from(channels)
       .where(inArray(channels.state, ["open", "closing", "settled", "removed"])),
   );
-  const rows = answers.flat();
+  const rows = newestRows(answers.flat());
   const byState = { open: 0, closing: 0, settled: 0, removed: 0 };
   for (const r of rows) byState[r.state === "open" && r.closeRequested ? "closing" : r.state]++;
   return byState;

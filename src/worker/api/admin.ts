@@ -17,6 +17,7 @@ import { channels } from "../db/schema.js";
 import { readAdminCookie, sameOrigin, verifyAdminCookie } from "../http/admin-cookie.js";
 import { errorResponse } from "../http/responses.js";
 import { eachShard, firstBy, shardFor } from "../projection/shards.js";
+import { newestRows } from "../projection/write.js";
 import { channelFromPath, channelJson, channelPath, channelSchema } from "./management.js";
 import { observeDocs, projectionRoute, trafficRoute } from "./observe.js";
 import { rehomeDoc, rehomeRoute } from "./rehome.js";
@@ -228,7 +229,7 @@ async function channelDetail(c: AdminContext): Promise<Response> {
 /** The earnings totals over every channel of the D1 projection, every shard's rows added up
  *  (decimal strings of base units). */
 export async function earningsSummary(env: Env) {
-  const rows = (await eachShard(env, (db) => db.select().from(channels))).flat();
+  const rows = newestRows((await eachShard(env, (db) => db.select().from(channels))).flat());
   const sum = { deposits: 0n, charged: 0n, withdrawn: 0n, withdrawable: 0n, credit: 0n };
   const byState: Record<string, number> = {};
   for (const r of rows) {

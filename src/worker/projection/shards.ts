@@ -9,6 +9,7 @@ import { keccak256, stringToBytes } from "viem";
 import { getConfig, shardBindingNames } from "../config.js";
 import type { Env } from "../env.js";
 import type { ProjectionMessage } from "./message.js";
+import { newestRows } from "./write.js";
 
 /** One shard of the projection: its D1 database and the queue its channels' messages go to
  *  (absent only for a single-shard deployment without the queue binding). */
@@ -58,15 +59,18 @@ export function eachShard<T>(env: Env, read: (db: DrizzleD1Database, shard: numb
   return Promise.all(projectionShards(env).map((s) => read(drizzle(s.db), s.index)));
 }
 
-/** The first `limit` rows of several shards' answers, each already ordered by `key` ascending:
- *  the merged order of one query over all of them (ties keep shard order). */
-export function firstBy<T>(answers: T[][], key: (row: T) => string | number, limit: number): T[] {
-  return answers
-    .flat()
-    .sort((a, b) => {
-      const x = key(a);
-      const y = key(b);
-      return x < y ? -1 : x > y ? 1 : 0;
-    })
-    .slice(0, limit);
+/** The first `limit` rows of several shards' answers, each the first `limit` of its shard by
+ *  `key` ascending: the answer of one query over all of them (ties keep shard order). A channel
+ *  found in two shards (rows not yet moved after PROJECTION_SHARDS grew) counts once, newest. */
+export function firstBy<T extends { id: string; version: number }>(
+  answers: T[][],
+  key: (row: T) => string | number,
+  limit: number,
+): T[] {
+  const sorted = answers.flat().sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  return newestRows(sorted).slice(0, limit);
 }

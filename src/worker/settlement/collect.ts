@@ -85,6 +85,8 @@ export async function collectWithdrawals(env: Env, minimum: bigint): Promise<TxI
   const answers = await eachShard(env, (db) =>
     db
       .select({
+        id: channels.id,
+        version: channels.version,
         sender: channels.sender,
         openBlock: channels.openBlock,
         withdrawable: channels.withdrawable,

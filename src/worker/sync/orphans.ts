@@ -39,7 +39,12 @@ async function createdIn(env: Env, from: number, to: number): Promise<Set<string
  *  The events are in DB and the rows in their shards, so the check is made here, not in SQL. */
 export async function orphanCandidates(env: Env, from: number, to: number, limit: number) {
   const live = ne(channels.state, "removed");
-  const columns = { sender: channels.sender, openBlock: channels.openBlock };
+  const columns = {
+    id: channels.id,
+    version: channels.version,
+    sender: channels.sender,
+    openBlock: channels.openBlock,
+  };
   const [created, answers] = await Promise.all([
     createdIn(env, from, to),
     eachShard(env, (db) =>
@@ -58,11 +63,8 @@ export async function orphanCandidates(env: Env, from: number, to: number, limit
     ),
   ]);
   const perShard = answers.map(([readBack, opened]) => {
-    const rows = new Map(readBack.map((r) => [channelId(r.sender as Address, r.openBlock), r]));
-    for (const r of opened) {
-      const id = channelId(r.sender as Address, r.openBlock);
-      if (!created.has(id)) rows.set(id, r);
-    }
+    const rows = new Map(readBack.map((r) => [r.id, r]));
+    for (const r of opened) if (!created.has(r.id)) rows.set(r.id, r);
     return [...rows.values()].sort((a, b) => a.openBlock - b.openBlock);
   });
   return firstBy(perShard, (r) => r.openBlock, limit);
