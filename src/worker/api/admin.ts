@@ -1,8 +1,8 @@
 // The operator's API under /api/1/admin, behind `Authorization: Bearer <ADMIN_TOKEN>` (compared
 // in constant time) or the dashboard's login cookie (http/admin-cookie.ts): channels with paging
 // and filters (from the D1 projection, every shard's merged), one channel as its object holds it,
-// and an earnings summary. Chain actions (sync, withdraw, close, settle) are mounted here by the settlement
-// module, the dashboard's own views by admin-dashboard.ts.
+// and an earnings summary. Chain actions (sync, withdraw, close, settle) are mounted here by the
+// settlement module, the dashboard's own views by admin-dashboard.ts.
 import { and, asc, eq, gt, like, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
@@ -77,7 +77,8 @@ type AdminContext = Context<{ Bindings: Env }>;
  * The operator's API, every route behind `Authorization: Bearer <ADMIN_TOKEN>`: `GET /channels`
  * (paged, filtered by `state`, `sender` and `search`), `GET /channels/{sender}/{openBlock}`,
  * `GET /earnings`, `GET /traffic` (per-minute traffic), `GET /projection` (the D1 projection's
- * lag) and `POST /projection/rehome` (moves rows after PROJECTION_SHARDS grew). `createApp` mounts it; mount it yourself under `/api/1/admin` otherwise.
+ * lag) and `POST /projection/rehome` (moves rows after PROJECTION_SHARDS grew). `createApp`
+ * mounts it; mount it yourself under `/api/1/admin` otherwise.
  *
  * @returns A Hono app to mount under `${GATEWAY_PATH}/admin`; add chain actions with
  *   `settlementAdmin(api)`.
