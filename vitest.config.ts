@@ -1,10 +1,15 @@
 // The whole test suite: one vitest run, several projects. `unit` and `contracts` run in Node
 // (contracts against a real anvil started by the test itself), `worker` runs inside workerd
-// through @cloudflare/vitest-plugin, `e2e` drives the `npm start` stack over HTTP.
+// through @cloudflare/vitest-plugin (and `shards` too: the same Worker with its D1 projection
+// spread over three databases and queues), `e2e` drives the `npm start` stack over HTTP.
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_TOKEN_DOMAIN } from "./contracts/deploy.js";
 import { ANVIL_KEYS } from "./scripts/anvil.js";
+
+/** The `shards` project's projection shards: DB and PROJECTION, then DB_SHARD_<i> and PROJECTION_<i>. */
+const SHARDS = 3;
+const extraShards = Array.from({ length: SHARDS - 1 }, (_, i) => i + 1);
 
 export default defineConfig({
   test: {
@@ -74,6 +79,45 @@ export default defineConfig({
           include: ["test/worker/**/*.test.ts"],
           globalSetup: ["test/helpers/chain-global-setup.ts"],
           setupFiles: ["test/worker/setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(async () => ({
+            main: "./src/worker/index.ts",
+            wrangler: { configPath: "./wrangler.jsonc" },
+            miniflare: {
+              compatibilityFlags: ["nodejs_compat"],
+              // No chain here: nothing these tests do reads it (RPC_URL goes nowhere, so a stray
+              // chain read fails loudly), and CHALLENGE_PERIOD spares /stats its one chain call.
+              bindings: {
+                CHAIN_ID: "31337",
+                RPC_URL: "http://127.0.0.1:9",
+                CONTRACT_ADDRESS: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+                TOKEN_ADDRESS: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+                CHALLENGE_PERIOD: "500",
+                RECEIVER_PRIVATE_KEY: ANVIL_KEYS[1]!,
+                ADMIN_TOKEN: "test-admin-token-0123456789",
+                SESSION_SECRET: "test-session-secret-0123456789",
+                PROJECTION_SHARDS: String(SHARDS),
+                TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+              },
+              d1Databases: Object.fromEntries(extraShards.map((i) => [`DB_SHARD_${i}`, `edge402-shard-${i}`])),
+              queueProducers: Object.fromEntries(
+                extraShards.map((i) => [`PROJECTION_${i}`, { queueName: `edge402-projection-${i}` }]),
+              ),
+              queueConsumers: Object.fromEntries(
+                extraShards.map((i) => [`edge402-projection-${i}`, { maxBatchSize: 100, maxBatchTimeout: 1 }]),
+              ),
+            },
+          })),
+        ],
+        test: {
+          name: "shards",
+          include: ["test/shards/**/*.test.ts"],
+          setupFiles: ["test/shards/setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

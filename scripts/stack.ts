@@ -575,9 +575,12 @@ function writeVars(vars: Record<string, string>, envFile: string): string[] {
   return varArgs;
 }
 
-/** The project's local D1 migrations, into the persist dir. */
-async function applyMigrations(projectDir: string, persistDir: string): Promise<void> {
-  await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], projectDir);
+/** The project's local D1 migrations, into the persist dir: DB, and every projection shard's
+ *  database (DB_SHARD_1 … when PROJECTION_SHARDS > 1; the project's wrangler config binds them). */
+async function applyMigrations(projectDir: string, persistDir: string, shards: number): Promise<void> {
+  const databases = ["DB", ...Array.from({ length: Math.max(0, shards - 1) }, (_, i) => `DB_SHARD_${i + 1}`)];
+  for (const db of databases)
+    await run(WRANGLER, ["d1", "migrations", "apply", db, "--local", "--persist-to", persistDir], projectDir);
 }
 
 type WorkerParams = { port: number | undefined; projectDir: string; varArgs: string[]; quiet: boolean };
@@ -664,9 +667,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const adminToken = opts.env?.ADMIN_TOKEN ?? process.env.ADMIN_TOKEN ?? randomBytes(24).toString("hex");
     if (adminToken.length < 16) throw new Error("ADMIN_TOKEN must be at least 16 characters");
     const chain = { anvil, deployment, origin, facilitator };
-    const varArgs = writeVars(workerVars(opts, chain, adminToken), lifetime.envFile);
+    const vars = workerVars(opts, chain, adminToken);
+    const varArgs = writeVars(vars, lifetime.envFile);
     const projectDir = opts.projectDir ?? REPO_ROOT;
-    await step(opts, "D1 migrations applied", () => applyMigrations(projectDir, lifetime.persistDir));
+    const shards = Number(vars.PROJECTION_SHARDS ?? "1") || 1;
+    await step(opts, "D1 migrations applied", () => applyMigrations(projectDir, lifetime.persistDir, shards));
     const quiet = opts.quiet ?? true;
     let { url, worker } = await step(opts, "Worker ready", () =>
       startWorker(lifetime, { port: opts.port, projectDir, varArgs, quiet }),

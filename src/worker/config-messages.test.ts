@@ -185,3 +185,28 @@ describe("CORS_ORIGINS", () => {
     ]);
   });
 });
+
+describe("PROJECTION_SHARDS", () => {
+  it("is 1 by default, needing no binding beyond DB", () => {
+    expect(parseConfig(good).projectionShards).toBe(1);
+    expect(parseConfig({ ...good, PROJECTION_SHARDS: "1" }).projectionShards).toBe(1);
+  });
+
+  it("must be a whole number from 1 to 64", () => {
+    for (const bad of ["0", "65", "1000"])
+      expect(issues({ ...good, PROJECTION_SHARDS: bad })).toEqual(["PROJECTION_SHARDS must be from 1 to 64"]);
+    for (const bad of ["two", "1.5", "-2"])
+      expect(issues({ ...good, PROJECTION_SHARDS: bad })).toEqual([
+        "PROJECTION_SHARDS must be an unsigned decimal integer",
+      ]);
+  });
+
+  it("names every binding that more than one shard needs", () => {
+    expect(issues({ ...good, PROJECTION_SHARDS: "2" })).toEqual([
+      "PROJECTION_SHARDS=2 needs the D1 binding DB (d1_databases)",
+      "PROJECTION_SHARDS=2 needs the queue producer binding PROJECTION (queues.producers)",
+      "PROJECTION_SHARDS=2 needs the D1 binding DB_SHARD_1 (d1_databases)",
+      "PROJECTION_SHARDS=2 needs the queue producer binding PROJECTION_1 (queues.producers)",
+    ]);
+  });
+});

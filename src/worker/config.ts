@@ -66,6 +66,7 @@ const schema = z.object({
   X402_FACILITATOR_URL: z.optional(z.url("X402_FACILITATOR_URL must be an http(s) URL")),
   X402_TOKEN_NAME: z.optional(z.string()),
   X402_TOKEN_VERSION: z.optional(z.string()),
+  PROJECTION_SHARDS: z._default(decimal("PROJECTION_SHARDS"), "1"),
 });
 /** The name of a var or secret the configuration reads. */
 export type ConfigVar = keyof typeof schema.shape;
@@ -188,6 +189,9 @@ export interface Config {
   /** The x402 `exact` offer: the facilitator that verifies and settles it, and the token's
    *  EIP-712 domain its EIP-3009 authorizations are signed over. Absent: `channel` only. */
   x402Exact?: { facilitatorUrl: string; tokenName: string; tokenVersion: string };
+  /** How many D1 databases and queues the `channels` projection is spread over (1-64): shard 0 is
+   *  DB and PROJECTION, shard i is DB_SHARD_<i> and PROJECTION_<i> (projection/shards.ts). */
+  projectionShards: number;
 }
 
 /** Thrown when the vars and secrets do not make a valid configuration. */
@@ -196,6 +200,32 @@ export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
     super(`edge402 is misconfigured: ${issues.join("; ")}`);
   }
+}
+
+/** The most D1 databases (and queues) the projection may be spread over. */
+export const MAX_PROJECTION_SHARDS = 64;
+
+/** The bindings shard `i` of the projection reads and writes: shard 0 is the deployment's DB and
+ *  PROJECTION, so one shard needs nothing new. */
+export function shardBindingNames(i: number): { db: string; queue: string } {
+  return i === 0 ? { db: "DB", queue: "PROJECTION" } : { db: `DB_SHARD_${i}`, queue: `PROJECTION_${i}` };
+}
+
+const isD1 = (v: unknown) => typeof (v as D1Database | undefined)?.prepare === "function";
+const isQueue = (v: unknown) => typeof (v as Queue | undefined)?.send === "function";
+
+/** What is missing for `shards` projection shards: every shard's D1 database and queue producer
+ *  (PROJECTION included when there is more than one shard; alone it stays optional). */
+function shardBindingIssues(env: Record<string, unknown>, shards: number): string[] {
+  if (shards === 1) return [];
+  const issues: string[] = [];
+  for (let i = 0; i < shards; i++) {
+    const { db, queue } = shardBindingNames(i);
+    if (!isD1(env[db])) issues.push(`PROJECTION_SHARDS=${shards} needs the D1 binding ${db} (d1_databases)`);
+    if (!isQueue(env[queue]))
+      issues.push(`PROJECTION_SHARDS=${shards} needs the queue producer binding ${queue} (queues.producers)`);
+  }
+  return issues;
 }
 
 /** What is wrong with the figures that have bounds beyond being decimals. */
@@ -210,6 +240,9 @@ function numberIssues(v: z.infer<typeof schema>): string[] {
     // A Workers Paid invocation may make 10,000 subrequests; the run's RPC calls need some too.
     ...(Number(v.SYNC_MAX_OBJECT_CALLS) < 1 || Number(v.SYNC_MAX_OBJECT_CALLS) > 9000
       ? ["SYNC_MAX_OBJECT_CALLS must be from 1 to 9000"]
+      : []),
+    ...(Number(v.PROJECTION_SHARDS) < 1 || Number(v.PROJECTION_SHARDS) > MAX_PROJECTION_SHARDS
+      ? [`PROJECTION_SHARDS must be from 1 to ${MAX_PROJECTION_SHARDS}`]
       : []),
     ...(Number(v.BROWSER_PREPAY_REQUESTS) < 1 ? ["BROWSER_PREPAY_REQUESTS must be at least 1"] : []),
     ...(Number(v.BROWSER_DEPOSIT_REQUESTS) < Number(v.BROWSER_PREPAY_REQUESTS)
@@ -246,6 +279,9 @@ export function parseConfig(vars: Record<string, unknown>): Config {
   if (minConfirmations < 1) throw new ConfigError(["MIN_CONFIRMATIONS must be at least 1"]);
   const flowIssues = numberIssues(v);
   if (flowIssues.length > 0) throw new ConfigError(flowIssues);
+  const projectionShards = Number(v.PROJECTION_SHARDS);
+  const bindingIssues = shardBindingIssues(vars, projectionShards);
+  if (bindingIssues.length > 0) throw new ConfigError(bindingIssues);
   return {
     chainId: Number(v.CHAIN_ID),
     rpcUrl: v.RPC_URL,
@@ -283,6 +319,7 @@ export function parseConfig(vars: Record<string, unknown>): Config {
     browserDepositRequests: Number(v.BROWSER_DEPOSIT_REQUESTS),
     corsOrigins: parseCorsOrigins(v.CORS_ORIGINS),
     x402Exact: exactOffer(v),
+    projectionShards,
   };
 }
 

@@ -40,7 +40,9 @@ export interface Edge402Bindings {
   /** The one LookupObject: the strangers' chain look-up budget. */
   LOOKUPS: AnyNamespace;
   /** The projection queue: channel objects send their D1 rows here, the Worker's `queue()`
-   *  consumes them in batches. Without it each object writes its own row to D1. */
+   *  consumes them in batches. Without it each object writes its own row to D1. With
+   *  PROJECTION_SHARDS > 1 it is required, and shard i ≥ 1 uses the bindings DB_SHARD_<i> and
+   *  PROJECTION_<i>, looked up by name (config.ts checks them, projection/shards.ts uses them). */
   PROJECTION?: Queue<ProjectionMessage>;
   /** Workers Analytics Engine dataset for the traffic counters (src/worker/traffic); used when
    *  ANALYTICS_ACCOUNT_ID and ANALYTICS_API_TOKEN let the Worker read it back, else D1 keeps them. */

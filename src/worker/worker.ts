@@ -62,7 +62,7 @@ export function createWorker(options: WorkerOptions = {}): Edge402Worker {
     scheduled(_controller, env, ctx) {
       ctx.waitUntil(runSync(env));
     },
-    // The projection queue (PROJECTION) is the only queue this Worker consumes.
+    // The projection queues (PROJECTION, and PROJECTION_<i> when sharded) are the only queues it consumes.
     async queue(batch, env) {
       await consumeProjection(batch, env);
     },

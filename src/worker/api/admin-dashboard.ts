@@ -13,6 +13,8 @@ import { getConfig } from "../config.js";
 import { channels, disputeQueue, receiverTxs } from "../db/schema.js";
 import type { Env } from "../env.js";
 import { errorText, log, LogEvents } from "../log.js";
+import { eachShard } from "../projection/shards.js";
+import { newestRows } from "../projection/write.js";
 import { receiverStub } from "../receiver/stub.js";
 import { trafficSeries } from "../traffic/index.js";
 import { earningsSummary } from "./admin.js";
@@ -88,12 +90,21 @@ const docs = {
   },
 } satisfies Record<string, RouteDoc>;
 
-/** The channels by the state an operator reads: a sender's close request counts as closing. */
-async function channelStates(db: ReturnType<typeof drizzle>) {
-  const rows = await db
-    .select({ state: channels.state, closeRequested: channels.closeRequested })
-    .from(channels)
-    .where(inArray(channels.state, ["open", "closing", "settled", "removed"]));
+/** The channels by the state an operator reads (a sender's close request counts as closing),
+ *  every projection shard's added up. */
+async function channelStates(env: Env) {
+  const answers = await eachShard(env, (db) =>
+    db
+      .select({
+        id: channels.id,
+        version: channels.version,
+        state: channels.state,
+        closeRequested: channels.closeRequested,
+      })
+      .from(channels)
+      .where(inArray(channels.state, ["open", "closing", "settled", "removed"])),
+  );
+  const rows = newestRows(answers.flat());
   const byState = { open: 0, closing: 0, settled: 0, removed: 0 };
   for (const r of rows) byState[r.state === "open" && r.closeRequested ? "closing" : r.state]++;
   return byState;
@@ -114,15 +125,14 @@ async function recentPayments(env: Env): Promise<{ lastHour: number; lastDay: nu
 
 /** GET /overview: what the dashboard's first view shows, in one answer. */
 async function overview(c: AdminContext): Promise<Response> {
-  const db = drizzle(c.env.DB);
-  const [summary, payments] = await Promise.all([earningsSummary(db), recentPayments(c.env)]);
+  const [summary, payments] = await Promise.all([earningsSummary(c.env), recentPayments(c.env)]);
   return c.json({
     earned: summary.earned,
     withdrawn: summary.withdrawn,
     withdrawableNow: summary.withdrawableNow,
     outstandingCredit: summary.outstandingCredit,
     deposits: summary.deposits,
-    channels: await channelStates(db),
+    channels: await channelStates(c.env),
     payments,
     note: summary.note,
   });

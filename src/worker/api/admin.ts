@@ -1,8 +1,8 @@
 // The operator's API under /api/1/admin, behind `Authorization: Bearer <ADMIN_TOKEN>` (compared
 // in constant time) or the dashboard's login cookie (http/admin-cookie.ts): channels with paging
-// and filters (from the D1 projection), one channel as its object holds it, and an earnings
-// summary. Chain actions (sync, withdraw, close, settle) are mounted here by the settlement
-// module, the dashboard's own views by admin-dashboard.ts.
+// and filters (from the D1 projection, every shard's merged), one channel as its object holds it,
+// and an earnings summary. Chain actions (sync, withdraw, close, settle) are mounted here by the
+// settlement module, the dashboard's own views by admin-dashboard.ts.
 import { and, asc, eq, gt, like, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
@@ -16,8 +16,11 @@ import type { Env } from "../env.js";
 import { channels } from "../db/schema.js";
 import { readAdminCookie, sameOrigin, verifyAdminCookie } from "../http/admin-cookie.js";
 import { errorResponse } from "../http/responses.js";
+import { eachShard, firstBy, shardFor } from "../projection/shards.js";
+import { newestRows } from "../projection/write.js";
 import { channelFromPath, channelJson, channelPath, channelSchema } from "./management.js";
 import { observeDocs, projectionRoute, trafficRoute } from "./observe.js";
+import { rehomeDoc, rehomeRoute } from "./rehome.js";
 import { address, amount, documented, type RouteDoc } from "./openapi.js";
 
 /** How a request proves it is the operator's: the bearer token, or the dashboard's login cookie
@@ -73,8 +76,9 @@ type AdminContext = Context<{ Bindings: Env }>;
 /**
  * The operator's API, every route behind `Authorization: Bearer <ADMIN_TOKEN>`: `GET /channels`
  * (paged, filtered by `state`, `sender` and `search`), `GET /channels/{sender}/{openBlock}`,
- * `GET /earnings`, `GET /traffic` (per-minute traffic) and `GET /projection` (the D1 projection's
- * lag). `createApp` mounts it; mount it yourself under `/api/1/admin` otherwise.
+ * `GET /earnings`, `GET /traffic` (per-minute traffic), `GET /projection` (the D1 projection's
+ * lag) and `POST /projection/rehome` (moves rows after PROJECTION_SHARDS grew). `createApp`
+ * mounts it; mount it yourself under `/api/1/admin` otherwise.
  *
  * @returns A Hono app to mount under `${GATEWAY_PATH}/admin`; add chain actions with
  *   `settlementAdmin(api)`.
@@ -93,6 +97,7 @@ export function adminApi() {
   api.get("/earnings", documented(docs.earnings, earnings));
   api.get("/traffic", documented(observeDocs.traffic, trafficRoute));
   api.get("/projection", documented(observeDocs.projection, projectionRoute));
+  api.post("/projection/rehome", documented(rehomeDoc, rehomeRoute));
   return api;
 }
 
@@ -185,12 +190,16 @@ async function listChannels(c: AdminContext): Promise<Response> {
     where.push(like(channels.sender, hex.startsWith("0x") ? `${hex}%` : `%${hex}%`));
   }
   if (q.cursor) where.push(gt(channels.id, q.cursor));
-  const rows = await drizzle(c.env.DB)
-    .select()
-    .from(channels)
-    .where(where.length ? and(...where) : undefined)
-    .orderBy(asc(channels.id))
-    .limit(q.limit + 1);
+  // Every shard's first limit + 1 rows after the cursor, merged by id: the page of one query.
+  const answers = await eachShard(c.env, (db) =>
+    db
+      .select()
+      .from(channels)
+      .where(where.length ? and(...where) : undefined)
+      .orderBy(asc(channels.id))
+      .limit(q.limit + 1),
+  );
+  const rows = firstBy(answers, (r) => r.id, q.limit + 1);
   const page = rows.slice(0, q.limit);
   return c.json({ channels: page, nextCursor: rows.length > q.limit ? page[page.length - 1]!.id : null });
 }
@@ -202,10 +211,8 @@ async function channelDetail(c: AdminContext): Promise<Response> {
   const { sender, openBlock, stub } = ch;
   const raw = await stub.raw();
   if (!raw) return errorResponse(c, "not_found", { message: "This paywall has never seen that channel." });
-  const [row] = await drizzle(c.env.DB)
-    .select()
-    .from(channels)
-    .where(eq(channels.id, channelId(sender, openBlock)));
+  const id = channelId(sender, openBlock);
+  const [row] = await drizzle(shardFor(c.env, id).db).select().from(channels).where(eq(channels.id, id));
   const info = await stub.info(sender, openBlock);
   return c.json({
     channel: info.channel ? channelJson(info.channel) : null,
@@ -220,9 +227,10 @@ async function channelDetail(c: AdminContext): Promise<Response> {
   });
 }
 
-/** The earnings totals over every channel of the D1 projection (decimal strings of base units). */
-export async function earningsSummary(db: ReturnType<typeof drizzle>) {
-  const rows = await db.select().from(channels);
+/** The earnings totals over every channel of the D1 projection, every shard's rows added up
+ *  (decimal strings of base units). */
+export async function earningsSummary(env: Env) {
+  const rows = newestRows((await eachShard(env, (db) => db.select().from(channels))).flat());
   const sum = { deposits: 0n, charged: 0n, withdrawn: 0n, withdrawable: 0n, credit: 0n };
   const byState: Record<string, number> = {};
   for (const r of rows) {
@@ -249,5 +257,5 @@ export async function earningsSummary(db: ReturnType<typeof drizzle>) {
 
 /** GET /earnings: the totals over every channel of the D1 projection. */
 async function earnings(c: AdminContext): Promise<Response> {
-  return c.json(await earningsSummary(drizzle(c.env.DB)));
+  return c.json(await earningsSummary(c.env));
 }

@@ -22,6 +22,7 @@ import { channels, syncState } from "../db/schema.js";
 import { BUFFER_SECONDS } from "../flow/bucket.js";
 import { channelHeaders, errorResponse } from "../http/responses.js";
 import { withLookup } from "../lookup/learn.js";
+import { eachShard } from "../projection/shards.js";
 import { maxServingMs, pricingMode, type PaywallOptions } from "../pricing.js";
 import { address, amount, documented, type RouteDoc } from "./openapi.js";
 
@@ -234,7 +235,10 @@ async function stats(c: ApiContext): Promise<Response> {
   const config = getConfig(c.env);
   const db = drizzle(c.env.DB);
   const [sync] = await db.select().from(syncState).where(eq(syncState.id, "main"));
-  const [open] = await db.select({ n: count() }).from(channels).where(eq(channels.state, "open"));
+  const open = await eachShard(c.env, async (shard) => {
+    const [row] = await shard.select({ n: count() }).from(channels).where(eq(channels.state, "open"));
+    return row?.n ?? 0;
+  });
   return c.json({
     receiver: config.receiverAddress,
     contract: config.contract,
@@ -243,7 +247,7 @@ async function stats(c: ApiContext): Promise<Response> {
     challengePeriod: await challengePeriod(config),
     minConfirmations: config.minConfirmations,
     syncedBlock: sync?.blockNumber ?? null,
-    openChannels: open?.n ?? 0,
+    openChannels: open.reduce((a, b) => a + b, 0),
     sync: sync
       ? {
           headBlock: sync.headBlock,

@@ -1,7 +1,6 @@
 // The operator's view of load, under /api/1/admin: `GET /traffic` (paid requests, earnings and
 // refusals by code, per minute, from src/worker/traffic) and `GET /projection` (the D1
 // projection's queue consumer: batches, rows, and how far D1 trails the channel objects).
-import { drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
 import * as z from "zod/mini";
 import type { Env } from "../env.js";
@@ -91,5 +90,5 @@ export async function trafficRoute(c: AdminContext): Promise<Response> {
 export async function projectionRoute(c: AdminContext): Promise<Response> {
   const q = projectionQuery.safeParse(c.req.query());
   if (!q.success) return badQuery(c, q.error.issues);
-  return c.json(await readProjectionStats(drizzle(c.env.DB), Date.now() - q.data.minutes * 60_000));
+  return c.json(await readProjectionStats(c.env, Date.now() - q.data.minutes * 60_000));
 }

@@ -1,9 +1,12 @@
 // The projection consumer's per-minute record (D1 `projection_stats`): written in the same D1
-// batch as the rows it describes, read back by the admin API. Lag is how old a row's newest
-// change was when D1 took it: the object's decision time to the consumer's write.
+// batch as the rows it describes (so each projection shard keeps its own), read back by the admin
+// API merged over the shards. Lag is how old a row's newest change was when D1 took it: the
+// object's decision time to the consumer's write.
 import { asc, gte, lt, sql } from "drizzle-orm";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import { projectionStats } from "../db/schema.js";
+import type { Env } from "../env.js";
+import { eachShard } from "./shards.js";
 
 /** The histogram's upper bounds (ms), and the column each one counts in. */
 export const LAG_BUCKETS = [
@@ -58,14 +61,38 @@ export function statsStatements(
   ];
 }
 
-/** The consumer's minutes since `sinceMs`, and the lag percentiles over them (each percentile is
- *  the upper bound of the histogram bucket it falls in, so "≤ that many ms"). */
-export async function readProjectionStats(db: DrizzleD1Database, sinceMs: number) {
-  const minutes = await db
-    .select()
-    .from(projectionStats)
-    .where(gte(projectionStats.minute, Math.floor(sinceMs / 60_000)))
-    .orderBy(asc(projectionStats.minute));
+type Minute = typeof projectionStats.$inferSelect;
+
+/** The minutes of several shards as one consumer's: counts added, the greatest lag kept. */
+function mergeMinutes(shards: Minute[][]): Minute[] {
+  const byMinute = new Map<number, Minute>();
+  for (const m of shards.flat()) {
+    const held = byMinute.get(m.minute);
+    if (!held) {
+      byMinute.set(m.minute, { ...m });
+      continue;
+    }
+    for (const key of Object.keys(m) as (keyof Minute)[]) {
+      if (key === "lagMaxMs") held.lagMaxMs = Math.max(held.lagMaxMs, m.lagMaxMs);
+      else if (key !== "minute") held[key] += m[key];
+    }
+  }
+  return [...byMinute.values()].sort((a, b) => a.minute - b.minute);
+}
+
+/** The consumer's minutes since `sinceMs` over every projection shard, and the lag percentiles
+ *  over them (each percentile is the upper bound of the histogram bucket it falls in, so "≤ that
+ *  many ms"). */
+export async function readProjectionStats(env: Env, sinceMs: number) {
+  const minutes = mergeMinutes(
+    await eachShard(env, (db) =>
+      db
+        .select()
+        .from(projectionStats)
+        .where(gte(projectionStats.minute, Math.floor(sinceMs / 60_000)))
+        .orderBy(asc(projectionStats.minute)),
+    ),
+  );
   const total = (k: keyof (typeof minutes)[number]) => minutes.reduce((n, m) => n + (m[k] as number), 0);
   const rows = total("rows");
   const percentile = (p: number): number | null => {

@@ -21,9 +21,10 @@ const update: Record<string, SQL> = Object.fromEntries(
     .map(([key, column]) => [key, sql.raw(`excluded."${column.name}"`)]),
 );
 
-/** The newest row of each channel among `rows` (a batch may hold two of one channel). */
-export function newestRows(rows: ProjectionRow[]): ProjectionRow[] {
-  const byId = new Map<string, ProjectionRow>();
+/** The newest row of each channel among `rows` (a batch may hold two of one channel, and shards
+ *  two copies while rows move after PROJECTION_SHARDS grew), in the order each id first came. */
+export function newestRows<T extends { id: string; version: number }>(rows: T[]): T[] {
+  const byId = new Map<string, T>();
   for (const r of rows) {
     const held = byId.get(r.id);
     if (!held || held.version < r.version) byId.set(r.id, r);

@@ -2,7 +2,8 @@
 // disputes of cheating closes and settles of honest ones whose challenge has ended (both from
 // the dispute queue the sync writes, see queue.ts, judged against the chain as it is now), and
 // withdrawals of every channel whose withdrawable-but-not-withdrawn amount reaches a minimum
-// (candidates from the D1 projection). Each channel's object has the final word and the proof.
+// (candidates from the D1 projection, every shard of it). Each channel's object has the final
+// word and the proof.
 import { and, eq, ne } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { Address, PublicClient } from "viem";
@@ -12,6 +13,7 @@ import { channelStub } from "../channel/stub.js";
 import type { Config } from "../config.js";
 import { channels } from "../db/schema.js";
 import type { Env } from "../env.js";
+import { eachShard, firstBy } from "../projection/shards.js";
 import type { TxIntent } from "../receiver/txs.js";
 import { dueCloses, markClose, settleableCloses } from "./queue.js";
 
@@ -79,17 +81,24 @@ export async function collectDisputes(
  */
 export async function collectWithdrawals(env: Env, minimum: bigint): Promise<TxIntent[]> {
   const floor = minimum > 0n ? minimum : 1n;
-  const results = await drizzle(env.DB)
-    .select({
-      sender: channels.sender,
-      openBlock: channels.openBlock,
-      withdrawable: channels.withdrawable,
-      withdrawn: channels.withdrawn,
-    })
-    .from(channels)
-    .where(and(eq(channels.state, "open"), ne(channels.withdrawable, channels.withdrawn)))
-    .orderBy(channels.updatedAt)
-    .limit(MAX_CANDIDATES);
+  // The longest-unchanged candidates of every projection shard, merged: those of one query.
+  const answers = await eachShard(env, (db) =>
+    db
+      .select({
+        id: channels.id,
+        version: channels.version,
+        sender: channels.sender,
+        openBlock: channels.openBlock,
+        withdrawable: channels.withdrawable,
+        withdrawn: channels.withdrawn,
+        updatedAt: channels.updatedAt,
+      })
+      .from(channels)
+      .where(and(eq(channels.state, "open"), ne(channels.withdrawable, channels.withdrawn)))
+      .orderBy(channels.updatedAt)
+      .limit(MAX_CANDIDATES),
+  );
+  const results = firstBy(answers, (r) => r.updatedAt, MAX_CANDIDATES);
   const intents: TxIntent[] = [];
   for (const r of results) {
     if (BigInt(r.withdrawable) - BigInt(r.withdrawn) < floor) continue;

@@ -2,7 +2,9 @@
 // object reads the chain when it first meets its channel or a proof exceeds the deposit, maybe
 // before the sync reaches that block; if a reorg then takes the creation or a top-up away, no
 // event ever tells the object. So each synced range re-reads those channels and rewinds them.
-import { and, between, eq, lte, ne, notExists, or, sql } from "drizzle-orm";
+// The rows are in the projection's shards and the events in DB: the candidates are read from
+// every shard and checked against the events here.
+import { and, between, eq, lte, ne } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { Address, PublicClient } from "viem";
 import { channelId } from "../../protocol/channel-key.js";
@@ -10,10 +12,63 @@ import { channelStub } from "../channel/stub.js";
 import type { Config } from "../config.js";
 import { chainEvents, channels } from "../db/schema.js";
 import type { Env } from "../env.js";
+import { eachShard, firstBy } from "../projection/shards.js";
 import { channelAt } from "./reorg.js";
 
 /** Channels checked per chunk; more wait for a later chunk or run. */
 const MAX_ORPHANS = 50;
+
+/** The ids of the channels opened in [from, to] whose ChannelCreated the sync stored (the
+ *  contract opens a channel in its creation block, so the block index finds them). */
+async function createdIn(env: Env, from: number, to: number): Promise<Set<string>> {
+  const rows = await drizzle(env.DB)
+    .select({ sender: chainEvents.sender, openBlock: chainEvents.openBlock })
+    .from(chainEvents)
+    .where(
+      and(
+        eq(chainEvents.name, "ChannelCreated"),
+        between(chainEvents.blockNumber, from, to),
+        between(chainEvents.openBlock, from, to),
+      ),
+    );
+  return new Set(rows.map((r) => channelId(r.sender as Address, r.openBlock)));
+}
+
+/** The first `limit` live channels by open block, over every projection shard, whose object read
+ *  the chain at or below `to`, or that were opened in [from, to] with no ChannelCreated stored.
+ *  The events are in DB and the rows in their shards, so the check is made here, not in SQL. */
+export async function orphanCandidates(env: Env, from: number, to: number, limit: number) {
+  const live = ne(channels.state, "removed");
+  const columns = {
+    id: channels.id,
+    version: channels.version,
+    sender: channels.sender,
+    openBlock: channels.openBlock,
+  };
+  const [created, answers] = await Promise.all([
+    createdIn(env, from, to),
+    eachShard(env, (db) =>
+      Promise.all([
+        db
+          .select(columns)
+          .from(channels)
+          .where(and(live, lte(channels.chainReadBlock, to)))
+          .orderBy(channels.openBlock)
+          .limit(limit),
+        db
+          .select(columns)
+          .from(channels)
+          .where(and(live, between(channels.openBlock, from, to))),
+      ]),
+    ),
+  ]);
+  const perShard = answers.map(([readBack, opened]) => {
+    const rows = new Map(readBack.map((r) => [r.id, r]));
+    for (const r of opened) if (!created.has(r.id)) rows.set(r.id, r);
+    return [...rows.values()].sort((a, b) => a.openBlock - b.openBlock);
+  });
+  return firstBy(perShard, (r) => r.openBlock, limit);
+}
 
 /** Re-reads at block `to`, and rewinds to what the chain says there (removed if nothing, a lower
  *  deposit if a top-up is gone), every live channel whose object read the chain at or below
@@ -27,28 +82,7 @@ export async function settleOrphans(
   to: number,
   checked: Set<string> = new Set(),
 ): Promise<number> {
-  const db = drizzle(env.DB);
-  const created = db
-    .select({ one: sql`1` })
-    .from(chainEvents)
-    .where(
-      and(
-        eq(chainEvents.sender, channels.sender),
-        eq(chainEvents.openBlock, channels.openBlock),
-        eq(chainEvents.name, "ChannelCreated"),
-      ),
-    );
-  const results = await db
-    .select({ sender: channels.sender, openBlock: channels.openBlock })
-    .from(channels)
-    .where(
-      and(
-        ne(channels.state, "removed"),
-        or(lte(channels.chainReadBlock, to), and(between(channels.openBlock, from, to), notExists(created))),
-      ),
-    )
-    .orderBy(channels.openBlock)
-    .limit(MAX_ORPHANS + checked.size);
+  const results = await orphanCandidates(env, from, to, MAX_ORPHANS + checked.size);
   let n = 0;
   for (const r of results) {
     const sender = r.sender as Address;
