@@ -10,10 +10,10 @@ import fc from "fast-check";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Stack } from "../../scripts/stack.js";
 import { errorStatus, isErrorCode } from "../../src/protocol/errors.js";
-import { balanceProofTypedData, closeRequestTypedData } from "../../src/protocol/eip712.js";
+import { balanceProofTypedData } from "../../src/protocol/eip712.js";
 import { openChannels, proofHeaders, signProof, type BenchChannel } from "../channels.js";
 import { fuzzCase, type FuzzCase, type FuzzPool, type SignedTuple } from "./fuzz-cases.js";
-import { publicChannel, send, tally, type Progress, type ServerChannel } from "./harness.js";
+import { closeHeaders, publicChannel, send, tally, type Progress, type ServerChannel } from "./harness.js";
 import { rawRequest, type RawAnswer } from "./raw-http.js";
 
 export type FuzzOptions = { cases: number; batch: number; seed: number };
@@ -68,19 +68,9 @@ async function sign(stack: Stack, ch: BenchChannel, balance: bigint, why: string
 }
 
 async function closeChannel(stack: Stack, ch: BenchChannel): Promise<void> {
-  const deadline = BigInt(Math.floor(Date.now() / 1000) + 600);
-  const sig = await ch.account.signTypedData(
-    closeRequestTypedData({
-      chainId: stack.chainId,
-      contract: stack.contract,
-      receiver: stack.receiver,
-      openBlock: ch.openBlock,
-      deadline,
-    }),
-  );
   const a = await send(`${stack.url}/api/1/channels/${ch.sender}/${ch.openBlock}`, {
     method: "DELETE",
-    headers: { "RDN-Close-Signature": sig, "RDN-Close-Deadline": deadline.toString() },
+    headers: await closeHeaders(stack, ch),
   });
   if (a.status !== 200) throw new Error(`closing the fixture channel: ${a.status} ${a.text}`);
 }

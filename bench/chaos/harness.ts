@@ -14,6 +14,8 @@ import {
 } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { microTransferChannelsAbi, testTokenAbi } from "../../src/protocol/abi.js";
+import { RdnHeaders } from "../../src/protocol/headers.js";
+import { signCloseRequest } from "../../src/protocol/sign.js";
 import { rpcChain } from "../../src/client/chain.js";
 import { rpc } from "../../scripts/anvil.js";
 import { startStack, type Stack, type StackOptions } from "../../scripts/stack.js";
@@ -359,4 +361,18 @@ export async function depositMismatches(stack: Stack, channels: readonly BenchCh
     if (!ok) bad++;
   }
   return bad;
+}
+
+/** The headers of the sender's close request (`DELETE /api/1/channels/…`), valid ten minutes. */
+export async function closeHeaders(stack: Stack, ch: BenchChannel): Promise<Record<string, string>> {
+  const deadline = BigInt(Math.floor(Date.now() / 1000) + 600);
+  const { chainId, contract, receiver } = stack;
+  const signature = await signCloseRequest(ch.account, {
+    chainId,
+    contract,
+    receiver,
+    openBlock: ch.openBlock,
+    deadline,
+  });
+  return { [RdnHeaders.closeSignature]: signature, [RdnHeaders.closeDeadline]: deadline.toString() };
 }

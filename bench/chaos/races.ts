@@ -7,12 +7,10 @@
 // of RDN-Cost over its 200s): what the receiver can collect (min(B, D), or the closing balance
 // of a closed channel) must cover every served request, and C must equal the served total.
 // Double accepts = served cost not covered, in requests.
-import type { Hex } from "viem";
 import type { Stack } from "../../scripts/stack.js";
 import { minBigint } from "../../src/protocol/amount.js";
 import { openChannels, proofHeaders, signProof, type BenchChannel } from "../channels.js";
-import { closeRequestTypedData } from "../../src/protocol/eip712.js";
-import { PRICE, publicChannel, send, sleep, tally, type Answer, type Progress } from "./harness.js";
+import { closeHeaders, PRICE, publicChannel, send, sleep, tally, type Answer, type Progress } from "./harness.js";
 
 export type RaceOptions = {
   proofRounds: number;
@@ -78,20 +76,6 @@ async function sessionPastCredit(stack: Stack, book: Book, r: RaceResult, o: Rac
     const spends = await Promise.all(Array.from({ length: 2 * o.credit }, () => paid(stack, { "RDN-Session": token })));
     count(r, "sessionPastCredit", book, spends);
   }
-}
-
-async function closeHeaders(stack: Stack, ch: BenchChannel): Promise<Record<string, string>> {
-  const deadline = BigInt(Math.floor(Date.now() / 1000) + 600);
-  const sig: Hex = await ch.account.signTypedData(
-    closeRequestTypedData({
-      chainId: stack.chainId,
-      contract: stack.contract,
-      receiver: stack.receiver,
-      openBlock: ch.openBlock,
-      deadline,
-    }),
-  );
-  return { "RDN-Close-Signature": sig, "RDN-Close-Deadline": deadline.toString() };
 }
 
 async function proofVsClose(stack: Stack, book: Book, r: RaceResult): Promise<void> {

@@ -14,6 +14,7 @@ import {
   type Address,
 } from "viem";
 import { readArtifact } from "../../contracts/deploy.js";
+import { permitTypes } from "../../src/protocol/eip712.js";
 import { mine } from "../../scripts/anvil.js";
 import {
   CHALLENGE_PERIOD,
@@ -48,15 +49,7 @@ async function signPermit(owner: number, value: bigint, deadline: bigint) {
   });
   const signature = await env.accounts[owner]!.signTypedData({
     domain: { name: "Edge402 Test Token", version: "1", chainId: env.chainId, verifyingContract: env.token },
-    types: {
-      Permit: [
-        { name: "owner", type: "address" },
-        { name: "spender", type: "address" },
-        { name: "value", type: "uint256" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    },
+    types: permitTypes,
     primaryType: "Permit",
     message: { owner: addr(env, owner), spender: env.channels, value, nonce, deadline },
   });

@@ -6,6 +6,7 @@
 import { parseSignature, type Address } from "viem";
 import { describe, expect, it } from "vitest";
 import { readArtifact } from "../../contracts/deploy.js";
+import { permitTypes } from "../../src/protocol/eip712.js";
 import {
   CHALLENGE_PERIOD,
   DEPLOYER,
@@ -67,15 +68,7 @@ describe("fee-on-transfer tokens", () => {
     const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600);
     const signature = await env.accounts[S]!.signTypedData({
       domain: { name: "Fee Token", version: "1", chainId: env.chainId, verifyingContract: token },
-      types: {
-        Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      },
+      types: permitTypes,
       primaryType: "Permit",
       message: { owner: addr(env, S), spender: channels, value: 1_000n, nonce: 0n, deadline },
     });

@@ -36,6 +36,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { anvil as anvilChain } from "viem/chains";
 import { testTokenAbi } from "../../src/protocol/abi.js";
+import { permitTypes } from "../../src/protocol/eip712.js";
 import { ANVIL_KEYS, revert, rpc, snapshot, startAnvil, type AnvilHandle } from "../../scripts/anvil.js";
 
 const abi = testTokenAbi;
@@ -271,15 +272,7 @@ describe("token basics", () => {
     const value = 5_000_000n;
     const signature = await accounts[PAYER]!.signTypedData({
       domain: domain(),
-      types: {
-        Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      },
+      types: permitTypes,
       primaryType: "Permit",
       message: { owner: addr(PAYER), spender: addr(RELAYER), value, nonce: 0n, deadline },
     });
