@@ -7,6 +7,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import type { Address, Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { decodeState } from "../../src/worker/channel/codec.js";
+import type { ChainEvent } from "../../src/worker/channel/events.js";
 import type { ChannelObject, LearnedChannel, PayResult } from "../../src/worker/channel/object.js";
 import { channelStub } from "../../src/worker/channel/stub.js";
 
@@ -151,5 +152,35 @@ describe("group commit", () => {
     const state = (await restarted.raw())!;
     expect(state.balance).toBeGreaterThanOrEqual(largest(acknowledged));
     expect(state.payments).toBeGreaterThanOrEqual(acknowledged.length + 1);
+  });
+
+  it("never stores a chain event apart from the state it changes, even while a payment's write is in flight", async () => {
+    const { sender, stub, proof } = await channel();
+    const closeRequested: ChainEvent = {
+      id: `0x${"ab".repeat(32)}:0`,
+      name: "ChannelCloseRequested",
+      blockNumber: 10,
+      logIndex: 0,
+      sender,
+      openBlock: 1,
+      amount: PRICE,
+      settleBlock: 600,
+    };
+    const split = await runInDurableObject(stub, async (instance: ChannelObject, state) => {
+      const sql = state.storage.sql;
+      // The payment is written at once; the event arrives while that write is in flight.
+      const paid = instance.pay(proof(PRICE * 2n));
+      const applied = instance.applyEvents([closeRequested]);
+      // What storage holds at this moment is what a crash now could commit: an event remembered
+      // as applied must come with its effect, or the sync's resend would be skipped for good.
+      const remembered =
+        sql.exec("SELECT name FROM sqlite_master WHERE name = 'chain_events'").toArray().length > 0 &&
+        sql.exec("SELECT id FROM chain_events WHERE id = ?", closeRequested.id).toArray().length > 0;
+      const stored = decodeState(sql.exec<{ data: string }>("SELECT data FROM channel").one().data).status;
+      await Promise.all([paid, applied]);
+      return remembered && stored !== "closing";
+    });
+    expect(split).toBe(false);
+    expect((await stub.raw())!.status).toBe("closing");
   });
 });

@@ -16,6 +16,7 @@ import { sendProjection } from "../projection/send.js";
 import type { FlowCharge, FlowStatus } from "../flow/bucket.js";
 import { decodeState, encodeState, snapshot, type ChannelSnapshot } from "./codec.js";
 import { GroupCommit, type CommitStats } from "./group-commit.js";
+import { EventHistory } from "./history.js";
 import { channelObjectName, parseChannelObjectName } from "./name.js";
 import {
   applyChainEvents,
@@ -25,7 +26,6 @@ import {
   withdrawProof,
   type AppliedEvent,
   type ChainEvent,
-  type ChainEventName,
   type ClosingOnChain,
   type DisputePlan,
   type OnChainRecord,
@@ -127,6 +127,8 @@ export class ChannelObject extends DurableObject<Env> {
   private alarmAt: number | null = null;
   /** The write path: every change of `state` is written through here (group commit). */
   private readonly writes: GroupCommit;
+  /** The contract events applied, written with the state (history.ts). */
+  private readonly history: EventHistory;
   /** The last state version sent to the D1 projection, when (ms), and how many were sent. */
   private projected = { version: -1, at: 0, sent: 0 };
   /** Calls answered since the object started (each through `durably`). */
@@ -134,8 +136,13 @@ export class ChannelObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.history = new EventHistory(ctx.storage.sql);
     this.writes = new GroupCommit(
-      () => ctx.storage.sql.exec("INSERT OR REPLACE INTO channel (id, data) VALUES (1, ?)", encodeState(this.state!)),
+      () => {
+        if (this.state)
+          ctx.storage.sql.exec("INSERT OR REPLACE INTO channel (id, data) VALUES (1, ?)", encodeState(this.state));
+        this.history.flush();
+      },
       () => ctx.storage.sync(),
       (err) => ctx.abort(`edge402: a channel write failed, starting again from storage: ${String(err)}`),
     );
@@ -271,7 +278,7 @@ export class ChannelObject extends DurableObject<Env> {
   /** A pre-1.1 object's state and the chain events it applied, for `adoptLegacy`. */
   async handOver(): Promise<{ state: ChannelState; history: AppliedEvent[] } | null> {
     if (!this.legacy || !this.state) return null;
-    return { state: this.state, history: this.chainHistory() };
+    return { state: this.state, history: this.history.read() };
   }
 
   /**
@@ -300,9 +307,7 @@ export class ChannelObject extends DurableObject<Env> {
       sender: s.sender,
     });
     if (!ours) return;
-    this.chainHistory();
-    this.saveHistory(old!.history, []);
-    this.persist(s);
+    this.recordEvents(old!.history, [], s);
   }
 
   // --- Chain sync and settlement (src/worker/sync, src/worker/settlement): the rules are in
@@ -310,13 +315,9 @@ export class ChannelObject extends DurableObject<Env> {
 
   /** Applies contract events for this channel in chain order, each once (keyed by its id). */
   async applyEvents(events: ChainEvent[]): Promise<ApplyEventsResult> {
-    const history = this.chainHistory();
+    const history = this.history.read();
     const r = applyChainEvents(this.state, history, events, Date.now());
-    if (r.applied > 0) {
-      // No await between the writes: they commit together (write coalescing).
-      this.saveHistory(r.history.slice(history.length), []);
-      if (r.state && r.state !== this.state) this.persist(r.state);
-    }
+    if (r.applied > 0) this.recordEvents(r.history.slice(history.length), [], r.state);
     const s = this.state;
     return this.durably({ applied: r.applied, channel: s ? snapshot(s) : null, dispute: s ? disputePlan(s) : null });
   }
@@ -329,11 +330,9 @@ export class ChannelObject extends DurableObject<Env> {
   async rewind(removedIds: string[], onChain: OnChainRecord, checkedAt?: number): Promise<ChannelSnapshot | null> {
     if (checkedAt !== undefined && (this.state?.readBlock ?? -1) > checkedAt)
       return this.durably(snapshot(this.state!));
-    const history = this.chainHistory();
-    const r = rewindChannel(this.state, history, removedIds, onChain, Date.now());
-    this.saveHistory([], removedIds);
+    const r = rewindChannel(this.state, this.history.read(), removedIds, onChain, Date.now());
     if (r.state && checkedAt !== undefined) delete r.state.readBlock;
-    if (r.state && r.state !== this.state) this.persist(r.state);
+    this.recordEvents([], removedIds, r.state);
     return this.durably(this.state ? snapshot(this.state) : null);
   }
 
@@ -353,36 +352,13 @@ export class ChannelObject extends DurableObject<Env> {
     return this.durably(this.state ? receiverCloseProof(this.state) : null);
   }
 
-  private chainHistory(): AppliedEvent[] {
-    this.ctx.storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS chain_events (id TEXT PRIMARY KEY, name TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL, amount TEXT NOT NULL)",
-    );
-    return this.ctx.storage.sql
-      .exec<{ id: string; name: string; block_number: number; log_index: number; amount: string }>(
-        "SELECT id, name, block_number, log_index, amount FROM chain_events ORDER BY block_number, log_index",
-      )
-      .toArray()
-      .map((r) => ({
-        id: r.id,
-        name: r.name as ChainEventName,
-        blockNumber: r.block_number,
-        logIndex: r.log_index,
-        amount: BigInt(r.amount),
-      }));
-  }
-
-  private saveHistory(added: AppliedEvent[], removedIds: string[]): void {
-    for (const e of added) {
-      this.ctx.storage.sql.exec(
-        "INSERT OR IGNORE INTO chain_events (id, name, block_number, log_index, amount) VALUES (?, ?, ?, ?, ?)",
-        e.id,
-        e.name,
-        e.blockNumber,
-        e.logIndex,
-        e.amount.toString(),
-      );
-    }
-    for (const id of removedIds) this.ctx.storage.sql.exec("DELETE FROM chain_events WHERE id = ?", id);
+  /** Stages the history's changes and writes them with the state (`next` when it changed, else
+   *  the state as it is): one commit holds both (history.ts). */
+  private recordEvents(added: AppliedEvent[], removedIds: string[], next: ChannelState | null): void {
+    if (added.length === 0 && removedIds.length === 0 && (!next || next === this.state)) return;
+    this.history.stage(added, removedIds);
+    if (next && next !== this.state) this.persist(next);
+    else this.writes.commit();
   }
 
   override async alarm(): Promise<void> {
