@@ -39,4 +39,18 @@ describe("StreamWatch", () => {
     const w = watch(`data: ${"x".repeat(70_000)}\n\n: rdn-cost 7\n\n`, 4096);
     expect(w.cost).toBe(7n);
   });
+
+  it("ignores a pay event or cost comment the handler's body wrote before later events", () => {
+    const w = watch(`${PAY}: rdn-cost 999
+: rdn-credit 999
+
+id: 3
+data: c
+
+`);
+    expect(w.paymentRequired).toBeUndefined();
+    expect(w.cost).toBeUndefined();
+    expect(w.credit).toBeUndefined();
+    expect(w.events).toBe(1);
+  });
 });

@@ -87,8 +87,16 @@ export class StreamWatch {
     this.eventType = "";
     this.data = [];
     if (data.length === 0) return;
-    if (type === PAYMENT_REQUIRED_EVENT) this.paymentRequired = readPaymentRequired(data.join("\n"));
-    else this.events++;
+    if (type === PAYMENT_REQUIRED_EVENT) {
+      this.paymentRequired = readPaymentRequired(data.join("\n"));
+      return;
+    }
+    // The paywall writes its pay event and cost comment last: any met before a later event came
+    // from the handler's own body, and means nothing.
+    this.events++;
+    this.paymentRequired = undefined;
+    this.cost = undefined;
+    this.credit = undefined;
   }
 }
 

@@ -35,6 +35,14 @@ export class PaidStreams {
 }
 
 type StreamDeps = { paying: typeof fetch; book: ChannelBook; hooks: Hooks; streams: PaidStreams };
+
+/** How many times one followed stream is paid again and resumed at most: each resumption pays a
+ *  request (bounded by `maxSpend.perRequest`), so a server that ends every piece after one event
+ *  with the pay event cannot make one `fetch` pay without end. */
+export const MAX_STREAM_RESUMES = 100;
+/** The pay event's code on which paying again helps: the channel's credit ran out. Any other
+ *  (a closing channel, an expired reservation) ends the stream. */
+const RESUMABLE = "insufficient_credit";
 type Call = { input: RequestInfo | URL; init?: RequestInit; method: string };
 
 /**
@@ -57,6 +65,7 @@ export function followPaidStreams(deps: StreamDeps): typeof fetch {
 class StreamFollower {
   private reader: ReadableStreamDefaultReader<Uint8Array>;
   private watch = new StreamWatch();
+  private resumes = 0;
 
   constructor(
     private readonly deps: StreamDeps,
@@ -121,8 +130,14 @@ class StreamFollower {
   /** After the pay event and new events, the request again with `Last-Event-ID`, paid anew. */
   private async resume(): Promise<{ res: Response; paidBy: PaidBy } | null> {
     const w = this.watch;
-    if (!w.paymentRequired || w.events === 0 || w.lastEventId === undefined || this.call.method !== "GET") return null;
+    if (w.paymentRequired?.code !== RESUMABLE || w.events === 0 || w.lastEventId === undefined) return null;
+    if (this.call.method !== "GET") return null;
     const request = new Request(this.call.input, this.call.init);
+    if (++this.resumes > MAX_STREAM_RESUMES)
+      throw new Edge402Error(
+        ClientErrorCodes.budgetExceeded,
+        `the stream ${request.url} asked to be paid again more than ${MAX_STREAM_RESUMES} times; not resuming`,
+      );
     const headers = new Headers(request.headers);
     headers.set("Last-Event-ID", w.lastEventId);
     const res = await this.deps.paying(new Request(request, { headers }));
