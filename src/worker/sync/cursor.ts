@@ -91,8 +91,9 @@ export function renewLease(d1: D1Database, lease: Lease): Promise<boolean> {
 
 /**
  * Renews the lease every `everyMs` while the run lives (its timers die with it, so a killed
- * run's lease simply expires). Stops renewing once the lease is lost or D1 refuses; the run's
- * next cursor move then fails and ends it. Returns the function that stops the heartbeat.
+ * run's lease simply expires). A renewal D1 fails is tried again at the next beat (three beats
+ * fit in the lease); once the lease is lost, renewing stops and the run's next cursor move fails
+ * and ends it. Returns the function that stops the heartbeat.
  */
 export function holdLease(d1: D1Database, lease: Lease, everyMs = LEASE_RENEW_MS): () => void {
   const timer = setInterval(() => {
@@ -100,7 +101,7 @@ export function holdLease(d1: D1Database, lease: Lease, everyMs = LEASE_RENEW_MS
       .then((held) => {
         if (!held) clearInterval(timer);
       })
-      .catch(() => clearInterval(timer));
+      .catch(() => undefined);
   }, everyMs);
   return () => clearInterval(timer);
 }
