@@ -45,23 +45,25 @@ export async function orphanCandidates(env: Env, from: number, to: number, limit
     sender: channels.sender,
     openBlock: channels.openBlock,
   };
-  const [created, answers] = await Promise.all([
-    createdIn(env, from, to),
-    eachShard(env, (db) =>
-      Promise.all([
-        db
-          .select(columns)
-          .from(channels)
-          .where(and(live, lte(channels.chainReadBlock, to)))
-          .orderBy(channels.openBlock)
-          .limit(limit),
-        db
-          .select(columns)
-          .from(channels)
-          .where(and(live, between(channels.openBlock, from, to))),
-      ]),
-    ),
-  ]);
+  const created = await createdIn(env, from, to);
+  const answers = await eachShard(env, (db) =>
+    Promise.all([
+      db
+        .select(columns)
+        .from(channels)
+        .where(and(live, lte(channels.chainReadBlock, to)))
+        .orderBy(channels.openBlock)
+        .limit(limit),
+      // At most `created.size` of these are dropped below (their ChannelCreated is stored), so
+      // `limit + created.size` rows still give `limit` orphans when there are that many.
+      db
+        .select(columns)
+        .from(channels)
+        .where(and(live, between(channels.openBlock, from, to)))
+        .orderBy(channels.openBlock)
+        .limit(limit + created.size),
+    ]),
+  );
   const perShard = answers.map(([readBack, opened]) => {
     const rows = new Map(readBack.map((r) => [r.id, r]));
     for (const r of opened) if (!created.has(r.id)) rows.set(r.id, r);
