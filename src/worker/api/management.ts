@@ -230,15 +230,31 @@ const docs = {
   },
 } satisfies Record<string, RouteDoc>;
 
+/** How long an isolate reuses its count of open channels: /stats is public, and the count asks
+ *  every projection shard. */
+const OPEN_COUNT_TTL_MS = 5_000;
+const openCounts = new WeakMap<object, { at: number; n: number }>();
+
+/** The open channels over every shard, counted at most once per OPEN_COUNT_TTL_MS an isolate
+ *  (the number is kept, never a promise: another request's I/O cannot be awaited). */
+async function openChannelCount(env: Env): Promise<number> {
+  const held = openCounts.get(env);
+  if (held && Date.now() - held.at < OPEN_COUNT_TTL_MS) return held.n;
+  const counts = await eachShard(env, async (shard) => {
+    const [row] = await shard.select({ n: count() }).from(channels).where(eq(channels.state, "open"));
+    return row?.n ?? 0;
+  });
+  const n = counts.reduce((a, b) => a + b, 0);
+  openCounts.set(env, { at: Date.now(), n });
+  return n;
+}
+
 /** GET /stats: the deployment, the sync's progress and health, the open channels. */
 async function stats(c: ApiContext): Promise<Response> {
   const config = getConfig(c.env);
   const db = drizzle(c.env.DB);
   const [sync] = await db.select().from(syncState).where(eq(syncState.id, "main"));
-  const open = await eachShard(c.env, async (shard) => {
-    const [row] = await shard.select({ n: count() }).from(channels).where(eq(channels.state, "open"));
-    return row?.n ?? 0;
-  });
+  const openChannels = await openChannelCount(c.env);
   return c.json({
     receiver: config.receiverAddress,
     contract: config.contract,
@@ -247,7 +263,7 @@ async function stats(c: ApiContext): Promise<Response> {
     challengePeriod: await challengePeriod(config),
     minConfirmations: config.minConfirmations,
     syncedBlock: sync?.blockNumber ?? null,
-    openChannels: open.reduce((a, b) => a + b, 0),
+    openChannels,
     sync: sync
       ? {
           headBlock: sync.headBlock,
