@@ -133,6 +133,13 @@ describe("the dashboard's login", () => {
   });
 
   it("logout clears the cookie on both paths", async () => {
+    const crossSite = await request("/admin/logout", {
+      method: "POST",
+      headers: { origin: "https://evil.example" },
+      redirect: "manual",
+    });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.headers.getSetCookie()).toEqual([]);
     const res = await request("/admin/logout", { method: "POST", headers: { origin: ORIGIN }, redirect: "manual" });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/admin");

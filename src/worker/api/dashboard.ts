@@ -64,7 +64,12 @@ export function dashboardApp() {
     return c.html(loggedIn ? dashboardPage() : loginPage(), 200, DASHBOARD_HEADERS);
   });
   app.post("/login", login);
-  app.post("/logout", (c) => backToDashboard(clearAdminCookieHeaders(c.req.url)));
+  app.post("/logout", (c) => {
+    // Another site may not log the operator out either (a cross-site form would).
+    if (!sameOrigin(c.req.url, c.req.header("origin"), c.req.header("sec-fetch-site")))
+      return loginAgain(c, "This logout did not come from this page.", 403);
+    return backToDashboard(clearAdminCookieHeaders(c.req.url));
+  });
   app.get("/assets/:name", (c) => {
     if (c.req.param("name") !== DASHBOARD_SCRIPT.name) return errorResponse(c, "not_found");
     return c.body(DASHBOARD_SCRIPT.body, 200, {
