@@ -209,8 +209,11 @@ class AnvilProcess {
     process.once("exit", this.killOnExit);
   }
 
+  /** anvil's process id. Throws when it never started: pid 0 would signal the caller's own
+   *  process group (the chaos scenarios SIGSTOP this pid). */
   get pid(): number {
-    return this.child.pid ?? 0;
+    if (this.child.pid === undefined) throw new Error("anvil has no process id: it did not start");
+    return this.child.pid;
   }
 
   /** Kills anvil and resolves once it has exited. Safe to call more than once. */

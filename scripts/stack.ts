@@ -417,7 +417,7 @@ class WranglerDev {
     if (this.child.pid === undefined) return undefined;
     const workerds = descendants(this.child.pid).filter((p) => /(^|\/)workerd\0/.test(p.cmdline));
     const runtime = workerds.filter((p) => !p.cmdline.includes(`entry=127.0.0.1:${port}`));
-    return (runtime.at(-1) ?? workerds.at(-1))?.pid;
+    return runtime.at(-1)?.pid;
   }
 
   hardKill(): void {
@@ -594,12 +594,15 @@ const PORT_RACE_ATTEMPTS = 3;
  * between ("Address already in use"), wrangler starts again on new ports. A port the caller named
  * is never replaced: its being busy is the caller's error.
  */
+/** How wrangler and workerd say a port was taken. */
+const PORT_TAKEN = /address already in use|EADDRINUSE/i;
+
 async function startWorker(lifetime: StackLifetime, p: WorkerParams): Promise<{ url: string; worker: WranglerDev }> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await startWorkerOnce(lifetime, p);
     } catch (err) {
-      const lostRace = !p.port && /Address already in use/.test((err as Error).message);
+      const lostRace = !p.port && PORT_TAKEN.test((err as Error).message);
       if (!lostRace || attempt >= PORT_RACE_ATTEMPTS) throw err;
     }
   }
@@ -632,9 +635,11 @@ async function startWorkerOnce(
   const worker = new WranglerDev(args, p.projectDir, p.quiet);
   lifetime.adoptWorker(worker);
   const url = `http://127.0.0.1:${port}`;
-  await worker.waitUntilReady(url).catch((err: Error) => {
+  await worker.waitUntilReady(url).catch(async (err: Error) => {
+    // Whatever failed, this wrangler goes: a retry starts another, and nothing else would stop it.
+    await worker.stop();
     // The fixed port was taken after assertPortsFree looked: wrangler exits naming that address.
-    if (p.port && /address already in use/i.test(err.message) && err.message.includes(`:${p.port}`))
+    if (p.port && PORT_TAKEN.test(err.message) && err.message.includes(`:${p.port}`))
       throw new PortInUseError("worker", p.port);
     throw err;
   });
