@@ -89,11 +89,15 @@ export async function streamMetered(
   meter: MeterOptions,
   startedAt: number,
   served: { res: Response; channel: ChannelSnapshot },
-  waitUntil: (p: Promise<unknown>) => void,
+  after: { waitUntil: (p: Promise<unknown>) => void; settled: (cost: bigint) => void },
 ): Promise<{ cost?: bigint; channel: ChannelSnapshot; res: Response }> {
   const { res } = served;
-  if (res.status >= 500 || !res.body) return settleMetered(env, ch, reservation, meter, startedAt, res);
-  const stub = () => channelStub(env, ch.sender, ch.openBlock);
+  if (res.status >= 500 || !res.body) {
+    const done = await settleMetered(env, ch, reservation, meter, startedAt, res);
+    after.settled(done.cost);
+    return done;
+  }
+  const stub = channelStub(env, ch.sender, ch.openBlock);
   const sse = isEventStream(res.headers);
   const streamMeter = new StreamMeter(
     {
@@ -103,13 +107,14 @@ export async function streamMetered(
       renewEveryMs: reservation.serveMs,
       sse,
       channel: {
-        extend: (amount, atLeast) => stub().extend(reservation.id, amount, atLeast, reservation.serveMs),
+        extend: (amount, atLeast) => stub.extend(reservation.id, amount, atLeast, reservation.serveMs),
         settle: (cost) => settleOnce(env, ch, reservation.id, cost),
       },
     },
     reservation.amount,
   );
-  waitUntil(streamMeter.done);
+  // Counted once settled: what the stream was charged in all, or its first slice if the settle failed.
+  after.waitUntil(streamMeter.done.then((s) => after.settled(s?.cost ?? reservation.amount)));
   const headers = new Headers(res.headers);
   // The meter adds its own final bytes to an event stream.
   if (sse) headers.delete("content-length");

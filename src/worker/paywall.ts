@@ -19,6 +19,7 @@ import { limitedHeaders, policyHeader, rateLimitHeaders, trialHeader } from "./f
 import { flowStub } from "./flow/stub.js";
 import { answerPaid, refusalResponse, setResponse } from "./http/paid.js";
 import { errorResponse, termsHeaders } from "./http/responses.js";
+import { waitUntilOf } from "./http/wait-until.js";
 import { settleMetered, streamMetered } from "./metered.js";
 import { applyPayment, applyPriority, verifyPayer, type Payer } from "./payment/apply.js";
 import { quietPayment, readPayment } from "./payment/read.js";
@@ -210,8 +211,8 @@ async function servePaid(
     served = { ...served, ...(await settleServed(c, payer, reservation, metered, startedAt, served)) };
   }
   await answerPaid(c, t.config, payer, served, limits);
-  // A streamed answer is charged as it flows and settled at its end: its first slice is counted.
-  countRequest(c, { kind: "paid", earnings: served.cost ?? result.cost });
+  // A streamed answer is charged as it flows, and counted once settled at its end.
+  if (!metered?.stream) countRequest(c, { kind: "paid", earnings: served.cost ?? result.cost });
   if ("x402" in payment) answerX402Channel(c, t.config, payer.sender);
 }
 
@@ -228,11 +229,8 @@ function settleServed(
   served: Served,
 ): Promise<Partial<Served>> {
   if (!meter.stream) return settleMetered(c.env, payer, reservation, meter, startedAt, served.res);
-  return streamMetered(c.env, payer, reservation, meter, startedAt, served, (p) => {
-    try {
-      c.executionCtx.waitUntil(p);
-    } catch {
-      // No execution context (app.request() in a test): the settle still runs, unguarded.
-    }
+  return streamMetered(c.env, payer, reservation, meter, startedAt, served, {
+    waitUntil: waitUntilOf(c) ?? ((p) => void p.catch(() => undefined)),
+    settled: (cost) => countRequest(c, { kind: "paid", earnings: cost }),
   });
 }

@@ -11,6 +11,7 @@ import { createApp } from "../../src/worker/app.js";
 import type { ChannelState } from "../../src/worker/channel/state.js";
 import { channelStub } from "../../src/worker/channel/stub.js";
 import { readBlocks } from "../helpers/sse.js";
+import { flushTraffic, trafficSeries } from "../../src/worker/traffic/index.js";
 import { freshAccount, openChannel, pay, request, signProof } from "./helpers.js";
 
 const PER_EVENT = 2n;
@@ -30,6 +31,16 @@ async function settled(raw: () => Promise<ChannelState | null>): Promise<Channel
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error("the stream's reservation was never settled");
+}
+
+/** The paid requests and earnings the traffic counters hold (this isolate's counts written). */
+async function traffic(): Promise<{ paid: number; earnings: number }> {
+  await flushTraffic(env as never);
+  const minutes = await trafficSeries(env as never);
+  return minutes.reduce((t, m) => ({ paid: t.paid + m.paid, earnings: t.earnings + m.earnings }), {
+    paid: 0,
+    earnings: 0,
+  });
 }
 
 describe("metered streams", () => {
@@ -300,5 +311,28 @@ describe("metered streams of other handlers and meters", () => {
     expect(later).toBeGreaterThan(first);
     await reader.cancel();
     await settled(raw);
+  });
+
+  it("count a streamed request in the traffic once, at what it was charged in all", async () => {
+    const { a, openBlock, raw } = await channel(1000n);
+    expect((await pay(a, openBlock, 5n)).status).toBe(200);
+    const before = await traffic();
+    const signature = await signProof(a, openBlock, 105n);
+    const res = await request("/stream/20", {
+      headers: encodeProofHeaders({ sender: a.address, openBlock, balance: 105n, signature }),
+    });
+    await readBlocks(res);
+    await settled(raw);
+    // Counted when its settle lands (after the reservation is gone): poll until it shows.
+    let after = await traffic();
+    for (let i = 0; i < 100 && after.paid === before.paid; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      after = await traffic();
+    }
+    // 20 events x 2 (two slices of 20), not the first slice alone.
+    expect({ paid: after.paid - before.paid, earnings: after.earnings - before.earnings }).toEqual({
+      paid: 1,
+      earnings: 40,
+    });
   });
 });

@@ -194,18 +194,13 @@ export class StreamMeter {
     await this.settle().catch(() => undefined);
   }
 
-  /** Charges what was passed, once (retried once if the call fails; a settle that landed twice
-   *  changes nothing the second time). Resolves `done` either way. */
+  /** Charges what was passed, once (the channel's settle retries a failed call itself; a settle
+   *  that landed twice changes nothing the second time). Resolves `done` either way. */
   private settle(): Promise<StreamSettlement> {
     this.settling ??= (async () => {
       const cost = meteredCharge(this.cost(this.bytes, this.events), this.reserved);
       try {
-        let r: PayResult;
-        try {
-          r = await this.o.channel.settle(cost);
-        } catch {
-          r = await this.o.channel.settle(cost);
-        }
+        const r = await this.o.channel.settle(cost);
         const settled = { cost, credit: r.ok ? r.channel.credit : r.channel?.credit };
         this.resolveDone(settled);
         return settled;

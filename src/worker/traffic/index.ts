@@ -7,6 +7,7 @@
 import type { Context } from "hono";
 import type { ErrorCode } from "../../protocol/errors.js";
 import { getConfig } from "../config.js";
+import { waitUntilOf } from "../http/wait-until.js";
 import type { Env } from "../env.js";
 import { addToAnalytics, flushAnalytics, readAnalytics } from "./analytics-store.js";
 import { countOf, type TrafficCount, type TrafficEvent } from "./counts.js";
@@ -53,14 +54,7 @@ export function recordTraffic(env: Env, event: TrafficEvent, waitUntil?: (p: Pro
 export function countRequest(c: Context, event: TrafficEvent): void {
   const env = c.env as Env | undefined;
   if (!env?.DB) return;
-  let waitUntil: ((p: Promise<unknown>) => void) | undefined;
-  try {
-    const ctx = c.executionCtx;
-    waitUntil = (p) => ctx.waitUntil(p);
-  } catch {
-    // no execution context (app.request in a test): the write runs unattended
-  }
-  recordTraffic(env, event, waitUntil);
+  recordTraffic(env, event, waitUntilOf(c));
 }
 
 /** Writes the counts this isolate holds to its store now. */
