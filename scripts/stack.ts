@@ -11,6 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Address } from "viem";
 import { DEFAULT_CHALLENGE_PERIOD, deployContracts, TEST_TOKEN_DOMAIN, type Deployment } from "../contracts/deploy.js";
+import { shardBindingNames } from "../src/worker/config.js";
 import { ANVIL_ADDRESSES, ANVIL_KEYS, freePort, startAnvil, type AnvilHandle } from "./anvil.js";
 import { startDemoOrigin, type DemoOrigin } from "./demo-origin.js";
 import { startX402Facilitator, type X402Facilitator } from "./x402-facilitator.js";
@@ -578,7 +579,7 @@ function writeVars(vars: Record<string, string>, envFile: string): string[] {
 /** The project's local D1 migrations, into the persist dir: DB, and every projection shard's
  *  database (DB_SHARD_1 … when PROJECTION_SHARDS > 1; the project's wrangler config binds them). */
 async function applyMigrations(projectDir: string, persistDir: string, shards: number): Promise<void> {
-  const databases = ["DB", ...Array.from({ length: Math.max(0, shards - 1) }, (_, i) => `DB_SHARD_${i + 1}`)];
+  const databases = Array.from({ length: Math.max(1, shards) }, (_, i) => shardBindingNames(i).db);
   for (const db of databases)
     await run(WRANGLER, ["d1", "migrations", "apply", db, "--local", "--persist-to", persistDir], projectDir);
 }

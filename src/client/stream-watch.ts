@@ -2,11 +2,11 @@
 // (to resume after), how many events came, the paywall's final cost comment and its pay event.
 // The server is not trusted here either: amounts must be decimal integers, lines are bounded,
 // and a pay event whose data does not parse is only an event.
+import { parseAmount } from "../protocol/amount.js";
 import { PAYMENT_REQUIRED_EVENT, StreamComments } from "../protocol/stream.js";
 
 /** A line longer than this (characters) is skipped, not kept: no field of ours is that long. */
 const MAX_LINE = 65_536;
-const AMOUNT = /^[0-9]{1,78}$/;
 
 /** The pay event as the client reads it. */
 export type PaymentRequired = { code: string; cost: bigint; credit: bigint; needed: bigint };
@@ -76,9 +76,10 @@ export class StreamWatch {
 
   private comment(text: string): void {
     const [name, value, extra] = text.split(" ");
-    if (extra !== undefined || value === undefined || !AMOUNT.test(value)) return;
-    if (name === StreamComments.cost) this.cost = BigInt(value);
-    else if (name === StreamComments.credit) this.credit = BigInt(value);
+    const amount = extra === undefined ? parseAmount(value) : null;
+    if (amount === null) return;
+    if (name === StreamComments.cost) this.cost = amount;
+    else if (name === StreamComments.credit) this.credit = amount;
   }
 
   private endBlock(): void {
@@ -108,8 +109,11 @@ function readPaymentRequired(data: string): PaymentRequired | undefined {
     return undefined;
   }
   if (typeof v !== "object" || v === null) return undefined;
-  const { code, cost, credit, needed } = v as Record<string, unknown>;
-  if (typeof code !== "string" || ![cost, credit, needed].every((a) => typeof a === "string" && AMOUNT.test(a)))
-    return undefined;
-  return { code, cost: BigInt(cost as string), credit: BigInt(credit as string), needed: BigInt(needed as string) };
+  const { code, ...amounts } = v as Record<string, unknown>;
+  // Amounts are decimal strings (a JSON number would lose digits).
+  const [cost, credit, needed] = [amounts.cost, amounts.credit, amounts.needed].map((a) =>
+    typeof a === "string" ? parseAmount(a) : null,
+  );
+  if (typeof code !== "string" || cost == null || credit == null || needed == null) return undefined;
+  return { code, cost, credit, needed };
 }

@@ -3,6 +3,7 @@
 // and run a chain sync now (POST .../sync), each after a confirmation, each showing the
 // transactions it sent; below, the receiver's latest transactions, read again every few seconds
 // so a sent one is seen to confirm.
+import { parseAmount } from "../../protocol/amount.js";
 import { h, replace } from "./dom.js";
 import { amountText } from "./format.js";
 import { confirmAction } from "./confirm.js";
@@ -63,7 +64,7 @@ function withdrawAction(ctx: ViewContext): HTMLElement {
       label: "Withdraw…",
       question: () => {
         const v = minimum.value.trim();
-        if (!/^[0-9]{1,78}$/.test(v)) return new Error("The minimum must be a whole number of base units.");
+        if (parseAmount(v) === null) return new Error("The minimum must be a whole number of base units.");
         return `Withdraw every channel's earnings of at least ${amountText(v, ctx.token)} (${v} base units)?`;
       },
       run: () => ctx.api.post<TxAnswer>("/withdraw", { minimum: minimum.value.trim() }),

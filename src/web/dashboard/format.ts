@@ -2,24 +2,16 @@
 // every decimal the token has (trailing zeros dropped, nothing rounded, so a single base unit
 // never shows as 0), the base units in the element's title and `data-base`. An address is shown
 // in full, or shortened with the full one in its title.
+import { formatUnits } from "viem";
 import { h } from "./dom.js";
 
 /** The token's display facts (GET /api/1/token); null when unknown, and amounts are base units. */
 export type Token = { decimals: number; symbol: string } | null;
 
-/** `value` base units in units of `decimals`, exactly: "0.000000000000000005", "12.5", "3". */
-export function exactUnits(value: bigint, decimals: number): string {
-  const negative = value < 0n;
-  const digits = (negative ? -value : value).toString().padStart(decimals + 1, "0");
-  const whole = digits.slice(0, digits.length - decimals);
-  const fraction = digits.slice(digits.length - decimals).replace(/0+$/, "");
-  return `${negative ? "-" : ""}${whole}${fraction ? `.${fraction}` : ""}`;
-}
-
 /** An amount's text: token units and symbol, or base units when the token is unknown. */
 export function amountText(value: string | bigint, token: Token): string {
   const base = BigInt(value);
-  return token ? `${exactUnits(base, token.decimals)} ${token.symbol}` : `${base} base units`;
+  return token ? `${formatUnits(base, token.decimals)} ${token.symbol}` : `${base} base units`;
 }
 
 /** An amount as an element: its exact text, the base units in `title` and `data-base`. */
@@ -32,7 +24,7 @@ export function amount(value: string | bigint | null | undefined, token: Token):
 /** Wei as ether, exactly, with the wei in the title. */
 export function ether(wei: string | null): HTMLElement {
   if (wei === null) return h("span", { class: "muted" }, "unknown");
-  return h("span", { class: "amount", "data-base": wei, title: `${wei} wei` }, `${exactUnits(BigInt(wei), 18)} ETH`);
+  return h("span", { class: "amount", "data-base": wei, title: `${wei} wei` }, `${formatUnits(BigInt(wei), 18)} ETH`);
 }
 
 /** An address in full, or shortened (`0x1234…abcd`) with the full one in its title. */

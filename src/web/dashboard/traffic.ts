@@ -1,6 +1,7 @@
 // The Traffic view: paid requests and earnings per minute over the last 24 hours, and the
 // refused requests (402 by refusal flag, 429 over the allowance) per minute and in total, from
 // GET /api/1/admin/traffic (per-minute counters, src/worker/traffic), read again every few seconds.
+import { errorStatus, refusalFlags, type ErrorCode } from "../../protocol/errors.js";
 import { h } from "./dom.js";
 import { lineChart } from "./chart.js";
 import { REFRESH_MS, table, type View } from "./view.js";
@@ -8,17 +9,12 @@ import { REFRESH_MS, table, type View } from "./view.js";
 /** One minute of GET /api/1/admin/traffic. */
 type Minute = { at: number; paid: number; earnings: number; refused: Record<string, number> };
 
-/** The header (flag) or status each refusal code is answered with. */
-const FLAGS: Record<string, string> = {
-  invalid_balance_proof: "402 RDN-Invalid-Balance-Proof",
-  nonexisting_channel: "402 RDN-Nonexisting-Channel",
-  insufficient_confirmations: "402 RDN-Insufficient-Confirmations",
-  channel_closing: "402 RDN-Channel-Closing",
-  insufficient_deposit: "402 RDN-Insufficient-Deposit",
-  invalid_amount: "402 RDN-Invalid-Amount",
-  insufficient_credit: "402 RDN-Insufficient-Credit",
-  rate_limited: "429 Retry-After",
-};
+/** The status and flag header (or Retry-After) each refusal code is answered with. */
+function answeredWith(code: string): string {
+  const status = errorStatus[code as ErrorCode];
+  if (status === undefined) return "";
+  return `${status} ${refusalFlags[code as ErrorCode] ?? (status === 429 ? "Retry-After" : "")}`.trim();
+}
 const COLORS = ["#d1242f", "#bf8700", "#8250df", "#0969da", "#1a7f37", "#cf222e", "#6e7781", "#e16f24", "#116329"];
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -62,7 +58,7 @@ export const trafficView: View = async (ctx) => {
         ["Refusal", "Answered with", "#Last hour", "#Last 24 hours"],
         refused.map((s) => ({
           attrs: { "data-code": s.name },
-          cells: [s.name, FLAGS[s.name] ?? "", String(sum(s.values.slice(-60))), String(sum(s.values))],
+          cells: [s.name, answeredWith(s.name), String(sum(s.values.slice(-60))), String(sum(s.values))],
         })),
         "No request refused in the last 24 hours.",
       ),
