@@ -73,6 +73,13 @@ describe("parseConfig messages", () => {
     ]);
   });
 
+  it("refuses half of the Analytics Engine read-back settings, which would quietly count in D1", () => {
+    const message =
+      "ANALYTICS_ACCOUNT_ID and ANALYTICS_API_TOKEN must be set together (or neither, for D1 traffic counters)";
+    expect(issues({ ...good, ANALYTICS_ACCOUNT_ID: "0123456789abcdef0123456789abcdef" })).toEqual([message]);
+    expect(issues({ ...good, ANALYTICS_API_TOKEN: "an-api-token-0123456789" })).toEqual([message]);
+  });
+
   it("bounds the sync's object calls per run by what one invocation may make", () => {
     expect(issues({ ...good, SYNC_MAX_OBJECT_CALLS: "0" })).toEqual(["SYNC_MAX_OBJECT_CALLS must be from 1 to 9000"]);
     expect(issues({ ...good, SYNC_MAX_OBJECT_CALLS: "9001" })).toEqual([

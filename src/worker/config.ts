@@ -244,6 +244,9 @@ function numberIssues(v: z.infer<typeof schema>): string[] {
     ...(Number(v.PROJECTION_SHARDS) < 1 || Number(v.PROJECTION_SHARDS) > MAX_PROJECTION_SHARDS
       ? [`PROJECTION_SHARDS must be from 1 to ${MAX_PROJECTION_SHARDS}`]
       : []),
+    ...((v.ANALYTICS_ACCOUNT_ID === undefined) !== (v.ANALYTICS_API_TOKEN === undefined)
+      ? ["ANALYTICS_ACCOUNT_ID and ANALYTICS_API_TOKEN must be set together (or neither, for D1 traffic counters)"]
+      : []),
     ...(Number(v.BROWSER_PREPAY_REQUESTS) < 1 ? ["BROWSER_PREPAY_REQUESTS must be at least 1"] : []),
     ...(Number(v.BROWSER_DEPOSIT_REQUESTS) < Number(v.BROWSER_PREPAY_REQUESTS)
       ? ["BROWSER_DEPOSIT_REQUESTS must be at least BROWSER_PREPAY_REQUESTS"]
